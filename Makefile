@@ -1,0 +1,71 @@
+# ovpn-plugin-host — two commands set everything up: `make demo` and `make test`.
+# Both install what they need (npm ci, Debian packages when run as root), build TypeScript and C, then run.
+
+SHELL := /bin/bash
+NODE ?= node
+CC ?= gcc
+OPENVPN_HEADER := /usr/include/openvpn/openvpn-plugin.h
+DEB_PACKAGES := openvpn libssl-dev libpam-modules gcc
+CFLAGS := -O2 -g -Wall -Wextra -fPIC
+
+RUNTIME := build/native/libovph-runtime.so
+FIXTURE_SRC := $(wildcard native-fixtures/*.c)
+FIXTURES := $(patsubst native-fixtures/%.c,build/fixtures/%.so,$(filter-out native-fixtures/abi-layout.c native-fixtures/c-host.c,$(FIXTURE_SRC)))
+TEST_FILES := $(sort $(wildcard test/*.test.ts))
+
+.PHONY: all build deps system-deps test demo bench parity clean check
+
+all: build
+
+# --- dependencies ---------------------------------------------------------
+system-deps:
+	@if [ ! -f $(OPENVPN_HEADER) ] || ! command -v $(CC) >/dev/null || [ ! -f /usr/include/openssl/x509.h ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "== installing Debian packages: $(DEB_PACKAGES)"; \
+	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
+	  else \
+	    echo "missing $(OPENVPN_HEADER), gcc or OpenSSL headers: run 'sudo apt-get install $(DEB_PACKAGES)' (or run make as root)" >&2; exit 2; \
+	  fi; \
+	fi
+
+node_modules/.package-lock.json: package-lock.json package.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: system-deps node_modules/.package-lock.json
+
+# --- build ----------------------------------------------------------------
+build: deps dist/cli.js $(RUNTIME) $(FIXTURES) build/fixtures/abi-layout
+
+dist/cli.js: $(shell find src -name '*.ts') tsconfig.json node_modules/.package-lock.json
+	npx tsc -p tsconfig.json
+	@chmod +x dist/cli.js
+
+$(RUNTIME): src/native/runtime.c | system-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared -I/usr/include/openvpn -o $@ $< -lpthread
+
+build/fixtures/%.so: native-fixtures/%.c native-fixtures/fixture.h | system-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared -I/usr/include/openvpn -o $@ $< -lpthread -lcrypto
+
+build/fixtures/abi-layout: native-fixtures/abi-layout.c | system-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I/usr/include/openvpn -o $@ $<
+
+check: build
+	npx tsc -p tsconfig.check.json
+
+# --- the two commands -----------------------------------------------------
+test: build check
+	$(NODE) --import tsx --test --test-concurrency=2 $(TEST_FILES)
+
+demo: build
+	@echo "== inspect: which entry points, which ABI, which hooks"
+	$(NODE) dist/cli.js inspect build/fixtures/v3-basic.so demo-arg
+	@echo
+	@echo "== call: one raw CLIENT_CONNECT_V2 call with OpenVPN 2.6.14's env"
+	$(NODE) dist/cli.js call build/fixtures/return-list.so --hook CLIENT_CONNECT_V2 --env common_name=demo-client
+
+clean:
+	rm -rf dist build

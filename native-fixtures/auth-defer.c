@@ -1,0 +1,124 @@
+/* auth-defer: deferred AUTH_USER_PASS_VERIFY like OpenVPN's multi-auth.c: a double-forked grandchild checks user/pass after delay_ms and writes '1'/'0' into auth_control_file. */
+#include "fixture.h"
+#include <sys/wait.h>
+#include <time.h>
+#include <errno.h>
+
+#define NAME "auth-defer"
+static plugin_log_t plog;
+
+struct handle { int delay_ms; char *user, *pass, *reason; int pending; };
+
+static const char *arg(const char *argv[], const char *key)
+{
+    size_t n = strlen(key);
+    for (int i = 1; argv && argv[i]; i++)
+        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
+    return NULL;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) && errno == EINTR) {}
+}
+
+/* Double fork as the OpenVPN samples do: 1 in the grandchild, 0 in the caller (child reaped), -1 on error. */
+static int double_fork(void)
+{
+    pid_t p1 = fork();
+    if (p1 < 0) return -1;
+    if (p1 > 0) {
+        while (waitpid(p1, NULL, 0) < 0 && errno == EINTR) {}
+        return 0;
+    }
+    pid_t p2 = fork();
+    if (p2 != 0) exit(p2 < 0 ? 1 : 0);
+    return 1;
+}
+
+OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_plugin_args_open_in const *in,
+                                          struct openvpn_plugin_args_open_return *out)
+{
+    if (structver < 5) return OPENVPN_PLUGIN_FUNC_ERROR;
+    plog = in->callbacks->plugin_log;
+    struct handle *h = calloc(1, sizeof *h);
+    const char *d = arg(in->argv, "delay_ms"), *u = arg(in->argv, "user"), *p = arg(in->argv, "pass");
+    const char *pe = arg(in->argv, "pending"), *r = arg(in->argv, "reason");
+    h->delay_ms = d ? atoi(d) : 300;
+    h->user = strdup(u ? u : "foo");
+    h->pass = strdup(p ? p : "bar");
+    h->pending = pe && !strcmp(pe, "1");
+    h->reason = r ? strdup(r) : NULL;
+    out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY);
+    out->handle = h;
+    plog(PLOG_NOTE, NAME, "OPEN delay_ms=%d user=%s pending=%d reason=%s", h->delay_ms, h->user, h->pending,
+         h->reason ? h->reason : "-");
+    return OPENVPN_PLUGIN_FUNC_SUCCESS;
+}
+
+OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_plugin_args_func_in const *in,
+                                          struct openvpn_plugin_args_func_return *out)
+{
+    (void)structver; (void)out;
+    struct handle *h = in->handle;
+    if (in->type != OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY) {
+        plog(PLOG_ERR, NAME, "UNEXPECTED hook type %d", in->type);
+        return OPENVPN_PLUGIN_FUNC_ERROR;
+    }
+    const char *acf = fx_getenv("auth_control_file", in->envp);
+    if (!acf) {
+        plog(PLOG_ERR, NAME, "AUTH_USER_PASS_VERIFY missing auth_control_file");
+        return OPENVPN_PLUGIN_FUNC_ERROR;
+    }
+    if (h->pending) {
+        const char *apf = fx_getenv("auth_pending_file", in->envp);
+        if (fx_write_file(apf, "60\nwebauth\nOPEN_URL:https://example.invalid/login\n", 0)) {
+            plog(PLOG_ERR | PLOG_ERRNO, NAME, "AUTH_USER_PASS_VERIFY cannot write auth_pending_file %s",
+                 apf ? apf : "(unset)");
+            return OPENVPN_PLUGIN_FUNC_ERROR;
+        }
+    }
+    /* copy what the grandchild needs before forking (the host owns envp) */
+    const char *u = fx_getenv("username", in->envp), *p = fx_getenv("password", in->envp);
+    const char *afr = fx_getenv("auth_failed_reason_file", in->envp);
+    char *user = strdup(u ? u : ""), *password = strdup(p ? p : "");
+    char *acf_copy = strdup(acf), *afr_copy = afr ? strdup(afr) : NULL;
+    plog(PLOG_NOTE, NAME, "AUTH_USER_PASS_VERIFY user=%s deferring %d ms%s", user, h->delay_ms,
+         h->pending ? " (auth_pending_file written)" : "");
+
+    switch (double_fork()) {
+    case -1:
+        plog(PLOG_ERR | PLOG_ERRNO, NAME, "AUTH_USER_PASS_VERIFY fork failed");
+        memset(password, 0, strlen(password));
+        free(user), free(password), free(acf_copy), free(afr_copy);
+        return OPENVPN_PLUGIN_FUNC_ERROR;
+    case 0:
+        memset(password, 0, strlen(password));
+        free(user), free(password), free(acf_copy), free(afr_copy);
+        return OPENVPN_PLUGIN_FUNC_DEFERRED;
+    }
+    /* grandchild: never return into the host */
+    sleep_ms(h->delay_ms);
+    int pass = u && p && !strcmp(user, h->user) && !strcmp(password, h->pass);
+    if (!pass && h->reason && fx_write_file(afr_copy, h->reason, 0))
+        plog(PLOG_ERR | PLOG_ERRNO, NAME, "grandchild cannot write auth_failed_reason_file %s",
+             afr_copy ? afr_copy : "(unset)");
+    int fd = open(acf_copy, O_WRONLY);
+    if (fd < 0) {
+        plog(PLOG_ERR | PLOG_ERRNO, NAME, "grandchild cannot open auth_control_file %s", acf_copy);
+        exit(1);
+    }
+    if (write(fd, pass ? "1" : "0", 1) != 1)
+        plog(PLOG_ERR | PLOG_ERRNO, NAME, "grandchild cannot write auth_control_file %s", acf_copy);
+    close(fd);
+    plog(PLOG_NOTE, NAME, "auth result %s for %s", pass ? "PASS" : "FAIL", user);
+    exit(0);
+}
+
+OPENVPN_EXPORT void openvpn_plugin_close_v1(openvpn_plugin_handle_t handle)
+{
+    struct handle *h = handle;
+    plog(PLOG_NOTE, NAME, "CLOSE");
+    free(h->user), free(h->pass), free(h->reason), free(h);
+}

@@ -1,0 +1,53 @@
+/* crash: dies with SIGSEGV (or SIGABRT) in open, a hook or close, selected by argv[1], to test the host's crash isolation. */
+#include "fixture.h"
+
+#define NAME "crash"
+
+/* argv[1]: "open", "hook" (default), "close", "abort-hook", "abort-open" */
+struct handle {
+    struct openvpn_plugin_callbacks *cb;
+    char where[32];
+};
+
+static void crash_now(struct openvpn_plugin_callbacks *cb, const char *where)
+{
+    cb->plugin_log(PLOG_NOTE, NAME, "about to crash in %s", where);
+    if (!strncmp(where, "abort-", 6)) abort();
+    volatile int *volatile p = NULL; /* both volatile: the load and the store must really happen */
+    *p = 42;
+}
+
+OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_plugin_args_open_in const *in,
+                                          struct openvpn_plugin_args_open_return *out)
+{
+    (void)structver;
+    const char *where = in->argv[0] && in->argv[1] ? in->argv[1] : "hook";
+    if (!strcmp(where, "open") || !strcmp(where, "abort-open")) crash_now(in->callbacks, where);
+
+    struct handle *h = calloc(1, sizeof *h);
+    if (!h) return OPENVPN_PLUGIN_FUNC_ERROR;
+    h->cb = in->callbacks;
+    snprintf(h->where, sizeof h->where, "%s", where);
+    out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2)
+                     | OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY)
+                     | OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_TLS_VERIFY);
+    out->handle = h;
+    return OPENVPN_PLUGIN_FUNC_SUCCESS;
+}
+
+OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_plugin_args_func_in const *in,
+                                          struct openvpn_plugin_args_func_return *out)
+{
+    (void)structver;
+    (void)out;
+    struct handle *h = in->handle;
+    if (!strcmp(h->where, "hook") || !strcmp(h->where, "abort-hook")) crash_now(h->cb, h->where);
+    return OPENVPN_PLUGIN_FUNC_SUCCESS;
+}
+
+OPENVPN_EXPORT void openvpn_plugin_close_v1(openvpn_plugin_handle_t handle)
+{
+    struct handle *h = handle;
+    if (!strcmp(h->where, "close")) crash_now(h->cb, h->where);
+    free(h);
+}

@@ -1,0 +1,54 @@
+/* fixture.h — small helpers shared by the test plugins in native-fixtures/ (each .c is one plugin, one behaviour). */
+#ifndef OVPH_FIXTURE_H
+#define OVPH_FIXTURE_H
+
+#include <openvpn-plugin.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+/* Value of NAME in an OpenVPN envp array, or NULL. */
+static inline const char *fx_getenv(const char *name, const char *envp[])
+{
+    if (!envp) return NULL;
+    size_t n = strlen(name);
+    for (int i = 0; envp[i]; i++)
+        if (!strncmp(envp[i], name, n) && envp[i][n] == '=') return envp[i] + n + 1;
+    return NULL;
+}
+
+/* Number of entries in a NULL-terminated string array. */
+static inline int fx_count(const char *v[])
+{
+    int n = 0;
+    while (v && v[n]) n++;
+    return n;
+}
+
+/* Overwrite FILE (no O_CREAT: OpenVPN creates it) with TEXT. Returns 0 on success. */
+static inline int fx_write_file(const char *path, const char *text, int create)
+{
+    if (!path) return -1;
+    int fd = open(path, O_WRONLY | O_TRUNC | (create ? O_CREAT : 0), 0600);
+    if (fd < 0) return -1;
+    size_t len = strlen(text);
+    int rc = write(fd, text, len) == (ssize_t)len ? 0 : -1;
+    close(fd);
+    return rc;
+}
+
+/* A malloc'd return-list node, as OpenVPN expects (it frees name, value and node with free()). */
+static inline struct openvpn_plugin_string_list *fx_node(const char *name, const char *value,
+                                                         struct openvpn_plugin_string_list *next)
+{
+    struct openvpn_plugin_string_list *n = calloc(1, sizeof *n);
+    n->name = name ? strdup(name) : NULL;
+    n->value = value ? strdup(value) : NULL;
+    n->next = next;
+    return n;
+}
+
+#endif

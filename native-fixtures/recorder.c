@@ -1,0 +1,93 @@
+/* recorder: appends one line per call (hook, argc, argv[1..], env keys in envp order) to out=PATH for differential tests; always SUCCESS. */
+#include "fixture.h"
+
+#define NAME "recorder"
+static plugin_log_t plog;
+
+static const char *const HOOK[OPENVPN_PLUGIN_N] = {
+    "UP", "DOWN", "ROUTE_UP", "IPCHANGE", "TLS_VERIFY", "AUTH_USER_PASS_VERIFY", "CLIENT_CONNECT",
+    "CLIENT_DISCONNECT", "LEARN_ADDRESS", "CLIENT_CONNECT_V2", "TLS_FINAL", "ENABLE_PF", "ROUTE_PREDOWN",
+    "CLIENT_CONNECT_DEFER", "CLIENT_CONNECT_DEFER_V2", "CLIENT_CRRESPONSE",
+};
+
+struct handle { char *out; };
+
+/* Append "<tag>[\t<argc>\t<argv[1..]>\t<env keys>]\n" to PATH with a single write(). */
+static void record(const char *path, const char *tag, const char *argv[], const char *envp[], int with_lists)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fputs(tag, f);
+    if (with_lists) {
+        fprintf(f, "\t%d\t", fx_count(argv));
+        for (int i = 1; argv && argv[i]; i++) fprintf(f, "%s%s", i > 1 ? "," : "", argv[i]);
+        fputc('\t', f);
+        for (int i = 0; envp && envp[i]; i++) {
+            const char *eq = strchr(envp[i], '=');
+            fprintf(f, "%s%.*s", i ? "," : "", (int)(eq ? eq - envp[i] : (long)strlen(envp[i])), envp[i]);
+        }
+    }
+    fputc('\n', f);
+    fclose(f);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0600);
+    if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
+        plog(PLOG_ERR | PLOG_ERRNO, NAME, "cannot append to %s", path);
+    if (fd >= 0) close(fd);
+    free(buf);
+}
+
+OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_plugin_args_open_in const *in,
+                                          struct openvpn_plugin_args_open_return *out)
+{
+    if (structver < 5) return OPENVPN_PLUGIN_FUNC_ERROR;
+    plog = in->callbacks->plugin_log;
+    const char *path = NULL;
+    for (int i = 1; in->argv && in->argv[i]; i++)
+        if (!strncmp(in->argv[i], "out=", 4)) path = in->argv[i] + 4;
+    if (!path || !*path) {
+        plog(PLOG_ERR, NAME, "OPEN failed: missing out=PATH argument");
+        return OPENVPN_PLUGIN_FUNC_ERROR;
+    }
+    struct handle *h = calloc(1, sizeof *h);
+    h->out = strdup(path);
+    out->type_mask = 0xFFFF & ~OPENVPN_PLUGIN_MASK(11);   /* every hook 0..15 except the removed ENABLE_PF */
+    out->handle = h;
+    record(h->out, "OPEN", in->argv, in->envp, 1);
+    plog(PLOG_NOTE, NAME, "OPEN recording to %s", h->out);
+    return OPENVPN_PLUGIN_FUNC_SUCCESS;
+}
+
+OPENVPN_EXPORT void *openvpn_plugin_client_constructor_v1(openvpn_plugin_handle_t handle)
+{
+    record(((struct handle *)handle)->out, "CONSTRUCTOR", NULL, NULL, 0);
+    plog(PLOG_NOTE, NAME, "CONSTRUCTOR");
+    return calloc(1, 1);
+}
+
+OPENVPN_EXPORT void openvpn_plugin_client_destructor_v1(openvpn_plugin_handle_t handle, void *ctx)
+{
+    record(((struct handle *)handle)->out, "DESTRUCTOR", NULL, NULL, 0);
+    plog(PLOG_NOTE, NAME, "DESTRUCTOR");
+    free(ctx);
+}
+
+OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_plugin_args_func_in const *in,
+                                          struct openvpn_plugin_args_func_return *out)
+{
+    (void)structver; (void)out;
+    struct handle *h = in->handle;
+    const char *hook = in->type >= 0 && in->type < OPENVPN_PLUGIN_N ? HOOK[in->type] : "UNKNOWN";
+    record(h->out, hook, in->argv, in->envp, 1);
+    plog(PLOG_NOTE, NAME, "%s recorded", hook);
+    return OPENVPN_PLUGIN_FUNC_SUCCESS;
+}
+
+OPENVPN_EXPORT void openvpn_plugin_close_v1(openvpn_plugin_handle_t handle)
+{
+    struct handle *h = handle;
+    record(h->out, "CLOSE", NULL, NULL, 0);
+    plog(PLOG_NOTE, NAME, "CLOSE");
+    free(h->out);
+    free(h);
+}

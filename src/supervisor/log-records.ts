@@ -1,0 +1,65 @@
+// Parse the worker's log pipe records (written by runtime.c) and plugin stdout into typed log entries. Pure.
+import { logLevelOf, type PluginLogLevel } from '../abi/constants.js';
+
+export interface PluginLogEntry {
+  /** The plugin_name the plugin passed to plugin_log (or the plugin file for stdout/stderr lines). */
+  plugin: string;
+  level: PluginLogLevel;
+  message: string;
+  /** Raw openvpn_plugin_log_flags_t (0 for stdout/stderr lines). */
+  flags: number;
+  /** Process that logged: the worker, or a child the plugin forked. */
+  pid: number;
+  source: 'plugin_log' | 'stdout' | 'stderr';
+  /** Milliseconds since the host started. */
+  t: number;
+}
+
+export type PipeRecord =
+  | { kind: 'log'; flags: number; pid: number; plugin: string; message: string }
+  | { kind: 'mark'; mark: string }
+  | { kind: 'hung'; plugin: number; type: number; timeoutMs: number }
+  | { kind: 'crash'; plugin: number; type: number; signal: number }
+  | { kind: 'garbage'; line: string };
+
+export function unescape(text: string): string {
+  return text.replace(/\\([\\nt])/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : '\\'));
+}
+
+export function parseRecord(line: string): PipeRecord {
+  const f = line.split('\t');
+  switch (f[0]) {
+    case 'L':
+      if (f.length >= 5) {
+        return { kind: 'log', flags: Number(f[1]), pid: Number(f[2]), plugin: unescape(f[3]), message: unescape(f.slice(4).join('\t')) };
+      }
+      break;
+    case 'M':
+      return { kind: 'mark', mark: unescape(f.slice(1).join('\t')) };
+    case 'H':
+      return { kind: 'hung', plugin: Number(f[1]), type: Number(f[2]), timeoutMs: Number(f[3]) };
+    case 'X':
+      return { kind: 'crash', plugin: Number(f[1]), type: Number(f[2]), signal: Number(f[3]) };
+  }
+  return { kind: 'garbage', line };
+}
+
+export function levelOfFlags(flags: number): PluginLogLevel {
+  return logLevelOf(flags);
+}
+
+/** Splits a byte stream into lines, keeping the unfinished tail for the next chunk. */
+export class LineSplitter {
+  private tail = '';
+  push(chunk: string): string[] {
+    const text = this.tail + chunk;
+    const lines = text.split('\n');
+    this.tail = lines.pop() ?? '';
+    return lines;
+  }
+  flush(): string[] {
+    const t = this.tail;
+    this.tail = '';
+    return t ? [t] : [];
+  }
+}

@@ -1,0 +1,45 @@
+// Entry point of the plugin worker child process: takes requests over IPC, runs them synchronously, replies.
+import { getRuntime } from '../native/runtime.js';
+import { LOG_PIPE_FD, type RequestMessage, type ResponseMessage } from './protocol.js';
+import { reapOrphans } from './reaper.js';
+import { RequestError, WorkerSession } from './session.js';
+
+const runtime = getRuntime();
+runtime.init(LOG_PIPE_FD);
+const session = new WorkerSession();
+
+function reply(msg: ResponseMessage): void {
+  // Everything logged while serving the request is in the pipe before this marker; the supervisor
+  // delivers the response only after it has read the marker, so no log line is ever late.
+  runtime.logMark(String(msg.id));
+  process.send!(msg);
+}
+
+function handle(msg: RequestMessage): void {
+  try {
+    let result: unknown;
+    switch (msg.op) {
+      case 'start': result = session.start(msg); break;
+      case 'call': result = session.call(msg); break;
+      case 'close': session.close(); result = {}; break;
+      default: throw new RequestError({ kind: 'bad-request', message: `unknown request ${(msg as { op: string }).op}` });
+    }
+    reapOrphans();
+    reply({ id: msg.id, ok: true, result });
+  } catch (err) {
+    const error = err instanceof RequestError ? err.error : { kind: 'internal' as const, message: (err as Error).stack ?? String(err) };
+    reply({ id: msg.id, ok: false, error });
+  }
+}
+
+process.on('message', (m) => handle(m as RequestMessage));
+process.on('disconnect', () => {
+  // The supervisor is gone: close the plugins as a server shutdown would, then leave.
+  try {
+    session.close();
+  } finally {
+    process.exit(0);
+  }
+});
+// Reap zombies of plugins' unwaited children even while idle (e.g. during a long deferral).
+setInterval(reapOrphans, 1000).unref();

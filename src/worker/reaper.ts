@@ -1,0 +1,38 @@
+// Reap zombie children that plugins forked and never waited for, without touching processes the worker spawned itself.
+import { readdirSync, readFileSync } from 'node:fs';
+import { getRuntime } from '../native/runtime.js';
+
+/** Pids this worker spawned (scripts): libuv waits for those; never steal their exit status. */
+export const ownChildren = new Set<number>();
+
+function childrenOfSelf(): number[] {
+  const pids: number[] = [];
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const text = readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim();
+      if (text) for (const p of text.split(/\s+/)) pids.push(Number(p));
+    }
+  } catch {
+    // /proc not available: nothing to do
+  }
+  return pids;
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Reap every zombie child that is not ours; returns how many were reaped. */
+export function reapOrphans(): number {
+  let n = 0;
+  for (const pid of childrenOfSelf()) {
+    if (ownChildren.has(pid) || !isZombie(pid)) continue;
+    if (getRuntime().reap(pid) >= 0) n++;
+  }
+  return n;
+}

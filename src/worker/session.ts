@@ -1,0 +1,98 @@
+// The worker's state: the opened plugin chain with its generic per-client contexts, and the requests it serves.
+import { hookName, maskToHooks, HOOKS, CLIENT_HOOKS, type HookName } from '../abi/constants.js';
+import { callChain } from '../plugin/chain.js';
+import { Plugin, PluginLoadError } from '../plugin/plugin.js';
+import type { Pointer } from '../native/runtime.js';
+import { x509FromDer, freeX509 } from '../native/openssl.js';
+import type { CallRequest, CallResponse, PluginInfo, StartRequest, StartResponse, WorkerError } from './protocol.js';
+
+export class RequestError extends Error {
+  constructor(readonly error: WorkerError) {
+    super(error.message);
+  }
+}
+
+function describe(p: Plugin): PluginInfo {
+  return {
+    index: p.id,
+    path: p.spec.path,
+    file: p.file,
+    args: p.args,
+    exported: p.exported,
+    openVersion: p.openVersion,
+    funcVersion: p.funcVersion,
+    minVersionRequired: p.minVersionRequired ?? null,
+    initPoint: p.initPoint,
+    typeMask: p.typeMask,
+    hooks: p.handle ? maskToHooks(p.typeMask) : [],
+  };
+}
+
+export class WorkerSession {
+  plugins: Plugin[] = [];
+  /** The top-level ("generic") per-client context of each plugin, made right after its open. */
+  genericContexts: Pointer[] = [];
+  private closed = false;
+
+  /** dlopen every plugin first, then open each in order (OpenVPN's startup), then make generic contexts. */
+  start(req: StartRequest): StartResponse {
+    if (req.plugins.length > 16) {
+      throw new RequestError({ kind: 'bad-request', message: `at most 16 plugins (OpenVPN's MAX_PLUGINS), got ${req.plugins.length}` });
+    }
+    for (const [i, spec] of req.plugins.entries()) {
+      try {
+        this.plugins.push(new Plugin(i, spec, req.callTimeoutMs));
+      } catch (err) {
+        throw this.loadError(err, i);
+      }
+    }
+    for (const [i, plugin] of this.plugins.entries()) {
+      try {
+        plugin.open(req.openEnv);
+      } catch (err) {
+        // OpenVPN's fatal path: abort_v1 on every loaded plugin, including the failed one; no close.
+        for (const p of this.plugins) p.abort();
+        this.closed = true;
+        throw this.loadError(err, i);
+      }
+      this.genericContexts[i] = plugin.construct();
+    }
+    return { plugins: this.plugins.map(describe) };
+  }
+
+  private loadError(err: unknown, index: number): RequestError {
+    if (err instanceof PluginLoadError) {
+      return new RequestError({ kind: err.kind, message: err.message, plugin: err.plugin, index, plugins: this.plugins.map(describe) });
+    }
+    return new RequestError({ kind: 'internal', message: (err as Error).message, index });
+  }
+
+  call(req: CallRequest): CallResponse {
+    const name = hookName(req.hook) as HookName;
+    const clientHook = CLIENT_HOOKS.has(name) && req.perClient;
+    const contexts = clientHook ? this.plugins.map((p) => p.construct()) : this.genericContexts;
+    const cert = req.certDer ? x509FromDer(Buffer.from(req.certDer, 'base64')) : 0n;
+    try {
+      const r = callChain(this.plugins, req.hook, req.argv, req.env, {
+        contexts,
+        collectReturnList: req.collectReturnList,
+        cert,
+        certDepth: req.certDepth,
+      });
+      return { status: r.status, undefinedHook: r.undefinedHook, calls: r.calls };
+    } finally {
+      if (cert) freeX509(cert);
+      if (clientHook) this.plugins.forEach((p, i) => p.destruct(contexts[i]));
+    }
+  }
+
+  /** Shutdown as OpenVPN does: generic destructors (plugin order), then close_v1 for each, in order. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.plugins.forEach((p, i) => p.destruct(this.genericContexts[i]));
+    for (const p of this.plugins) p.close();
+  }
+}
+
+export const HOOK_NUMBERS = HOOKS;
