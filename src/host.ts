@@ -7,6 +7,7 @@ import type { PluginLogEntry } from './supervisor/log-records.js';
 import { WorkerProcess, type RequestOutcome } from './supervisor/worker-process.js';
 import type { CallResponse, PluginInfo, Request, StartResponse } from './worker/protocol.js';
 import { defaultOpenEnv } from './server/defaults.js';
+import { clientConnectStage, type ClientConnectOptions, type ClientConnectResult } from './stages/client-connect.js';
 
 export interface HostOptions {
   plugins: PluginSpec[];
@@ -135,6 +136,11 @@ export class PluginHost {
     };
   }
 
+  /** The client-connect stage for one client, with deferrals resolved (or timed out) as OpenVPN 2.6 does. */
+  clientConnect(opts: ClientConnectOptions = {}): Promise<ClientConnectResult> {
+    return clientConnectStage(this, opts);
+  }
+
   /** Close the plugins as a server shutdown does, and end the worker. Resolves to a failure if close crashed or hung. */
   async close(): Promise<FailureOutcome | undefined> {
     if (this.worker.exited) return undefined;
@@ -152,3 +158,4 @@ export class PluginHost {
 export function isFailure<T extends object>(r: T | FailureOutcome): r is FailureOutcome {
   return 'outcome' in r && (r.outcome === 'load-error' || r.outcome === 'crashed' || r.outcome === 'hung');
 }
+

@@ -104,6 +104,12 @@ static void plugin_log(openvpn_plugin_log_flags_t flags, const char *name, const
     va_end(ap);
 }
 
+/* A log line on behalf of something that is not a plugin callback (a script's output). */
+OVPH_EXPORT void ovph_log_line(int flags, const char *name, const char *message)
+{
+    plugin_log((openvpn_plugin_log_flags_t)flags, name, "%s", message);
+}
+
 /* Write a marker record: everything logged before it by this process is already in the pipe. */
 OVPH_EXPORT void ovph_log_mark(const char *mark)
 {

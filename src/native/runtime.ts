@@ -18,6 +18,7 @@ function bind() {
     lib,
     init: f<(fd: number) => number>('int ovph_init(int fd)'),
     callbacks: f<() => Pointer>('void *ovph_callbacks(void)'),
+    logLine: f<(flags: number, name: string, message: string) => void>('void ovph_log_line(int flags, const char *name, const char *message)'),
     logMark: f<(mark: string) => void>('void ovph_log_mark(const char *mark)'),
     strvNew: f<(block: Buffer, len: number, count: number, minSlots: number) => Pointer>(
       'void *ovph_strv_new(const void *block, int len, int count, int min_slots)'),

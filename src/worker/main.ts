@@ -15,12 +15,15 @@ function reply(msg: ResponseMessage): void {
   process.send!(msg);
 }
 
-function handle(msg: RequestMessage): void {
+async function handle(msg: RequestMessage): Promise<void> {
   try {
     let result: unknown;
     switch (msg.op) {
       case 'start': result = session.start(msg); break;
       case 'call': result = session.call(msg); break;
+      case 'client-connect':
+        result = await session.clientConnect(msg, (data) => process.send!({ event: 'progress', data: { request: msg.id, ...(data as object) } }));
+        break;
       case 'close': session.close(); result = {}; break;
       default: throw new RequestError({ kind: 'bad-request', message: `unknown request ${(msg as { op: string }).op}` });
     }
@@ -32,7 +35,7 @@ function handle(msg: RequestMessage): void {
   }
 }
 
-process.on('message', (m) => handle(m as RequestMessage));
+process.on('message', (m) => void handle(m as RequestMessage));
 process.on('disconnect', () => {
   // The supervisor is gone: close the plugins as a server shutdown would, then leave.
   try {

@@ -41,11 +41,25 @@ export interface CallRequest {
   certDepth?: number;
 }
 
+/** The client-connect stage for one client (plugin v1, plugin v2, script), with deferrals. */
+export interface ClientConnectRequest {
+  op: 'client-connect';
+  /** The client's env at client-connect, newest first. */
+  env: string[];
+  script?: string[];
+  tmpDir: string;
+  pollIntervalMs: number;
+  watchFiles: boolean;
+  timeoutMs: number;
+  /** Send 'progress' events while deferred. */
+  progress: boolean;
+}
+
 export interface CloseRequest {
   op: 'close';
 }
 
-export type Request = StartRequest | CallRequest | CloseRequest;
+export type Request = StartRequest | CallRequest | ClientConnectRequest | CloseRequest;
 export type RequestMessage = Request & { id: number };
 
 export interface PluginCall {

@@ -4,7 +4,9 @@ import { callChain } from '../plugin/chain.js';
 import { Plugin, PluginLoadError } from '../plugin/plugin.js';
 import type { Pointer } from '../native/runtime.js';
 import { x509FromDer, freeX509 } from '../native/openssl.js';
-import type { CallRequest, CallResponse, PluginInfo, StartRequest, StartResponse, WorkerError } from './protocol.js';
+import type { CallRequest, CallResponse, ClientConnectRequest, PluginInfo, StartRequest, StartResponse, WorkerError } from './protocol.js';
+import { disconnectAfterFailure, runClientConnect, type ClientConnectReport } from './client-connect-driver.js';
+import { configDisables } from '../server/config-disable.js';
 
 export class RequestError extends Error {
   constructor(readonly error: WorkerError) {
@@ -83,6 +85,24 @@ export class WorkerSession {
     } finally {
       if (cert) freeX509(cert);
       if (clientHook) this.plugins.forEach((p, i) => p.destruct(contexts[i]));
+    }
+  }
+
+  /** One client's client-connect stage with its own per-client contexts (made first, destroyed last). */
+  async clientConnect(req: ClientConnectRequest, progress: (data: unknown) => void): Promise<ClientConnectReport> {
+    const contexts = this.plugins.map((p) => p.construct());
+    try {
+      const report = await runClientConnect(this.plugins, contexts, {
+        env: req.env, script: req.script, tmpDir: req.tmpDir, pollIntervalMs: req.pollIntervalMs, watchFiles: req.watchFiles,
+        timeoutMs: req.timeoutMs, isDisabled: configDisables, onProgress: req.progress ? progress : undefined,
+      }, this.plugins.map((p) => p.spec.path));
+      if (report.outcome === 'rejected') {
+        const step = disconnectAfterFailure(this.plugins, contexts, report.env);
+        if (step) report.steps.push({ ...step, t: report.elapsedMs });
+      }
+      return report;
+    } finally {
+      this.plugins.forEach((p, i) => p.destruct(contexts[i]));
     }
   }
 

@@ -1,0 +1,212 @@
+// Runs one client's client-connect stage in the worker: real plugins, temp files, scripts, re-checks on a timer or a file write.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync, unlinkSync, watch, type FSWatcher, constants as fsc } from 'node:fs';
+import { basename, join } from 'node:path';
+import { HOOKS, RETURN, returnName } from '../abi/constants.js';
+import { callChain } from '../plugin/chain.js';
+import type { Plugin } from '../plugin/plugin.js';
+import { configValue } from '../plugin/return-list.js';
+import { getRuntime, type Pointer } from '../native/runtime.js';
+import { ClientConnectRun, type ClientConnectIO, type ConfigPart, type FileByte, type Step } from '../server/client-connect.js';
+import { ownChildren } from './reaper.js';
+
+export interface ClientConnectParams {
+  env: string[];
+  script?: string[];
+  /** Private 0700 directory for this run's temp files (made and removed by the supervisor). */
+  tmpDir: string;
+  pollIntervalMs: number;
+  /** Also re-check as soon as a deferred-result file is written. */
+  watchFiles: boolean;
+  timeoutMs: number;
+  /** Config text containing `disable` (decided by the config parser). */
+  isDisabled: (text: string) => boolean;
+  onProgress?: (p: { polls: number; elapsedMs: number; pending: string }) => void;
+}
+
+export interface ClientConnectReport {
+  outcome: 'accepted' | 'rejected' | 'timeout';
+  deferred: boolean;
+  config: ConfigPart[];
+  reason?: string;
+  pending?: string;
+  polls: number;
+  elapsedMs: number;
+  steps: Step[];
+  /** The client env after the stage (what the next hook would see). */
+  env: string[];
+}
+
+/** OpenVPN's temp-file name: <dir>/openvpn_<prefix>_<32 hex>.tmp, created O_EXCL, mode 0600, empty. */
+function createTempFile(dir: string, prefix: string): string {
+  for (let attempt = 0; attempt < 6; attempt++) {
+    const path = join(dir, `openvpn_${prefix}_${randomBytes(16).toString('hex')}.tmp`);
+    try {
+      closeSync(openSync(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600));
+      return path;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  throw new Error(`cannot create a temp file in ${dir}`);
+}
+
+function firstByte(path: string): FileByte {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return { kind: 'missing' };
+  }
+  try {
+    const buf = Buffer.alloc(1);
+    return readSync(fd, buf, 0, 1, 0) === 0 ? { kind: 'empty' } : { kind: 'byte', byte: String.fromCharCode(buf[0]) };
+  } catch {
+    return { kind: 'missing' };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function envObject(env: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of env) {
+    const i = e.indexOf('=');
+    if (i > 0 && !(e.slice(0, i) in out)) out[e.slice(0, i)] = e.slice(i + 1);
+  }
+  return out;
+}
+
+/** Run a script with exactly the client's env (as OpenVPN does), its output going to the log. */
+function runScript(argv: string[], env: string[]): Promise<{ exitCode: number | null; signal: string | null }> {
+  const rt = getRuntime();
+  const name = basename(argv[0]);
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { env: envObject(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid) ownChildren.add(child.pid);
+    const lines = (flags: number) => (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) rt.logLine(flags, name, line);
+    };
+    child.stdout.on('data', lines(0));
+    child.stderr.on('data', lines(2));
+    child.on('error', (err) => {
+      rt.logLine(1, name, `cannot run ${argv[0]}: ${err.message}`);
+      resolve({ exitCode: 127, signal: null });
+    });
+    child.on('close', (code, signal) => {
+      if (child.pid) ownChildren.delete(child.pid);
+      resolve({ exitCode: code, signal });
+    });
+  });
+}
+
+/** The I/O of a client-connect run against the worker's opened plugins. */
+export function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[], params: ClientConnectParams, onWrite: () => void): ClientConnectIO & { close(): void } {
+  const watchers = new Map<string, FSWatcher>();
+  return {
+    defines: (type) => plugins.some((p) => p.wants(type)),
+    callChain: (type, argv, env, collect) => {
+      const r = callChain(plugins, type, argv, env, { contexts, collectReturnList: collect });
+      return {
+        status: r.status, undefinedHook: r.undefinedHook,
+        calls: r.calls.map((c) => ({ plugin: c.plugin, called: c.called, returnCode: c.returnCode, config: configValue(c.returnList), ms: c.ms })),
+      };
+    },
+    runScript,
+    createFile: (prefix) => createTempFile(params.tmpDir, prefix),
+    firstByte,
+    readText: (path) => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+    remove: (path) => {
+      try {
+        unlinkSync(path);
+      } catch {
+        // already gone (a plugin may delete it)
+      }
+    },
+    watch: (path) => {
+      if (!params.watchFiles || watchers.has(path)) return;
+      try {
+        const w = watch(path, { persistent: false }, onWrite);
+        w.on('error', () => undefined);
+        watchers.set(path, w);
+      } catch {
+        // the file vanished: the timer still re-checks
+      }
+    },
+    unwatch: (path) => {
+      watchers.get(path)?.close();
+      watchers.delete(path);
+    },
+    close: () => {
+      for (const w of watchers.values()) w.close();
+      watchers.clear();
+    },
+  };
+}
+
+/** Run the stage to its end: accepted, rejected, or timeout (files cleaned either way). */
+export async function runClientConnect(plugins: readonly Plugin[], contexts: readonly Pointer[], params: ClientConnectParams,
+  pluginNames: string[]): Promise<ClientConnectReport> {
+  const start = performance.now();
+  let wake: (() => void) | undefined;
+  const io = makeIO(plugins, contexts, params, () => wake?.());
+  const run = new ClientConnectRun(io, {
+    env: params.env, script: params.script, pluginNames, isDisabled: params.isDisabled, now: () => performance.now(),
+  });
+  const deadline = start + params.timeoutMs;
+  let lastProgress = 0;
+  try {
+    let state = await run.advance();
+    while (state.state === 'deferred') {
+      const now = performance.now();
+      if (now >= deadline) {
+        run.cleanup();
+        return {
+          outcome: 'timeout', deferred: true, config: [], pending: state.pending, polls: run.polls,
+          elapsedMs: now - start, steps: run.steps, env: run.currentEnv(),
+          reason: `still deferred after ${params.timeoutMs / 1000} s: ${state.pending}`,
+        };
+      }
+      if (params.onProgress && now - lastProgress >= 200) {
+        lastProgress = now;
+        params.onProgress({ polls: run.polls, elapsedMs: now - start, pending: state.pending });
+      }
+      // Sleep until the next re-check, a write to a watched file, or the deadline.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(params.pollIntervalMs, Math.max(0, deadline - now)));
+        function done() {
+          clearTimeout(timer);
+          wake = undefined;
+          resolve();
+        }
+        wake = done;
+      });
+      state = await run.advance();
+    }
+    return {
+      outcome: state.state, deferred: run.deferred, config: state.config, reason: state.state === 'rejected' ? state.reason : undefined,
+      polls: run.polls, elapsedMs: performance.now() - start, steps: run.steps, env: run.currentEnv(),
+    };
+  } finally {
+    io.close();
+  }
+}
+
+/** After a failed client-connect chain OpenVPN calls CLIENT_DISCONNECT (plugins) for the client. */
+export function disconnectAfterFailure(plugins: readonly Plugin[], contexts: readonly Pointer[], env: string[]): Step | undefined {
+  if (!plugins.some((p) => p.wants(HOOKS.CLIENT_DISCONNECT))) return undefined;
+  const t = performance.now();
+  const r = callChain(plugins, HOOKS.CLIENT_DISCONNECT, [], env, { contexts });
+  return {
+    handler: 'client-disconnect', hook: 'CLIENT_DISCONNECT', status: r.status,
+    calls: r.calls.filter((c) => c.called).map((c) => ({ plugin: c.plugin, returnCode: c.returnCode, returnName: returnName(c.returnCode), ms: c.ms })),
+    result: r.status === RETURN.SUCCESS ? 'succeeded' : 'failed', t: 0, ms: performance.now() - t,
+  };
+}
