@@ -77,7 +77,7 @@ test('v2: DEFERRED then DEFER_V2 polled until SUCCESS; config from the resolving
   assert.equal((await r.advance()).state, 'deferred');
   const s = await r.advance();
   assert.equal(s.state, 'accepted');
-  assert.deepEqual(s.state === 'accepted' && s.config, [{ source: 'p.so', text: 'ifconfig-push 10.8.0.9 255.255.255.0\n' }]);
+  assert.deepEqual(s.state === 'accepted' && s.config, [{ source: 'p.so', text: 'ifconfig-push 10.8.0.9 255.255.255.0\n', kind: 'string' }]);
   assert.equal(r.polls, 3);
   assert.deepEqual(calls.map((c) => c.type), [9, 14, 14, 14]);
   assert.ok(!calls[0].env.some((e) => e.startsWith('client_connect_')), 'v2 sees no client_connect_* vars');

@@ -53,6 +53,8 @@ export interface Step {
 export interface ConfigPart {
   source: string;
   text: string;
+  /** A config file (plugin v1, script) or a v2 "config" string: OpenVPN reads them differently. */
+  kind: 'file' | 'string';
 }
 
 export type RunState =
@@ -224,7 +226,7 @@ export class ClientConnectRun {
 
   private importConfigFile(source: string): ConfigPart[] {
     const text = this.files ? this.io.readText(this.files.config) : undefined;
-    return text ? [{ source, text }] : [];
+    return text ? [{ source, text, kind: 'file' }] : [];
   }
 
   private chainCalls(r: ChainOutcome) {
@@ -286,7 +288,7 @@ export class ClientConnectRun {
     if (r.status === RETURN.SUCCESS) {
       result = 'succeeded';
       config = r.calls.filter((c) => c.config !== undefined)
-        .map((c) => ({ source: this.setup.pluginNames[c.plugin] ?? `plugin #${c.plugin}`, text: c.config! }));
+        .map((c) => ({ source: this.setup.pluginNames[c.plugin] ?? `plugin #${c.plugin}`, text: c.config!, kind: 'string' as const }));
     } else if (r.status === RETURN.DEFERRED) {
       if (this.io.defines(HOOKS.CLIENT_CONNECT_DEFER_V2)) {
         result = 'deferred';

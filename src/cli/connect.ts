@@ -1,0 +1,165 @@
+// `connect <plugin.so> [args...]`: one client's client-connect stage as OpenVPN 2.6.14 runs it, deferrals included.
+import type { Command } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { PluginHost, isFailure } from '../host.js';
+import type { PluginSpec } from '../plugin/plugin.js';
+import { EXIT, exitCodeOfFailure } from '../results.js';
+import { tokenizeConfigLine } from '../server/client-config.js';
+import type { ClientConnectDone, ClientConnectResult } from '../stages/client-connect.js';
+import { parseEnvOption } from './call.js';
+import { PROGRAM_NAME, UsageError, addCommonOptions, printJson, printLines, startLogger, type CommonOptions, type RunState } from './common.js';
+import { PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP } from './inspect.js';
+import { failureLine, formatLogLine, formatLogs } from './output.js';
+
+interface ConnectOptions extends CommonOptions {
+  plugin: string[];
+  clientConnect?: string;
+  env: string[];
+  commonName?: string;
+  username?: string;
+  timeout: number;
+  pollInterval?: number;
+  timing: 'fast' | 'openvpn';
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function positiveNumber(what: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0)) throw new InvalidArgumentError(`expected a positive number of ${what}.`);
+    return n;
+  };
+}
+
+/** "<path> [args...]" as on a `plugin` config line (OpenVPN's quoting rules). */
+export function parsePluginLine(text: string): PluginSpec {
+  const { tokens, error } = tokenizeConfigLine(text);
+  if (error || tokens.length === 0) throw new UsageError(`bad --plugin value '${text}': expected "<path> [args...]"${error ? ` (${error})` : ''}`);
+  return { path: tokens[0], args: tokens.slice(1) };
+}
+
+export function exitCodeOfConnect(r: ClientConnectResult): number {
+  if (isFailure(r)) return exitCodeOfFailure(r);
+  return r.outcome === 'accepted' ? EXIT.SUCCESS : r.outcome === 'rejected' ? EXIT.PLUGIN_ERROR : EXIT.TIMEOUT;
+}
+
+export function registerConnect(program: Command, state: RunState): void {
+  const cmd = program.command('connect')
+    .description("run one client's client-connect stage as OpenVPN 2.6.14 does (plugin v1, plugin v2, --client-connect script) and wait for deferrals")
+    .argument('<plugin.so>', PLUGIN_ARGUMENT_HELP)
+    .argument('[plugin-args...]', PLUGIN_ARGS_HELP)
+    .option('--plugin <"path args">', 'another plugin in the chain, after the positional one (repeatable, in config order)', collect, [])
+    .option('--client-connect <cmd>', 'a --client-connect script: run without a shell, with the client env, the config file path appended')
+    .option('--env <K=V>', "add to or override the client's env (repeatable)", collect, [])
+    .option('--common-name <cn>', 'the client certificate common name (default Test-Client)')
+    .option('--username <user>', 'the username the client authenticated with')
+    .option('--timeout <seconds>', 'give up on a deferral after this long: outcome timeout, exit 3 (OpenVPN has no such limit)', positiveNumber('seconds'), 60)
+    .option('--poll-interval <ms>', 'how often a deferred result is re-checked (default 20; files are also watched)', positiveNumber('milliseconds'))
+    .addOption(new Option('--timing <mode>', "'fast' (poll + watch files) or 'openvpn' (its measured ~1.1 s re-check cadence)").choices(['fast', 'openvpn']).default('fast'));
+  addCommonOptions(cmd)
+    .addHelpText('after', `
+--json prints {"outcome":"accepted"|"rejected"|"timeout","deferred":..,"config":"..","options":[{"name","args"}],
+"warnings":[..],"polls":N,"elapsedMs":N,"steps":[..],"logs":[..]} or {"outcome":"crashed"|"hung"|"load-error",...}.
+Exit codes: 0 accepted, 1 rejected, 3 timeout, 4 crashed or hung, 5 failed to load or open, 2 usage error.`)
+    .action(async (path: string, args: string[], opts: ConnectOptions) => {
+      state.exitCode = await runConnect(state, path, args, opts);
+    });
+}
+
+async function runConnect(state: RunState, path: string, args: string[], opts: ConnectOptions): Promise<number> {
+  const plugins: PluginSpec[] = [{ path, args }, ...opts.plugin.map(parsePluginLine)];
+  const envOverrides = Object.fromEntries(opts.env.map(parseEnvOption));
+  const script = opts.clientConnect !== undefined ? parsePluginLine(opts.clientConnect) : undefined;
+  const logger = startLogger(state, opts.verbose);
+  const live = !opts.json;
+  const tty = process.stderr.isTTY === true && live;
+  let progressShown = false;
+  const clearProgress = () => {
+    if (progressShown) state.io.err('\r\x1b[K');
+    progressShown = false;
+  };
+  const onLog = (e: Parameters<NonNullable<Parameters<typeof PluginHost.open>[0]['onLog']>>[0]) => {
+    logger.plugin(e);
+    if (live && !opts.verbose) {
+      clearProgress();
+      state.io.err(`${formatLogLine(e)}\n`);
+    }
+  };
+  const host = await PluginHost.open({ plugins, callTimeoutMs: opts.callTimeout, onLog });
+  if (isFailure(host)) return report(state, opts, host);
+  let stage: Promise<unknown> = Promise.resolve();
+  // Ctrl-C: kill the worker, then let the stage finish its cleanup (it removes its temp dir).
+  state.current = { abort: () => host.kill().then(() => stage).then(() => undefined, () => undefined) };
+  try {
+    const pending = host.clientConnect({
+      script: script ? [script.path, ...(script.args ?? [])] : undefined,
+      commonName: opts.commonName, username: opts.username, envOverrides,
+      timeoutMs: opts.timeout * 1000, pollIntervalMs: opts.pollInterval, timing: opts.timing,
+      onProgress: tty ? (p) => {
+        state.io.err(`\r\x1b[Kwaiting ${(p.elapsedMs / 1000).toFixed(1)} s, ${p.polls} re-checks: ${p.pending}`.slice(0, process.stderr.columns ?? 120));
+        progressShown = true;
+      } : undefined,
+    });
+    stage = pending;
+    const r = await pending;
+    clearProgress();
+    const closeFailure = isFailure(r) ? undefined : await host.close();
+    return report(state, opts, closeFailure ?? r);
+  } finally {
+    state.current = undefined;
+    await host.kill();
+  }
+}
+
+function report(state: RunState, opts: ConnectOptions, r: ClientConnectResult): number {
+  if (opts.json) {
+    printJson(state, r);
+    return exitCodeOfConnect(r);
+  }
+  if (isFailure(r)) {
+    state.io.err(`${PROGRAM_NAME}: ${failureLine(r)}\n`);
+    if (r.outcome === 'load-error') printLines(state, formatLogs(r.logs), 'err');
+    return exitCodeOfConnect(r);
+  }
+  printLines(state, formatConnect(r));
+  return exitCodeOfConnect(r);
+}
+
+/** Consecutive identical re-checks are shown once with a count. */
+function formatSteps(r: ClientConnectDone): string[] {
+  const out: string[] = [];
+  let last = '';
+  let repeat = 0;
+  const flush = () => {
+    if (repeat > 1) out[out.length - 1] += `   (x${repeat})`;
+  };
+  for (const s of r.steps) {
+    const codes = s.calls?.map((c) => `${c.plugin.split('/').pop()}=${c.returnName}`).join(' ') ?? (s.exitCode !== undefined ? `exit ${s.exitCode}` : '');
+    const file = s.deferredFile ? ` file=${s.deferredFile}` : '';
+    const text = `${s.handler.padEnd(17)} ${s.hook.padEnd(24)} ${codes}${file} -> ${s.result}${s.note ? ` (${s.note})` : ''}`;
+    if (text === last) {
+      repeat++;
+      continue;
+    }
+    flush();
+    out.push(`  ${`+${Math.round(s.t)}ms`.padStart(8)}  ${text}`);
+    last = text;
+    repeat = 1;
+  }
+  flush();
+  return out;
+}
+
+export function formatConnect(r: ClientConnectDone): string[] {
+  const head = `${r.outcome.toUpperCase()}${r.deferred ? ` after a deferral (${r.polls} re-checks)` : ' (not deferred)'} in ${Math.round(r.elapsedMs)} ms`;
+  const lines = [head];
+  if (r.reason) lines.push(`reason: ${r.reason}`);
+  lines.push('steps:', ...formatSteps(r));
+  if (r.outcome === 'accepted') {
+    lines.push('config the server would apply:');
+    lines.push(...(r.options.length ? r.options.map((o) => `  ${o.name} ${o.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`.trimEnd()) : ['  (none)']));
+  }
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return lines;
+}
