@@ -61,11 +61,17 @@ test: build check
 	$(NODE) --import tsx --test --test-concurrency=2 $(TEST_FILES)
 
 demo: build
-	@echo "== inspect: which entry points, which ABI, which hooks"
+	@echo "== inspect: which entry points, which ABI, which hooks (a v3 test plugin)"
 	$(NODE) dist/cli.js inspect build/fixtures/v3-basic.so demo-arg
 	@echo
-	@echo "== call: one raw CLIENT_CONNECT_V2 call with OpenVPN 2.6.14's env"
-	$(NODE) dist/cli.js call build/fixtures/return-list.so --hook CLIENT_CONNECT_V2 --env common_name=demo-client
+	@echo "== call: one raw CLIENT_CONNECT_V2 call with OpenVPN 2.6.14's env; the plugin returns a 3-node list"
+	$(NODE) dist/cli.js call build/fixtures/return-list.so --hook CLIENT_CONNECT_V2
+	@echo
+	@echo "== connect: deferred client-connect, v1 file method (a forked grandchild writes '1' after 300 ms)"
+	$(NODE) dist/cli.js connect build/fixtures/cc-v1-file.so delay_ms=300
+	@echo
+	@echo "== connect: deferred client-connect, v2 (DEFER_V2 polled until SUCCESS), chained after a second plugin"
+	$(NODE) dist/cli.js connect build/fixtures/cc-chain-first.so --plugin "build/fixtures/cc-v2-defer.so polls=3"
 
 clean:
 	rm -rf dist build

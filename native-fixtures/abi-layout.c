@@ -1,4 +1,4 @@
-/* abi-layout: not a plugin; prints the sizes and offsets of the openvpn-plugin.h structs (and key constants) as one JSON object. */
+/* abi-layout: not a plugin; prints the sizes and offsets of the openvpn-plugin.h structs and its constants as one JSON object. */
 #include <openvpn-plugin.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -6,6 +6,7 @@
 #define FIELD(T, f, last) printf("\"" #f "\":%zu%s", offsetof(T, f), (last) ? "" : ",")
 #define BEGIN(key, T) printf("\"" key "\":{\"size\":%zu,\"fields\":{", sizeof(T))
 #define END(last) printf("}}%s", (last) ? "" : ",")
+#define CONST(c, last) printf("\"" #c "\":%d%s", (int)(c), (last) ? "" : ",")
 
 int main(void)
 {
@@ -57,8 +58,30 @@ int main(void)
     FIELD(struct openvpn_plugin_args_func_return, return_list, 1);
     END(0);
 
-    printf("\"constants\":{\"OPENVPN_PLUGINv3_STRUCTVER\":%d,\"OPENVPN_PLUGIN_VERSION\":%d,\"OPENVPN_PLUGIN_N\":%d}",
+    printf("\"constants\":{\"OPENVPN_PLUGINv3_STRUCTVER\":%d,\"OPENVPN_PLUGIN_VERSION\":%d,\"OPENVPN_PLUGIN_N\":%d},",
            OPENVPN_PLUGINv3_STRUCTVER, OPENVPN_PLUGIN_VERSION, OPENVPN_PLUGIN_N);
-    printf("}\n");
+
+    /* hook type numbers (ENABLE_PF, 11, is commented out in the 2.6 header) */
+    printf("\"hooks\":{");
+    CONST(OPENVPN_PLUGIN_UP, 0); CONST(OPENVPN_PLUGIN_DOWN, 0); CONST(OPENVPN_PLUGIN_ROUTE_UP, 0);
+    CONST(OPENVPN_PLUGIN_IPCHANGE, 0); CONST(OPENVPN_PLUGIN_TLS_VERIFY, 0);
+    CONST(OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY, 0); CONST(OPENVPN_PLUGIN_CLIENT_CONNECT, 0);
+    CONST(OPENVPN_PLUGIN_CLIENT_DISCONNECT, 0); CONST(OPENVPN_PLUGIN_LEARN_ADDRESS, 0);
+    CONST(OPENVPN_PLUGIN_CLIENT_CONNECT_V2, 0); CONST(OPENVPN_PLUGIN_TLS_FINAL, 0);
+    CONST(OPENVPN_PLUGIN_ROUTE_PREDOWN, 0); CONST(OPENVPN_PLUGIN_CLIENT_CONNECT_DEFER, 0);
+    CONST(OPENVPN_PLUGIN_CLIENT_CONNECT_DEFER_V2, 0); CONST(OPENVPN_PLUGIN_CLIENT_CRRESPONSE, 1);
+    printf("},\"returns\":{");
+    CONST(OPENVPN_PLUGIN_FUNC_SUCCESS, 0); CONST(OPENVPN_PLUGIN_FUNC_ERROR, 0); CONST(OPENVPN_PLUGIN_FUNC_DEFERRED, 1);
+    printf("},\"plog\":{");
+    CONST(PLOG_ERR, 0); CONST(PLOG_WARN, 0); CONST(PLOG_NOTE, 0); CONST(PLOG_DEBUG, 0); CONST(PLOG_ERRNO, 0);
+    CONST(PLOG_NOMUTE, 1);
+    printf("},\"init_points\":{");
+    CONST(OPENVPN_PLUGIN_INIT_PRE_CONFIG_PARSE, 0); CONST(OPENVPN_PLUGIN_INIT_PRE_DAEMON, 0);
+    CONST(OPENVPN_PLUGIN_INIT_POST_DAEMON, 0); CONST(OPENVPN_PLUGIN_INIT_POST_UID_CHANGE, 1);
+    printf("},\"misc\":{");
+    CONST(SSLAPI_OPENSSL, 0); CONST(OPENVPN_VERSION_MAJOR, 0); CONST(OPENVPN_VERSION_MINOR, 0);
+    printf("\"OPENVPN_VERSION_PATCH\":\"%s\",", OPENVPN_VERSION_PATCH);
+    printf("\"sizeof_log_flags\":%zu,\"sizeof_ssl_api\":%zu", sizeof(openvpn_plugin_log_flags_t), sizeof(ovpnSSLAPI));
+    printf("}}\n");
     return 0;
 }

@@ -32,9 +32,9 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     for (int i = 1; in->argv[i] && used < sizeof args; i++)
         used += snprintf(args + used, sizeof args - used, "%s%s", i > 1 ? " " : "", in->argv[i]);
 
-    h->cb->plugin_log(PLOG_NOTE, NAME, "open: argc=%d argv[1..]=%s ovpn_version=%s envc=%d",
+    h->cb->plugin_log(PLOG_NOTE, NAME, "open: argc=%d argv[1..]=%s ovpn_version=%s envc=%d argv[0]=%s",
                       fx_count((const char **)in->argv), args, in->ovpn_version,
-                      fx_count((const char **)in->envp));
+                      fx_count((const char **)in->envp), in->argv[0]);
 
     out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_UP) | OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_DOWN)
                      | OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_TLS_VERIFY)

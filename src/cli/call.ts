@@ -1,0 +1,100 @@
+// `call <plugin.so> [args...] --hook NAME`: one raw hook call with OpenVPN 2.6.14's env and argv; return code, list, files, log.
+import type { Command } from 'commander';
+import { HOOKS, OPENVPN_PLUGIN_N, parseHookName, type HookName } from '../abi/constants.js';
+import { RawCall, RawCallInputError, type RawCallResult } from '../operations/raw-call.js';
+import { EXIT, exitCodeOfFailure } from '../results.js';
+import {
+  PROGRAM_NAME, UsageError, addCommonOptions, printJson, printLines, startLogger, type CommonOptions, type RunState,
+} from './common.js';
+import { PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP } from './inspect.js';
+import { failureLine, formatCall, formatFailureDetails } from './output.js';
+
+interface CallOptions extends CommonOptions {
+  hook: string;
+  env: string[];
+  arg?: string[];
+  clientContext: boolean;
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** A --env value: NAME=VALUE (VALUE may be empty); anything else is a usage error. */
+export function parseEnvOption(text: string): [string, string] {
+  const i = text.indexOf('=');
+  if (i <= 0) throw new UsageError(`bad --env value '${text}': expected NAME=VALUE`);
+  return [text.slice(0, i), text.slice(i + 1)];
+}
+
+/** A --hook value, or a usage error that lists the valid names. */
+export function parseHookOption(text: string): HookName {
+  const hook = parseHookName(text);
+  if (!hook) {
+    throw new UsageError(`unknown hook '${text}'; valid hooks: ${Object.keys(HOOKS).join(', ')} `
+      + `(also as OPENVPN_PLUGIN_<NAME>, in lower case with dashes, or the number 0-${OPENVPN_PLUGIN_N - 1})`);
+  }
+  return hook;
+}
+
+/** 0 SUCCESS (or not registered: OpenVPN calls nothing), 1 any other return code (DEFERRED too), 4/5 failures. */
+export function exitCodeOfCall(r: RawCallResult): number {
+  if (r.outcome !== 'returned') return exitCodeOfFailure(r);
+  if (r.closeFailure) return exitCodeOfFailure(r.closeFailure);
+  return r.notRegistered || r.returnCode === 0 ? EXIT.SUCCESS : EXIT.PLUGIN_ERROR;
+}
+
+export function registerCall(program: Command, state: RunState): void {
+  const cmd = program.command('call')
+    .description("call one hook once, with OpenVPN 2.6.14's env and argv for it; show the return code, return list, config, files and log")
+    .argument('<plugin.so>', PLUGIN_ARGUMENT_HELP)
+    .argument('[plugin-args...]', PLUGIN_ARGS_HELP)
+    .requiredOption('--hook <name>', 'the hook: CLIENT_CONNECT_V2, OPENVPN_PLUGIN_CLIENT_CONNECT_V2, client-connect-v2 or its number (9)')
+    .option('--env <NAME=VALUE>', 'set an env variable (repeatable): an existing one is replaced in place, a new one is added '
+      + 'at the front (newest first, as OpenVPN does); NAME= sets an empty value', collect, [])
+    .option('--arg <value>', "a hook argument after argv[0] (repeatable); replaces the hook's default argv", collect)
+    .option('--no-client-context', 'do not give the plugin a fresh per-client context (it gets the generic one, as UP/DOWN do)');
+  addCommonOptions(cmd)
+    .addHelpText('after', `
+The env starts from OpenVPN 2.6.14's env for the hook, for a default test client; argv from its default argv
+(e.g. TLS_VERIFY: <depth> <subject>; CLIENT_CONNECT: <config file>; LEARN_ADDRESS: add <ip> <cn>).
+Files OpenVPN creates for the hook (client_connect_config_file, client_connect_deferred_file, auth_control_file,
+auth_pending_file, auth_failed_reason_file) are created empty (0600) in a private temp dir; their content after
+the call is shown, then the dir is removed. TLS_VERIFY gets the test PKI's certificate at the depth in argv[1].
+Exit codes: 0 SUCCESS (or the plugin did not register the hook, so OpenVPN would not call it),
+1 ERROR or any other code, DEFERRED included (a raw call does not wait for a deferred result),
+4 crashed or hung, 5 failed to load or open, 2 usage error (unknown hook, bad --env value).`)
+    .action(async (path: string, args: string[], opts: CallOptions) => {
+      state.exitCode = await runCall(state, path, args, opts);
+    });
+}
+
+async function runCall(state: RunState, path: string, args: string[], opts: CallOptions): Promise<number> {
+  const hook = parseHookOption(opts.hook);
+  const env = opts.env.map(parseEnvOption);
+  const logger = startLogger(state, opts.verbose);
+  const op = new RawCall({
+    plugin: { path, args }, hook, env, argv: opts.arg, perClient: opts.clientContext, callTimeoutMs: opts.callTimeout, onLog: logger.plugin,
+  });
+  state.current = op;
+  logger.log.debug({ path, args, hook, env: opts.env, argv: opts.arg }, 'calling the hook');
+  let r: RawCallResult;
+  try {
+    r = await op.run();
+  } catch (err) {
+    if (err instanceof RawCallInputError) throw new UsageError(err.message);
+    throw err;
+  } finally {
+    state.current = undefined;
+  }
+  logger.log.debug({ outcome: r.outcome }, 'done');
+  if (opts.json) printJson(state, r);
+  if (r.outcome === 'returned') {
+    if (!opts.json) {
+      printLines(state, formatCall(r, op.plugin));
+      if (r.closeFailure) state.io.err(`${PROGRAM_NAME}: after the call, ${failureLine(r.closeFailure)}\n`);
+    }
+  } else if (!opts.json) {
+    state.io.err(`${PROGRAM_NAME}: ${failureLine(r)}\n`);
+    printLines(state, formatFailureDetails(r), 'err');
+  }
+  return exitCodeOfCall(r);
+}

@@ -1,0 +1,27 @@
+// Last resort on Ctrl-C/SIGTERM: SIGKILL this process's own direct children (plugin workers still starting up), by pid.
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Pids of this process's direct children (from /proc; empty where /proc is unavailable). */
+export function ownChildPids(): number[] {
+  const pids: number[] = [];
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const text = readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim();
+      if (text) pids.push(...text.split(/\s+/).map(Number));
+    }
+  } catch {
+    // no /proc: nothing we can do
+  }
+  return pids;
+}
+
+/** SIGKILL every direct child (a worker whose host object the CLI never got, e.g. interrupted during open). */
+export function killOwnChildren(): void {
+  for (const pid of ownChildPids()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}

@@ -1,0 +1,66 @@
+// What the CLI's commands share: run state, output sink, the common options, usage errors, the logger per run.
+import { Command, InvalidArgumentError } from 'commander';
+import { createLogger, type CliLogger } from './logger.js';
+
+export const PROGRAM_NAME = 'ovpn-plugin-host';
+
+/** Where the CLI writes (swappable for tests). */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** An operation in progress that Ctrl-C/SIGTERM must stop (kill the worker, remove temp files). */
+export interface Abortable {
+  abort(): Promise<void>;
+}
+
+/** State shared by the commands of one run. */
+export interface RunState {
+  io: Io;
+  exitCode: number;
+  logger?: CliLogger;
+  current?: Abortable;
+}
+
+/** Options every command has (commander's camelCase names). */
+export interface CommonOptions {
+  json?: boolean;
+  verbose?: boolean;
+  callTimeout: number;
+}
+
+/** A user mistake found after parsing (bad --env, unknown hook): one line on stderr, exit 2. */
+export class UsageError extends Error {}
+
+/** --call-timeout parser: a positive whole number of milliseconds. */
+export function parseTimeout(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new InvalidArgumentError('expected a positive whole number of milliseconds.');
+  return Number(value);
+}
+
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+
+export function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--json', 'print one JSON object on stdout (the result, including the log) instead of text')
+    .option('-v, --verbose', 'log progress and every plugin log line as it arrives on stderr (pino: JSON lines, pretty on a terminal)')
+    .option('--call-timeout <ms>', 'a plugin call that does not return within this time is killed and reported as hung',
+      parseTimeout, DEFAULT_CALL_TIMEOUT_MS);
+}
+
+/** The run's logger (silent unless --verbose), kept in STATE so it is flushed before exit. */
+export function startLogger(state: RunState, verbose: boolean | undefined): CliLogger {
+  state.logger = createLogger({ verbose: verbose === true });
+  return state.logger;
+}
+
+/** Print an object as the one JSON document on stdout. */
+export function printJson(state: RunState, value: unknown): void {
+  state.io.out(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Print lines on stdout or stderr. */
+export function printLines(state: RunState, lines: string[], stream: 'out' | 'err' = 'out'): void {
+  if (lines.length) state.io[stream](`${lines.join('\n')}\n`);
+}

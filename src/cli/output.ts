@@ -1,0 +1,132 @@
+// Human-readable formatting of the CLI's results: plugin facts, hook results, files, failures and log lines. Pure: returns lines.
+import { HOOKS, type HookName } from '../abi/constants.js';
+import type { InspectFailure, InspectOk } from '../operations/inspect.js';
+import type { HookFileReport } from '../operations/hook-files.js';
+import type { RawCallReturned } from '../operations/raw-call.js';
+import type { ReturnListNode } from '../plugin/return-list.js';
+import type { FailureOutcome } from '../results.js';
+import type { PluginLogEntry } from '../supervisor/log-records.js';
+import type { PluginInfo } from '../worker/protocol.js';
+
+export const INIT_POINT_NAMES: Record<number, string> = {
+  1: 'PRE_CONFIG_PARSE', 2: 'PRE_DAEMON', 3: 'POST_DAEMON', 4: 'POST_UID_CHANGE',
+};
+
+const LABEL_WIDTH = 12;
+
+/** "label       value" with the label padded to a fixed width. */
+export function row(label: string, value: string): string {
+  return `${label.padEnd(LABEL_WIDTH)} ${value}`;
+}
+
+/** ITEMS joined by ", ", wrapped so no line passes WIDTH characters; continuation lines align under the value column. */
+export function wrapList(items: readonly string[], width = 110): string {
+  const lines: string[] = [];
+  let cur = '';
+  for (const [i, item] of items.entries()) {
+    const piece = item + (i < items.length - 1 ? ',' : '');
+    if (cur && LABEL_WIDTH + 1 + cur.length + 1 + piece.length > width) {
+      lines.push(cur);
+      cur = piece;
+    } else {
+      cur = cur ? `${cur} ${piece}` : piece;
+    }
+  }
+  if (cur) lines.push(cur);
+  return lines.join(`\n${' '.repeat(LABEL_WIDTH + 1)}`);
+}
+
+export function hexMask(mask: number): string {
+  return `0x${(mask >>> 0).toString(16).padStart(4, '0')}`;
+}
+
+/** A string shown unambiguously: JSON-quoted (newlines visible), or (null) for a NULL pointer. */
+export function quote(value: string | null): string {
+  return value === null ? '(null)' : JSON.stringify(value);
+}
+
+/** One log line: level, plugin name, message; the pid when the log holds lines from several processes. */
+export function formatLogLine(e: PluginLogEntry, showPid = false): string {
+  const pid = showPid ? ` (pid ${e.pid})` : '';
+  return `  ${`[${e.level}]`.padEnd(9)}${e.plugin}: ${e.message}${pid}`;
+}
+
+export function formatLogs(logs: readonly PluginLogEntry[]): string[] {
+  if (logs.length === 0) return [row('log', '(the plugin logged nothing)')];
+  const showPid = new Set(logs.map((l) => l.pid)).size > 1;
+  return [row('log', `${logs.length} line${logs.length === 1 ? '' : 's'}`), ...logs.map((l) => formatLogLine(l, showPid))];
+}
+
+/** What was learned about one plugin at load and open. */
+export function formatPluginInfo(info: PluginInfo): string[] {
+  const lines = [row('file', info.file === info.path ? info.file : `${info.file} (given as ${info.path})`)];
+  lines.push(row('argv', [info.path, ...info.args].map((a) => (/[\s"']/.test(a) || a === '' ? JSON.stringify(a) : a)).join(' ')));
+  lines.push(row('exports', wrapList(info.exported)));
+  lines.push(row('ABI', `open v${info.openVersion} (openvpn_plugin_open_v${info.openVersion}), func v${info.funcVersion} `
+    + `(openvpn_plugin_func_v${info.funcVersion}); each chosen on its own, v3 then v2 then v1, as OpenVPN does`));
+  lines.push(row('min version', info.minVersionRequired === null
+    ? 'openvpn_plugin_min_version_required_v1 not exported'
+    : `${info.minVersionRequired} (openvpn_plugin_min_version_required_v1; OpenVPN 2.6 provides 3)`));
+  const initName = INIT_POINT_NAMES[info.initPoint] ?? 'unknown';
+  lines.push(row('init point', info.exported.includes('openvpn_plugin_select_initialization_point_v1')
+    ? `${info.initPoint} ${initName} (openvpn_plugin_select_initialization_point_v1)`
+    : `${info.initPoint} ${initName} (default: openvpn_plugin_select_initialization_point_v1 not exported)`));
+  lines.push(row('hooks', info.hooks.length ? `${hexMask(info.typeMask)} ${info.hooks.join(', ')}` : `${hexMask(info.typeMask)} (none)`));
+  return lines;
+}
+
+export function formatInspect(r: InspectOk): string[] {
+  return [...formatPluginInfo(r.plugin), ...formatLogs(r.logs), row('closed', 'openvpn_plugin_close_v1 returned; the plugin was closed cleanly')];
+}
+
+/** The one line for stderr that says why a run failed (the library's message names the file and the cause). */
+export function failureLine(f: FailureOutcome): string {
+  return f.outcome === 'load-error' ? f.error.message : f.message;
+}
+
+/** Details of a failure for stderr: what is known about the plugin, then its log. */
+export function formatFailureDetails(f: InspectFailure): string[] {
+  const lines: string[] = [];
+  if (f.outcome === 'load-error') lines.push(row('error kind', f.error.kind));
+  const info = f.plugins?.[0];
+  if (info) lines.push(...formatPluginInfo(info));
+  lines.push(...formatLogs(f.logs));
+  return lines;
+}
+
+function formatNodes(list: ReturnListNode[] | null): string[] {
+  if (list === null) return ['    (no return list)'];
+  if (list.length === 0) return ['    (empty)'];
+  return list.map((n) => `    ${n.name === null ? '(null)' : n.name} = ${quote(n.value)}`);
+}
+
+export function formatFiles(files: readonly HookFileReport[]): string[] {
+  if (files.length === 0) return [];
+  return [row('files', 'created empty (0600) before the call, as OpenVPN does; content after the call:'),
+    ...files.map((f) => `  ${f.name} ${f.path}: ${f.content === null ? '(removed by the plugin)' : f.content === '' ? '(empty)' : quote(f.content)}`)];
+}
+
+export function formatCall(r: RawCallReturned, plugin?: PluginInfo): string[] {
+  const lines = [row('hook', `${r.hook} (${HOOKS[r.hook as HookName]})`)];
+  lines.push(row('argv', r.argv.map((a) => (/[\s"']/.test(a) || a === '' ? JSON.stringify(a) : a)).join(' ')));
+  lines.push(row('env', `${r.env.length} variables (--json shows them)`));
+  if (r.note) lines.push(row('note', r.note));
+  if (r.notRegistered) {
+    const mask = plugin ? ` (it registered ${hexMask(plugin.typeMask)}: ${plugin.hooks.join(', ') || 'nothing'})` : '';
+    lines.push(row('result', `not registered: the plugin did not register ${r.hook}${mask}; OpenVPN would not call it, so nothing was called`));
+  } else {
+    lines.push(row('result', `${r.returnName}${r.returnName === String(r.returnCode) ? ' (not 0/1/2: OpenVPN treats it as an error)' : ` (${r.returnCode})`}`));
+    for (const c of r.calls) {
+      const status = c.called ? `${c.returnName} (${c.returnCode}) in ${c.ms.toFixed(1)} ms` : 'not called (hook not registered)';
+      lines.push(`  ${c.plugin}: ${status}`);
+      if (c.called && c.returnList !== null) lines.push('  return list:', ...formatNodes(c.returnList));
+    }
+  }
+  if (r.config !== null) {
+    lines.push(row('config', 'the first "config" node, which OpenVPN would import as client config:'));
+    lines.push(...r.config.replace(/\n$/, '').split('\n').map((l) => `    ${l}`));
+  }
+  lines.push(...formatFiles(r.files));
+  lines.push(...formatLogs(r.logs));
+  return lines;
+}

@@ -1,0 +1,82 @@
+// The commander program: global behaviour (usage errors -> one line + exit 2, --help/--version -> 0), signals, exit codes.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { EXIT, EXIT_CODE_HELP } from '../results.js';
+import { PACKAGE_ROOT } from '../paths.js';
+import { PROGRAM_NAME, UsageError, type Io, type RunState } from './common.js';
+import { registerInspect } from './inspect.js';
+import { registerCall } from './call.js';
+import { registerConnect } from './connect.js';
+import { killOwnChildren } from './children.js';
+
+const processIo: Io = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+};
+
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export function buildProgram(state: RunState): Command {
+  const program = new Command(PROGRAM_NAME)
+    .description('Load a real compiled OpenVPN 2.6 plugin (.so) and drive it as an OpenVPN 2.6.14 server does.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => state.io.out(s),
+      writeErr: (s) => state.io.err(s),
+      // Usage errors as one line: "ovpn-plugin-host: error: ... (see --help)".
+      outputError: (s, write) => write(`${PROGRAM_NAME}: ${s.trim().replace(/\s*\n\s*/g, ' ')} (see --help)\n`),
+    })
+    .addHelpText('after', `\nPlugin arguments that start with '-' go after '--', e.g.: ${PROGRAM_NAME} inspect x.so -- -a -b\n\n${EXIT_CODE_HELP}\n`);
+  registerInspect(program, state);
+  registerCall(program, state);
+  registerConnect(program, state);
+  return program;
+}
+
+/** Run the CLI with ARGV (process.argv form); resolves to the exit code. */
+export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
+  const state: RunState = { io, exitCode: EXIT.SUCCESS };
+  const program = buildProgram(state);
+  let interruptCode: number | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interruptCode !== undefined) return;
+    interruptCode = signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
+    process.exitCode = interruptCode;
+    io.err(`${PROGRAM_NAME}: interrupted (${signal}): stopping the plugin\n`);
+    const stop = state.current?.abort() ?? Promise.resolve();
+    // A referenced timer: the process stays alive until the exit below, whatever the command is doing.
+    const deadline = new Promise((resolve) => setTimeout(resolve, 3000));
+    void Promise.race([stop.catch(() => undefined), deadline]).then(() => {
+      // A worker still opening its plugin is not reachable through the library yet: kill it by pid.
+      killOwnChildren();
+      state.logger?.flush();
+      process.exit(interruptCode);
+    });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await program.parseAsync(argv);
+    return interruptCode ?? state.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.SUCCESS : EXIT.USAGE;
+    if (err instanceof UsageError) {
+      io.err(`${PROGRAM_NAME}: ${err.message}\n`);
+      return EXIT.USAGE;
+    }
+    // Not a plugin outcome and not a usage error: an environment problem (e.g. nothing built) or a bug.
+    io.err(`${PROGRAM_NAME}: ${(err as Error).message ?? String(err)}\n`);
+    if (process.env.OVPN_PLUGIN_HOST_DEBUG) io.err(`${(err as Error).stack}\n`);
+    return EXIT.PLUGIN_ERROR;
+  } finally {
+    state.logger?.flush();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

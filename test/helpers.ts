@@ -1,0 +1,28 @@
+// Shared test helpers: paths of built fixtures (make build), and small utilities for reading log entries.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PluginLogEntry } from '../src/supervisor/log-records.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const FIXTURES = join(ROOT, 'build', 'fixtures');
+export const CLI = join(ROOT, 'dist', 'cli.js');
+
+/** Path of a built fixture: NAME.so, or NAME as is when it has an extension or is abi-layout. Throws if not built. */
+export function fixture(name: string): string {
+  const file = join(FIXTURES, /\.|abi-layout/.test(name) ? name : `${name}.so`);
+  if (!existsSync(file)) throw new Error(`${file} is not built: run 'make build' first`);
+  return file;
+}
+
+/** The messages of log entries, for readable assertions. */
+export function messages(logs: readonly PluginLogEntry[]): string[] {
+  return logs.map((l) => l.message);
+}
+
+/** The first log entry whose message matches RE (assertion-friendly: throws with every message when absent). */
+export function findLog(logs: readonly PluginLogEntry[], re: RegExp): PluginLogEntry {
+  const hit = logs.find((l) => re.test(l.message));
+  if (!hit) throw new Error(`no log line matches ${re}; got:\n  ${messages(logs).join('\n  ')}`);
+  return hit;
+}
