@@ -10,7 +10,8 @@ import {
   ipchangeArgument, newClientEnv, peerInfoEnv, serverOpenEnv, serverUpEnv, setPeerEnv, timeAscii,
 } from '../src/server/server-env.js';
 
-const DUMP_PATH = fileURLToPath(new URL('../../shared/real-openvpn/real-env-dump.txt', import.meta.url));
+// A copy of ../shared/real-openvpn/real-env-dump.txt (a real OpenVPN 2.6.14 capture) kept in the repo so a clone tests alone.
+const DUMP_PATH = fileURLToPath(new URL('./data/real-env-dump-2.6.14.txt', import.meta.url));
 
 interface DumpRecord {
   seq: number;
@@ -25,7 +26,7 @@ interface DumpRecord {
 /** Parse the capture: "#<seq> <time> pid=<pid> <ENTRY> ..." headers, then argv[i]= / envp[i]= lines. */
 function readDump(): DumpRecord[] {
   if (!existsSync(DUMP_PATH)) {
-    assert.fail(`the real OpenVPN capture is missing: ${DUMP_PATH} (expected at ../shared/real-openvpn/real-env-dump.txt from the repo root)`);
+    assert.fail(`the real OpenVPN capture is missing: ${DUMP_PATH} (copy ../shared/real-openvpn/real-env-dump.txt there)`);
   }
   const records: DumpRecord[] = [];
   let cur: DumpRecord | undefined;
