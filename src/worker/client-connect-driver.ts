@@ -10,16 +10,10 @@ import { configValue } from '../plugin/return-list.js';
 import { getRuntime, type Pointer } from '../native/runtime.js';
 import { ClientConnectRun, type ClientConnectIO, type ConfigPart, type FileByte, type Step } from '../server/client-connect.js';
 import { ownChildren } from './reaper.js';
+import type { ClientConnectRequest } from './protocol.js';
 
-export interface ClientConnectParams {
-  env: string[];
-  script?: string[];
-  /** Private 0700 directory for this run's temp files (made and removed by the supervisor). */
-  tmpDir: string;
-  pollIntervalMs: number;
-  /** Also re-check as soon as a deferred-result file is written. */
-  watchFiles: boolean;
-  timeoutMs: number;
+/** The request's settings, plus what cannot cross IPC: the config parser's verdict and a progress callback. */
+export interface ClientConnectParams extends Omit<ClientConnectRequest, 'op' | 'progress'> {
   /** Config text containing `disable` (decided by the config parser). */
   isDisabled: (text: string) => boolean;
   onProgress?: (p: { polls: number; elapsedMs: number; pending: string }) => void;
