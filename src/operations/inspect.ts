@@ -4,7 +4,6 @@ import type { PluginSpec } from '../plugin/plugin.js';
 import type { FailureOutcome } from '../results.js';
 import type { PluginLogEntry } from '../supervisor/log-records.js';
 import type { PluginInfo } from '../worker/protocol.js';
-import { openEnvForServer } from './server-inputs.js';
 
 export interface InspectOptions {
   plugin: PluginSpec;
@@ -34,7 +33,7 @@ export class Inspection {
 
   async run(): Promise<InspectResult> {
     const { plugin, callTimeoutMs, onLog } = this.options;
-    const host = await PluginHost.open({ plugins: [plugin], callTimeoutMs, onLog, openEnv: this.options.openEnv ?? openEnvForServer() });
+    const host = await PluginHost.open({ plugins: [plugin], callTimeoutMs, onLog, openEnv: this.options.openEnv });
     if (isFailure(host)) return host;
     this.host = host;
     if (this.aborted) await host.kill();

@@ -7,7 +7,7 @@ import { EnvSet } from '../server/env-set.js';
 import type { PluginLogEntry } from '../supervisor/log-records.js';
 import type { PluginInfo } from '../worker/protocol.js';
 import { HookFiles, filesCreatedFor, type HookFileReport } from './hook-files.js';
-import { hookInputs, openEnvForServer } from './server-inputs.js';
+import { envForHook } from '../server/server-env.js';
 
 /** Bad input for a raw call (the CLI exits 2 with this message). */
 export class RawCallInputError extends Error {
@@ -86,7 +86,7 @@ export function prepareCall(options: Pick<RawCallOptions, 'hook' | 'env' | 'argv
   const depth = hook === 'TLS_VERIFY' ? tlsDepth(options.argv) : undefined;
   let base;
   try {
-    base = hookInputs(hook, files.dir, depth);
+    base = envForHook(hook, { tmpDir: files.dir, certDepth: depth });
   } catch (err) {
     if (err instanceof RangeError) throw new RawCallInputError(`TLS_VERIFY at depth ${depth}: ${err.message}`);
     throw err;
@@ -132,7 +132,7 @@ export class RawCall {
     this.files = files;
     try {
       const input = prepareCall(o, files);
-      const host = await PluginHost.open({ plugins: [o.plugin], callTimeoutMs: o.callTimeoutMs, onLog: o.onLog, openEnv: openEnvForServer() });
+      const host = await PluginHost.open({ plugins: [o.plugin], callTimeoutMs: o.callTimeoutMs, onLog: o.onLog });
       if (isFailure(host)) return host;
       this.host = host;
       this.plugin = host.plugins[0];

@@ -24,8 +24,6 @@ export interface ChainCallResult {
 export interface ChainCallOptions extends Omit<CallOptions, 'perClientContext'> {
   /** Per-plugin per-client contexts, by plugin index. */
   contexts?: readonly Pointer[];
-  /** Stop calling after a second plugin defers (AUTH_USER_PASS_VERIFY only: fatal in OpenVPN). */
-  stopOnSecondDeferral?: boolean;
 }
 
 /** Combine per-plugin return codes the way plugin_call_ssl does. */
@@ -45,7 +43,6 @@ export function callChain(plugins: readonly Plugin[], type: number, hookArgv: re
   const envp = newStringArray(env);
   const calls: PluginCallRecord[] = [];
   try {
-    let deferrals = 0;
     for (const [i, plugin] of plugins.entries()) {
       if (!plugin.wants(type)) {
         calls.push({ plugin: i, called: false, returnCode: RETURN.SUCCESS, returnList: null, ms: 0 });
@@ -54,7 +51,6 @@ export function callChain(plugins: readonly Plugin[], type: number, hookArgv: re
       const t0 = performance.now();
       const r = plugin.call(type, hookArgv, envp, { ...opts, perClientContext: opts.contexts?.[i] });
       calls.push({ plugin: i, called: true, returnCode: r.returnCode, returnList: r.returnList, ms: performance.now() - t0 });
-      if (r.returnCode === RETURN.DEFERRED && ++deferrals > 1 && opts.stopOnSecondDeferral) break;
     }
   } finally {
     getRuntime().free(envp);

@@ -96,8 +96,6 @@ export class Plugin {
   handle: Pointer = 0n;
   /** OpenVPN's in-memory mask: every type until the plugin is opened. */
   typeMask = OFFERED_TYPE_MASK;
-  /** Return list handed back by open_v2/open_v3 (only at init point 1 in OpenVPN; kept for inspection). */
-  openReturnList: ReturnListNode[] | null = null;
 
   private readonly lib: LibraryHandle;
   private readonly symbols = new Map<EntryPointName, Pointer>();

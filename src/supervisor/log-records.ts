@@ -1,5 +1,5 @@
 // Parse the worker's log pipe records (written by runtime.c) and plugin stdout into typed log entries. Pure.
-import { logLevelOf, type PluginLogLevel } from '../abi/constants.js';
+import type { PluginLogLevel } from '../abi/constants.js';
 
 export interface PluginLogEntry {
   /** The plugin_name the plugin passed to plugin_log (or the plugin file for stdout/stderr lines). */
@@ -42,10 +42,6 @@ export function parseRecord(line: string): PipeRecord {
       return { kind: 'crash', plugin: Number(f[1]), type: Number(f[2]), signal: Number(f[3]) };
   }
   return { kind: 'garbage', line };
-}
-
-export function levelOfFlags(flags: number): PluginLogLevel {
-  return logLevelOf(flags);
 }
 
 /** Splits a byte stream into lines, keeping the unfinished tail for the next chunk. */

@@ -4,10 +4,10 @@ import { EventEmitter } from 'node:events';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
-import { hookName } from '../abi/constants.js';
+import { hookName, logLevelOf } from '../abi/constants.js';
 import { RUNNING_FROM_SOURCE } from '../paths.js';
 import { LOG_PIPE_FD, type Request, type ResponseMessage, type WorkerError, type WorkerMessage, type EventMessage } from '../worker/protocol.js';
-import { LineSplitter, levelOfFlags, parseRecord, type PluginLogEntry } from './log-records.js';
+import { LineSplitter, parseRecord, type PluginLogEntry } from './log-records.js';
 
 /** Why the worker is gone. `during` names the plugin call in progress, when the worker could tell. */
 export type WorkerDeath =
@@ -119,7 +119,7 @@ export class WorkerProcess extends EventEmitter {
     switch (r.kind) {
       case 'log': {
         const entry: PluginLogEntry = {
-          plugin: r.plugin, level: levelOfFlags(r.flags), message: r.message, flags: r.flags, pid: r.pid,
+          plugin: r.plugin, level: logLevelOf(r.flags), message: r.message, flags: r.flags, pid: r.pid,
           source: 'plugin_log', t: performance.now() - this.t0,
         };
         this.logs.push(entry);

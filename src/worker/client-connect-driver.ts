@@ -193,14 +193,14 @@ export async function runClientConnect(plugins: readonly Plugin[], contexts: rea
   }
 }
 
-/** After a failed client-connect chain OpenVPN calls CLIENT_DISCONNECT (plugins) for the client. */
-export function disconnectAfterFailure(plugins: readonly Plugin[], contexts: readonly Pointer[], env: string[]): Step | undefined {
+/** After a failed client-connect chain OpenVPN calls CLIENT_DISCONNECT (plugins) for the client; T is the run's clock. */
+export function disconnectAfterFailure(plugins: readonly Plugin[], contexts: readonly Pointer[], env: string[], t: number): Step | undefined {
   if (!plugins.some((p) => p.wants(HOOKS.CLIENT_DISCONNECT))) return undefined;
-  const t = performance.now();
+  const started = performance.now();
   const r = callChain(plugins, HOOKS.CLIENT_DISCONNECT, [], env, { contexts });
   return {
     handler: 'client-disconnect', hook: 'CLIENT_DISCONNECT', status: r.status,
     calls: r.calls.filter((c) => c.called).map((c) => ({ plugin: c.plugin, returnCode: c.returnCode, returnName: returnName(c.returnCode), ms: c.ms })),
-    result: r.status === RETURN.SUCCESS ? 'succeeded' : 'failed', t: 0, ms: performance.now() - t,
+    result: r.status === RETURN.SUCCESS ? 'succeeded' : 'failed', t, ms: performance.now() - started,
   };
 }

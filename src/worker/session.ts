@@ -1,5 +1,5 @@
 // The worker's state: the opened plugin chain with its generic per-client contexts, and the requests it serves.
-import { hookName, maskToHooks, HOOKS, CLIENT_HOOKS, type HookName } from '../abi/constants.js';
+import { hookName, maskToHooks, CLIENT_HOOKS, type HookName } from '../abi/constants.js';
 import { callChain } from '../plugin/chain.js';
 import { Plugin, PluginLoadError } from '../plugin/plugin.js';
 import type { Pointer } from '../native/runtime.js';
@@ -97,8 +97,8 @@ export class WorkerSession {
         timeoutMs: req.timeoutMs, isDisabled: configDisables, onProgress: req.progress ? progress : undefined,
       }, this.plugins.map((p) => p.spec.path));
       if (report.outcome === 'rejected') {
-        const step = disconnectAfterFailure(this.plugins, contexts, report.env);
-        if (step) report.steps.push({ ...step, t: report.elapsedMs });
+        const step = disconnectAfterFailure(this.plugins, contexts, report.env, report.elapsedMs);
+        if (step) report.steps.push(step);
       }
       return report;
     } finally {
@@ -114,5 +114,3 @@ export class WorkerSession {
     for (const p of this.plugins) p.close();
   }
 }
-
-export const HOOK_NUMBERS = HOOKS;
