@@ -72,3 +72,9 @@ test('fromEnvp() round-trips and unsetWhere() removes by name', () => {
   assert.deepEqual(env.keys(), ['tls_id_0', 'empty']);
   assert.deepEqual([...env], [['tls_id_0', 'C=KG, CN=a'], ['empty', '']]);
 });
+
+test('override(): an existing variable keeps its place, a new one goes to the front; values unchanged', () => {
+  const env = new EnvSet([['a', '1'], ['b', '2'], ['c', '3']]);
+  env.override('b', 'x y\t$z').override('new', 'n');
+  assert.deepEqual(env.toEnvp(), ['new=n', 'a=1', 'b=x y\t$z', 'c=3']);
+});

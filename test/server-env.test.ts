@@ -175,8 +175,12 @@ test('envForHook: DEFER variants, CRRESPONSE, ENABLE_PF, overrides and bad depth
   const pf = envForHook('ENABLE_PF');
   assert.ok(pf.note);
   assert.equal(pf.env.keys()[0], 'redirect_gateway');
-  const over = envForHook('CLIENT_CONNECT_V2', { envOverrides: { common_name: 'demo client\t', username: null } });
-  assert.deepEqual(over.env.entries()[0], ['common_name', 'demo client\t']);
+  const plain = envForHook('CLIENT_CONNECT_V2');
+  const over = envForHook('CLIENT_CONNECT_V2', { envOverrides: { common_name: 'demo client\t', username: null, NEW_VAR: 'n' } });
+  assert.equal(over.env.get('common_name'), 'demo client\t', 'user values pass through unchanged');
+  assert.equal(over.env.keys().indexOf('common_name') - 1, plain.env.keys().filter((k) => k !== 'username').indexOf('common_name'),
+    'an overridden variable keeps its place (shifted only by the new one at the front)');
+  assert.deepEqual(over.env.entries()[0], ['NEW_VAR', 'n'], 'a new variable goes to the front');
   assert.equal(over.env.has('username'), false);
   assert.throws(() => envForHook('TLS_VERIFY', { certDepth: 5 }), RangeError);
 });

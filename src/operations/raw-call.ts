@@ -68,11 +68,6 @@ export interface PreparedCall {
   note?: string;
 }
 
-/** Replace NAME's value keeping its position (EnvSet.setRaw would move it to the front). */
-function replaceInPlace(env: EnvSet, name: string, value: string): EnvSet {
-  return new EnvSet(env.entries().map(([n, v]) => [n, n === name ? value : v] as [string, string]));
-}
-
 /** TLS_VERIFY's depth: argv[1] when the user gives argv, else 0. */
 function tlsDepth(argv: string[] | undefined): number {
   const text = argv?.[0] ?? '0';
@@ -91,7 +86,7 @@ export function prepareCall(options: Pick<RawCallOptions, 'hook' | 'env' | 'argv
     if (err instanceof RangeError) throw new RawCallInputError(`TLS_VERIFY at depth ${depth}: ${err.message}`);
     throw err;
   }
-  let env = base.env;
+  const env = base.env;
   // The files OpenVPN creates for this hook: its placeholder names point into our private dir; create them empty.
   // (Stale names of other hooks' files stay in the env, pointing at files that no longer exist, as in OpenVPN.)
   for (const key of filesCreatedFor(hook)) {
@@ -104,8 +99,7 @@ export function prepareCall(options: Pick<RawCallOptions, 'hook' | 'env' | 'argv
   }
   for (const [name, value] of options.env ?? []) {
     if (!name || name.includes('=')) throw new RawCallInputError(`bad env name '${name}'`);
-    if (env.has(name)) env = replaceInPlace(env, name, value);
-    else env.setRaw(name, value);
+    env.override(name, value);
   }
   if (options.argv) argv = [...options.argv];
   const prepared: PreparedCall = { argv, env, perClient: (options.perClient ?? true) && base.context === 'client', note: base.note };

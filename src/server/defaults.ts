@@ -12,7 +12,7 @@ export interface ClientDefaults {
   registeredHooks?: readonly string[];
   commonName?: string;
   username?: string;
-  /** User overrides, applied last (a set var moves to the front, as OpenVPN's setenv does). */
+  /** User overrides, applied last: an existing var keeps its place, a new one goes to the front (EnvSet.override). */
   env?: Record<string, string>;
   params?: Partial<LifeParams>;
 }

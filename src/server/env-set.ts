@@ -85,6 +85,17 @@ export class EnvSet implements Iterable<[string, string]> {
   }
 
   /**
+   * A user override (--env NAME=VALUE): an existing NAME keeps its position with the new value, a new NAME is
+   * added at the front (newest first). No sanitising: user values pass through unchanged.
+   */
+  override(name: string, value: string): this {
+    const i = this.items.findIndex(([n]) => n === name);
+    if (i < 0) return this.setRaw(name, value);
+    this.items[i] = [name, value];
+    return this;
+  }
+
+  /**
    * setenv_str_incr: set `name`, or `name_1`, `name_2`, ... (the first that is not yet set, up to _999).
    * Returns the name actually used, or undefined when all 1000 are taken (OpenVPN then ignores the value).
    */

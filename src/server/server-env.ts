@@ -116,7 +116,7 @@ export interface LifeParams extends ServerParams, ClientParams {
   learnAddressOp: 'add' | 'update' | 'delete';
   /** LEARN_ADDRESS address (default: the pool address). */
   learnAddress?: string;
-  /** User overrides applied last, verbatim (--env K=V): a string sets (moving to the front), null removes. */
+  /** User overrides applied last, verbatim (--env K=V): see EnvSet.override (in place, or new at the front); null removes. */
   envOverrides?: Record<string, string | null>;
 }
 
@@ -703,7 +703,7 @@ export function envForHook(hook: HookName, params: Partial<LifeParams> = {}): Ho
   const env = call.env.clone();
   for (const [name, value] of Object.entries(params.envOverrides ?? {})) {
     if (value === null) env.unset(name);
-    else env.setRaw(name, value);
+    else env.override(name, value);
   }
   return { ...call, argv: [...call.argv], env };
 }
