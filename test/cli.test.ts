@@ -146,6 +146,10 @@ test('inspect failures: exit 5 for load errors, 4 for a crash; one message line 
   assert.equal(missing.code, 5);
   assert.match(missing.stderr.split('\n')[0]!, /^ovpn-plugin-host: \/nonexistent\/plugin\.so: no such file/);
   assert.equal(missing.stdout, '');
+  // a user mistake (nothing loaded, nothing logged) is one line, for every command
+  assertOneLine(missing, /^ovpn-plugin-host: \/nonexistent\/plugin\.so: no such file/);
+  assertOneLine(await cli(['call', '/etc/passwd', '--hook', 'UP']), /^ovpn-plugin-host: \/etc\/passwd: not a shared object/);
+  assertOneLine(await cli(['connect', '/nonexistent/plugin.so']), /^ovpn-plugin-host: \/nonexistent\/plugin\.so: no such file/);
 
   const fails = await cli(['inspect', fixture('open-fails')]);
   assert.equal(fails.code, 5);

@@ -9,7 +9,7 @@ import type { ClientConnectDone, ClientConnectResult } from '../stages/client-co
 import { parseEnvOption } from './call.js';
 import { PROGRAM_NAME, UsageError, addCommonOptions, printJson, printLines, startLogger, type CommonOptions, type RunState } from './common.js';
 import { PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP } from './inspect.js';
-import { failureLine, formatLogLine, formatLogs } from './output.js';
+import { failureLine, formatFailureDetails, formatLogLine } from './output.js';
 
 interface ConnectOptions extends CommonOptions {
   plugin: string[];
@@ -119,7 +119,7 @@ function report(state: RunState, opts: ConnectOptions, r: ClientConnectResult): 
   }
   if (isFailure(r)) {
     state.io.err(`${PROGRAM_NAME}: ${failureLine(r)}\n`);
-    if (r.outcome === 'load-error') printLines(state, formatLogs(r.logs), 'err');
+    if (r.outcome === 'load-error') printLines(state, formatFailureDetails(r), 'err');
     return exitCodeOfConnect(r);
   }
   printLines(state, formatConnect(r));

@@ -84,11 +84,13 @@ export function failureLine(f: FailureOutcome): string {
   return f.outcome === 'load-error' ? f.error.message : f.message;
 }
 
-/** Details of a failure for stderr: what is known about the plugin, then its log. */
+/** Details of a failure for stderr: what is known about the plugin, then its log. Nothing when nothing is known
+ * (a missing file, not an ELF, ...), so a user mistake stays one line. */
 export function formatFailureDetails(f: InspectFailure): string[] {
+  const info = f.plugins?.[0];
+  if (!info && f.logs.length === 0) return [];
   const lines: string[] = [];
   if (f.outcome === 'load-error') lines.push(row('error kind', f.error.kind));
-  const info = f.plugins?.[0];
   if (info) lines.push(...formatPluginInfo(info));
   lines.push(...formatLogs(f.logs));
   return lines;
