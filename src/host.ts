@@ -6,10 +6,14 @@ import { failureFromDeath, failureFromError, type FailureOutcome } from './resul
 import type { PluginLogEntry } from './supervisor/log-records.js';
 import { WorkerProcess, type RequestOutcome } from './supervisor/worker-process.js';
 import type { CallResponse, PluginInfo, Request, StartResponse } from './worker/protocol.js';
-import { defaultOpenEnv } from './server/defaults.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, clientSetup, type ConnectOptions } from './life/client.js';
+import type { ClientInput } from './life/types.js';
 import { clientConnectStage, type ClientConnectOptions, type ClientConnectResult } from './stages/client-connect.js';
 
-export interface HostOptions {
+export interface HostOptions extends ConnectOptions {
   plugins: PluginSpec[];
   /** A synchronous plugin call that takes longer is killed and reported as `hung` (default 30000). */
   callTimeoutMs?: number;
@@ -31,6 +35,8 @@ export interface HookCallOptions {
   /** A DER certificate for current_cert (TLS_VERIFY) and its depth. */
   certDer?: Buffer;
   certDepth?: number;
+  /** Call with this client's per-client contexts (made by host.client()). */
+  client?: Client;
 }
 
 export interface PluginCallReport {
@@ -61,6 +67,9 @@ export type HookCallResult = HookReturnedOutcome | FailureOutcome;
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
 export class PluginHost {
+  private clientCount = 0;
+  private tmp?: string;
+
   private constructor(
     readonly worker: WorkerProcess,
     readonly plugins: PluginInfo[],
@@ -68,13 +77,45 @@ export class PluginHost {
     private logStart: number,
   ) {}
 
+  /** A new client instance (its plugin contexts are constructed now, as OpenVPN does on the first packet).
+   * Throws for a bad `cert`. */
+  client(input: ClientInput = {}): Client {
+    const n = this.clientCount++;
+    const setup = clientSetup(input, n, this.tmpDir());
+    const created = this.send({ op: 'client-new', client: n, setup }, this.callTimeoutMs * (this.plugins.length + 1))
+      .then((r) => ('failure' in r ? r.failure : undefined));
+    const { plugins: _p, callTimeoutMs: _c, openEnv: _o, onLog: _l, ...defaults } = this.options;
+    return new Client(this, n, setup, created, defaults);
+  }
+
+  /** The host's private 0700 temp dir (made on first use, removed by close/kill or at process exit). */
+  private tmpDir(): string {
+    if (!this.tmp) {
+      this.tmp = mkdtempSync(join(tmpdir(), 'ovpn-plugin-host-'));
+      liveTmpDirs.add(this.tmp);
+    }
+    return this.tmp;
+  }
+
+  private removeTmp(): void {
+    if (!this.tmp) return;
+    rmSync(this.tmp, { recursive: true, force: true });
+    liveTmpDirs.delete(this.tmp);
+    this.tmp = undefined;
+  }
+
+  /** `await using host = await openHost(...)` closes the host at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   /** Spawn a worker, dlopen every plugin, open them in order. Resolves to the host, or to why it failed. */
   static async open(options: HostOptions): Promise<PluginHost | FailureOutcome> {
     const worker = new WorkerProcess({ outputName: options.plugins[0]?.path });
     if (options.onLog) worker.on('log', options.onLog);
     const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     const r = await worker.request<StartResponse>({
-      op: 'start', plugins: options.plugins, callTimeoutMs, openEnv: options.openEnv ?? defaultOpenEnv(),
+      op: 'start', plugins: options.plugins, callTimeoutMs, openEnv: options.openEnv,
     }, callTimeoutMs * (options.plugins.length * 3 + 1));
     if (r.kind !== 'ok') {
       const failure = r.kind === 'dead'
@@ -122,7 +163,7 @@ export class PluginHost {
     this.takeLogs();
     const r = await this.send<CallResponse>({
       op: 'call', hook: type, argv: opts.argv ?? [], env: opts.env ?? [], perClient: opts.perClient ?? true,
-      collectReturnList: collect, certDer: opts.certDer?.toString('base64'), certDepth: opts.certDepth,
+      collectReturnList: collect, certDer: opts.certDer?.toString('base64'), certDepth: opts.certDepth, client: opts.client?.id,
     }, this.callTimeoutMs * 3);
     if ('failure' in r) return r.failure;
     const calls = r.ok.calls.map((c) => ({
@@ -143,16 +184,45 @@ export class PluginHost {
 
   /** Close the plugins as a server shutdown does, and end the worker. Resolves to a failure if close crashed or hung. */
   async close(): Promise<FailureOutcome | undefined> {
-    if (this.worker.exited) return undefined;
-    const r = await this.send({ op: 'close' }, this.callTimeoutMs * (this.plugins.length * 2 + 1));
-    await this.worker.stop();
-    return 'failure' in r ? r.failure : undefined;
+    try {
+      if (this.worker.exited) return undefined;
+      const r = await this.send({ op: 'close' }, this.callTimeoutMs * (this.plugins.length * 2 + this.clientCount * 3 + 1));
+      await this.worker.stop();
+      return 'failure' in r ? r.failure : undefined;
+    } finally {
+      this.removeTmp();
+    }
   }
 
   /** Kill the worker at once (no close calls). */
   async kill(): Promise<void> {
-    await this.worker.kill();
+    try {
+      await this.worker.kill();
+    } finally {
+      this.removeTmp();
+    }
   }
+}
+
+/** Temp dirs of hosts not yet closed: removed when the process exits, whatever happens. */
+const liveTmpDirs = new Set<string>();
+process.once('exit', () => {
+  for (const dir of liveTmpDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Load and open a plugin chain failed: `failure` says why (load-error, crashed or hung). */
+export class HostOpenError extends Error {
+  constructor(readonly failure: FailureOutcome) {
+    super(failure.outcome === 'load-error' ? failure.error.message : failure.message);
+    this.name = 'HostOpenError';
+  }
+}
+
+/** Open a plugin chain in a worker, as OpenVPN does at startup. Throws HostOpenError if a plugin fails to load or open. */
+export async function openHost(options: HostOptions): Promise<PluginHost> {
+  const r = await PluginHost.open(options);
+  if (isFailure(r)) throw new HostOpenError(r);
+  return r;
 }
 
 export function isFailure<T extends object>(r: T | FailureOutcome): r is FailureOutcome {

@@ -1,5 +1,8 @@
 // The library's public API: open a plugin chain in a worker, call hooks, run client-connect, read typed results.
-export { PluginHost, isFailure } from './host.js';
+export { PluginHost, isFailure, openHost, HostOpenError } from './host.js';
+export { Client } from './life/client.js';
+export type { ConnectOptions } from './life/client.js';
+export type * from './life/types.js';
 export type { HostOptions, HookCallOptions, HookCallResult, HookReturnedOutcome, PluginCallReport } from './host.js';
 export type { ClientConnectOptions, ClientConnectResult, ClientConnectDone, ClientConnectStep } from './stages/client-connect.js';
 export type { FailureOutcome, LoadErrorOutcome, CrashedOutcome, HungOutcome } from './results.js';

@@ -1,4 +1,4 @@
-// `connect <plugin.so> [args...]`: one client's client-connect stage as OpenVPN 2.6.14 runs it, deferrals included.
+// `connect <plugin.so> [args...]`: one client's whole server-side life (or only its client-connect stage), deferrals included.
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { PluginHost, isFailure } from '../host.js';
@@ -10,21 +10,27 @@ import { parseEnvOption } from './call.js';
 import { PROGRAM_NAME, UsageError, addCommonOptions, printJson, printLines, startLogger, type CommonOptions, type RunState } from './common.js';
 import { PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP } from './inspect.js';
 import { failureLine, formatFailureDetails, formatLogLine } from './output.js';
+import { runLife } from './connect-life.js';
 
-interface ConnectOptions extends CommonOptions {
+export interface ConnectOptions extends CommonOptions {
   plugin: string[];
   clientConnect?: string;
   env: string[];
   commonName?: string;
   username?: string;
+  password?: string;
+  cert?: string;
+  peerInfo: string[];
   timeout: number;
+  handWindow: number;
   pollInterval?: number;
   timing: 'fast' | 'openvpn';
+  stage: 'life' | 'client-connect';
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-function positiveNumber(what: string) {
+export function positiveNumber(what: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0)) throw new InvalidArgumentError(`expected a positive number of ${what}.`);
@@ -46,24 +52,32 @@ export function exitCodeOfConnect(r: ClientConnectResult): number {
 
 export function registerConnect(program: Command, state: RunState): void {
   const cmd = program.command('connect')
-    .description("run one client's client-connect stage as OpenVPN 2.6.14 does (plugin v1, plugin v2, --client-connect script) and wait for deferrals")
+    .description("run one client's whole life as an OpenVPN 2.6.14 server does (TLS_VERIFY per cert depth, AUTH_USER_PASS_VERIFY, TLS_FINAL, "
+      + 'IPCHANGE, client-connect, LEARN_ADDRESS, then CLIENT_DISCONNECT), waiting for deferred auth and client-connect')
     .argument('<plugin.so>', PLUGIN_ARGUMENT_HELP)
     .argument('[plugin-args...]', PLUGIN_ARGS_HELP)
     .option('--plugin <"path args">', 'another plugin in the chain, after the positional one (repeatable, in config order)', collect, [])
     .option('--client-connect <cmd>', 'a --client-connect script: run without a shell, with the client env, the config file path appended')
     .option('--env <K=V>', "add to or override the client's env (repeatable)", collect, [])
-    .option('--common-name <cn>', 'the client certificate common name (default Test-Client)')
-    .option('--username <user>', 'the username the client authenticated with')
-    .option('--timeout <seconds>', 'give up on a deferral after this long: outcome timeout, exit 3 (OpenVPN has no such limit)', positiveNumber('seconds'), 60)
+    .option('--common-name <cn>', 'common_name (default: the CN of the client certificate, Test-Client)')
+    .option('--username <user>', 'the client sends --auth-user-pass with this username (without it: no AUTH_USER_PASS_VERIFY)')
+    .option('--password <pass>', 'the password sent with --username (passed to AUTH_USER_PASS_VERIFY only)')
+    .option('--cert <chain.pem>', 'the client certificate chain (PEM; default: the bundled test CA and client)')
+    .option('--peer-info <K=V>', 'peer info the client sends, e.g. IV_SSO=webauth,crtext (repeatable)', collect, [])
+    .option('--timeout <seconds>', 'give up on a deferred client-connect after this long: outcome timeout, exit 3 (OpenVPN has no such limit)', positiveNumber('seconds'), 60)
+    .option('--hand-window <seconds>', 'a deferred auth not decided within this long fails (OpenVPN --hand-window)', positiveNumber('seconds'), 60)
     .option('--poll-interval <ms>', 'how often a deferred result is re-checked (default 20; files are also watched)', positiveNumber('milliseconds'))
-    .addOption(new Option('--timing <mode>', "'fast' (poll + watch files) or 'openvpn' (its measured ~1.1 s re-check cadence)").choices(['fast', 'openvpn']).default('fast'));
+    .addOption(new Option('--timing <mode>', "'fast' (poll + watch files) or 'openvpn' (its measured ~1.1 s re-check cadence)").choices(['fast', 'openvpn']).default('fast'))
+    .addOption(new Option('--stage <stage>', "'life' (the whole client life) or 'client-connect' (only the client-connect stage, with its own JSON shape)").choices(['life', 'client-connect']).default('life'));
   addCommonOptions(cmd)
     .addHelpText('after', `
---json prints {"outcome":"accepted"|"rejected"|"timeout","deferred":..,"config":"..","options":[{"name","args"}],
-"warnings":[..],"polls":N,"elapsedMs":N,"steps":[..],"logs":[..]} or {"outcome":"crashed"|"hung"|"load-error",...}.
-Exit codes: 0 accepted, 1 rejected, 3 timeout, 4 crashed or hung, 5 failed to load or open, 2 usage error.`)
+--json prints {"outcome":"connected"|"rejected"|"timeout"|"fatal","stage":..,"hooks":[..],"auth":{..},"config":"..",
+"options":[{"name","args"}],"logs":[..],"disconnect":{"outcome":"disconnected","hooks":[..]}} (README: JSON shapes);
+with --stage client-connect {"outcome":"accepted"|"rejected"|"timeout","deferred":..,"config":"..","steps":[..],...};
+or {"outcome":"crashed"|"hung"|"load-error",...}.
+Exit codes: 0 connected/accepted, 1 rejected (or fatal), 3 timeout, 4 crashed or hung, 5 failed to load or open, 2 usage error.`)
     .action(async (path: string, args: string[], opts: ConnectOptions) => {
-      state.exitCode = await runConnect(state, path, args, opts);
+      state.exitCode = opts.stage === 'client-connect' ? await runConnect(state, path, args, opts) : await runLife(state, path, args, opts);
     });
 }
 

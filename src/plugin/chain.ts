@@ -1,5 +1,5 @@
 // Several plugins called as OpenVPN calls a hook: every plugin, in config order, results combined (ERROR > DEFERRED > SUCCESS).
-import { RETURN } from '../abi/constants.js';
+import { HOOKS, RETURN } from '../abi/constants.js';
 import { newStringArray, getRuntime, type Pointer } from '../native/runtime.js';
 import type { CallOptions, Plugin } from './plugin.js';
 import type { ReturnListNode } from './return-list.js';
@@ -19,6 +19,9 @@ export interface ChainCallResult {
   calls: PluginCallRecord[];
   /** True when no plugin defines the hook: OpenVPN then calls nothing and returns SUCCESS. */
   undefinedHook: boolean;
+  /** AUTH_USER_PASS_VERIFY only: a second plugin deferred. OpenVPN exits ("multiple authentication plug-ins
+   * performing deferred authentication") without calling the rest of the chain. */
+  fatal?: 'multiple-deferred-auth';
 }
 
 export interface ChainCallOptions extends Omit<CallOptions, 'perClientContext'> {
@@ -42,6 +45,8 @@ export function callChain(plugins: readonly Plugin[], type: number, hookArgv: re
   if (!plugins.some((p) => p.wants(type))) return { status: RETURN.SUCCESS, calls: [], undefinedHook: true };
   const envp = newStringArray(env);
   const calls: PluginCallRecord[] = [];
+  const isAuth = type === HOOKS.AUTH_USER_PASS_VERIFY;
+  let deferrals = 0;
   try {
     for (const [i, plugin] of plugins.entries()) {
       if (!plugin.wants(type)) {
@@ -51,6 +56,9 @@ export function callChain(plugins: readonly Plugin[], type: number, hookArgv: re
       const t0 = performance.now();
       const r = plugin.call(type, hookArgv, envp, { ...opts, perClientContext: opts.contexts?.[i] });
       calls.push({ plugin: i, called: true, returnCode: r.returnCode, returnList: r.returnList, ms: performance.now() - t0 });
+      if (isAuth && r.returnCode === RETURN.DEFERRED && ++deferrals > 1) {
+        return { status: RETURN.ERROR, calls, undefinedHook: false, fatal: 'multiple-deferred-auth' };
+      }
     }
   } finally {
     getRuntime().free(envp);

@@ -17,6 +17,8 @@ export interface ClientConnectParams extends Omit<ClientConnectRequest, 'op' | '
   /** Config text containing `disable` (decided by the config parser). */
   isDisabled: (text: string) => boolean;
   onProgress?: (p: { polls: number; elapsedMs: number; pending: string }) => void;
+  /** Told of every chain call the stage makes (hook type, argv after argv[0], envp), before the call. */
+  onChainCall?: (type: number, argv: readonly string[], env: readonly string[]) => void;
 }
 
 export interface ClientConnectReport {
@@ -33,7 +35,7 @@ export interface ClientConnectReport {
 }
 
 /** OpenVPN's temp-file name: <dir>/openvpn_<prefix>_<32 hex>.tmp, created O_EXCL, mode 0600, empty. */
-function createTempFile(dir: string, prefix: string): string {
+export function createTempFile(dir: string, prefix: string): string {
   for (let attempt = 0; attempt < 6; attempt++) {
     const path = join(dir, `openvpn_${prefix}_${randomBytes(16).toString('hex')}.tmp`);
     try {
@@ -46,7 +48,7 @@ function createTempFile(dir: string, prefix: string): string {
   throw new Error(`cannot create a temp file in ${dir}`);
 }
 
-function firstByte(path: string): FileByte {
+export function firstByte(path: string): FileByte {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -101,6 +103,7 @@ export function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[],
   return {
     defines: (type) => plugins.some((p) => p.wants(type)),
     callChain: (type, argv, env, collect) => {
+      params.onChainCall?.(type, argv, env);
       const r = callChain(plugins, type, argv, env, { contexts, collectReturnList: collect });
       return {
         status: r.status, undefinedHook: r.undefinedHook,

@@ -24,6 +24,11 @@ async function handle(msg: RequestMessage): Promise<void> {
       case 'client-connect':
         result = await session.clientConnect(msg, (data) => process.send!({ event: 'progress', data: { request: msg.id, ...(data as object) } }));
         break;
+      case 'client-new': result = session.clientNew(msg); break;
+      case 'client-life-connect':
+        result = await session.clientLifeConnect(msg, (data) => process.send!({ event: 'progress', data: { request: msg.id, ...data } }));
+        break;
+      case 'client-end': result = session.clientEnd(msg); break;
       case 'close': session.close(); result = {}; break;
       default: throw new RequestError({ kind: 'bad-request', message: `unknown request ${(msg as { op: string }).op}` });
     }

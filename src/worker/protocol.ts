@@ -2,6 +2,7 @@
 import type { PluginSpec, LoadErrorKind, AbiVersion } from '../plugin/plugin.js';
 import type { ReturnListNode } from '../plugin/return-list.js';
 import type { EntryPointName } from '../abi/constants.js';
+import type { ClientSetup, LifeTiming } from './client-life.js';
 
 /** What the worker learned about a plugin when loading and opening it. */
 export interface PluginInfo {
@@ -22,8 +23,8 @@ export interface StartRequest {
   op: 'start';
   plugins: PluginSpec[];
   callTimeoutMs: number;
-  /** envp at open (OpenVPN 2.6.14's init-point-2 env). */
-  openEnv: string[];
+  /** envp at open; default: OpenVPN 2.6.14's init-point-2 env, made in the worker (its pid is daemon_pid). */
+  openEnv?: string[];
 }
 
 /** One raw hook call through the chain. */
@@ -39,6 +40,29 @@ export interface CallRequest {
   /** DER of a certificate passed as current_cert (TLS_VERIFY), with its depth. */
   certDer?: string;
   certDepth?: number;
+  /** Use this client's per-client contexts (see client-new) instead of fresh ones. */
+  client?: number;
+}
+
+/** A new client instance: its plugin contexts are constructed now (OpenVPN: on the first packet, before TLS). */
+export interface ClientNewRequest {
+  op: 'client-new';
+  client: number;
+  setup: ClientSetup;
+}
+
+/** Run the client's life up to connected (or its refusal). */
+export interface ClientLifeConnectRequest {
+  op: 'client-life-connect';
+  client: number;
+  timing: LifeTiming;
+  progress: boolean;
+}
+
+/** End the client: CLIENT_DISCONNECT if connected, destructors, LEARN_ADDRESS delete; the client is forgotten. */
+export interface ClientEndRequest {
+  op: 'client-end';
+  client: number;
 }
 
 /** The client-connect stage for one client (plugin v1, plugin v2, script), with deferrals. */
@@ -59,7 +83,7 @@ export interface CloseRequest {
   op: 'close';
 }
 
-export type Request = StartRequest | CallRequest | ClientConnectRequest | CloseRequest;
+export type Request = StartRequest | CallRequest | ClientConnectRequest | ClientNewRequest | ClientLifeConnectRequest | ClientEndRequest | CloseRequest;
 export type RequestMessage = Request & { id: number };
 
 export interface PluginCall {

@@ -7,6 +7,11 @@ import { x509FromDer, freeX509 } from '../native/openssl.js';
 import type { CallRequest, CallResponse, ClientConnectRequest, PluginInfo, StartRequest, StartResponse, WorkerError } from './protocol.js';
 import { disconnectAfterFailure, runClientConnect, type ClientConnectReport } from './client-connect-driver.js';
 import { configDisables } from '../server/config-disable.js';
+import { defaultServerParams, serverOpenEnv, serverUpEnv } from '../server/server-env.js';
+import type { EnvSet } from '../server/env-set.js';
+import { ClientLife, type Progress, type WorkerConnectResult } from './client-life.js';
+import type { DisconnectedResult } from '../life/types.js';
+import type { ClientEndRequest, ClientLifeConnectRequest, ClientNewRequest } from './protocol.js';
 
 export class RequestError extends Error {
   constructor(readonly error: WorkerError) {
@@ -34,6 +39,9 @@ export class WorkerSession {
   plugins: Plugin[] = [];
   /** The top-level ("generic") per-client context of each plugin, made right after its open. */
   genericContexts: Pointer[] = [];
+  /** The server's env after UP: what every new client instance inherits. */
+  private serverEnv?: EnvSet;
+  private clients = new Map<number, ClientLife>();
   private closed = false;
 
   /** dlopen every plugin first, then open each in order (OpenVPN's startup), then make generic contexts. */
@@ -48,9 +56,12 @@ export class WorkerSession {
         throw this.loadError(err, i);
       }
     }
+    const server = defaultServerParams();
+    const openEnv = req.openEnv ?? serverOpenEnv(server).toEnvp();
+    this.serverEnv = serverUpEnv(server);
     for (const [i, plugin] of this.plugins.entries()) {
       try {
-        plugin.open(req.openEnv);
+        plugin.open(openEnv);
       } catch (err) {
         // OpenVPN's fatal path: abort_v1 on every loaded plugin, including the failed one; no close.
         for (const p of this.plugins) p.abort();
@@ -71,8 +82,9 @@ export class WorkerSession {
 
   call(req: CallRequest): CallResponse {
     const name = hookName(req.hook) as HookName;
-    const clientHook = CLIENT_HOOKS.has(name) && req.perClient;
-    const contexts = clientHook ? this.plugins.map((p) => p.construct()) : this.genericContexts;
+    const client = req.client === undefined ? undefined : this.client(req.client);
+    const clientHook = !client && CLIENT_HOOKS.has(name) && req.perClient;
+    const contexts = client ? client.contexts : clientHook ? this.plugins.map((p) => p.construct()) : this.genericContexts;
     const cert = req.certDer ? x509FromDer(Buffer.from(req.certDer, 'base64')) : 0n;
     try {
       const r = callChain(this.plugins, req.hook, req.argv, req.env, {
@@ -106,10 +118,38 @@ export class WorkerSession {
     }
   }
 
-  /** Shutdown as OpenVPN does: generic destructors (plugin order), then close_v1 for each, in order. */
+  private client(id: number): ClientLife {
+    const c = this.clients.get(id);
+    if (!c) throw new RequestError({ kind: 'bad-request', message: `no client #${id} (already disconnected?)` });
+    return c;
+  }
+
+  clientNew(req: ClientNewRequest): Record<string, never> {
+    if (this.closed || !this.serverEnv) throw new RequestError({ kind: 'bad-request', message: 'the host is closed' });
+    try {
+      this.clients.set(req.client, new ClientLife(this.plugins, this.genericContexts, this.serverEnv, req.setup));
+    } catch (err) {
+      throw new RequestError({ kind: 'bad-request', message: (err as Error).message });
+    }
+    return {};
+  }
+
+  clientLifeConnect(req: ClientLifeConnectRequest, progress: Progress): Promise<WorkerConnectResult> {
+    return this.client(req.client).connect(req.timing, req.progress ? progress : undefined);
+  }
+
+  clientEnd(req: ClientEndRequest): DisconnectedResult {
+    const c = this.client(req.client);
+    this.clients.delete(req.client);
+    return c.disconnect();
+  }
+
+  /** Shutdown as OpenVPN does: remaining clients ended, generic destructors (plugin order), then close_v1 for each. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const c of this.clients.values()) c.disconnect();
+    this.clients.clear();
     this.plugins.forEach((p, i) => p.destruct(this.genericContexts[i]));
     for (const p of this.plugins) p.close();
   }

@@ -1,0 +1,146 @@
+// `connect` (default stage): one client's whole life through the library, printed hook by hook.
+import { HostOpenError, isFailure, openHost } from '../host.js';
+import type { ConnectResult, DisconnectResult, HookStep } from '../life/types.js';
+import type { PluginSpec } from '../plugin/plugin.js';
+import { EXIT, exitCodeOfFailure, type FailureOutcome } from '../results.js';
+import type { PluginLogEntry } from '../supervisor/log-records.js';
+import { parseEnvOption } from './call.js';
+import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
+import type { ConnectOptions } from './connect.js';
+import { parsePluginLine } from './connect.js';
+import { failureLine, formatFailureDetails, formatLogLine } from './output.js';
+
+export function exitCodeOfLife(r: ConnectResult): number {
+  if (isFailure(r)) return exitCodeOfFailure(r);
+  switch (r.outcome) {
+    case 'connected': return EXIT.SUCCESS;
+    case 'timeout': return EXIT.TIMEOUT;
+    default: return EXIT.PLUGIN_ERROR;
+  }
+}
+
+export async function runLife(state: RunState, path: string, args: string[], opts: ConnectOptions): Promise<number> {
+  const plugins: PluginSpec[] = [{ path, args }, ...opts.plugin.map(parsePluginLine)];
+  const env = Object.fromEntries(opts.env.map(parseEnvOption));
+  const peerInfo = Object.fromEntries(opts.peerInfo.map(parseEnvOption));
+  const script = opts.clientConnect !== undefined ? parsePluginLine(opts.clientConnect) : undefined;
+  if (opts.password !== undefined && opts.username === undefined) throw new UsageError('--password needs --username');
+  const logger = startLogger(state, opts.verbose);
+  const live = !opts.json;
+  const tty = process.stderr.isTTY === true && live;
+  let progressShown = false;
+  const clearProgress = () => {
+    if (progressShown) state.io.err('\r\x1b[K');
+    progressShown = false;
+  };
+  const onLog = (e: PluginLogEntry) => {
+    logger.plugin(e);
+    if (live && !opts.verbose) {
+      clearProgress();
+      state.io.err(`${formatLogLine(e)}\n`);
+    }
+  };
+  let host;
+  try {
+    host = await openHost({
+      plugins, callTimeoutMs: opts.callTimeout, onLog, timeoutMs: opts.timeout * 1000, handWindowMs: opts.handWindow * 1000,
+      pollIntervalMs: opts.pollInterval, timing: opts.timing, script: script ? [script.path, ...(script.args ?? [])] : undefined,
+    });
+  } catch (err) {
+    if (err instanceof HostOpenError) return report(state, opts, err.failure);
+    throw err;
+  }
+  let running: Promise<unknown> = Promise.resolve();
+  state.current = { abort: () => host.kill().then(() => running).then(() => undefined, () => undefined) };
+  try {
+    let client;
+    try {
+      client = host.client({ commonName: opts.commonName, username: opts.username ?? null, password: opts.password, cert: opts.cert, env, peerInfo });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const connecting = client.connect({
+      onProgress: tty ? (p) => {
+        state.io.err(`\r\x1b[K${p.stage}: waiting ${(p.elapsedMs / 1000).toFixed(1)} s, ${p.polls} re-checks: ${p.pending}`.slice(0, process.stderr.columns ?? 120));
+        progressShown = true;
+      } : undefined,
+    });
+    running = connecting;
+    const r = await connecting;
+    clearProgress();
+    if (isFailure(r)) return report(state, opts, r);
+    const d = await client.disconnect();
+    if (isFailure(d)) return report(state, opts, d);
+    const closeFailure = await host.close();
+    return report(state, opts, closeFailure ?? r, d);
+  } finally {
+    state.current = undefined;
+    await host.kill();
+  }
+}
+
+function report(state: RunState, opts: ConnectOptions, r: ConnectResult | FailureOutcome, d?: DisconnectResult): number {
+  if (opts.json) {
+    printJson(state, d ? { ...r, disconnect: d } : r);
+    return exitCodeOfLife(r);
+  }
+  if (isFailure(r)) {
+    state.io.err(`${PROGRAM_NAME}: ${failureLine(r)}\n`);
+    if (r.outcome === 'load-error') printLines(state, formatFailureDetails(r), 'err');
+    return exitCodeOfLife(r);
+  }
+  printLines(state, formatLife(r, d));
+  return exitCodeOfLife(r);
+}
+
+/** One line per hook call; consecutive identical re-checks are shown once with a count. */
+export function formatHooks(hooks: readonly HookStep[]): string[] {
+  const out: string[] = [];
+  let last = '';
+  let repeat = 0;
+  const flush = () => {
+    if (repeat > 1) out[out.length - 1] += `   (x${repeat})`;
+  };
+  for (const h of hooks) {
+    const argv = h.argv.length ? ` [${h.argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}]` : '';
+    const codes = h.calls.map((c) => `${c.plugin.split('/').pop()}=${c.returnName}`).join(' ');
+    const text = `${h.hook}${h.hook.startsWith('LEARN_ADDRESS') || h.hook === 'TLS_VERIFY' ? argv : ''} ${codes} -> ${h.statusName}${h.note ? ` (${h.note})` : ''}`;
+    if (text === last) {
+      repeat++;
+      continue;
+    }
+    flush();
+    out.push(`  ${`+${Math.round(h.t)}ms`.padStart(8)}  ${text}`);
+    last = text;
+    repeat = 1;
+  }
+  flush();
+  return out;
+}
+
+export function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectResult): string[] {
+  const lines: string[] = [];
+  switch (r.outcome) {
+    case 'connected': lines.push(`CONNECTED as ${r.address} in ${Math.round(r.ms)} ms`); break;
+    case 'rejected': lines.push(`REJECTED at ${r.stage} in ${Math.round(r.ms)} ms: the client sees ${r.clientSees}`); break;
+    case 'timeout': lines.push(`TIMEOUT at ${r.stage} after ${Math.round(r.ms)} ms: ${r.pending}`); break;
+    case 'fatal': lines.push(`FATAL at ${r.stage}: ${r.reason}`); break;
+  }
+  if (r.outcome === 'rejected' && r.reason) lines.push(`reason: ${r.reason}`);
+  if (r.auth.called) {
+    const p = r.auth.pending ? `; auth_pending_file: timeout ${r.auth.pending.timeout} s, method ${r.auth.pending.method}, extra ${JSON.stringify(r.auth.pending.extra)}` : '';
+    lines.push(`auth: ${r.auth.deferred ? `deferred, ${r.auth.polls} reads of auth_control_file${r.auth.controlByte ? `, decided by '${r.auth.controlByte}'` : ''}` : 'not deferred'}${p}`);
+  }
+  if ('clientConnect' in r && r.clientConnect) {
+    lines.push(`client-connect: ${r.clientConnect.deferred ? `deferred, ${r.clientConnect.polls} re-checks` : 'not deferred'}`);
+  }
+  lines.push('hooks:', ...(r.hooks.length ? formatHooks(r.hooks) : ['  (no plugin registered a client hook)']));
+  if (r.outcome === 'connected') {
+    lines.push('config the server applies:');
+    lines.push(...(r.options.length ? r.options.map((o) => `  ${o.name} ${o.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`.trimEnd()) : ['  (none)']));
+    for (const w of r.warnings) lines.push(`warning: ${w}`);
+  }
+  for (const b of r.blockingCalls) lines.push(`warning: ${b.hook} of ${b.plugin} blocked the server for ${Math.round(b.ms)} ms (every client stalls meanwhile)`);
+  if (d && !isFailure(d) && d.hooks.length) lines.push('disconnect:', ...formatHooks(d.hooks));
+  return lines;
+}
