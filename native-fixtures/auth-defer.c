@@ -1,4 +1,4 @@
-/* auth-defer: deferred AUTH_USER_PASS_VERIFY like OpenVPN's multi-auth.c: a double-forked grandchild checks user/pass after delay_ms and writes '1'/'0' into auth_control_file. */
+/* auth-defer: deferred AUTH_USER_PASS_VERIFY like OpenVPN's multi-auth.c: a double-forked grandchild checks user/pass after delay_ms and writes '1'/'0' into auth_control_file. Per client: env AUTH_DELAY_MS overrides delay_ms; AUTH_BLOCK_MS sleeps inside the call first. */
 #include "fixture.h"
 #include <sys/wait.h>
 #include <time.h>
@@ -84,7 +84,11 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
     const char *afr = fx_getenv("auth_failed_reason_file", in->envp);
     char *user = strdup(u ? u : ""), *password = strdup(p ? p : "");
     char *acf_copy = strdup(acf), *afr_copy = afr ? strdup(afr) : NULL;
-    plog(PLOG_NOTE, NAME, "AUTH_USER_PASS_VERIFY user=%s deferring %d ms%s", user, h->delay_ms,
+    /* a client may ask for its own delay through its env (AUTH_DELAY_MS), and for a blocking call (AUTH_BLOCK_MS) */
+    const char *cd = fx_getenv("AUTH_DELAY_MS", in->envp), *cb = fx_getenv("AUTH_BLOCK_MS", in->envp);
+    int delay_ms = cd ? atoi(cd) : h->delay_ms;
+    if (cb) usleep((useconds_t)atoi(cb) * 1000);
+    plog(PLOG_NOTE, NAME, "AUTH_USER_PASS_VERIFY user=%s deferring %d ms%s", user, delay_ms,
          h->pending ? " (auth_pending_file written)" : "");
 
     switch (double_fork()) {
@@ -99,7 +103,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
         return OPENVPN_PLUGIN_FUNC_DEFERRED;
     }
     /* grandchild: never return into the host */
-    sleep_ms(h->delay_ms);
+    sleep_ms(delay_ms);
     int pass = u && p && !strcmp(user, h->user) && !strcmp(password, h->pass);
     if (!pass && h->reason && fx_write_file(afr_copy, h->reason, 0))
         plog(PLOG_ERR | PLOG_ERRNO, NAME, "grandchild cannot write auth_failed_reason_file %s",

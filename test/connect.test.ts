@@ -172,8 +172,27 @@ test('CLI connect: exit codes 0 accepted, 1 rejected, 3 timeout, 4 crashed, 5 lo
   assert.equal(await cli(fx('v3-basic'), '--timing', 'slow'), 2);
 });
 
-test('CLI connect --json: one object with outcome, config, options, steps, logs', async () => {
-  const { stdout } = await run('node', ['dist/cli.js', 'connect', fx('cc-v2-defer'), 'polls=2', '--json']);
+test('CLI connect --json: the whole life, then the disconnect', async () => {
+  const { stdout } = await run('node', ['dist/cli.js', 'connect', fx('auth-defer'), 'delay_ms=50', '--plugin', `${fx('cc-v2-defer')} polls=2`,
+    '--username', 'foo', '--password', 'bar', '--json']);
+  const r = JSON.parse(stdout);
+  assert.equal(r.outcome, 'connected');
+  assert.equal(r.auth.deferred, true);
+  assert.equal(r.clientConnect.polls, 2);
+  assert.deepEqual(r.hooks.map((h: { hook: string }) => h.hook),
+    ['AUTH_USER_PASS_VERIFY', 'CLIENT_CONNECT_V2', 'CLIENT_CONNECT_DEFER_V2', 'CLIENT_CONNECT_DEFER_V2']);
+  assert.equal(r.disconnect.outcome, 'disconnected');
+  assert.ok(r.logs.some((l: { message: string }) => /auth result PASS for foo/.test(l.message)));
+});
+
+test('CLI connect: a wrong password is rejected (exit 1) with what the client sees', async () => {
+  const err = await run('node', ['dist/cli.js', 'connect', fx('auth-reason'), '--username', 'x', '--password', 'y']).then(() => undefined, (e) => e);
+  assert.equal(err?.code, 1);
+  assert.match(err.stdout, /^REJECTED at auth .*the client sees AUTH_FAILED,bad credentials for x$/m);
+});
+
+test('CLI connect --stage client-connect --json: one object with outcome, config, options, steps, logs', async () => {
+  const { stdout } = await run('node', ['dist/cli.js', 'connect', fx('cc-v2-defer'), 'polls=2', '--stage', 'client-connect', '--json']);
   const r = JSON.parse(stdout);
   assert.equal(r.outcome, 'accepted');
   assert.equal(r.deferred, true);
