@@ -166,3 +166,24 @@ test('auth-pam AUTH_USER_PASS_VERIFY through PAM: pam_permit -> SUCCESS, pam_den
     removePamServices();
   }
 });
+
+test('auth-pam through the whole client life (library openHost + connect CLI): permit connects, deny is AUTH_FAILED', async () => {
+  writePamServices();
+  try {
+    const { openHost } = await import('../src/index.js');
+    for (const [service, expected] of [[SERVICES.permit, 'connected'], [SERVICES.deny, 'rejected']] as const) {
+      const host = await openHost({ plugins: [{ path: AUTH_PAM, args: [service] }], callTimeoutMs: 20_000 });
+      try {
+        const r = await host.client({ username: 'alice', password: 'alice-secret' }).connect();
+        assert.equal(r.outcome, expected, JSON.stringify(r));
+        if (r.outcome === 'rejected') assert.equal(r.clientSees, 'AUTH_FAILED');
+      } finally {
+        await host.close();
+      }
+    }
+    assert.equal(await cli(['connect', AUTH_PAM, SERVICES.permit, '--username', 'alice', '--password', 'x']), 0);
+    assert.equal(await cli(['connect', AUTH_PAM, SERVICES.deny, '--username', 'alice', '--password', 'x']), 1);
+  } finally {
+    removePamServices();
+  }
+});
