@@ -13,6 +13,8 @@ export const OPENVPN_RECHECK_MS = 1100;
 export interface ConnectOptions extends DeferralOptions {
   /** --client-connect command as argv (the config file path is appended), run without a shell. */
   script?: string[];
+  /** 'summary': hooks without argv/env keys, and no logs in the result (host.logs still has them). For load runs. */
+  detail?: 'full' | 'summary';
   /** Called about every 200 ms while a deferral is pending. */
   onProgress?: (p: { client: string; stage: string; polls: number; elapsedMs: number; pending: string }) => void;
 }
@@ -61,6 +63,7 @@ export function lifeTiming(o: ConnectOptions): LifeTiming {
     pollIntervalMs: o.pollIntervalMs ?? (openvpn ? OPENVPN_RECHECK_MS : 20),
     watchFiles: !openvpn,
     script: o.script,
+    detail: o.detail,
   };
 }
 
@@ -96,25 +99,25 @@ export class Client {
       const limit = timing.timeoutMs + timing.handWindowMs + this.host.callTimeoutMs * (this.host.plugins.length * 12 + 4);
       const r = await this.host.send<WorkerConnectResult>({ op: 'client-life-connect', client: this.id, timing, progress: !!opts.onProgress }, limit);
       if ('failure' in r) return r.failure;
-      return { ...r.ok, logs: this.host.logs.slice(logStart) };
+      return { ...r.ok, logs: opts.detail === 'summary' ? [] : this.host.logs.slice(logStart) };
     } finally {
       this.host.worker.off('event', onEvent);
     }
   }
 
   /** End the client as the server does: CLIENT_DISCONNECT (if it connected), destructors, LEARN_ADDRESS delete. */
-  disconnect(): Promise<DisconnectResult> {
-    this.ended ??= this.runDisconnect();
+  disconnect(opts: { detail?: 'full' | 'summary' } = {}): Promise<DisconnectResult> {
+    this.ended ??= this.runDisconnect(opts.detail ?? this.defaults.detail);
     return this.ended;
   }
 
-  private async runDisconnect(): Promise<DisconnectResult> {
+  private async runDisconnect(detail?: 'full' | 'summary'): Promise<DisconnectResult> {
     const failed = await this.created;
     if (failed) return failed;
     if (this.connected) await this.connected;
     const logStart = this.host.logs.length;
     const r = await this.host.send<DisconnectedResult>({ op: 'client-end', client: this.id }, this.host.callTimeoutMs * (this.host.plugins.length * 3 + 2));
     if ('failure' in r) return r.failure;
-    return { ...r.ok, logs: this.host.logs.slice(logStart) };
+    return { ...r.ok, logs: detail === 'summary' ? [] : this.host.logs.slice(logStart) };
   }
 }

@@ -43,6 +43,8 @@ export interface LifeTiming {
   pollIntervalMs: number;
   watchFiles: boolean;
   script?: string[];
+  /** 'summary' leaves out each hook's argv and env keys (for load runs with thousands of clients). */
+  detail?: 'full' | 'summary';
 }
 
 export type WorkerConnectResult = Exclude<ConnectResult, { outcome: 'load-error' | 'crashed' | 'hung' }>;
@@ -62,6 +64,7 @@ export class ClientLife {
   private learned?: string;
   private hooks: HookStep[] = [];
   private t0 = 0;
+  private summary = false;
 
   constructor(private readonly plugins: readonly Plugin[], private readonly generic: readonly Pointer[], serverEnv: EnvSet,
     readonly setup: ClientSetup) {
@@ -112,7 +115,7 @@ export class ClientLife {
     context: 'client' | 'server', started: number, note?: string): void {
     const names = this.names();
     this.hooks.push({
-      hook: hookName(type), argv: [...argv], envKeys: envp.map((e) => e.slice(0, Math.max(0, e.indexOf('=')))),
+      hook: hookName(type), argv: this.summary ? [] : [...argv], envKeys: this.summary ? [] : envp.map((e) => e.slice(0, Math.max(0, e.indexOf('=')))),
       status: r.status, statusName: returnName(r.status),
       calls: r.calls.filter((c) => c.called).map((c) => ({ plugin: names[c.plugin] ?? `#${c.plugin}`, returnCode: c.returnCode, returnName: returnName(c.returnCode), ms: c.ms })),
       context, t: started - this.t0, ms: performance.now() - started, note,
@@ -127,6 +130,7 @@ export class ClientLife {
   async connect(timing: LifeTiming, progress?: Progress): Promise<WorkerConnectResult> {
     if (this.state !== 'new') throw new Error(`client ${this.setup.name} was already connected once; make a new client`);
     this.state = 'connecting';
+    this.summary = timing.detail === 'summary';
     this.t0 = performance.now();
     this.hooks = [];
     const auth: AuthReport = { called: false, deferred: false, polls: 0, ms: 0 };
@@ -237,7 +241,7 @@ export class ClientLife {
       env: this.envp(), script: timing.script, tmpDir: this.setup.tmpDir, pollIntervalMs: timing.pollIntervalMs,
       watchFiles: timing.watchFiles, timeoutMs: timing.timeoutMs, isDisabled: configDisables,
       onProgress: progress ? (p) => progress({ client: this.setup.name, stage: 'client-connect', ...p }) : undefined,
-      onChainCall: (_type, argv, env) => ccCalls.push({ argv: [...argv], env: [...env] }),
+      onChainCall: (_type, argv, env) => ccCalls.push(this.summary ? { argv: [], env: [] } : { argv: [...argv], env: [...env] }),
     }, this.names());
     // The stage ran on a copy of the env (with the user's overrides, which apply to every hook anyway): adopt it.
     this.env = EnvSet.fromEnvp(cc.env);

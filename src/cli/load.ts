@@ -1,0 +1,142 @@
+// `load <plugin.so> [args...]`: many simulated clients through their whole life; a live progress bar, then a report.
+import type { Command } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { isFailure } from '../host.js';
+import { readCertOption } from '../life/client.js';
+import { runLoad, type LoadProgress, type LoadReport } from '../load/run.js';
+import type { Distribution } from '../load/stats.js';
+import type { PluginSpec } from '../plugin/plugin.js';
+import { EXIT, exitCodeOfFailure } from '../results.js';
+import { parseEnvOption } from './call.js';
+import { PROGRAM_NAME, UsageError, addCommonOptions, printJson, printLines, startLogger, type CommonOptions, type RunState } from './common.js';
+import { parsePluginLine, positiveNumber } from './connect.js';
+import { PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP } from './inspect.js';
+import { failureLine, formatFailureDetails } from './output.js';
+
+interface LoadCliOptions extends CommonOptions {
+  plugin: string[];
+  clients: number;
+  concurrency: number;
+  arrivalRate?: number;
+  duration?: number;
+  hold: number;
+  username?: string;
+  password?: string;
+  cert?: string;
+  env: string[];
+  timeout: number;
+  handWindow: number;
+  pollInterval?: number;
+  timing: 'fast' | 'openvpn';
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function positiveInteger(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new InvalidArgumentError('expected a positive whole number.');
+  return Number(value);
+}
+
+/** 0 every client connected; 1 some rejected (or fatal); 3 some timed out; 4 the plugin crashed or hung. */
+export function exitCodeOfLoad(r: LoadReport): number {
+  if (r.failure || r.outcomes.crashed || r.outcomes.hung) return EXIT.CRASHED_OR_HUNG;
+  if (r.outcomes.timeout) return EXIT.TIMEOUT;
+  if (r.outcomes.rejected || r.outcomes.fatal) return EXIT.PLUGIN_ERROR;
+  return EXIT.SUCCESS;
+}
+
+export function registerLoad(program: Command, state: RunState): void {
+  const cmd = program.command('load')
+    .description('drive many simulated clients through their whole life against a plugin chain and report outcomes, '
+      + 'connect latency percentiles, deferral polls, the longest blocking hook call, worker RSS and CPU')
+    .argument('<plugin.so>', PLUGIN_ARGUMENT_HELP)
+    .argument('[plugin-args...]', PLUGIN_ARGS_HELP)
+    .option('--plugin <"path args">', 'another plugin in the chain, after the positional one (repeatable)', collect, [])
+    .option('--clients <n>', 'how many clients in total', positiveInteger, 100)
+    .option('--concurrency <n>', 'at most this many clients in progress at once', positiveInteger, 100)
+    .option('--arrival-rate <per-second>', 'start at most this many clients per second (default: as fast as --concurrency allows)', positiveNumber('clients per second'))
+    .option('--duration <seconds>', 'stop starting clients after this long (started ones finish)', positiveNumber('seconds'))
+    .option('--hold <ms>', 'how long each client stays connected before it disconnects', (v) => positiveNumber('milliseconds')(v), 0)
+    .option('--username <user>', 'every client sends this username (without it: no AUTH_USER_PASS_VERIFY)')
+    .option('--password <pass>', 'and this password')
+    .option('--cert <chain.pem>', 'the client certificate chain (PEM; default: the bundled test chain)')
+    .option('--env <K=V>', "add to or override every client's env (repeatable)", collect, [])
+    .option('--timeout <seconds>', 'a deferred client-connect not resolved within this long counts as timeout', positiveNumber('seconds'), 60)
+    .option('--hand-window <seconds>', 'a deferred auth not decided within this long fails', positiveNumber('seconds'), 60)
+    .option('--poll-interval <ms>', 'how often deferred results are re-checked (default 20; files are also watched)', positiveNumber('milliseconds'))
+    .addOption(new Option('--timing <mode>', "'fast' (poll + watch files) or 'openvpn' (~1.1 s re-check cadence)").choices(['fast', 'openvpn']).default('fast'));
+  addCommonOptions(cmd)
+    .addHelpText('after', `
+--json prints {"outcome":"completed","clients":{..},"outcomes":{"connected":N,..},"connectMs":{"p50",..},"polls":{..},
+"longestHook":{..},"blockingCalls":N,"worker":{"rssPeakMb",..,"cpuPercent"},..} (README: JSON shapes).
+Exit codes: 0 every client connected, 1 some rejected, 3 some timed out, 4 crashed or hung, 5 failed to load, 2 usage error.`)
+    .action(async (path: string, args: string[], opts: LoadCliOptions) => {
+      state.exitCode = await load(state, path, args, opts);
+    });
+}
+
+function bar(p: LoadProgress, width = 30): string {
+  const filled = Math.round((p.finished / p.total) * width);
+  const o = p.outcomes;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.finished}/${p.total} done, ${p.inFlight} in progress `
+    + `| connected ${o.connected} rejected ${o.rejected} timeout ${o.timeout} | ${(p.elapsedMs / 1000).toFixed(1)} s`;
+}
+
+async function load(state: RunState, path: string, args: string[], opts: LoadCliOptions): Promise<number> {
+  const plugins: PluginSpec[] = [{ path, args }, ...opts.plugin.map(parsePluginLine)];
+  const env = Object.fromEntries(opts.env.map(parseEnvOption));
+  if (opts.password !== undefined && opts.username === undefined) throw new UsageError('--password needs --username');
+  let cert: string | undefined;
+  try {
+    cert = opts.cert === undefined ? undefined : readCertOption(opts.cert);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  startLogger(state, opts.verbose);
+  const tty = process.stderr.isTTY === true && !opts.json;
+  let shown = false;
+  const r = await runLoad({
+    plugins, clients: opts.clients, concurrency: opts.concurrency, arrivalRate: opts.arrivalRate,
+    durationMs: opts.duration === undefined ? undefined : opts.duration * 1000, holdMs: opts.hold, callTimeoutMs: opts.callTimeout,
+    client: { username: opts.username ?? null, password: opts.password, cert, env },
+    connect: { timeoutMs: opts.timeout * 1000, handWindowMs: opts.handWindow * 1000, pollIntervalMs: opts.pollInterval, timing: opts.timing },
+    onProgress: tty ? (p) => {
+      state.io.err(`\r\x1b[K${bar(p)}`.slice(0, (process.stderr.columns ?? 120) + 4));
+      shown = true;
+    } : undefined,
+  });
+  if (shown) state.io.err('\r\x1b[K');
+  if (isFailure(r)) {
+    if (opts.json) printJson(state, r);
+    else {
+      state.io.err(`${PROGRAM_NAME}: ${failureLine(r)}\n`);
+      if (r.outcome === 'load-error') printLines(state, formatFailureDetails(r), 'err');
+    }
+    return exitCodeOfFailure(r);
+  }
+  if (opts.json) printJson(state, r);
+  else printLines(state, formatLoad(r));
+  return exitCodeOfLoad(r);
+}
+
+function dist(d: Distribution, unit: string): string {
+  if (d.count === 0) return '(none)';
+  return `p50 ${d.p50}${unit}  p90 ${d.p90}${unit}  p99 ${d.p99}${unit}  max ${d.max}${unit}  (n=${d.count})`;
+}
+
+export function formatLoad(r: LoadReport): string[] {
+  const o = r.outcomes;
+  const w = r.worker;
+  const lines = [
+    `${r.clients.finished} clients in ${(r.wallMs / 1000).toFixed(2)} s (${r.clientsPerSecond}/s), at most ${w.peakInFlight} at once`,
+    `outcomes     connected ${o.connected}, rejected ${o.rejected}, timeout ${o.timeout}${o.fatal ? `, fatal ${o.fatal}` : ''}${o.crashed || o.hung ? `, crashed ${o.crashed}, hung ${o.hung}` : ''}`,
+    `connect      ${dist(r.connectMs, ' ms')}`,
+    `deferred     auth ${r.deferred.auth} (polls ${dist(r.polls.auth, '')}), client-connect ${r.deferred.clientConnect} (polls ${dist(r.polls.clientConnect, '')})`,
+    `longest hook ${r.longestHook ? `${r.longestHook.hook} of ${r.longestHook.plugin}: ${r.longestHook.ms} ms` : '(none)'}`
+      + `${r.blockingCalls ? ` — ${r.blockingCalls} call(s) over 100 ms: each stalls every client on a real server` : ''}`,
+    `worker       RSS ${w.rssStartMb} MB at start, ${w.rssPeakMb} MB peak, ${w.rssEndMb} MB at end`
+      + `${w.rssPerClientKb !== null ? `, ${w.rssPerClientKb} KiB per concurrent client` : ''}; CPU ${w.cpuSeconds} s (${w.cpuPercent}% of a core)`,
+  ];
+  if (r.failure) lines.push(`failure      ${failureLine(r.failure)}`);
+  return lines;
+}
