@@ -95,6 +95,7 @@ export class ClientLife {
 
   /** Call TYPE through the chain and record it as a hook step (only if a plugin registered it). */
   private call(type: number, argv: string[], opts: { env?: string[]; context?: 'client' | 'server'; cert?: CertInfo; note?: string } = {}): ChainCallResult {
+    if (!this.wants(type)) return { status: RETURN.SUCCESS, calls: [], undefinedHook: true };
     const envp = opts.env ?? this.envp();
     const context = opts.context ?? 'client';
     const x509 = opts.cert ? x509FromDer(opts.cert.der) : 0n;
