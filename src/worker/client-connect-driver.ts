@@ -1,7 +1,7 @@
 // Runs one client's client-connect stage in the worker: real plugins, temp files, scripts, re-checks on a timer or a file write.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync, unlinkSync, watch, type FSWatcher, constants as fsc } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, unlinkSync, constants as fsc } from 'node:fs';
 import { basename, join } from 'node:path';
 import { HOOKS, RETURN, returnName } from '../abi/constants.js';
 import { callChain } from '../plugin/chain.js';
@@ -10,6 +10,7 @@ import { configValue } from '../plugin/return-list.js';
 import { getRuntime, type Pointer } from '../native/runtime.js';
 import { ClientConnectRun, type ClientConnectIO, type ConfigPart, type FileByte, type Step } from '../server/client-connect.js';
 import { ownChildren } from './reaper.js';
+import { dirWatcher, recheck } from './recheck-scheduler.js';
 import type { ClientConnectRequest } from './protocol.js';
 
 /** The request's settings, plus what cannot cross IPC: the config parser's verdict and a progress callback. */
@@ -99,7 +100,7 @@ function runScript(argv: string[], env: string[]): Promise<{ exitCode: number | 
 
 /** The I/O of a client-connect run against the worker's opened plugins. */
 export function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[], params: ClientConnectParams, onWrite: () => void): ClientConnectIO & { close(): void } {
-  const watchers = new Map<string, FSWatcher>();
+  const watchers = new Map<string, () => void>();
   return {
     defines: (type) => plugins.some((p) => p.wants(type)),
     callChain: (type, argv, env, collect) => {
@@ -129,20 +130,14 @@ export function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[],
     },
     watch: (path) => {
       if (!params.watchFiles || watchers.has(path)) return;
-      try {
-        const w = watch(path, { persistent: false }, onWrite);
-        w.on('error', () => undefined);
-        watchers.set(path, w);
-      } catch {
-        // the file vanished: the timer still re-checks
-      }
+      watchers.set(path, dirWatcher.watch(path, onWrite));
     },
     unwatch: (path) => {
-      watchers.get(path)?.close();
+      watchers.get(path)?.();
       watchers.delete(path);
     },
     close: () => {
-      for (const w of watchers.values()) w.close();
+      for (const stop of watchers.values()) stop();
       watchers.clear();
     },
   };
@@ -175,16 +170,11 @@ export async function runClientConnect(plugins: readonly Plugin[], contexts: rea
         lastProgress = now;
         params.onProgress({ polls: run.polls, elapsedMs: now - start, pending: state.pending });
       }
-      // Sleep until the next re-check, a write to a watched file, or the deadline.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.min(params.pollIntervalMs, Math.max(0, deadline - now)));
-        function done() {
-          clearTimeout(timer);
-          wake = undefined;
-          resolve();
-        }
-        wake = done;
-      });
+      // Sleep until the next re-check, a write to a watched file, or the deadline (one timer for all clients).
+      const nap = recheck.sleep(Math.min(params.pollIntervalMs, Math.max(0, deadline - now)));
+      wake = nap.wake;
+      await nap.promise;
+      wake = undefined;
       state = await run.advance();
     }
     return {

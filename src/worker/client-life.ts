@@ -1,6 +1,6 @@
 // One client's whole server-side life in the worker: constructor, TLS_VERIFY per depth, auth (deferred via files),
 // TLS_FINAL, IPCHANGE, client-connect, LEARN_ADDRESS, and at the end CLIENT_DISCONNECT, destructor, address delete.
-import { readFileSync, unlinkSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { HOOKS, RETURN, hookName, returnName } from '../abi/constants.js';
 import { callChain, type ChainCallResult } from '../plugin/chain.js';
 import type { Plugin } from '../plugin/plugin.js';
@@ -17,6 +17,7 @@ import {
   newClientEnv, tlsFinalEnv, tlsVerifyEnv, type PeerAddress, type PoolAddress,
 } from '../server/server-env.js';
 import { createTempFile, firstByte, runClientConnect } from './client-connect-driver.js';
+import { dirWatcher, recheck } from './recheck-scheduler.js';
 
 /** A client as the supervisor describes it (serializable; see ClientInput for the user-facing form). */
 export interface ClientSetup {
@@ -329,15 +330,7 @@ export class ClientLife {
   /** Re-read auth_control_file on a timer and on writes until '1'/'0' or the expiry. */
   private async waitForControlFile(pending: { acf: string; deadline: number }, auth: AuthReport, timing: LifeTiming, progress?: Progress): Promise<'accepted' | 'rejected' | 'timeout'> {
     let wake: (() => void) | undefined;
-    let watcher: FSWatcher | undefined;
-    if (timing.watchFiles) {
-      try {
-        watcher = watch(pending.acf, { persistent: false }, () => wake?.());
-        watcher.on('error', () => undefined);
-      } catch {
-        // the plugin removed it: the timer still re-checks
-      }
-    }
+    const unwatch = timing.watchFiles ? dirWatcher.watch(pending.acf, () => wake?.()) : undefined;
     const start = performance.now();
     let lastProgress = 0;
     try {
@@ -354,18 +347,13 @@ export class ClientLife {
           lastProgress = now;
           progress({ client: this.setup.name, stage: 'auth', polls: auth.polls, elapsedMs: now - start, pending: `auth_control_file ${pending.acf}` });
         }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, Math.min(timing.pollIntervalMs, Math.max(0, pending.deadline - now)));
-          function done() {
-            clearTimeout(timer);
-            wake = undefined;
-            resolve();
-          }
-          wake = done;
-        });
+        const nap = recheck.sleep(Math.min(timing.pollIntervalMs, Math.max(0, pending.deadline - now)));
+        wake = nap.wake;
+        await nap.promise;
+        wake = undefined;
       }
     } finally {
-      watcher?.close();
+      unwatch?.();
     }
   }
 }
