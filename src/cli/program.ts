@@ -8,6 +8,7 @@ import { PROGRAM_NAME, UsageError, type Io, type RunState } from './common.js';
 import { registerInspect } from './inspect.js';
 import { registerCall } from './call.js';
 import { registerConnect } from './connect.js';
+import { registerRun } from './run.js';
 import { registerLoad } from './load.js';
 import { killOwnChildren } from './children.js';
 
@@ -37,6 +38,7 @@ export function buildProgram(state: RunState): Command {
   registerInspect(program, state);
   registerCall(program, state);
   registerConnect(program, state);
+  registerRun(program, state);
   registerLoad(program, state);
   return program;
 }

@@ -1,0 +1,130 @@
+// `run <scenario-file>`: run a JSON/YAML scenario (plugin chain, clients, expectations) and report pass/fail per expectation.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
+import type { Command } from 'commander';
+import { junitXml } from '../scenario/junit.js';
+import type { ScenarioReport, StepReport } from '../scenario/report.js';
+import { checkScenarioFiles, runScenario } from '../scenario/run.js';
+import { ScenarioError, parseScenario, type Scenario } from '../scenario/schema.js';
+import { UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
+
+interface RunCommandOptions {
+  json?: boolean;
+  junit?: string;
+  verbose?: boolean;
+}
+
+export function registerRun(program: Command, state: RunState): void {
+  program.command('run')
+    .description('run a scenario file (JSON or YAML): a plugin chain, clients that connect and disconnect, and what to expect of each')
+    .argument('<scenario-file>', 'the scenario (.yaml, .yml or .json); relative paths in it are relative to its directory')
+    .option('--json', 'print the report as one JSON object on stdout instead of text')
+    .option('--junit <file>', 'also write a JUnit XML report (one testsuite, one testcase per expectation) to FILE')
+    .option('-v, --verbose', 'log progress and every plugin log line as it arrives on stderr (pino)')
+    .addHelpText('after', `
+Exit codes: 0 every expectation held, 1 an expectation failed, 2 bad scenario file (one line: file:line: field: problem),
+4 a plugin crashed or hung where the scenario did not expect it, 5 the plugin chain failed to load or open.`)
+    .action(async (file: string, opts: RunCommandOptions) => {
+      state.exitCode = await runCommand(state, file, opts);
+    });
+}
+
+/** Read and validate FILE; every problem is a UsageError (one line, exit 2). */
+export function loadScenario(file: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    throw new UsageError(`${file}: cannot read the scenario file: ${why}`);
+  }
+  try {
+    const scenario = parseScenario(text, file, process.cwd());
+    checkScenarioFiles(scenario);
+    return scenario;
+  } catch (err) {
+    if (err instanceof ScenarioError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+async function runCommand(state: RunState, file: string, opts: RunCommandOptions): Promise<number> {
+  const scenario = loadScenario(file);
+  const logger = startLogger(state, opts.verbose);
+  logger.log.info({ scenario: scenario.name, file, clients: scenario.clients.length, sequential: scenario.sequential }, 'running the scenario');
+  const report = await runScenario(scenario, {
+    onLog: (e) => logger.plugin(e),
+    onHost: (host) => {
+      state.current = { abort: () => host.kill() };
+    },
+    onStep: (client, s) => logger.log.info({ client, step: s.step, outcome: s.outcome, ms: Math.round(s.ms) }, `${client} ${s.step}: ${s.summary}`),
+  });
+  state.current = undefined;
+  if (opts.junit !== undefined) {
+    try {
+      writeFileSync(opts.junit, junitXml([report]));
+    } catch (err) {
+      throw new UsageError(`--junit ${opts.junit}: cannot write the report: ${(err as Error).message}`);
+    }
+  }
+  if (opts.json) printJson(state, report);
+  else printLines(state, formatReport(report));
+  return report.exitCode;
+}
+
+const PASS = '✓';
+const FAIL = '✗';
+
+function ms(value: number): string {
+  return value >= 1000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`;
+}
+
+function formatStep(s: StepReport): string[] {
+  const lines = [`  ${s.step.padEnd(10)} ${s.summary}${s.outcome === 'not-run' ? '' : ` (${ms(s.ms)})`}`];
+  for (const e of s.expectations) lines.push(`    ${e.pass ? PASS : FAIL} ${e.message}`);
+  return lines;
+}
+
+/** The readable report: a header, each client's steps with ✓/✗ per expectation, the log of failing clients, a summary. */
+export function formatReport(r: ScenarioReport, cwd = process.cwd()): string[] {
+  const lines = [`scenario ${r.scenario} (${r.file})`];
+  if (r.description) lines.push(`  ${r.description}`);
+  const shown = (path: string) => {
+    const rel = isAbsolute(path) ? relative(cwd, path) : path;
+    return rel.length < path.length ? rel : path;
+  };
+  for (const p of r.plugins) lines.push(`  plugin ${[shown(p.path), ...p.args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
+  if (r.loadError) {
+    const what = r.loadError.outcome === 'load-error' ? 'did not load' : `${r.loadError.outcome} while opening`;
+    lines.push(`${FAIL} the plugin chain ${what}: ${r.loadError.message}`);
+    lines.push(`FAIL nothing ran (${r.loadError.outcome})`);
+    return lines;
+  }
+  lines.push(`  ${r.clients.length} client${r.clients.length === 1 ? '' : 's'}, ${r.sequential ? 'one after another' : 'all at once'}`);
+  for (const c of r.clients) {
+    lines.push('', c.name);
+    for (const s of c.steps) lines.push(...formatStep(s));
+    const failed = c.steps.some((s) => s.expectations.some((e) => !e.pass));
+    if (failed) {
+      lines.push(`  plugin log while ${c.name} ran:`);
+      lines.push(...(c.logs.length ? c.logs.map((l) => `    ${l}`) : ['    (nothing logged)']));
+    }
+  }
+  lines.push('');
+  if (r.closeError) lines.push(`${FAIL} closing the plugin chain ${r.closeError.outcome}: ${r.closeError.message}`);
+  const crashes = r.clients.flatMap((c) => c.steps.filter((s) => s.unexpectedFailure).map((s) => `${c.name} ${s.step}`));
+  const tail = `(${r.clients.length} client${r.clients.length === 1 ? '' : 's'}, ${ms(r.ms)})`;
+  if (r.passed) {
+    lines.push(`PASS ${r.total} expectation${r.total === 1 ? '' : 's'} held ${tail}`);
+  } else {
+    const expFailed = r.failed - (r.closeError ? 1 : 0);
+    const parts: string[] = [];
+    if (expFailed > 0) parts.push(`${expFailed} of ${r.total} expectation${r.total === 1 ? '' : 's'} failed`);
+    if (crashes.length) parts.push(`unexpected crash or hang in ${crashes.join(', ')}`);
+    if (r.closeError) parts.push(`closing the plugin chain ${r.closeError.outcome}`);
+    const text = `FAIL ${parts.join('; ')}`;
+    lines.push(`${text} ${tail}`);
+  }
+  return lines;
+}

@@ -1,0 +1,289 @@
+// Check a client's connect/disconnect result against the scenario's expectations. Pure: results in, verdicts out.
+import type { ConnectResult, DisconnectResult } from '../life/types.js';
+import type { PluginLogEntry } from '../supervisor/log-records.js';
+import type {
+  ConnectExpectations, DisconnectExpectations, HooksExpectation, LogsExpectation, StepName, TextMatcher,
+} from './schema.js';
+
+/** One checked expectation. `expectation` is the field's path under expect/expectDisconnect (e.g. "logs.contains[1]"). */
+export interface ExpectationResult {
+  client: string;
+  step: StepName;
+  expectation: string;
+  pass: boolean;
+  expected: unknown;
+  actual: unknown;
+  /** What was expected, in words (stable: JUnit test case names use it). */
+  description: string;
+  /** The description, and on failure what was found instead (one line). */
+  message: string;
+}
+
+type AnyResult = ConnectResult | DisconnectResult;
+
+const FAILURES = new Set(['crashed', 'hung', 'load-error']);
+
+/** True for a result where the worker died or never ran (crashed, hung, load-error). */
+export function isFailureResult(r: AnyResult): boolean {
+  return FAILURES.has(r.outcome);
+}
+
+/** A one-line summary of a result, for reports and failure messages. */
+export function summarize(r: AnyResult): string {
+  switch (r.outcome) {
+    case 'connected': {
+      const defer = [r.auth.deferred ? `auth deferred, ${r.auth.polls} re-checks` : '',
+        r.clientConnect.deferred ? `client-connect deferred, ${r.clientConnect.polls} re-checks` : ''].filter(Boolean);
+      return `connected as ${r.address}${defer.length ? ` (${defer.join('; ')})` : ''}`;
+    }
+    case 'rejected':
+      return `rejected at ${r.stage}: ${r.clientSees}`;
+    case 'timeout':
+      return `timeout at ${r.stage}: ${r.pending}`;
+    case 'fatal':
+      return `fatal at ${r.stage}: ${r.reason}`;
+    case 'disconnected':
+      return 'disconnected';
+    case 'load-error':
+      return `load error: ${r.error.message}`;
+    case 'crashed':
+    case 'hung':
+      return `${r.outcome}: ${r.message}`;
+  }
+}
+
+/** The texts `reason` is matched against (it holds when any matches): for rejected, the reason and what the client
+ * sees (AUTH_FAILED,...); fatal: the reason; timeout: what was pending; crashed/hung/load-error: the message. */
+export function reasonsOf(r: ConnectResult): string[] {
+  switch (r.outcome) {
+    case 'rejected':
+      return r.reason !== undefined && r.reason !== r.clientSees ? [r.reason, r.clientSees] : [r.clientSees];
+    case 'fatal':
+      return [r.reason];
+    case 'timeout':
+      return [r.pending];
+    case 'load-error':
+      return [r.error.message];
+    case 'crashed':
+    case 'hung':
+      return [r.message];
+    default:
+      return [];
+  }
+}
+
+/** Log lines as matched by `logs`: "plugin: message". */
+export function logLines(logs: readonly PluginLogEntry[] | undefined): string[] {
+  return (logs ?? []).map((l) => `${l.plugin}: ${l.message}`);
+}
+
+export function matches(m: TextMatcher, text: string): boolean {
+  return m.regex ? m.regex.test(text) : text.includes(m.text);
+}
+
+function describeMatcher(m: TextMatcher): string {
+  return m.regex ? m.text : JSON.stringify(m.text);
+}
+
+function q(value: unknown): string {
+  return value === undefined ? 'nothing' : typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+}
+
+/** Collects results for one client step. */
+class Verdicts {
+  readonly out: ExpectationResult[] = [];
+  constructor(private readonly client: string, private readonly step: StepName, private readonly context: string) {}
+
+  add(expectation: string, pass: boolean, expected: unknown, actual: unknown, what: string, got: string): void {
+    this.out.push({
+      client: this.client, step: this.step, expectation, pass, expected, actual, description: what,
+      message: pass ? what : `${what}: got ${got}${this.context}`,
+    });
+  }
+}
+
+function checkHooks(v: Verdicts, h: HooksExpectation, hooks: string[] | undefined): void {
+  const got = hooks ?? [];
+  const list = hooks === undefined ? 'no hooks (not reported)' : got.length ? got.join(', ') : 'no hooks';
+  if (h.equals) {
+    const pass = hooks !== undefined && got.length === h.equals.length && got.every((x, i) => x === h.equals![i]);
+    v.add('hooks.equals', pass, h.equals, hooks, `hooks called: ${h.equals.join(', ') || '(none)'}`, list);
+  }
+  h.includes?.forEach((name, i) => {
+    v.add(`hooks.includes[${i}]`, got.includes(name), name, hooks, `hook ${name} called`, list);
+  });
+  h.excludes?.forEach((name, i) => {
+    v.add(`hooks.excludes[${i}]`, !got.includes(name), name, hooks, `hook ${name} not called`, list);
+  });
+}
+
+function checkLogs(v: Verdicts, l: LogsExpectation, logs: readonly PluginLogEntry[] | undefined): void {
+  const lines = logLines(logs);
+  const count = `${lines.length} log line${lines.length === 1 ? '' : 's'}`;
+  l.contains?.forEach((m, i) => {
+    const hit = lines.find((line) => matches(m, line));
+    v.add(`logs.contains[${i}]`, hit !== undefined, m.text, hit ?? null, `a log line matches ${describeMatcher(m)}`,
+      `no line matches (${count})`);
+  });
+  l.excludes?.forEach((m, i) => {
+    const hit = lines.find((line) => matches(m, line));
+    v.add(`logs.excludes[${i}]`, hit === undefined, m.text, hit ?? null, `no log line matches ${describeMatcher(m)}`, q(hit));
+  });
+}
+
+/** The extra context appended to a failure message: what the result actually was. */
+function contextOf(r: AnyResult): string {
+  return ` [${summarize(r)}]`;
+}
+
+/** Check a connect result. A crash or hang that the scenario did not expect is reported as a failed `outcome`. */
+export function checkConnect(client: string, e: ConnectExpectations, r: ConnectResult): ExpectationResult[] {
+  const v = new Verdicts(client, 'connect', contextOf(r));
+  const connected = r.outcome === 'connected' ? r : undefined;
+  const life = isFailureResult(r) ? undefined : (r as Exclude<ConnectResult, { outcome: 'crashed' | 'hung' | 'load-error' }>);
+  if (e.outcome !== undefined) {
+    v.add('outcome', r.outcome === e.outcome, e.outcome, r.outcome, `outcome ${e.outcome}`, r.outcome);
+  } else if (isFailureResult(r)) {
+    v.add('outcome', false, 'no crash or hang', r.outcome, 'the plugin neither crashes nor hangs', r.outcome);
+  }
+  if (e.stage !== undefined) {
+    const stage = 'stage' in r ? r.stage : undefined;
+    v.add('stage', stage === e.stage, e.stage, stage, `stage ${e.stage}`, stage ?? `no stage (outcome ${r.outcome})`);
+  }
+  if (e.reason !== undefined) {
+    const reasons = reasonsOf(r);
+    const m = e.reason;
+    v.add('reason', reasons.some((x) => matches(m, x)), m.text, reasons.length > 1 ? reasons : reasons[0] ?? null,
+      `reason matches ${describeMatcher(m)}`, reasons.length ? reasons.map(q).join(' / ') : `no reason (outcome ${r.outcome})`);
+  }
+  if (e.config) {
+    const config = connected?.config;
+    const got = config === undefined ? `no config (outcome ${r.outcome})` : q(config);
+    e.config.contains?.forEach((m, i) => {
+      v.add(`config.contains[${i}]`, config !== undefined && matches(m, config), m.text, config ?? null,
+        `config contains ${describeMatcher(m)}`, got);
+    });
+    if (e.config.equals !== undefined) {
+      const norm = (s: string) => s.replace(/\s+$/, '');
+      v.add('config.equals', config !== undefined && norm(config) === norm(e.config.equals), e.config.equals, config ?? null,
+        `config equals ${q(norm(e.config.equals))}`, got);
+    }
+  }
+  if (e.options) {
+    const options = connected?.options;
+    const shown = (o: { name: string; args: string[] }) => [o.name, ...o.args].join(' ');
+    const got = options === undefined ? `no options (outcome ${r.outcome})` : options.length ? options.map(shown).join('; ') : 'no options';
+    e.options.present?.forEach((o, i) => {
+      const hit = options?.find((x) => x.name === o.name && (o.args === undefined
+        || (x.args.length === o.args.length && x.args.every((a, j) => a === o.args![j]))));
+      const label = o.args === undefined ? `option ${o.name} present` : `option "${shown({ name: o.name, args: o.args })}" present`;
+      v.add(`options.present[${i}]`, hit !== undefined, o, hit ? { name: hit.name, args: hit.args } : null, label, got);
+    });
+    e.options.absent?.forEach((name, i) => {
+      const hit = options?.find((x) => x.name === name);
+      v.add(`options.absent[${i}]`, options !== undefined && hit === undefined, name, hit ? { name: hit.name, args: hit.args } : null,
+        `option ${name} absent`, hit ? q(shown(hit)) : got);
+    });
+  }
+  if (e.address !== undefined) {
+    const address = connected?.address;
+    v.add('address', address === e.address, e.address, address ?? null, `address ${e.address}`,
+      address ?? `no address (outcome ${r.outcome})`);
+  }
+  if (e.deferred) {
+    if (e.deferred.auth !== undefined) {
+      const d = life?.auth.deferred;
+      v.add('deferred.auth', d === e.deferred.auth, e.deferred.auth, d ?? null,
+        `auth ${e.deferred.auth ? 'deferred' : 'not deferred'}`, d === undefined ? 'unknown' : d ? 'deferred' : 'not deferred');
+    }
+    if (e.deferred.clientConnect !== undefined) {
+      const cc = life && 'clientConnect' in life ? life.clientConnect : undefined;
+      const d = life ? (cc?.deferred ?? false) : undefined;
+      v.add('deferred.clientConnect', d === e.deferred.clientConnect, e.deferred.clientConnect, d ?? null,
+        `client-connect ${e.deferred.clientConnect ? 'deferred' : 'not deferred'}`,
+        d === undefined ? 'unknown' : d ? 'deferred' : cc ? 'not deferred' : 'not deferred (client-connect not reached)');
+    }
+  }
+  if (e.maxPolls !== undefined) {
+    const cc = life && 'clientConnect' in life ? life.clientConnect : undefined;
+    const polls = life ? life.auth.polls + (cc?.polls ?? 0) : undefined;
+    v.add('maxPolls', polls !== undefined && polls <= e.maxPolls, e.maxPolls, polls ?? null,
+      `at most ${e.maxPolls} re-checks of deferred results`, polls === undefined ? 'unknown' : `${polls}`);
+  }
+  if (e.authPending) {
+    const p = life?.auth.pending;
+    const none = `no auth_pending_file content${life ? '' : ` (outcome ${r.outcome})`}`;
+    if (e.authPending.method !== undefined) {
+      v.add('authPending.method', p?.method === e.authPending.method, e.authPending.method, p?.method ?? null,
+        `auth pending method ${e.authPending.method}`, p ? q(p.method) : none);
+    }
+    if (e.authPending.timeout !== undefined) {
+      v.add('authPending.timeout', p?.timeout === e.authPending.timeout, e.authPending.timeout, p?.timeout ?? null,
+        `auth pending timeout ${e.authPending.timeout} s`, p ? String(p.timeout) : none);
+    }
+    if (e.authPending.extra !== undefined) {
+      v.add('authPending.extra', p !== undefined && matches(e.authPending.extra, p.extra), e.authPending.extra.text, p?.extra ?? null,
+        `auth pending extra matches ${describeMatcher(e.authPending.extra)}`, p ? q(p.extra) : none);
+    }
+  }
+  if (e.logs) checkLogs(v, e.logs, r.logs);
+  if (e.hooks) checkHooks(v, e.hooks, life?.hooks.map((h) => h.hook));
+  return v.out;
+}
+
+/** Check a disconnect result. */
+export function checkDisconnect(client: string, e: DisconnectExpectations, r: DisconnectResult): ExpectationResult[] {
+  const v = new Verdicts(client, 'disconnect', contextOf(r));
+  if (e.outcome !== undefined) {
+    v.add('outcome', r.outcome === e.outcome, e.outcome, r.outcome, `outcome ${e.outcome}`, r.outcome);
+  } else if (isFailureResult(r)) {
+    v.add('outcome', false, 'no crash or hang', r.outcome, 'the plugin neither crashes nor hangs', r.outcome);
+  }
+  if (e.hooks) checkHooks(v, e.hooks, r.outcome === 'disconnected' ? r.hooks.map((h) => h.hook) : undefined);
+  if (e.logs) checkLogs(v, e.logs, r.logs);
+  return v.out;
+}
+
+/** The expectation paths of E, as checkConnect/checkDisconnect name them. */
+export function expectationKeys(e: ConnectExpectations | DisconnectExpectations): string[] {
+  const keys: string[] = [];
+  const one = (key: string, value: unknown) => {
+    if (value !== undefined) keys.push(key);
+  };
+  const each = (key: string, values: readonly unknown[] | undefined) => values?.forEach((_x, i) => keys.push(`${key}[${i}]`));
+  const c = e as ConnectExpectations;
+  one('outcome', c.outcome);
+  one('stage', c.stage);
+  one('reason', c.reason);
+  each('config.contains', c.config?.contains);
+  one('config.equals', c.config?.equals);
+  each('options.present', c.options?.present);
+  each('options.absent', c.options?.absent);
+  one('address', c.address);
+  one('deferred.auth', c.deferred?.auth);
+  one('deferred.clientConnect', c.deferred?.clientConnect);
+  one('maxPolls', c.maxPolls);
+  one('authPending.method', c.authPending?.method);
+  one('authPending.timeout', c.authPending?.timeout);
+  one('authPending.extra', c.authPending?.extra);
+  each('logs.contains', c.logs?.contains);
+  each('logs.excludes', c.logs?.excludes);
+  one('hooks.equals', c.hooks?.equals);
+  each('hooks.includes', c.hooks?.includes);
+  each('hooks.excludes', c.hooks?.excludes);
+  return keys;
+}
+
+/** A step that could not run (the worker had died, or the step threw): every expectation of it fails with WHY. */
+export function notRun(client: string, step: StepName, e: ConnectExpectations | DisconnectExpectations, why: string): ExpectationResult[] {
+  const keys = expectationKeys(e);
+  return keys.map((expectation) => ({
+    client, step, expectation, pass: false, expected: undefined, actual: null, description: expectation,
+    message: `${expectation}: not checked, ${why}`,
+  }));
+}
+
+/** True when R is a crash or hang that the expectations did not ask for (exit code 4). */
+export function unexpectedCrashOrHang(expectedOutcome: string | undefined, r: AnyResult): boolean {
+  return (r.outcome === 'crashed' || r.outcome === 'hung') && expectedOutcome !== r.outcome;
+}

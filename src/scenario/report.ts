@@ -1,0 +1,63 @@
+// The report of one scenario run (what --json prints, what the text and JUnit outputs are made from), and its exit code. Pure.
+import { EXIT } from '../results.js';
+import type { ExpectationResult } from './expectations.js';
+import type { StepName } from './schema.js';
+
+export interface StepReport {
+  step: StepName;
+  /** The result's outcome (connected, rejected, ..., disconnected, crashed, hung), or 'not-run' / 'error'. */
+  outcome: string;
+  /** One line saying what happened. */
+  summary: string;
+  ms: number;
+  /** The crash/hang was not what the scenario expected (exit code 4). */
+  unexpectedFailure?: boolean;
+  expectations: ExpectationResult[];
+}
+
+export interface ClientReport {
+  name: string;
+  steps: StepReport[];
+  /** The client's plugin log lines, "plugin: message", over all its steps. */
+  logs: string[];
+}
+
+export interface ScenarioReport {
+  /** The scenario's name. */
+  scenario: string;
+  description?: string;
+  file: string;
+  passed: boolean;
+  exitCode: number;
+  plugins: Array<{ path: string; args: string[] }>;
+  sequential: boolean;
+  /** The chain could not be loaded or opened (outcome load-error), or crashed or hung while opening: nothing ran. */
+  loadError?: { outcome: string; kind?: string; message: string };
+  clients: ClientReport[];
+  /** Closing the host (close_v1 of every plugin) crashed or hung. */
+  closeError?: { outcome: string; message: string };
+  /** Expectations checked, and how many failed (an unexpected crash/hang counts as a failed expectation). */
+  total: number;
+  failed: number;
+  ms: number;
+}
+
+/** Every expectation result of the report, in client and step order. */
+export function allExpectations(r: Pick<ScenarioReport, 'clients'>): ExpectationResult[] {
+  return r.clients.flatMap((c) => c.steps.flatMap((s) => s.expectations));
+}
+
+/** 5 the chain did not load; 4 an unexpected crash or hang (including at open and close); 1 an expectation failed; 0 all held. */
+export function exitCodeOf(r: Pick<ScenarioReport, 'loadError' | 'clients' | 'closeError'>): number {
+  if (r.loadError) return r.loadError.outcome === 'load-error' ? EXIT.LOAD_ERROR : EXIT.CRASHED_OR_HUNG;
+  if (r.closeError || r.clients.some((c) => c.steps.some((s) => s.unexpectedFailure))) return EXIT.CRASHED_OR_HUNG;
+  return allExpectations(r).every((e) => e.pass) ? EXIT.SUCCESS : EXIT.PLUGIN_ERROR;
+}
+
+/** Fill in passed, exitCode, total and failed from the rest. */
+export function finishReport(r: Omit<ScenarioReport, 'passed' | 'exitCode' | 'total' | 'failed'>): ScenarioReport {
+  const all = allExpectations(r);
+  const failed = all.filter((e) => !e.pass).length + (r.loadError ? 1 : 0) + (r.closeError ? 1 : 0);
+  const exitCode = exitCodeOf(r);
+  return { ...r, passed: exitCode === EXIT.SUCCESS, exitCode, total: all.length, failed };
+}
