@@ -41,7 +41,7 @@ export interface WorkerUsage {
   rssStartMb: number | null;
   rssPeakMb: number | null;
   rssEndMb: number | null;
-  /** Slope of worker RSS against clients in flight, after warm-up (KiB per concurrent client). */
+  /** (peak RSS - RSS at start) / most clients in progress at once: the worker's memory per concurrent client (KiB). */
   rssPerClientKb: number | null;
   peakInFlight: number;
   cpuSeconds: number | null;
@@ -90,21 +90,6 @@ function readCpuSeconds(pid: number): number | null {
   }
 }
 
-/** Least-squares slope of y on x. */
-function slope(points: Array<[number, number]>): number | null {
-  if (points.length < 3) return null;
-  const n = points.length;
-  const mx = points.reduce((a, p) => a + p[0], 0) / n;
-  const my = points.reduce((a, p) => a + p[1], 0) / n;
-  let num = 0;
-  let den = 0;
-  for (const [x, y] of points) {
-    num += (x - mx) * (y - my);
-    den += (x - mx) ** 2;
-  }
-  return den === 0 ? null : num / den;
-}
-
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const total = o.clients ?? 100;
   const concurrency = Math.max(1, o.concurrency ?? 100);
@@ -119,7 +104,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const rssStart = pid ? readRssKb(pid) : null;
   const cpuStart = pid ? readCpuSeconds(pid) : null;
   let rssPeak = rssStart ?? 0;
-  const samples: Array<[number, number]> = [];
   const t0 = performance.now();
   const results: ConnectResult[] = [];
   let started = 0;
@@ -133,10 +117,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const sampler = setInterval(() => {
     if (!pid) return;
     const rss = readRssKb(pid);
-    if (rss !== null) {
-      rssPeak = Math.max(rssPeak, rss);
-      samples.push([inFlight, rss]);
-    }
+    if (rss !== null) rssPeak = Math.max(rssPeak, rss);
     progress();
   }, 100);
 
@@ -207,8 +188,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       }
     }
   }
-  const warm = samples.filter(([x]) => x >= Math.max(2, peakInFlight * 0.1));
-  const perClient = slope(warm);
+  const perClient = rssStart !== null && peakInFlight > 0 ? (rssPeak - rssStart) / peakInFlight : null;
   const mb = (kb: number | null) => (kb === null ? null : Math.round(kb / 102.4) / 10);
   const cpu = cpuStart !== null && cpuEnd !== null ? Math.round((cpuEnd - cpuStart) * 100) / 100 : null;
   return {
