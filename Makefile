@@ -53,6 +53,10 @@ build/fixtures/abi-layout: native-fixtures/abi-layout.c | system-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I/usr/include/openvpn -o $@ $<
 
+# differential suite only: a real OpenVPN 2.6 server vs the host (needs root, /dev/net/tun, unshare; else SKIPPED, with why)
+parity: build
+	$(NODE) --import tsx --test test/parity.test.ts
+
 check: build
 	npx tsc -p tsconfig.check.json
 
@@ -67,11 +71,11 @@ demo: build
 	@echo "== call: one raw CLIENT_CONNECT_V2 call with OpenVPN 2.6.14's env; the plugin returns a 3-node list"
 	$(NODE) dist/cli.js call build/fixtures/return-list.so --hook CLIENT_CONNECT_V2
 	@echo
-	@echo "== connect: deferred client-connect, v1 file method (a forked grandchild writes '1' after 300 ms)"
-	$(NODE) dist/cli.js connect build/fixtures/cc-v1-file.so delay_ms=300
+	@echo "== connect: a client's whole life; auth deferred through auth_control_file, then a deferred client-connect (v2)"
+	$(NODE) dist/cli.js connect build/fixtures/auth-defer.so delay_ms=200 --plugin "build/fixtures/cc-v2-defer.so polls=3" --plugin build/fixtures/learn-address.so --username foo --password bar
 	@echo
-	@echo "== connect: deferred client-connect, v2 (DEFER_V2 polled until SUCCESS), chained after a second plugin"
-	$(NODE) dist/cli.js connect build/fixtures/cc-chain-first.so --plugin "build/fixtures/cc-v2-defer.so polls=3"
+	@echo "== connect --stage client-connect: deferred client-connect, v1 file method (a forked grandchild writes '1' after 300 ms)"
+	$(NODE) dist/cli.js connect build/fixtures/cc-v1-file.so delay_ms=300 --stage client-connect
 
 clean:
 	rm -rf dist build

@@ -1,15 +1,17 @@
 // Runs one client's client-connect stage in the worker: real plugins, temp files, scripts, re-checks on a timer or a file write.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync, unlinkSync, constants as fsc } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, unlinkSync, constants as fsc } from 'node:fs';
 import { basename, join } from 'node:path';
-import { HOOKS, RETURN, returnName } from '../abi/constants.js';
+import { HOOKS, PLOG, RETURN, returnName } from '../abi/constants.js';
 import { callChain } from '../plugin/chain.js';
 import type { Plugin } from '../plugin/plugin.js';
-import { configValue } from '../plugin/return-list.js';
+import { configValue, nullNameBeforeConfig } from '../plugin/return-list.js';
 import { getRuntime, type Pointer } from '../native/runtime.js';
 import { ClientConnectRun, type ClientConnectIO, type ConfigPart, type FileByte, type Step } from '../server/client-connect.js';
 import { ownChildren } from './reaper.js';
+import { EnvSet } from '../server/env-set.js';
+import { clientDisconnectEnv } from '../server/server-env.js';
 import { dirWatcher, recheck } from './recheck-scheduler.js';
 import type { ClientConnectRequest } from './protocol.js';
 
@@ -49,18 +51,64 @@ export function createTempFile(dir: string, prefix: string): string {
   throw new Error(`cannot create a temp file in ${dir}`);
 }
 
-export function firstByte(path: string): FileByte {
-  let fd: number;
+/** Open for reading as OpenVPN's fopen does (following a symlink), but never block: O_NONBLOCK, so a FIFO (which
+ * would stall OpenVPN's whole event loop) opens at once; undefined when fopen would fail (missing, EACCES, ...). */
+function openForReading(path: string): number | undefined {
   try {
-    fd = openSync(path, 'r');
+    return openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK | fsc.O_NOCTTY);
   } catch {
-    return { kind: 'missing' };
+    return undefined;
   }
+}
+
+/** The first byte of a deferred-result or control file, as OpenVPN's fopen + fgetc see it: missing (fopen fails),
+ * empty (EOF), or a byte. A read error (a directory: EISDIR) is neither EOF nor a byte; OpenVPN treats it as an
+ * unknown value (ccr: failure; acf: still pending), and so does a FIFO or socket, which the host refuses to read
+ * (OpenVPN would block on it). Both come back as an unknown pseudo-byte naming the cause. The host only reads. */
+export function firstByte(path: string): FileByte {
+  const fd = openForReading(path);
+  if (fd === undefined) return { kind: 'missing' };
   try {
+    const st = fstatSync(fd);
+    if (st.isFIFO() || st.isSocket()) return { kind: 'byte', byte: `<not a regular file: ${st.isFIFO() ? 'a FIFO' : 'a socket'}>` };
     const buf = Buffer.alloc(1);
     return readSync(fd, buf, 0, 1, 0) === 0 ? { kind: 'empty' } : { kind: 'byte', byte: String.fromCharCode(buf[0]) };
+  } catch (err) {
+    return { kind: 'byte', byte: `<read error: ${(err as NodeJS.ErrnoException).code ?? 'unknown'}>` };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Largest config file the host imports (OpenVPN has no limit, but a plugin's runaway file must not exhaust memory). */
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+/** A config file's text (undefined when it cannot be opened); only regular files are read, never blocking, never
+ * writing, following a symlink like OpenVPN's fopen. Anything else is logged and treated as no config. */
+export function readConfigText(path: string): string | undefined {
+  const fd = openForReading(path);
+  if (fd === undefined) return undefined;
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      const what = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device';
+      getRuntime().logLine(PLOG.WARN, 'ovpn-plugin-host', `${path} is ${what}, not a regular file: not read (no config imported from it)`);
+      return undefined;
+    }
+    const size = Math.min(st.size, MAX_CONFIG_BYTES);
+    const buf = Buffer.alloc(size);
+    let n = 0;
+    while (n < size) {
+      const r = readSync(fd, buf, n, size - n, n);
+      if (r === 0) break;
+      n += r;
+    }
+    if (st.size > MAX_CONFIG_BYTES) {
+      getRuntime().logLine(PLOG.WARN, 'ovpn-plugin-host', `${path} has ${st.size} bytes: only the first ${MAX_CONFIG_BYTES} were read`);
+    }
+    return buf.subarray(0, n).toString('utf8');
   } catch {
-    return { kind: 'missing' };
+    return undefined;
   } finally {
     closeSync(fd);
   }
@@ -98,14 +146,29 @@ function runScript(argv: string[], env: string[]): Promise<{ exitCode: number | 
   });
 }
 
+/** OpenVPN looks for each plugin's first "config" node after a successful round with strcmp(name, "config") on every
+ * node up to it: a NULL name there crashes OpenVPN 2.6. The host skips such a node (it never matches) and says so. */
+function warnNullNames(calls: ReadonlyArray<{ plugin: number; returnList: Parameters<typeof nullNameBeforeConfig>[0] }>,
+  names: readonly string[] | undefined): void {
+  for (const c of calls) {
+    const at = nullNameBeforeConfig(c.returnList);
+    if (at < 0) continue;
+    getRuntime().logLine(PLOG.WARN, 'ovpn-plugin-host', `${names?.[c.plugin] ?? `plugin #${c.plugin}`}: return list node ${at + 1} has a NULL `
+      + 'name before any "config" node; OpenVPN 2.6 would crash on it (strcmp(NULL, "config") in plugin_return_get_column); '
+      + 'the host skips the node');
+  }
+}
+
 /** The I/O of a client-connect run against the worker's opened plugins. */
-export function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[], params: ClientConnectParams, onWrite: () => void): ClientConnectIO & { close(): void } {
+export function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[], params: ClientConnectParams, onWrite: () => void,
+  pluginNames?: readonly string[]): ClientConnectIO & { close(): void } {
   const watchers = new Map<string, () => void>();
   return {
     defines: (type) => plugins.some((p) => p.wants(type)),
     callChain: (type, argv, env, collect) => {
       params.onChainCall?.(type, argv, env);
       const r = callChain(plugins, type, argv, env, { contexts, collectReturnList: collect });
+      if (collect && r.status === RETURN.SUCCESS) warnNullNames(r.calls, pluginNames);
       return {
         status: r.status, undefinedHook: r.undefinedHook,
         calls: r.calls.map((c) => ({ plugin: c.plugin, called: c.called, returnCode: c.returnCode, config: configValue(c.returnList), ms: c.ms })),
@@ -114,13 +177,7 @@ export function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[],
     runScript,
     createFile: (prefix) => createTempFile(params.tmpDir, prefix),
     firstByte,
-    readText: (path) => {
-      try {
-        return readFileSync(path, 'utf8');
-      } catch {
-        return undefined;
-      }
-    },
+    readText: readConfigText,
     remove: (path) => {
       try {
         unlinkSync(path);
@@ -148,7 +205,7 @@ export async function runClientConnect(plugins: readonly Plugin[], contexts: rea
   pluginNames: string[]): Promise<ClientConnectReport> {
   const start = performance.now();
   let wake: (() => void) | undefined;
-  const io = makeIO(plugins, contexts, params, () => wake?.());
+  const io = makeIO(plugins, contexts, params, () => wake?.(), pluginNames);
   const run = new ClientConnectRun(io, {
     env: params.env, script: params.script, pluginNames, isDisabled: params.isDisabled, now: () => performance.now(),
   });
@@ -190,7 +247,13 @@ export async function runClientConnect(plugins: readonly Plugin[], contexts: rea
 export function disconnectAfterFailure(plugins: readonly Plugin[], contexts: readonly Pointer[], env: string[], t: number): Step | undefined {
   if (!plugins.some((p) => p.wants(HOOKS.CLIENT_DISCONNECT))) return undefined;
   const started = performance.now();
-  const r = callChain(plugins, HOOKS.CLIENT_DISCONNECT, [], env, { contexts });
+  // The disconnect env first (trusted_*, bytes, duration), as for any disconnect.
+  const e = EnvSet.fromEnvp(env);
+  clientDisconnectEnv(e, {
+    trusted: { ip: e.get('trusted_ip') ?? e.get('trusted_ip6') ?? '127.0.0.1', port: Number(e.get('trusted_port') ?? 0) },
+    bytesReceived: 0, bytesSent: 0, durationSeconds: 0,
+  });
+  const r = callChain(plugins, HOOKS.CLIENT_DISCONNECT, [], e.toEnvp(), { contexts });
   return {
     handler: 'client-disconnect', hook: 'CLIENT_DISCONNECT', status: r.status,
     calls: r.calls.filter((c) => c.called).map((c) => ({ plugin: c.plugin, returnCode: c.returnCode, returnName: returnName(c.returnCode), ms: c.ms })),

@@ -124,6 +124,13 @@ export class ClientLife {
     });
   }
 
+  /** The connection is initiated once key method 2 is done, whatever the login result: IPCHANGE (UDP: the
+   * server's context) with trusted_ip/port. */
+  private ipchange(): void {
+    const argv = ipchangeEnv(this.env, this.setup.address, this.env.get('common_name'));
+    this.call(HOOKS.IPCHANGE, argv, { context: 'server' });
+  }
+
   private blocking(): Array<{ hook: string; plugin: string; ms: number }> {
     return this.hooks.flatMap((h) => h.calls.filter((c) => c.ms > BLOCKING_MS).map((c) => ({ hook: h.hook, plugin: c.plugin, ms: c.ms })));
   }
@@ -196,6 +203,7 @@ export class ClientLife {
         this.removeFiles([files.acf, files.apf, files.afr]);
         auth.reason = reason;
         auth.ms = performance.now() - authStart;
+        this.ipchange();
         return refuse('auth', authFailedMessage(reason), reason);
       }
       if (status === RETURN.DEFERRED) {
@@ -210,6 +218,7 @@ export class ClientLife {
     }
     const fin = this.call(HOOKS.TLS_FINAL, tlsFinalEnv(this.env));
     afterTlsFinalEnv(this.env);
+    this.ipchange();
     if (fin.status !== RETURN.SUCCESS) return refuse('tls-final', 'AUTH_FAILED', 'TLS_FINAL failed: the key is not authenticated');
 
     if (pending) {
@@ -230,10 +239,7 @@ export class ClientLife {
       auth.ms = performance.now() - authStart;
     }
 
-    // The first authenticated packet: IPCHANGE (UDP: the server's context).
     const commonName = this.env.get('common_name');
-    const ipArgv = ipchangeEnv(this.env, this.setup.address, commonName);
-    this.call(HOOKS.IPCHANGE, ipArgv, { context: 'server' });
 
     // client-connect: plugin v1, plugin v2, script; deferrals resolved as OpenVPN does.
     clientConnectEnv(this.env, { commonName, trusted: this.setup.address, pool: this.setup.pool, timeUnix: this.createdAt, v1: false });
@@ -268,7 +274,8 @@ export class ClientLife {
     }
     if (cc.outcome === 'rejected') {
       // OpenVPN calls CLIENT_DISCONNECT for a client whose client-connect chain failed.
-      this.call(HOOKS.CLIENT_DISCONNECT, []);
+      // ... with the disconnect env set first, as for any disconnect.
+      this.call(HOOKS.CLIENT_DISCONNECT, this.disconnectEnv());
       this.state = 'ended';
       return { outcome: 'rejected', stage: 'client-connect', reason: cc.reason, clientSees: 'AUTH_FAILED', clientConnect: ccReport, ...base() };
     }
@@ -292,11 +299,7 @@ export class ClientLife {
   disconnect(): DisconnectedResult {
     this.t0 = performance.now();
     this.hooks = [];
-    if (this.state === 'connected') {
-      const seconds = Math.round((performance.now() - this.connectedAt) / 1000);
-      const argv = clientDisconnectEnv(this.env, { trusted: this.setup.address, bytesReceived: this.setup.bytesReceived, bytesSent: this.setup.bytesSent, durationSeconds: seconds });
-      this.call(HOOKS.CLIENT_DISCONNECT, argv);
-    }
+    if (this.state === 'connected') this.call(HOOKS.CLIENT_DISCONNECT, this.disconnectEnv());
     this.free();
     if (this.learned !== undefined) {
       // The route reaper's delete: empty env, the server's context, no common name.
@@ -304,6 +307,15 @@ export class ClientLife {
       this.learned = undefined;
     }
     return { outcome: 'disconnected', client: this.setup.name, hooks: this.hooks, logs: [], ms: performance.now() - this.t0 };
+  }
+
+  /** multi_client_disconnect_setenv: trusted_*, bytes_received, bytes_sent, time_duration (since connected). */
+  private disconnectEnv(): string[] {
+    const since = this.connectedAt || this.t0;
+    return clientDisconnectEnv(this.env, {
+      trusted: this.setup.address, bytesReceived: this.setup.bytesReceived, bytesSent: this.setup.bytesSent,
+      durationSeconds: Math.round((performance.now() - since) / 1000),
+    });
   }
 
   /** Destructors (non-NULL contexts only) and the files kept for a deferred auth; safe to call twice. */

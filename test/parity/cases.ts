@@ -1,0 +1,159 @@
+// The differential cases: each is one plugin chain (+ the recorder, chained last) and one client, run once through
+// the real OpenVPN 2.6 server and once through ovpn-plugin-host.
+export interface ParityCase {
+  /** Short unique name (also the test name). */
+  name: string;
+  /** The chain under test, in order: fixture names from build/fixtures (without .so) and their arguments. */
+  chain: Array<{ fixture: string; args?: string[] }>;
+  /** The recorder chained after the chain (default 'recorder'; 'parity-recorder' takes skip=HOOK,...). */
+  recorder?: { fixture: string; args?: string[] };
+  /** The client's --auth-user-pass. The recorder registers AUTH_USER_PASS_VERIFY, so the server demands one. */
+  username: string;
+  password: string;
+  /** What the real server is expected to do (a mismatch means the lab or the fixture changed, not the host). */
+  expect: 'connected' | 'rejected';
+  /** The number of CLIENT_CONNECT_DEFER re-checks depends on timing (see differences.ts 'recheck-count'). */
+  recheckCountVaries?: boolean;
+  /** What the case verifies, for the README. */
+  what: string;
+}
+
+const FOO = { username: 'foo', password: 'bar' };
+
+export const CASES: ParityCase[] = [
+  {
+    name: 'cc-v2-defer polls=3',
+    chain: [{ fixture: 'cc-v2-defer', args: ['polls=3'] }], ...FOO, expect: 'connected',
+    what: 'v2 deferral: CLIENT_CONNECT_V2 defers, three DEFER_V2 polls, config from the final round only (ifconfig-push 10.8.0.9, push route 10.9.0.0/16; the deferring round\'s echo is discarded)',
+  },
+  {
+    name: 'cc-v2-defer polls=2 result=disable',
+    chain: [{ fixture: 'cc-v2-defer', args: ['polls=2', 'result=disable'] }], ...FOO, expect: 'rejected',
+    what: '`disable` returned by DEFER_V2 rejects the client (bare AUTH_FAILED); CLIENT_DISCONNECT still runs',
+  },
+  {
+    name: 'cc-v2-defer polls=2 result=fail',
+    chain: [{ fixture: 'cc-v2-defer', args: ['polls=2', 'result=fail'] }], ...FOO, expect: 'rejected',
+    what: 'DEFER_V2 returning ERROR rejects the client (bare AUTH_FAILED); CLIENT_DISCONNECT still runs',
+  },
+  {
+    name: 'cc-v1-file delay_ms=300',
+    chain: [{ fixture: 'cc-v1-file', args: ['delay_ms=300'] }], ...FOO, expect: 'connected', recheckCountVaries: true,
+    what: 'v1 file deferral (\'2\' then a forked grandchild writes the config and \'1\'): the config file is imported (push echo, ifconfig-push 10.8.0.7)',
+  },
+  {
+    name: 'cc-v1-file delay_ms=300 byte=0',
+    chain: [{ fixture: 'cc-v1-file', args: ['delay_ms=300', 'byte=0'] }], ...FOO, expect: 'rejected', recheckCountVaries: true,
+    what: 'v1 file deferral resolved with \'0\': rejected',
+  },
+  {
+    name: 'cc-v1-file delay_ms=3000 early=1',
+    chain: [{ fixture: 'cc-v1-file', args: ['delay_ms=3000', 'early=1'] }], ...FOO, expect: 'connected',
+    what: 'the "late writer" pitfall: DEFERRED without \'2\' in the ccr file succeeds at the first re-check with the still-empty config file (the pool address, no push), long before the grandchild writes',
+  },
+  {
+    name: 'cc-v1-sync byte=x',
+    chain: [{ fixture: 'cc-v1-sync', args: ['byte=x'] }], ...FOO, expect: 'rejected',
+    what: 'synchronous v1 SUCCESS with an unknown byte (\'x\') in the ccr file: rejected',
+  },
+  {
+    name: 'cc-v1-sync byte=1',
+    chain: [{ fixture: 'cc-v1-sync', args: ['byte=1'] }], ...FOO, expect: 'connected',
+    what: 'synchronous v1 SUCCESS with \'1\': the config file is imported (push echo)',
+  },
+  {
+    name: 'cc-v1-sync return=error',
+    chain: [{ fixture: 'cc-v1-sync', args: ['return=error'] }], ...FOO, expect: 'rejected',
+    what: 'synchronous v1 ERROR: rejected whatever the file says',
+  },
+  {
+    name: 'cc-v1-defer-hook polls=2',
+    chain: [{ fixture: 'cc-v1-defer-hook', args: ['polls=2'] }], ...FOO, expect: 'connected',
+    what: 'v1 deferral through CLIENT_CONNECT_DEFER polls (twice), then the config file and \'1\'',
+  },
+  {
+    name: 'cc-v2-noreg (recorder registers DEFER_V2)',
+    chain: [{ fixture: 'cc-v2-noreg' }], ...FOO, expect: 'connected',
+    what: 'CLIENT_CONNECT_V2 DEFERRED from a plugin without DEFER_V2 is accepted when ANOTHER plugin of the chain (the recorder) registers DEFER_V2: only that one is polled, and its SUCCESS connects the client',
+  },
+  {
+    name: 'cc-v2-noreg (no plugin registers DEFER_V2)',
+    chain: [{ fixture: 'cc-v2-noreg' }], recorder: { fixture: 'parity-recorder', args: ['skip=CLIENT_CONNECT_DEFER_V2'] }, ...FOO, expect: 'rejected',
+    what: 'CLIENT_CONNECT_V2 DEFERRED while no plugin registers DEFER_V2: the client is rejected (the recorder is parity-recorder without DEFER_V2)',
+  },
+  {
+    name: 'cc-chain-first + cc-v2-defer polls=3',
+    chain: [{ fixture: 'cc-chain-first' }, { fixture: 'cc-v2-defer', args: ['polls=3'] }], ...FOO, expect: 'connected',
+    what: 'a chain: every plugin with DEFER_V2 is called in every round; the config of both plugins comes from the final round, in plugin order',
+  },
+  {
+    name: 'auth-defer delay_ms=300',
+    chain: [{ fixture: 'auth-defer', args: ['delay_ms=300'] }], ...FOO, expect: 'connected',
+    what: 'deferred AUTH_USER_PASS_VERIFY (a grandchild writes \'1\' into auth_control_file); TLS_FINAL runs before the verdict',
+  },
+  {
+    name: 'auth-defer delay_ms=300 reason=... (wrong password)',
+    chain: [{ fixture: 'auth-defer', args: ['delay_ms=300', 'reason=deferred-no'] }], username: 'foo', password: 'wrong', expect: 'rejected',
+    what: 'deferred auth failing (\'0\') with an auth_failed_reason_file: what the client receives',
+  },
+  {
+    name: 'auth-defer pending=1 (client without IV_SSO)',
+    chain: [{ fixture: 'auth-defer', args: ['delay_ms=300', 'pending=1'] }], ...FOO, expect: 'rejected',
+    what: 'deferred auth with an auth_pending_file naming a method (webauth) the client did not announce in IV_SSO: the client receives OpenVPN\'s own reason',
+  },
+  {
+    name: 'auth-reason (wrong password)',
+    chain: [{ fixture: 'auth-reason' }], username: 'foo', password: 'wrong', expect: 'rejected',
+    what: 'synchronous auth ERROR with auth_failed_reason_file: the client receives AUTH_FAILED,<file content>',
+  },
+  {
+    name: 'auth-reason (good password)',
+    chain: [{ fixture: 'auth-reason' }], ...FOO, expect: 'connected',
+    what: 'synchronous auth SUCCESS',
+  },
+  {
+    name: 'learn-address',
+    chain: [{ fixture: 'learn-address' }], ...FOO, expect: 'connected',
+    what: 'LEARN_ADDRESS add at connect, CLIENT_DISCONNECT then delete at disconnect (argv: op, address, CN)',
+  },
+  {
+    name: 'learn-address reject=10.29.41.2',
+    chain: [{ fixture: 'learn-address', args: ['reject=10.29.41.2'] }], ...FOO, expect: 'connected',
+    what: 'a LEARN_ADDRESS add refused by the plugin: the client still connects',
+  },
+  {
+    name: 'per-client',
+    chain: [{ fixture: 'per-client' }], ...FOO, expect: 'connected',
+    what: 'per-client contexts: the client context counts its hook calls and pushes its id and count (generic context first, so the client is #2)',
+  },
+  {
+    name: 'cert-cn',
+    chain: [{ fixture: 'cert-cn' }], ...FOO, expect: 'connected',
+    what: 'TLS_VERIFY gets a real X509* per depth; the depth-0 CN read with OpenSSL is pushed back (push echo cert-cn Test-Client)',
+  },
+  {
+    name: 'return-list',
+    chain: [{ fixture: 'return-list' }], ...FOO, expect: 'connected',
+    what: 'CLIENT_CONNECT_V2 returns a 3-node list: only the first "config" node is applied (ifconfig-push 10.8.0.5, push route 10.0.0.0/8)',
+  },
+  {
+    name: 'bad-return',
+    chain: [{ fixture: 'bad-return' }], ...FOO, expect: 'rejected',
+    what: 'every hook returns 7 (neither SUCCESS nor DEFERRED): an error; the chain already fails at AUTH_USER_PASS_VERIFY, so the client is rejected there',
+  },
+  {
+    name: 'v1-only (v1 ABI)',
+    chain: [{ fixture: 'v1-only' }], ...FOO, expect: 'connected',
+    what: 'a v1-ABI plugin (open_v1/func_v1): AUTH_USER_PASS_VERIFY and CLIENT_CONNECT writing the config file (push echo v1-only)',
+  },
+  {
+    name: 'v2-basic (v2 ABI)',
+    chain: [{ fixture: 'v2-basic' }], ...FOO, expect: 'connected',
+    what: 'a v2-ABI plugin (open_v2/func_v2) returning its config through *return_list (ifconfig-push 10.8.0.2)',
+  },
+  {
+    name: 'v3-basic',
+    chain: [{ fixture: 'v3-basic' }], ...FOO, expect: 'connected',
+    what: 'a full v3 plugin (min-version, per-client contexts, TLS_VERIFY, auth, TLS_FINAL, CLIENT_CONNECT_V2 pushing echo and setenv-safe CN, LEARN_ADDRESS, CLIENT_DISCONNECT)',
+  },
+];

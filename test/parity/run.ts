@@ -1,0 +1,95 @@
+// Runs one differential case: the same chain (+ recorder, last) and client through the real server and the host,
+// then compares. Keeps the run dirs of a case that differs (their paths are in the report), removes them otherwise.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ParityCase } from './cases.js';
+import { compareRuns, type Comparison } from './compare.js';
+import { runHost, type HostRun } from './host-side.js';
+import { runRealServer, type ChainPlugin, type RealRun } from './real-server.js';
+import { readRecorder, type Recorded } from './recorder.js';
+
+export interface CaseResult {
+  case: ParityCase;
+  real: RealRun;
+  host: HostRun;
+  realRec: Recorded[];
+  hostRec: Recorded[];
+  comparison: Comparison;
+  /** Set when the real server did not do what the case expects (lab or fixture problem). */
+  labProblem?: string;
+  realS: number;
+  hostS: number;
+  keptDirs: string[];
+}
+
+export function chainFor(c: ParityCase, fixturesDir: string, recorderOut: string): ChainPlugin[] {
+  const rec = c.recorder ?? { fixture: 'recorder' };
+  return [
+    ...c.chain.map((p) => ({ path: join(fixturesDir, `${p.fixture}.so`), args: p.args ?? [] })),
+    { path: join(fixturesDir, `${rec.fixture}.so`), args: [`out=${recorderOut}`, ...(rec.args ?? [])] },
+  ];
+}
+
+export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAll?: boolean } = {}): Promise<CaseResult> {
+  // the host side first (fast), then the real server; both record into their own file
+  const hostDir = mkdtempSync(join(tmpdir(), 'ovpn-parity-host-'));
+  const hostRecFile = join(hostDir, 'recorder.txt');
+  const th = performance.now();
+  let host: HostRun;
+  try {
+    host = await runHost({ plugins: chainFor(c, fixturesDir, hostRecFile), username: c.username, password: c.password });
+  } catch (e) {
+    host = { outcome: 'exception', options: [], problem: (e as Error).stack ?? String(e), raw: e };
+  }
+  const hostS = (performance.now() - th) / 1000;
+  const hostRec = readRecorder(hostRecFile);
+
+  // the real server's recorder writes into the run dir, which runRealServer creates: use a placeholder dir of ours
+  const realRecDir = mkdtempSync(join(tmpdir(), 'ovpn-parity-rec-'));
+  const realRecFile = join(realRecDir, 'recorder.txt');
+  const tr = performance.now();
+  const real = await runRealServer({ plugins: chainFor(c, fixturesDir, realRecFile), username: c.username, password: c.password });
+  const realS = (performance.now() - tr) / 1000;
+  const realRec = readRecorder(realRecFile);
+
+  const comparison = compareRuns(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries });
+  const realOutcome = real.state === 'connected' ? 'connected' : real.state === 'auth_failed' ? 'rejected' : real.state;
+  const labProblem = realOutcome !== c.expect
+    ? `the real server's outcome is ${real.state}${real.problem ? ` (${real.problem})` : ''}, the case expects ${c.expect}: the lab or the fixture changed`
+    : undefined;
+  const keep = opts.keepAll || comparison.differences.length > 0 || !!labProblem;
+  const dirs = [real.workdir, realRecDir, hostDir];
+  if (!keep) for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  return { case: c, real, host, realRec, hostRec, comparison, labProblem, realS, hostS, keptDirs: keep ? dirs : [] };
+}
+
+/** A readable report of one case. */
+export function report(r: CaseResult): string {
+  const s = r.comparison.summary;
+  const lines = [
+    `== ${r.case.name}  (real ${r.realS.toFixed(1)} s, host ${r.hostS.toFixed(1)} s)`,
+    `   outcome: real ${s.realOutcome} | host ${s.hostOutcome}`,
+    `   pushed by plugins: real [${s.realPushed.join(' | ')}] | host [${s.hostPushed.join(' | ')}]`,
+    `   ifconfig: real ${s.realIfconfig ?? '-'} | host ${s.hostIfconfig ?? '-'}`,
+    `   hooks (real, compared): ${s.hooks.map((h) => h.replace(/\(.*\)$/, '')).join(' ')}`,
+  ];
+  if (r.labProblem) lines.push(`   LAB: ${r.labProblem}`);
+  for (const d of r.comparison.differences) lines.push(...`DIFF: ${d}`.split('\n').map((l) => `   ${l}`));
+  if (r.keptDirs.length) lines.push(`   kept for inspection: ${r.keptDirs.join(' ')}`);
+  return lines.join('\n');
+}
+
+/** Run cases with at most `concurrency` at a time (each real run has its own network namespace). */
+export async function runPool<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return out;
+}
