@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, clientSetup, type ConnectOptions } from './life/client.js';
 import type { ClientInput } from './life/types.js';
+import type { ServerParams } from './server/server-env.js';
 import { clientConnectStage, type ClientConnectOptions, type ClientConnectResult } from './stages/client-connect.js';
 
 export interface HostOptions extends ConnectOptions {
@@ -19,6 +20,9 @@ export interface HostOptions extends ConnectOptions {
   callTimeoutMs?: number;
   /** envp at open; default: OpenVPN 2.6.14's open-time env. */
   openEnv?: string[];
+  /** The server's configuration as it shows in plugins' env: proto ('udp', 'tcp-server', ...), dev, topology,
+   * setenv lines, ... (defaults: the 2.6.14 capture's). With proto tcp-server, IPCHANGE gets the client's context. */
+  server?: Partial<ServerParams>;
   /** Called for every plugin log line as it arrives. */
   onLog?: (entry: PluginLogEntry) => void;
 }
@@ -84,7 +88,7 @@ export class PluginHost {
     const setup = clientSetup(input, n, this.tmpDir());
     const created = this.send({ op: 'client-new', client: n, setup }, this.callTimeoutMs * (this.plugins.length + 1))
       .then((r) => ('failure' in r ? r.failure : undefined));
-    const { plugins: _p, callTimeoutMs: _c, openEnv: _o, onLog: _l, ...defaults } = this.options;
+    const { plugins: _p, callTimeoutMs: _c, openEnv: _o, onLog: _l, server: _s, ...defaults } = this.options;
     return new Client(this, n, setup, created, defaults);
   }
 
@@ -115,7 +119,7 @@ export class PluginHost {
     if (options.onLog) worker.on('log', options.onLog);
     const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     const r = await worker.request<StartResponse>({
-      op: 'start', plugins: options.plugins, callTimeoutMs, openEnv: options.openEnv,
+      op: 'start', plugins: options.plugins, callTimeoutMs, openEnv: options.openEnv, server: options.server,
     }, callTimeoutMs * (options.plugins.length * 3 + 1));
     if (r.kind !== 'ok') {
       const failure = r.kind === 'dead'

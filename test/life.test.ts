@@ -1,7 +1,7 @@
 // A client's whole life through the library (openHost, host.client, connect, disconnect) against real fixture plugins.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostOpenError, openHost, type ConnectResult, type PluginHost } from '../src/index.js';
@@ -186,4 +186,18 @@ test('life: open failure throws HostOpenError with a one-line message; temp dirs
   const r = await pending;
   assert.equal(r.outcome, 'crashed');
   assert.equal(readdirSync(tmpdir()).filter((n) => n.startsWith('ovpn-plugin-host-')).length, before);
+});
+
+test('life: IPCHANGE gets the server context over UDP and the client context with proto tcp-server', async () => {
+  const out = join(tmpdir(), `rec-${process.pid}-${Date.now()}`);
+  for (const [proto, context] of [['udp', 'server'], ['tcp-server', 'client']] as const) {
+    await withHost([{ path: fixture('recorder'), args: [`out=${out}`] }], async (host) => {
+      const r = connected(await host.client({ username: 'u', password: 'p' }).connect());
+      const ip = r.hooks.find((h) => h.hook === 'IPCHANGE')!;
+      assert.equal(ip.context, context);
+      assert.match(ip.argv[0]!, /^\[AF_INET\]127\.0\.0\.1 \d+$/);
+      assert.ok(ip.envKeys.includes('proto_1'));
+    }, { server: { proto } });
+  }
+  rmSync(out, { force: true });
 });

@@ -68,7 +68,7 @@ export class ClientLife {
   private summary = false;
 
   constructor(private readonly plugins: readonly Plugin[], private readonly generic: readonly Pointer[], serverEnv: EnvSet,
-    readonly setup: ClientSetup) {
+    readonly setup: ClientSetup, private readonly tcp = false) {
     this.chain = setup.certPem ? certChainInfo(setup.certPem) : defaultCertChain();
     this.env = newClientEnv(serverEnv);
     // OpenVPN creates the client instance (and its plugin contexts) on the first packet, before TLS.
@@ -124,11 +124,11 @@ export class ClientLife {
     });
   }
 
-  /** The connection is initiated once key method 2 is done, whatever the login result: IPCHANGE (UDP: the
-   * server's context) with trusted_ip/port. */
+  /** The connection is initiated once key method 2 is done, whatever the login result: IPCHANGE with
+   * trusted_ip/port (UDP: the server's context; TCP: the client's). */
   private ipchange(): void {
     const argv = ipchangeEnv(this.env, this.setup.address, this.env.get('common_name'));
-    this.call(HOOKS.IPCHANGE, argv, { context: 'server' });
+    this.call(HOOKS.IPCHANGE, argv, { context: this.tcp ? 'client' : 'server' });
   }
 
   private blocking(): Array<{ hook: string; plugin: string; ms: number }> {

@@ -3,6 +3,7 @@ import type { PluginSpec, LoadErrorKind, AbiVersion } from '../plugin/plugin.js'
 import type { ReturnListNode } from '../plugin/return-list.js';
 import type { EntryPointName } from '../abi/constants.js';
 import type { ClientSetup, LifeTiming } from './client-life.js';
+import type { ServerParams } from '../server/server-env.js';
 
 /** What the worker learned about a plugin when loading and opening it. */
 export interface PluginInfo {
@@ -25,6 +26,8 @@ export interface StartRequest {
   callTimeoutMs: number;
   /** envp at open; default: OpenVPN 2.6.14's init-point-2 env, made in the worker (its pid is daemon_pid). */
   openEnv?: string[];
+  /** The server's configuration as it shows in the env (proto, dev, topology, --setenv, ...); defaults: the capture's. */
+  server?: Partial<ServerParams>;
 }
 
 /** One raw hook call through the chain. */

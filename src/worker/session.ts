@@ -42,6 +42,7 @@ export class WorkerSession {
   /** The server's env after UP: what every new client instance inherits. */
   private serverEnv?: EnvSet;
   private clients = new Map<number, ClientLife>();
+  private tcp = false;
   private closed = false;
 
   /** dlopen every plugin first, then open each in order (OpenVPN's startup), then make generic contexts. */
@@ -56,7 +57,8 @@ export class WorkerSession {
         throw this.loadError(err, i);
       }
     }
-    const server = defaultServerParams();
+    const server = { ...defaultServerParams(), ...(req.server ?? {}) };
+    this.tcp = server.proto.startsWith('tcp');
     const openEnv = req.openEnv ?? serverOpenEnv(server).toEnvp();
     this.serverEnv = serverUpEnv(server);
     for (const [i, plugin] of this.plugins.entries()) {
@@ -127,7 +129,7 @@ export class WorkerSession {
   clientNew(req: ClientNewRequest): Record<string, never> {
     if (this.closed || !this.serverEnv) throw new RequestError({ kind: 'bad-request', message: 'the host is closed' });
     try {
-      this.clients.set(req.client, new ClientLife(this.plugins, this.genericContexts, this.serverEnv, req.setup));
+      this.clients.set(req.client, new ClientLife(this.plugins, this.genericContexts, this.serverEnv, req.setup, this.tcp));
     } catch (err) {
       throw new RequestError({ kind: 'bad-request', message: (err as Error).message });
     }
