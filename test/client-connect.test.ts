@@ -30,7 +30,7 @@ function fake(o: FakeOptions) {
       if (ccr && r.byte === null) files.delete(ccr);
       return { status: r.status, undefinedHook: false, calls: [{ plugin: 0, called: true, returnCode: r.status, config: r.config, ms: 0 }] };
     },
-    runScript: async (argv, env) => {
+    runScript: (argv, env) => {
       const ccr = env.find((e) => e.startsWith('client_connect_deferred_file='))!.split('=')[1];
       if (o.script?.byte !== undefined) files.set(ccr, o.script.byte);
       files.set(argv[argv.length - 1], 'push "echo script"\n');

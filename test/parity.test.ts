@@ -1,7 +1,8 @@
 // Differential test against a REAL OpenVPN 2.6 server: every case of test/parity/cases.ts runs the same plugin chain
-// (+ the recorder fixture, chained last) and the same client through the real server (private network namespace,
-// real client on 127.0.0.1) and through ovpn-plugin-host, then compares outcome, pushed config, hook order and the env
-// keys of every hook. Known deliberate differences: test/parity/differences.ts. Needs root, /dev/net/tun,
+// (+ the recorder fixture, chained last) and the same client(s) through the real server (private network namespace,
+// real clients on 127.0.0.1; UDP or TCP; optionally a --client-connect script) and through ovpn-plugin-host, then
+// compares outcome, pushed config, hook order and the env keys of every hook (several clients: client by client, see
+// test/parity/multi.ts). Known deliberate differences: test/parity/differences.ts. Needs root, /dev/net/tun,
 // `unshare --net` and the Debian openvpn 2.6 package; anywhere else the suite is SKIPPED with the reason.
 // Run alone: make parity (or node --import tsx test/parity/cli.ts [case-name ...] for a report per case).
 import { test } from 'node:test';
@@ -11,10 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CASES } from './parity/cases.js';
 import { compareRuns, hunks, lineDiff, pluginPushed } from './parity/compare.js';
+import { atomicUnits, attribute, brokenUnits } from './parity/multi.js';
 import { DELIBERATE, normalize } from './parity/differences.js';
 import type { HostRun } from './parity/host-side.js';
 import { openvpnVersion, parseClientLog, realServerUnavailable, restoreEchoes, type RealRun } from './parity/real-server.js';
-import { parseRecorder } from './parity/recorder.js';
+import { describe, parseRecorder } from './parity/recorder.js';
 import { report, runCase } from './parity/run.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'build', 'fixtures');
@@ -97,4 +99,43 @@ test('parity harness: client log, recorder file, normalisation and diff', () => 
   const diff = compareRuns(real, host, parseRecorder('TLS_FINAL\t1\t\ta,b,c'), parseRecorder('TLS_FINAL\t1\t\tb,a'));
   assert.equal(diff.differences.length, 1);
   assert.match(diff.differences[0]!, /real only \(missing in host\): c/);
+});
+
+// Several clients: the parity-ctx-recorder format, attributing calls to clients, and the units OpenVPN runs in one go.
+test('parity harness: several clients (context recorder, attribution, atomic units)', () => {
+  const line = (hook: string, argv: string, ctx: string, tags = '') => `${hook}\t2\t${argv}\tcommon_name,untrusted_port\t${ctx}\t${tags}`;
+  const text = [
+    'OPEN\t3\tout=/tmp/r.txt,tag=username,untrusted_port\tverb\t\t', 'CONSTRUCTOR\t\t\t\t#1\t', 'CONSTRUCTOR\t\t\t\t#2\t',
+    'CONSTRUCTOR\t\t\t\t#3\t',
+    line('TLS_VERIFY', '0,CN=x', '#3', 'untrusted_port=222'),
+    line('AUTH_USER_PASS_VERIFY', '', '#3', 'username=user-1;untrusted_port=222'),
+    line('TLS_FINAL', '', '#3', 'username=user-1;untrusted_port=222'),
+    line('TLS_VERIFY', '0,CN=x', '#2', 'untrusted_port=111'),
+    line('IPCHANGE', '[AF_INET]127.0.0.1 222', '#1', 'username=user-1;untrusted_port=222'),
+    line('CLIENT_CONNECT', '/t/openvpn_cc_0123456789abcdef0123456789abcdef.tmp', '#3', 'username=user-1'),
+    line('AUTH_USER_PASS_VERIFY', '', '#2', 'username=user-2;untrusted_port=111'),
+    line('CLIENT_CONNECT_V2', '', '#3', 'username=user-1'),
+    'SCRIPT\t4\tsync,openvpn_cc_0123456789abcdef0123456789abcdef.tmp\ta,b\t\tusername=user-1;untrusted_port=222',
+    line('LEARN_ADDRESS', 'add,10.29.41.2,Test-Client', '#3', 'username=user-1'),
+    line('CLIENT_DISCONNECT', '', '#3'), 'DESTRUCTOR\t\t\t\t#3\t',
+    line('LEARN_ADDRESS', 'delete,10.29.41.2', '#1'), 'DESTRUCTOR\t\t\t\t#2\t', 'DESTRUCTOR\t\t\t\t#1\t', 'CLOSE',
+  ].join('\n');
+  const rec = parseRecorder(text);
+  assert.deepEqual(rec[0], { hook: 'OPEN', argc: 3, argv: 'out=/tmp/r.txt,tag=username,untrusted_port', env: ['verb'], tags: {} });
+  assert.deepEqual(rec[1], { hook: 'CONSTRUCTOR', ctx: '#1' });
+  assert.deepEqual(rec[5]!.tags, { username: 'user-1', untrusted_port: '222' });
+  assert.equal(describe(rec[8]!), 'IPCHANGE([AF_INET]127.0.0.1 222)@#1');
+  assert.deepEqual(normalize([rec[12]!], 'real').map(describe), ['SCRIPT(sync,openvpn_cc_<hex>.tmp)']);
+
+  const a = attribute(rec);
+  assert.deepEqual(a.server.map((r) => r.hook), ['OPEN', 'CONSTRUCTOR', 'DESTRUCTOR', 'CLOSE'], 'the generic context and what no client owns');
+  assert.deepEqual(a.clients.map((c) => [c.ctx, c.username]), [['#2', 'user-2'], ['#3', 'user-1']]);
+  assert.deepEqual(a.clients[1]!.records.map((r) => r.hook), [
+    'CONSTRUCTOR', 'TLS_VERIFY', 'AUTH_USER_PASS_VERIFY', 'TLS_FINAL', 'IPCHANGE', 'CLIENT_CONNECT', 'CLIENT_CONNECT_V2', 'SCRIPT',
+    'LEARN_ADDRESS', 'CLIENT_DISCONNECT', 'DESTRUCTOR', 'LEARN_ADDRESS',
+  ], 'IPCHANGE and SCRIPT by port, LEARN_ADDRESS delete by address');
+  assert.deepEqual(atomicUnits(a.clients[1]!).map((u) => u.what.split(' (')[0]), ['AUTH_USER_PASS_VERIFY + TLS_FINAL', 'CLIENT_DISCONNECT + DESTRUCTOR', 'the client-connect chain']);
+  const broken = brokenUnits(a);
+  assert.equal(broken.length, 1);
+  assert.match(broken[0]!, /^client @#3: the client-connect chain .* interrupted by 1 other call\(s\): AUTH_USER_PASS_VERIFY@#2 of client @#2$/);
 });

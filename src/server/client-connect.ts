@@ -16,7 +16,8 @@ export interface ClientConnectIO {
   /** Whether any plugin registered TYPE (OpenVPN's plugin_defined). */
   defines(type: number): boolean;
   callChain(type: number, argv: string[], env: string[], collectReturnList: boolean): ChainOutcome;
-  runScript(argv: string[], env: string[]): Promise<{ exitCode: number | null; signal: string | null }>;
+  /** Run the script to its end (synchronously: OpenVPN's server waits for it too). */
+  runScript(argv: string[], env: string[]): { exitCode: number | null; signal: string | null; note?: string };
   /** Create an empty 0600 file named like OpenVPN's temp files (prefix cc / ccr). */
   createFile(prefix: 'cc' | 'ccr'): string;
   firstByte(path: string): FileByte;
@@ -148,14 +149,16 @@ export class ClientConnectRun {
     return this.pendingText;
   }
 
-  async advance(): Promise<RunState> {
+  /** Run handlers until one defers or the chain ends. Synchronous, like OpenVPN's: no other client's hook can
+   * run between the handlers of one pass. */
+  advance(): RunState {
     if (this.finished) return this.finished;
     if (this.resumed) this.polls++;
     while (this.index < this.handlers.length) {
       const handler = this.handlers[this.index];
       const resumed = this.resumed;
       this.resumed = false;
-      const { result, config, note } = await this.runHandler(handler, resumed);
+      const { result, config, note } = this.runHandler(handler, resumed);
       if (result === 'deferred') {
         this.deferred = true;
         this.resumed = true;
@@ -196,7 +199,7 @@ export class ClientConnectRun {
     this.steps.push({ ...step, t: started - this.t0 });
   }
 
-  private async runHandler(handler: Handler, resumed: boolean): Promise<{ result: HandlerResult; config?: ConfigPart[]; note?: string }> {
+  private runHandler(handler: Handler, resumed: boolean): { result: HandlerResult; config?: ConfigPart[]; note?: string } {
     switch (handler) {
       case 'plugin-v1': return this.pluginV1(resumed);
       case 'plugin-v2': return this.pluginV2(resumed);
@@ -313,7 +316,7 @@ export class ClientConnectRun {
   }
 
   /** --client-connect script: exit status, then the ccr file on re-checks. */
-  private async script(resumed: boolean): Promise<{ result: HandlerResult; config?: ConfigPart[]; note?: string }> {
+  private script(resumed: boolean): { result: HandlerResult; config?: ConfigPart[]; note?: string } {
     if (!this.setup.script) return { result: 'skipped' };
     const started = this.setup.now();
     if (resumed && this.files) {
@@ -334,13 +337,13 @@ export class ClientConnectRun {
     }
     const files = this.makeFiles();
     const env = envSet(this.env, 'script_type', 'client-connect');
-    const { exitCode, signal } = await this.io.runScript([...this.setup.script, files.config], env);
+    const { exitCode, signal, note: runNote } = this.io.runScript([...this.setup.script, files.config], env);
     const byte = this.io.firstByte(files.result);
     let result: HandlerResult;
     let note: string | undefined;
     if (exitCode !== 0) {
       result = 'failed';
-      note = `--client-connect script failed (${signal ? `killed by ${signal}` : `exit status ${exitCode}`})`;
+      note = runNote ?? `--client-connect script failed (${signal ? `killed by ${signal}` : `exit status ${exitCode}`})`;
     } else if (byte.kind === 'byte' && byte.byte === '2') {
       result = 'deferred';
       this.pendingText = `script: client_connect_deferred_file (${files.result}) is "2"; waiting for '1' or '0'`;

@@ -1,5 +1,5 @@
 // Runs one client's client-connect stage in the worker: real plugins, temp files, scripts, re-checks on a timer or a file write.
-import { spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, unlinkSync, constants as fsc } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -8,8 +8,7 @@ import { callChain } from '../plugin/chain.js';
 import type { Plugin } from '../plugin/plugin.js';
 import { configValue, nullNameBeforeConfig } from '../plugin/return-list.js';
 import { getRuntime, type Pointer } from '../native/runtime.js';
-import { ClientConnectRun, type ClientConnectIO, type ConfigPart, type FileByte, type Step } from '../server/client-connect.js';
-import { ownChildren } from './reaper.js';
+import { ClientConnectRun, type ClientConnectIO, type ConfigPart, type FileByte, type RunState, type Step } from '../server/client-connect.js';
 import { EnvSet } from '../server/env-set.js';
 import { clientDisconnectEnv } from '../server/server-env.js';
 import { dirWatcher, recheck } from './recheck-scheduler.js';
@@ -123,27 +122,28 @@ function envObject(env: string[]): Record<string, string> {
   return out;
 }
 
-/** Run a script with exactly the client's env (as OpenVPN does), its output going to the log. */
-function runScript(argv: string[], env: string[]): Promise<{ exitCode: number | null; signal: string | null }> {
+/** Run a script with exactly the client's env (as OpenVPN does), to its end: the server waits for it, so does the
+ * worker. Its output goes to the log. One that does not exit within LIMIT_MS is killed and fails. */
+function runScript(argv: string[], env: string[], limitMs: number): { exitCode: number | null; signal: string | null; note?: string } {
   const rt = getRuntime();
   const name = basename(argv[0]);
-  return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { env: envObject(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    if (child.pid) ownChildren.add(child.pid);
-    const lines = (flags: number) => (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) rt.logLine(flags, name, line);
-    };
-    child.stdout.on('data', lines(0));
-    child.stderr.on('data', lines(2));
-    child.on('error', (err) => {
-      rt.logLine(1, name, `cannot run ${argv[0]}: ${err.message}`);
-      resolve({ exitCode: 127, signal: null });
-    });
-    child.on('close', (code, signal) => {
-      if (child.pid) ownChildren.delete(child.pid);
-      resolve({ exitCode: code, signal });
-    });
+  const r = spawnSync(argv[0], argv.slice(1), {
+    env: envObject(env), stdio: ['ignore', 'pipe', 'pipe'], timeout: limitMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024,
   });
+  const lines = (flags: number, out: Buffer | null) => {
+    for (const line of (out ?? Buffer.alloc(0)).toString('utf8').split('\n')) if (line) rt.logLine(flags, name, line);
+  };
+  lines(0, r.stdout);
+  lines(2, r.stderr);
+  const err = r.error as NodeJS.ErrnoException | undefined;
+  if (err?.code === 'ETIMEDOUT') {
+    return { exitCode: null, signal: 'SIGKILL', note: `--client-connect script did not exit within ${limitMs / 1000} s and was killed` };
+  }
+  if (err) {
+    rt.logLine(1, name, `cannot run ${argv[0]}: ${err.message}`);
+    return { exitCode: 127, signal: null };
+  }
+  return { exitCode: r.status, signal: r.signal };
 }
 
 /** OpenVPN looks for each plugin's first "config" node after a successful round with strcmp(name, "config") on every
@@ -174,7 +174,7 @@ export function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[],
         calls: r.calls.map((c) => ({ plugin: c.plugin, called: c.called, returnCode: c.returnCode, config: configValue(c.returnList), ms: c.ms })),
       };
     },
-    runScript,
+    runScript: (argv, env) => runScript(argv, env, params.timeoutMs),
     createFile: (prefix) => createTempFile(params.tmpDir, prefix),
     firstByte,
     readText: readConfigText,
@@ -200,9 +200,14 @@ export function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[],
   };
 }
 
-/** Run the stage to its end: accepted, rejected, or timeout (files cleaned either way). */
-export async function runClientConnect(plugins: readonly Plugin[], contexts: readonly Pointer[], params: ClientConnectParams,
-  pluginNames: string[]): Promise<ClientConnectReport> {
+/**
+ * Run the stage to its end: accepted, rejected, or timeout (files cleaned either way). When no handler defers, the
+ * whole stage runs synchronously and the report is returned as is (not a promise), so the caller can go on to
+ * LEARN_ADDRESS in the same turn, as OpenVPN's single thread does. `finish` is called, synchronously, the moment
+ * the stage ends (also after a deferral), for the same reason.
+ */
+export function runClientConnect(plugins: readonly Plugin[], contexts: readonly Pointer[], params: ClientConnectParams,
+  pluginNames: string[], finish?: (report: ClientConnectReport) => void): ClientConnectReport | Promise<ClientConnectReport> {
   const start = performance.now();
   let wake: (() => void) | undefined;
   const io = makeIO(plugins, contexts, params, () => wake?.(), pluginNames);
@@ -210,37 +215,54 @@ export async function runClientConnect(plugins: readonly Plugin[], contexts: rea
     env: params.env, script: params.script, pluginNames, isDisabled: params.isDisabled, now: () => performance.now(),
   });
   const deadline = start + params.timeoutMs;
-  let lastProgress = 0;
-  try {
-    let state = await run.advance();
-    while (state.state === 'deferred') {
-      const now = performance.now();
-      if (now >= deadline) {
-        run.cleanup();
-        return {
-          outcome: 'timeout', deferred: true, config: [], pending: state.pending, polls: run.polls,
-          elapsedMs: now - start, steps: run.steps, env: run.currentEnv(),
-          reason: `still deferred after ${params.timeoutMs / 1000} s: ${state.pending}`,
-        };
-      }
-      if (params.onProgress && now - lastProgress >= 200) {
-        lastProgress = now;
-        params.onProgress({ polls: run.polls, elapsedMs: now - start, pending: state.pending });
-      }
-      // Sleep until the next re-check, a write to a watched file, or the deadline (one timer for all clients).
-      const nap = recheck.sleep(Math.min(params.pollIntervalMs, Math.max(0, deadline - now)));
-      wake = nap.wake;
-      await nap.promise;
-      wake = undefined;
-      state = await run.advance();
-    }
-    return {
-      outcome: state.state, deferred: run.deferred, config: state.config, reason: state.state === 'rejected' ? state.reason : undefined,
-      polls: run.polls, elapsedMs: performance.now() - start, steps: run.steps, env: run.currentEnv(),
-    };
-  } finally {
+  const end = (report: ClientConnectReport): ClientConnectReport => {
     io.close();
+    finish?.(report);
+    return report;
+  };
+  const final = (state: Exclude<RunState, { state: 'deferred' }>): ClientConnectReport => end({
+    outcome: state.state, deferred: run.deferred, config: state.config, reason: state.state === 'rejected' ? state.reason : undefined,
+    polls: run.polls, elapsedMs: performance.now() - start, steps: run.steps, env: run.currentEnv(),
+  });
+  let first: RunState;
+  try {
+    first = run.advance();
+  } catch (err) {
+    io.close();
+    throw err;
   }
+  if (first.state !== 'deferred') return final(first);
+  return (async () => {
+    let state: RunState = first;
+    let lastProgress = 0;
+    try {
+      while (state.state === 'deferred') {
+        const now = performance.now();
+        if (now >= deadline) {
+          run.cleanup();
+          return end({
+            outcome: 'timeout', deferred: true, config: [], pending: state.pending, polls: run.polls,
+            elapsedMs: now - start, steps: run.steps, env: run.currentEnv(),
+            reason: `still deferred after ${params.timeoutMs / 1000} s: ${state.pending}`,
+          });
+        }
+        if (params.onProgress && now - lastProgress >= 200) {
+          lastProgress = now;
+          params.onProgress({ polls: run.polls, elapsedMs: now - start, pending: state.pending });
+        }
+        // Sleep until the next re-check, a write to a watched file, or the deadline (one timer for all clients).
+        const nap = recheck.sleep(Math.min(params.pollIntervalMs, Math.max(0, deadline - now)));
+        wake = nap.wake;
+        await nap.promise;
+        wake = undefined;
+        state = run.advance();
+      }
+      return final(state);
+    } catch (err) {
+      io.close();
+      throw err;
+    }
+  })();
 }
 
 /** After a failed client-connect chain OpenVPN calls CLIENT_DISCONNECT (plugins) for the client; T is the run's clock. */

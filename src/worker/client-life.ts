@@ -16,7 +16,7 @@ import {
   afterAuthEnv, afterTlsFinalEnv, authEnv, clientConnectEnv, clientDisconnectEnv, ipchangeEnv, learnAddressEnv,
   newClientEnv, tlsFinalEnv, tlsVerifyEnv, type PeerAddress, type PoolAddress,
 } from '../server/server-env.js';
-import { createTempFile, firstByte, runClientConnect } from './client-connect-driver.js';
+import { createTempFile, firstByte, runClientConnect, type ClientConnectReport } from './client-connect-driver.js';
 import { dirWatcher, recheck } from './recheck-scheduler.js';
 
 /** A client as the supervisor describes it (serializable; see ClientInput for the user-facing form). */
@@ -245,14 +245,51 @@ export class ClientLife {
     clientConnectEnv(this.env, { commonName, trusted: this.setup.address, pool: this.setup.pool, timeUnix: this.createdAt, v1: false });
     const ccCalls: Array<{ argv: string[]; env: string[] }> = [];
     const ccT = performance.now() - this.t0;
-    const cc = await runClientConnect(this.plugins, this.contexts, {
+    let address = '';
+    let learned = false;
+    // Right when the stage ends (in the same turn, as OpenVPN's one thread does): CLIENT_DISCONNECT after a failed
+    // chain, or LEARN_ADDRESS add for an accepted client.
+    const finish = (cc: ClientConnectReport) => {
+      // The stage ran on a copy of the env (with the user's overrides, which apply to every hook anyway): adopt it.
+      this.env = EnvSet.fromEnvp(cc.env);
+      this.recordStage(cc, ccCalls, ccT);
+      if (cc.outcome === 'rejected') {
+        // ... with the disconnect env set first, as for any disconnect.
+        this.call(HOOKS.CLIENT_DISCONNECT, this.disconnectEnv());
+      } else if (cc.outcome === 'accepted') {
+        address = this.env.get('ifconfig_pool_remote_ip') ?? this.setup.pool.remoteIp ?? '';
+        learned = this.call(HOOKS.LEARN_ADDRESS, learnAddressEnv(this.env, { op: 'add', address, commonName })).status === RETURN.SUCCESS;
+        if (learned) this.learned = address;
+        this.state = 'connected';
+        this.connectedAt = performance.now();
+      }
+    };
+    const pendingStage = runClientConnect(this.plugins, this.contexts, {
       env: this.envp(), script: timing.script, tmpDir: this.setup.tmpDir, pollIntervalMs: timing.pollIntervalMs,
       watchFiles: timing.watchFiles, timeoutMs: timing.timeoutMs, isDisabled: configDisables,
       onProgress: progress ? (p) => progress({ client: this.setup.name, stage: 'client-connect', ...p }) : undefined,
       onChainCall: (_type, argv, env) => ccCalls.push(this.summary ? { argv: [], env: [] } : { argv: [...argv], env: [...env] }),
-    }, this.names());
-    // The stage ran on a copy of the env (with the user's overrides, which apply to every hook anyway): adopt it.
-    this.env = EnvSet.fromEnvp(cc.env);
+    }, this.names(), finish);
+    const cc = pendingStage instanceof Promise ? await pendingStage : pendingStage;
+    const ccReport = { deferred: cc.deferred, polls: cc.polls, ms: cc.elapsedMs };
+    if (cc.outcome === 'timeout') {
+      this.state = 'ended';
+      return { outcome: 'timeout', stage: 'client-connect', pending: cc.pending ?? 'deferred', clientConnect: ccReport, ...base() };
+    }
+    if (cc.outcome === 'rejected') {
+      this.state = 'ended';
+      return { outcome: 'rejected', stage: 'client-connect', reason: cc.reason, clientSees: 'AUTH_FAILED', clientConnect: ccReport, ...base() };
+    }
+    const parsed = mergeConfigs(cc.config);
+    return {
+      outcome: 'connected', ...base(), config: cc.config.map((c) => c.text).join(''), configParts: cc.config, options: parsed.options,
+      warnings: learned ? parsed.warnings : [...parsed.warnings, `LEARN_ADDRESS add ${address} failed: OpenVPN routes nothing to this client`],
+      address, addressLearned: learned, clientConnect: ccReport,
+    };
+  }
+
+  /** The client-connect stage's steps as hook steps (script runs included), with the argv/env each chain call got. */
+  private recordStage(cc: ClientConnectReport, ccCalls: Array<{ argv: string[]; env: string[] }>, ccT: number): void {
     for (const s of cc.steps) {
       if (s.handler === 'script') {
         this.hooks.push({ hook: 'script', argv: [], envKeys: [], status: s.result === 'failed' ? RETURN.ERROR : s.result === 'deferred' ? RETURN.DEFERRED : RETURN.SUCCESS,
@@ -267,32 +304,6 @@ export class ClientLife {
         context: 'client', t: ccT + s.t, ms: s.ms, note: s.note,
       });
     }
-    const ccReport = { deferred: cc.deferred, polls: cc.polls, ms: cc.elapsedMs };
-    if (cc.outcome === 'timeout') {
-      this.state = 'ended';
-      return { outcome: 'timeout', stage: 'client-connect', pending: cc.pending ?? 'deferred', clientConnect: ccReport, ...base() };
-    }
-    if (cc.outcome === 'rejected') {
-      // OpenVPN calls CLIENT_DISCONNECT for a client whose client-connect chain failed.
-      // ... with the disconnect env set first, as for any disconnect.
-      this.call(HOOKS.CLIENT_DISCONNECT, this.disconnectEnv());
-      this.state = 'ended';
-      return { outcome: 'rejected', stage: 'client-connect', reason: cc.reason, clientSees: 'AUTH_FAILED', clientConnect: ccReport, ...base() };
-    }
-
-    // Connected: the pool address is learned (LEARN_ADDRESS add).
-    const address = this.env.get('ifconfig_pool_remote_ip') ?? this.setup.pool.remoteIp ?? '';
-    const la = this.call(HOOKS.LEARN_ADDRESS, learnAddressEnv(this.env, { op: 'add', address, commonName }));
-    const learned = la.status === RETURN.SUCCESS;
-    if (learned) this.learned = address;
-    this.state = 'connected';
-    this.connectedAt = performance.now();
-    const parsed = mergeConfigs(cc.config);
-    return {
-      outcome: 'connected', ...base(), config: cc.config.map((c) => c.text).join(''), configParts: cc.config, options: parsed.options,
-      warnings: learned ? parsed.warnings : [...parsed.warnings, `LEARN_ADDRESS add ${address} failed: OpenVPN routes nothing to this client`],
-      address, addressLearned: learned, clientConnect: ccReport,
-    };
   }
 
   /** The server-side end: CLIENT_DISCONNECT (if connected), destructors, LEARN_ADDRESS delete, temp files. */

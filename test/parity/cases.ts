@@ -14,11 +14,27 @@ export interface ParityCase {
   expect: 'connected' | 'rejected';
   /** The number of CLIENT_CONNECT_DEFER re-checks depends on timing (see differences.ts 'recheck-count'). */
   recheckCountVaries?: boolean;
+  /** Several clients on one server, started at the same time, each with its own username (the real client process
+   * of a recorded context is found by its username): compared client by client (see multi.ts). Needs the
+   * parity-ctx-recorder with tag=username,untrusted_port. `username`/`password` are then unused. */
+  clients?: Array<{ username: string; password: string }>;
+  /** 'tcp': the real server runs proto tcp-server (client tcp-client); the host gets server.proto 'tcp-server'. */
+  proto?: 'udp' | 'tcp';
+  /** A --client-connect script: test/parity/cc-script.sh with these arguments (its mode), then the recorder file
+   * (the script appends a SCRIPT line with its env keys there); the config file is appended by the server/host. */
+  script?: string[];
+  /** A product bug this case shows (the host differs from the real server and src/ is not fixed yet): the case FAILS
+   * with the differences, and its report names the bug. A case so marked that is in parity fails too (a stale mark). */
+  productBug?: string;
   /** What the case verifies, for the README. */
   what: string;
 }
 
 const FOO = { username: 'foo', password: 'bar' };
+/** The recorder that also records each call's per-client context and some env values (to tell clients apart). */
+const CTX_RECORDER = { fixture: 'parity-ctx-recorder', args: ['tag=username,untrusted_port'] };
+/** Three clients, one username each. */
+const THREE = [1, 2, 3].map((i) => ({ username: `user-${i}`, password: 'bar' }));
 
 export const CASES: ParityCase[] = [
   {
@@ -155,5 +171,50 @@ export const CASES: ParityCase[] = [
     name: 'v3-basic',
     chain: [{ fixture: 'v3-basic' }], ...FOO, expect: 'connected',
     what: 'a full v3 plugin (min-version, per-client contexts, TLS_VERIFY, auth, TLS_FINAL, CLIENT_CONNECT_V2 pushing echo and setenv-safe CN, LEARN_ADDRESS, CLIENT_DISCONNECT)',
+  },
+  {
+    name: '3 clients: per-client',
+    chain: [{ fixture: 'per-client' }], recorder: CTX_RECORDER, ...FOO, clients: THREE, expect: 'connected',
+    what: 'three clients connecting at the same time: each gets its own per-client context through its whole life (every hook of a client sees the same context; the k-th client instance pushes echo context-k-calls-5), IPCHANGE and LEARN_ADDRESS delete with the server\'s generic context, the three pool addresses; no other client\'s call inside a unit OpenVPN runs in one go',
+  },
+  {
+    name: '3 clients: learn-address',
+    chain: [{ fixture: 'learn-address' }], recorder: CTX_RECORDER, ...FOO, clients: THREE, expect: 'connected',
+    what: 'three clients at the same time: a LEARN_ADDRESS add per client (its own address and CN), at the end CLIENT_DISCONNECT, destructor and LEARN_ADDRESS delete of each; units run in one go',
+  },
+  {
+    name: '3 clients: client-connect script sync',
+    chain: [{ fixture: 'per-client' }], recorder: CTX_RECORDER, ...FOO, clients: THREE, script: ['sync'], expect: 'connected',
+    what: 'three clients at the same time with a --client-connect script: per client as in the single-client case; the script runs inside the client-connect chain, which no other client\'s call may interrupt (OpenVPN waits for the script)',
+  },
+  {
+    name: 'client-connect script sync',
+    chain: [{ fixture: 'per-client' }], recorder: CTX_RECORDER, ...FOO, script: ['sync'], expect: 'connected',
+    what: '--client-connect script (script-security 2) after the plugins: runs after CLIENT_CONNECT and CLIENT_CONNECT_V2, before LEARN_ADDRESS; its env keys; its config file is applied after the plugins\' (push echo context-2-calls-5, then the script\'s push echo and push route)',
+  },
+  {
+    name: 'client-connect script defer',
+    chain: [{ fixture: 'per-client' }], recorder: CTX_RECORDER, ...FOO, script: ['defer'], expect: 'connected',
+    what: 'a deferred --client-connect script (\'2\' in client_connect_deferred_file, a detached writer writes the config and \'1\' 0.3 s later): the deferred config is applied (push echo, ifconfig-push 10.29.41.77), no plugin hook runs during the deferral',
+  },
+  {
+    name: 'client-connect script defer0',
+    chain: [{ fixture: 'per-client' }], recorder: CTX_RECORDER, ...FOO, script: ['defer0'], expect: 'rejected',
+    what: 'a deferred --client-connect script resolved with \'0\': rejected, CLIENT_DISCONNECT still runs',
+  },
+  {
+    name: 'client-connect script fail',
+    chain: [{ fixture: 'per-client' }], recorder: CTX_RECORDER, ...FOO, script: ['fail'], expect: 'rejected',
+    what: 'a --client-connect script exiting 1: rejected (the plugins\' config is dropped), CLIENT_DISCONNECT still runs',
+  },
+  {
+    name: 'per-client (tcp)',
+    chain: [{ fixture: 'per-client' }], recorder: CTX_RECORDER, ...FOO, proto: 'tcp', expect: 'connected',
+    what: 'the per-client case over TCP (proto tcp-server; host server.proto \'tcp-server\'): env keys of a TCP server, IPCHANGE with the client\'s own context (UDP: the server\'s)',
+  },
+  {
+    name: '3 clients: learn-address (tcp)',
+    chain: [{ fixture: 'learn-address' }], recorder: CTX_RECORDER, ...FOO, clients: THREE, proto: 'tcp', expect: 'connected',
+    what: 'three TCP clients at the same time: per-client sequences and contexts (IPCHANGE in each client\'s context), LEARN_ADDRESS add/delete per client',
   },
 ];

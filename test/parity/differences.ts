@@ -54,6 +54,27 @@ export const DELIBERATE: Deliberate[] = [
       + 'are compared call by call.',
   },
   {
+    id: 'client-interleaving',
+    reason: 'Several clients on one server: how the calls of different clients interleave depends on timing (real: the clients\' '
+      + 'packets and handshakes; host: its scheduling), so the global order is not compared. Compared: the server-level calls '
+      + 'in order, each client\'s own calls in order (clients paired by per-client context number: the k-th client instance '
+      + 'on each side), and that no other call comes in between the units OpenVPN runs in one go (a client\'s TLS_VERIFY '
+      + 'calls; AUTH_USER_PASS_VERIFY + TLS_FINAL; the client-connect chain through LEARN_ADDRESS add when no handler '
+      + 'defers; CLIENT_DISCONNECT + DESTRUCTOR).',
+  },
+  {
+    id: 'pool-address-order',
+    reason: 'Several clients: which client gets which pool address depends on the order they reach client-connect (real) '
+      + 'vs the order of host.client() calls (host): within a client\'s record the address reads <pool>, and the addresses '
+      + 'handed out are compared as a multiset.',
+  },
+  {
+    id: 'script-env-order',
+    reason: 'The --client-connect script (test/parity/cc-script.sh, a bash script) records its env keys SORTED: bash rebuilds '
+      + 'the environment of its children, so the envp order OpenVPN passed is lost (PWD, OLDPWD, SHLVL and _ are bash\'s '
+      + 'own and left out). The set of keys is compared.',
+  },
+  {
     id: 'server-generated-push',
     reason: 'The PUSH_REPLY also carries what the real server adds itself (its own push "route 192.0.2.0 255.255.255.0", '
       + 'route-gateway, topology, peer-id, cipher, protocol-flags, tun-mtu): only the plugin-provided directives are compared '
@@ -73,6 +94,7 @@ export function normalize(records: Recorded[], side: 'real' | 'host', opts: { re
       let argv = r.argv;
       if (r.hook === 'OPEN') argv = argv.replace(/(^|,)out=[^,]*/, '$1out=<file>');
       if (r.hook === 'IPCHANGE') argv = argv.replace(/^(\[AF_INET6?\]\S+) \d+$/, '$1 <port>');
+      if (r.hook === 'SCRIPT') argv = argv.replace(/openvpn_(cc|ccr)_[0-9a-f]{16,32}\.tmp/g, 'openvpn_$1_<hex>.tmp');
       if (r.hook === 'CLIENT_CONNECT' || r.hook === 'CLIENT_CONNECT_DEFER') {
         const m = TEMP_FILE.exec(argv);
         if (m) argv = `openvpn_${m[1]}_<hex>.tmp`;

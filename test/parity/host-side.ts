@@ -1,8 +1,10 @@
 // The emulated side of the differential suite: the same plugin chain and client inputs through ovpn-plugin-host's
-// whole-life library API (openHost, client.connect, client.disconnect, host.close).
+// whole-life library API (openHost, client.connect, client.disconnect, host.close); several clients connect at the same
+// time (Promise.all), as the real clients are started together.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openHost, isFailure } from '../../src/index.js';
+import type { ConnectResult, DisconnectResult } from '../../src/index.js';
 import type { ParsedOption } from '../../src/server/client-config.js';
 import type { ChainPlugin } from './real-server.js';
 import { REAL_POOL_FIRST, SAMPLE_KEYS } from './real-server.js';
@@ -21,12 +23,24 @@ export interface HostRun {
   problem?: string;
   /** The full results, for diagnostics. */
   raw: unknown;
+  /** Several clients: each one's run, in the order of the `clients` option (the top-level fields are the first's). */
+  clients?: HostClientRun[];
+}
+
+export interface HostClientRun extends HostRun {
+  username?: string | null;
 }
 
 export interface HostRunOptions {
   plugins: ChainPlugin[];
   username?: string | null;
   password?: string;
+  /** Several clients, connecting at the same time (default: one with username/password). */
+  clients?: Array<{ username?: string | null; password?: string }>;
+  /** The server's proto as plugins see it (host option server.proto): 'udp' (default) or 'tcp' (= 'tcp-server'). */
+  proto?: 'udp' | 'tcp';
+  /** --client-connect script argv (the host option `script`; the config file is appended). */
+  script?: string[];
   keys?: string;
   /** Limit for a deferral (ms). */
   timeoutMs?: number;
@@ -37,44 +51,62 @@ export function sampleClientChain(keys = SAMPLE_KEYS): string {
   return readFileSync(join(keys, 'client.crt'), 'utf8') + readFileSync(join(keys, 'ca.crt'), 'utf8');
 }
 
+/** The n-th pool address of the real server (`server 10.29.41.0/24`: .2, .3, ...). */
+export function realPoolAddress(n: number): string {
+  const [a, b, c, d] = REAL_POOL_FIRST.split('.').map(Number);
+  return `${a}.${b}.${c}.${d! + n}`;
+}
+
+/** One connect + disconnect result in the suite's terms. */
+function toRun(r: ConnectResult, d: DisconnectResult): HostRun {
+  const run: HostRun = { outcome: r.outcome, options: [], raw: { connect: r, disconnect: d } };
+  if (isFailure(r)) {
+    run.problem = `connect: ${JSON.stringify(r).slice(0, 600)}`;
+  } else if (r.outcome === 'connected') {
+    run.options = r.options;
+    run.address = r.address;
+  } else if (r.outcome === 'rejected') {
+    run.clientSees = r.clientSees;
+    run.reason = r.reason;
+  } else if (r.outcome === 'timeout') {
+    run.reason = r.pending;
+  } else {
+    run.reason = r.reason;
+  }
+  if (isFailure(d)) run.problem = `${run.problem ? `${run.problem}; ` : ''}disconnect: ${JSON.stringify(d).slice(0, 600)}`;
+  return run;
+}
+
 /**
- * One client's life: connect, then disconnect (as the real client does after it settled), then close the host (the
- * real server's shutdown). Client inputs match the real client's: its certificate chain, --auth-user-pass, and the
- * real server's first pool address.
+ * The clients' lives: all connect at the same time, then all disconnect (as the real clients do after they settled),
+ * then the host is closed (the real server's shutdown). Client inputs match the real clients': the sample certificate
+ * chain, --auth-user-pass, and the real server's pool addresses in order (.2, .3, ...).
  */
 export async function runHost(opts: HostRunOptions): Promise<HostRun> {
   let host: Awaited<ReturnType<typeof openHost>>;
   try {
-    host = await openHost({ plugins: opts.plugins, callTimeoutMs: 10_000, timeoutMs: opts.timeoutMs ?? 20_000 });
+    host = await openHost({
+      plugins: opts.plugins, callTimeoutMs: 10_000, timeoutMs: opts.timeoutMs ?? 20_000,
+      ...(opts.proto === 'tcp' ? { server: { proto: 'tcp-server' } } : {}),
+      ...(opts.script ? { script: opts.script } : {}),
+    });
   } catch (e) {
     return { outcome: 'open-failed', options: [], problem: (e as Error).message, raw: e };
   }
   try {
-    const client = host.client({
-      name: 'parity-client',
-      username: opts.username ?? null,
-      ...(opts.password !== undefined ? { password: opts.password } : {}),
-      cert: sampleClientChain(opts.keys),
-      poolIp: REAL_POOL_FIRST,
-    });
-    const r = await client.connect();
-    const d = await client.disconnect();
-    const run: HostRun = { outcome: r.outcome, options: [], raw: { connect: r, disconnect: d } };
-    if (isFailure(r)) {
-      run.problem = `connect: ${JSON.stringify(r).slice(0, 600)}`;
-    } else if (r.outcome === 'connected') {
-      run.options = r.options;
-      run.address = r.address;
-    } else if (r.outcome === 'rejected') {
-      run.clientSees = r.clientSees;
-      run.reason = r.reason;
-    } else if (r.outcome === 'timeout') {
-      run.reason = r.pending;
-    } else {
-      run.reason = r.reason;
-    }
-    if (isFailure(d)) run.problem = `${run.problem ? `${run.problem}; ` : ''}disconnect: ${JSON.stringify(d).slice(0, 600)}`;
-    return run;
+    const inputs = opts.clients ?? [{ username: opts.username, password: opts.password }];
+    const cert = sampleClientChain(opts.keys);
+    const clients = inputs.map((c, i) => host.client({
+      name: inputs.length === 1 ? 'parity-client' : `parity-client-${i + 1}`,
+      username: c.username ?? null,
+      ...(c.password !== undefined ? { password: c.password } : {}),
+      cert,
+      poolIp: realPoolAddress(i),
+    }));
+    const connected = await Promise.all(clients.map((c) => c.connect()));
+    const ended = await Promise.all(clients.map((c) => c.disconnect()));
+    const runs: HostClientRun[] = clients.map((_, i) => ({ ...toRun(connected[i]!, ended[i]!), username: inputs[i]!.username }));
+    return inputs.length === 1 ? runs[0]! : { ...runs[0]!, clients: runs };
   } finally {
     await host.close();
   }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ParityCase } from './cases.js';
 import { compareRuns, type Comparison } from './compare.js';
+import { compareMulti } from './multi.js';
 import { runHost, type HostRun } from './host-side.js';
 import { runRealServer, type ChainPlugin, type RealRun } from './real-server.js';
 import { readRecorder, type Recorded } from './recorder.js';
@@ -31,6 +32,13 @@ export function chainFor(c: ParityCase, fixturesDir: string, recorderOut: string
   ];
 }
 
+/** The suite's --client-connect script (argv: script, its mode, then the recorder file it appends its SCRIPT line to). */
+export const CC_SCRIPT = join(import.meta.dirname, 'cc-script.sh');
+
+function scriptArgv(c: ParityCase, recorderOut: string): string[] | undefined {
+  return c.script ? [CC_SCRIPT, ...c.script, recorderOut] : undefined;
+}
+
 export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAll?: boolean } = {}): Promise<CaseResult> {
   // the host side first (fast), then the real server; both record into their own file
   const hostDir = mkdtempSync(join(tmpdir(), 'ovpn-parity-host-'));
@@ -38,7 +46,10 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
   const th = performance.now();
   let host: HostRun;
   try {
-    host = await runHost({ plugins: chainFor(c, fixturesDir, hostRecFile), username: c.username, password: c.password });
+    host = await runHost({
+      plugins: chainFor(c, fixturesDir, hostRecFile), username: c.username, password: c.password,
+      clients: c.clients, proto: c.proto, script: scriptArgv(c, hostRecFile),
+    });
   } catch (e) {
     host = { outcome: 'exception', options: [], problem: (e as Error).stack ?? String(e), raw: e };
   }
@@ -49,15 +60,25 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
   const realRecDir = mkdtempSync(join(tmpdir(), 'ovpn-parity-rec-'));
   const realRecFile = join(realRecDir, 'recorder.txt');
   const tr = performance.now();
-  const real = await runRealServer({ plugins: chainFor(c, fixturesDir, realRecFile), username: c.username, password: c.password });
+  const real = await runRealServer({
+    plugins: chainFor(c, fixturesDir, realRecFile), username: c.username, password: c.password,
+    clients: c.clients, proto: c.proto, clientConnect: scriptArgv(c, realRecFile),
+  });
   const realS = (performance.now() - tr) / 1000;
   const realRec = readRecorder(realRecFile);
 
-  const comparison = compareRuns(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries });
-  const realOutcome = real.state === 'connected' ? 'connected' : real.state === 'auth_failed' ? 'rejected' : real.state;
-  const labProblem = realOutcome !== c.expect
-    ? `the real server's outcome is ${real.state}${real.problem ? ` (${real.problem})` : ''}, the case expects ${c.expect}: the lab or the fixture changed`
+  const comparison = c.clients && c.clients.length > 1
+    ? compareMulti(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries, clients: c.clients.length })
+    : compareRuns(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries });
+  const outcomeOf = (state: string) => (state === 'connected' ? 'connected' : state === 'auth_failed' ? 'rejected' : state);
+  const off = real.clients.filter((k) => outcomeOf(k.state) !== c.expect);
+  const labProblem = off.length
+    ? `the real server's outcome is ${real.clients.map((k) => k.state).join(' / ')}${real.problem ? ` (${real.problem})` : ''}, the case expects ${c.expect}: the lab or the fixture changed`
     : undefined;
+  // a case marked with a product bug that is in parity: the mark is stale (the bug was fixed, or the case changed)
+  if (c.productBug && comparison.differences.length === 0 && !labProblem) {
+    comparison.differences.push(`the case is marked with a product bug but is in parity: remove the mark (productBug in cases.ts) and the README entry:\n  ${c.productBug}`);
+  }
   const keep = opts.keepAll || comparison.differences.length > 0 || !!labProblem;
   const dirs = [real.workdir, realRecDir, hostDir];
   if (!keep) for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -72,9 +93,10 @@ export function report(r: CaseResult): string {
     `   outcome: real ${s.realOutcome} | host ${s.hostOutcome}`,
     `   pushed by plugins: real [${s.realPushed.join(' | ')}] | host [${s.hostPushed.join(' | ')}]`,
     `   ifconfig: real ${s.realIfconfig ?? '-'} | host ${s.hostIfconfig ?? '-'}`,
-    `   hooks (real, compared): ${s.hooks.map((h) => h.replace(/\(.*\)$/, '')).join(' ')}`,
+    `   hooks (real, compared): ${s.hooks.map((h) => h.replace(/\(.*\)(?=(@[^()]*)?$)/, '')).join(' ')}`,
   ];
   if (r.labProblem) lines.push(`   LAB: ${r.labProblem}`);
+  if (r.case.productBug) lines.push(`   KNOWN PRODUCT BUG (this case fails until src/ is fixed): ${r.case.productBug}`);
   for (const d of r.comparison.differences) lines.push(...`DIFF: ${d}`.split('\n').map((l) => `   ${l}`));
   if (r.keptDirs.length) lines.push(`   kept for inspection: ${r.keptDirs.join(' ')}`);
   return lines.join('\n');
