@@ -8,7 +8,7 @@ import { parseEnvOption } from './call.js';
 import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
 import type { ConnectOptions } from './connect.js';
 import { parsePluginLine } from './connect.js';
-import { failureLine, formatFailureDetails, formatLogLine } from './output.js';
+import { failureLine, formatFailureDetails, formatLogLine, timedLines } from './output.js';
 
 export function exitCodeOfLife(r: ConnectResult): number {
   if (isFailure(r)) return exitCodeOfFailure(r);
@@ -95,27 +95,11 @@ function report(state: RunState, opts: ConnectOptions, r: ConnectResult | Failur
 
 /** One line per hook call; consecutive identical re-checks are shown once with a count. */
 export function formatHooks(hooks: readonly HookStep[]): string[] {
-  const out: string[] = [];
-  let last = '';
-  let repeat = 0;
-  const flush = () => {
-    if (repeat > 1) out[out.length - 1] += `   (x${repeat})`;
-  };
-  for (const h of hooks) {
+  return timedLines(hooks.map((h) => {
     const argv = h.argv.length ? ` [${h.argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}]` : '';
     const codes = h.calls.map((c) => `${c.plugin.split('/').pop()}=${c.returnName}`).join(' ');
-    const text = `${h.hook}${h.hook.startsWith('LEARN_ADDRESS') || h.hook === 'TLS_VERIFY' ? argv : ''} ${codes} -> ${h.statusName}${h.note ? ` (${h.note})` : ''}`;
-    if (text === last) {
-      repeat++;
-      continue;
-    }
-    flush();
-    out.push(`  ${`+${Math.round(h.t)}ms`.padStart(8)}  ${text}`);
-    last = text;
-    repeat = 1;
-  }
-  flush();
-  return out;
+    return { t: h.t, text: `${h.hook}${h.hook.startsWith('LEARN_ADDRESS') || h.hook === 'TLS_VERIFY' ? argv : ''} ${codes} -> ${h.statusName}${h.note ? ` (${h.note})` : ''}` };
+  }));
 }
 
 export function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectResult): string[] {

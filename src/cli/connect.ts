@@ -9,7 +9,7 @@ import type { ClientConnectDone, ClientConnectResult } from '../stages/client-co
 import { parseEnvOption } from './call.js';
 import { PROGRAM_NAME, UsageError, addCommonOptions, printJson, printLines, startLogger, type CommonOptions, type RunState } from './common.js';
 import { PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP } from './inspect.js';
-import { failureLine, formatFailureDetails, formatLogLine } from './output.js';
+import { failureLine, formatFailureDetails, formatLogLine, timedLines } from './output.js';
 import { runLife } from './connect-life.js';
 
 export interface ConnectOptions extends CommonOptions {
@@ -140,29 +140,13 @@ function report(state: RunState, opts: ConnectOptions, r: ClientConnectResult): 
   return exitCodeOfConnect(r);
 }
 
-/** Consecutive identical re-checks are shown once with a count. */
+/** One line per step; consecutive identical re-checks are shown once with a count. */
 function formatSteps(r: ClientConnectDone): string[] {
-  const out: string[] = [];
-  let last = '';
-  let repeat = 0;
-  const flush = () => {
-    if (repeat > 1) out[out.length - 1] += `   (x${repeat})`;
-  };
-  for (const s of r.steps) {
+  return timedLines(r.steps.map((s) => {
     const codes = s.calls?.map((c) => `${c.plugin.split('/').pop()}=${c.returnName}`).join(' ') ?? (s.exitCode !== undefined ? `exit ${s.exitCode}` : '');
     const file = s.deferredFile ? ` file=${s.deferredFile}` : '';
-    const text = `${s.handler.padEnd(17)} ${s.hook.padEnd(24)} ${codes}${file} -> ${s.result}${s.note ? ` (${s.note})` : ''}`;
-    if (text === last) {
-      repeat++;
-      continue;
-    }
-    flush();
-    out.push(`  ${`+${Math.round(s.t)}ms`.padStart(8)}  ${text}`);
-    last = text;
-    repeat = 1;
-  }
-  flush();
-  return out;
+    return { t: s.t, text: `${s.handler.padEnd(17)} ${s.hook.padEnd(24)} ${codes}${file} -> ${s.result}${s.note ? ` (${s.note})` : ''}` };
+  }));
 }
 
 export function formatConnect(r: ClientConnectDone): string[] {

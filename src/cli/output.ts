@@ -132,3 +132,25 @@ export function formatCall(r: RawCallReturned, plugin?: PluginInfo): string[] {
   lines.push(...formatLogs(r.logs));
   return lines;
 }
+
+/** Timed step lines ("  +12ms  text"), consecutive identical texts shown once with a count ("(x3)"). */
+export function timedLines(steps: ReadonlyArray<{ t: number; text: string }>): string[] {
+  const out: string[] = [];
+  let last = '';
+  let repeat = 0;
+  const flush = () => {
+    if (repeat > 1) out[out.length - 1] += `   (x${repeat})`;
+  };
+  for (const { t, text } of steps) {
+    if (text === last) {
+      repeat++;
+      continue;
+    }
+    flush();
+    out.push(`  ${`+${Math.round(t)}ms`.padStart(8)}  ${text}`);
+    last = text;
+    repeat = 1;
+  }
+  flush();
+  return out;
+}
