@@ -1,10 +1,20 @@
 // Shared test helpers: paths of built fixtures (make build), and small utilities for reading log entries.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PluginLogEntry } from '../src/supervisor/log-records.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// Each test file (its own process under node --test) gets a private TMPDIR, inherited by the workers and CLIs it
+// starts: checks that "no temp dir is left behind" then see only this file's dirs, whatever runs alongside.
+if (!process.env.OVPH_TEST_TMPDIR) {
+  const privateTmp = mkdtempSync(join(tmpdir(), 'ovph-test-tmp-'));
+  process.env.TMPDIR = privateTmp;
+  process.env.OVPH_TEST_TMPDIR = privateTmp;
+  process.on('exit', () => rmSync(privateTmp, { recursive: true, force: true }));
+}
 export const FIXTURES = join(ROOT, 'build', 'fixtures');
 export const CLI = join(ROOT, 'dist', 'cli.js');
 
