@@ -53,9 +53,15 @@ build/fixtures/abi-layout: native-fixtures/abi-layout.c | system-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I/usr/include/openvpn -o $@ $<
 
-# differential suite only: a real OpenVPN 2.6 server vs the host (needs root, /dev/net/tun, unshare; else SKIPPED, with why)
-parity: build
-	$(NODE) --import tsx --test test/parity.test.ts
+# --- benchmarks (bench/run.ts; each prints our figure, the C baseline's, their ratio and a verdict) ---------
+BENCH_HOST := build/bench/c-host
+
+$(BENCH_HOST): native-fixtures/c-host.c | system-deps
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -I/usr/include/openvpn -o $@ $< -ldl -lcrypto
+
+bench: build $(BENCH_HOST)
+	$(NODE) --import tsx bench/run.ts $(BENCH)
 
 check: build
 	npx tsc -p tsconfig.check.json
@@ -63,6 +69,10 @@ check: build
 # --- the two commands -----------------------------------------------------
 test: build check
 	$(NODE) --import tsx --test --test-concurrency=2 $(TEST_FILES)
+
+# differential suite only: a real OpenVPN 2.6 server vs the host (needs root, /dev/net/tun, unshare; else SKIPPED, with why)
+parity: build
+	$(NODE) --import tsx --test test/parity.test.ts
 
 demo: build
 	@echo "== inspect: which entry points, which ABI, which hooks (a v3 test plugin)"

@@ -61,3 +61,33 @@ export const ABI_STRUCTS = {
   func_in: FuncIn,
   func_return: FuncReturn,
 } as const;
+
+/** struct ovph_frame of the C runtime (runtime.c: one hook call's arguments, results and copied return list), as
+ * indexes into Int32Array (i32) and BigUint64Array (u64) views of it; listBytes is the byte offset of the list.
+ * The `in` member is a struct openvpn_plugin_args_func_in at byte 24 (FuncIn's own layout, checked in C). */
+export const FRAME = {
+  fn: 0, // u64
+  id: 2, // i32
+  version: 3, // i32
+  timeout: 4, // i32 (unsigned in C)
+  collect: 5, // i32
+  type: 6, // i32: in.type
+  argv: 4, // u64: in.argv
+  envp: 5, // u64: in.envp
+  handle: 6, // u64: in.handle
+  perClientContext: 7, // u64: in.per_client_context
+  certDepth: 16, // i32: in.current_cert_depth
+  cert: 9, // u64: in.current_cert
+  returnListSlot: 10, // u64: out.return_list
+  list: 11, // u64
+  argvGuard: 12, // u64
+  envpGuard: 13, // u64
+  nodes: 28, // i32
+  used: 29, // i32
+  cap: 30, // i32
+  elapsedNs: 16, // u64 (int64_t in C): how long the entry point ran
+  listBytes: 136, // byte offset of the copied list
+} as const;
+
+/** Byte offset of struct ovph_frame's `in` member (a FuncIn). */
+export const FRAME_FUNC_IN_OFFSET = 24;

@@ -1,6 +1,10 @@
 // The CLI's -v/--verbose log: pino on stderr (pino-pretty as a synchronous stream on a TTY, JSON lines otherwise).
-import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+// pino and pino-pretty are loaded only for --verbose (they are CommonJS: required synchronously, on demand), so a
+// command without -v does not pay their import time at start-up.
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
+import type pinoModule from 'pino';
+import type prettyModule from 'pino-pretty';
 import type { PluginLogLevel } from '../abi/constants.js';
 import type { PluginLogEntry } from '../supervisor/log-records.js';
 
@@ -26,11 +30,30 @@ export interface LoggerOptions {
   pretty?: boolean;
 }
 
+const requireCjs = createRequire(import.meta.url);
+
+/** A logger at level 'silent', as pino({ level: 'silent' }) is: every log method does nothing. */
+function silentLogger(): Logger {
+  const noop = () => undefined;
+  const logger: Logger = new Proxy({} as Logger, {
+    get(_target, prop) {
+      if (prop === 'level') return 'silent';
+      if (prop === 'levelVal') return Infinity;
+      if (prop === 'isLevelEnabled') return () => false;
+      if (prop === 'child') return () => logger;
+      if (typeof prop === 'symbol') return undefined;
+      return noop;
+    },
+  });
+  return logger;
+}
+
 export function createLogger(options: LoggerOptions): CliLogger {
   if (!options.verbose) {
-    const log = pino({ level: 'silent' });
-    return { log, plugin: () => undefined, flush: () => undefined };
+    return { log: silentLogger(), plugin: () => undefined, flush: () => undefined };
   }
+  const pino = requireCjs('pino') as typeof pinoModule;
+  const pretty = requireCjs('pino-pretty') as typeof prettyModule;
   const fd = options.fd ?? 2;
   const isTty = options.pretty ?? (fd === 2 ? process.stderr.isTTY === true : false);
   const stream = isTty

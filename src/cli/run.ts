@@ -2,11 +2,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import type { Command } from 'commander';
-import { junitXml } from '../scenario/junit.js';
 import type { ScenarioReport, StepReport } from '../scenario/report.js';
-import { checkScenarioFiles, runScenario } from '../scenario/run.js';
-import { ScenarioError, parseScenario, type Scenario } from '../scenario/schema.js';
+import type { Scenario } from '../scenario/schema.js';
 import { UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
+
+/** The scenario modules (and YAML), imported when a scenario is run, not at every CLI start. */
+async function scenarioModules() {
+  const [schema, run, junit] = await Promise.all([import('../scenario/schema.js'), import('../scenario/run.js'), import('../scenario/junit.js')]);
+  return { ...schema, ...run, ...junit };
+}
 
 interface RunCommandOptions {
   json?: boolean;
@@ -30,7 +34,8 @@ Exit codes: 0 every expectation held, 1 an expectation failed, 2 bad scenario fi
 }
 
 /** Read and validate FILE; every problem is a UsageError (one line, exit 2). */
-export function loadScenario(file: string): Scenario {
+export async function loadScenario(file: string): Promise<Scenario> {
+  const { parseScenario, checkScenarioFiles, ScenarioError } = await scenarioModules();
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -50,7 +55,8 @@ export function loadScenario(file: string): Scenario {
 }
 
 async function runCommand(state: RunState, file: string, opts: RunCommandOptions): Promise<number> {
-  const scenario = loadScenario(file);
+  const scenario = await loadScenario(file);
+  const { runScenario, junitXml } = await scenarioModules();
   const logger = startLogger(state, opts.verbose);
   logger.log.info({ scenario: scenario.name, file, clients: scenario.clients.length, sequential: scenario.sequential }, 'running the scenario');
   const report = await runScenario(scenario, {

@@ -20,6 +20,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +234,12 @@ static void guard_on_exit(int status, void *arg)
 
 static void guard_atfork_child(void) { on_exit(guard_on_exit, NULL); }
 
+/* log_lock across fork(): a child forked while another thread is inside emit_record would inherit the mutex
+ * locked, with no thread left to unlock it, and block in its first log line. The forking thread holds it across
+ * the fork (waiting for a record in progress to be written), and both sides release it. */
+static void log_atfork_prepare(void) { pthread_mutex_lock(&log_lock); }
+static void log_atfork_release(void) { pthread_mutex_unlock(&log_lock); }
+
 /* ---- watchdog: a hook that does not return in time is reported and the worker killed ---------- */
 
 static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -240,14 +248,27 @@ static int wd_armed, wd_plugin, wd_type;
 static unsigned wd_ms;
 static struct timespec wd_deadline;
 static int wd_started;
+/* What the watchdog thread sleeps for: wd_idle = untimed (nothing armed), else until wd_sleep_until. Arming
+ * wakes the thread only when it would otherwise sleep past the new deadline: calls in a row with the same
+ * timeout cost no wake-up (the thread wakes at the older, earlier deadline and waits again). */
+static int wd_idle = 1;
+static struct timespec wd_sleep_until;
+
+static int ts_before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
 
 static void *watchdog_main(void *arg)
 {
     (void)arg;
     pthread_mutex_lock(&wd_lock);
     for (;;) {
+        wd_idle = 1;
         while (!wd_armed) pthread_cond_wait(&wd_cond, &wd_lock);
-        int rc = pthread_cond_timedwait(&wd_cond, &wd_lock, &wd_deadline);
+        wd_idle = 0;
+        wd_sleep_until = wd_deadline;
+        int rc = pthread_cond_timedwait(&wd_cond, &wd_lock, &wd_sleep_until);
         if (rc == ETIMEDOUT && wd_armed) {
             struct timespec now;
             clock_gettime(CLOCK_MONOTONIC, &now);
@@ -263,11 +284,12 @@ static void *watchdog_main(void *arg)
     return NULL;
 }
 
-static inline void wd_arm(int plugin, int type, unsigned ms)
+/* Arm for a call that started at NOW. */
+static inline void wd_arm_at(int plugin, int type, unsigned ms, const struct timespec *now)
 {
     if (!ms || !wd_started) return;
     pthread_mutex_lock(&wd_lock);
-    clock_gettime(CLOCK_MONOTONIC, &wd_deadline);
+    wd_deadline = *now;
     wd_deadline.tv_sec += ms / 1000;
     wd_deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
     if (wd_deadline.tv_nsec >= 1000000000L) {
@@ -278,8 +300,16 @@ static inline void wd_arm(int plugin, int type, unsigned ms)
     wd_type = type;
     wd_ms = ms;
     wd_armed = 1;
-    pthread_cond_signal(&wd_cond);
+    if (wd_idle || ts_before(&wd_deadline, &wd_sleep_until)) pthread_cond_signal(&wd_cond);
     pthread_mutex_unlock(&wd_lock);
+}
+
+static inline void wd_arm(int plugin, int type, unsigned ms)
+{
+    if (!ms || !wd_started) return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    wd_arm_at(plugin, type, ms, &now);
 }
 
 static inline void wd_disarm(unsigned ms)
@@ -348,6 +378,7 @@ OVPH_EXPORT int ovph_init(int fd)
     }
     worker_pid = getpid();
     pthread_atfork(NULL, NULL, guard_atfork_child);
+    pthread_atfork(log_atfork_prepare, log_atfork_release, log_atfork_release);
     install_crash_handler();
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -427,6 +458,19 @@ typedef int (*int_fn)(void);
         cur_type = -100;             \
     } while (0)
 
+/* CALL for a call that started at START (the caller read the clock already). */
+#define CALL_AT(start, expr)                  \
+    do {                                      \
+        cur_plugin = id;                      \
+        cur_type = type;                      \
+        wd_arm_at(id, type, timeout, start);  \
+        expr;                                 \
+        fflush(NULL);                         \
+        wd_disarm(timeout);                   \
+        cur_plugin = -1;                      \
+        cur_type = -100;                      \
+    } while (0)
+
 OVPH_EXPORT void *ovph_open_v1(void *fn, int id, int type, unsigned timeout, unsigned *mask, const char **argv, const char **envp)
 {
     void *h;
@@ -492,6 +536,160 @@ OVPH_EXPORT int ovph_int_call(void *fn, int id, int type, unsigned timeout)
 {
     int rc;
     CALL(rc = ((int_fn)fn)());
+    return rc;
+}
+
+/* ---- the lean hook call: one FFI call per plugin call -------------------------------------------
+ * A frame holds everything a func call needs, in C memory the JavaScript side patches in place through a
+ * typed-array view (no per-call encoding). ovph_frame_call calls the entry point (func v3, v2 or v1) as the
+ * trampolines above do, then copies the return list into the frame and frees it as OpenVPN does, so the caller
+ * reads it without further calls. Argument arrays may be "guarded" (cached across calls): the frame restores
+ * them after the call if the plugin wrote into them, so every call sees exactly what a fresh copy would hold. */
+
+struct ovph_frame {
+    void *fn;                                    /* 0: the func entry point */
+    int id;                                      /* 8: plugin id (watchdog and crash reports) */
+    int version;                                 /* 12: 1, 2 or 3 */
+    unsigned timeout;                            /* 16: watchdog, ms (0 = none) */
+    int collect;                                 /* 20: pass a return-list slot */
+    struct openvpn_plugin_args_func_in in;       /* 24: type, argv, envp, handle, per_client_context, depth, cert */
+    struct openvpn_plugin_args_func_return out;  /* 80 */
+    struct openvpn_plugin_string_list *list;     /* 88: the slot; non-NULL after the call = left for the caller */
+    char **argv_guard;                           /* 96: guarded strv to restore after the call, or NULL */
+    char **envp_guard;                           /* 104: same, for envp */
+    int nodes;                                   /* 112: nodes copied into buf; -1 = list left in `list` */
+    int used;                                    /* 116: bytes of buf used */
+    int cap;                                     /* 120: capacity of buf */
+    int reserved;                                /* 124 */
+    int64_t elapsed_ns;                          /* 128: how long the entry point ran (CLOCK_MONOTONIC) */
+    unsigned char buf[];                         /* 136: per node: int32 name length, int32 value length (-1 = NULL),
+                                                  * the name bytes, the value bytes, padded to 4 */
+};
+
+/* The offsets src/abi/structs.ts (FRAME) relies on. */
+_Static_assert(offsetof(struct ovph_frame, id) == 8, "frame layout");
+_Static_assert(offsetof(struct ovph_frame, version) == 12, "frame layout");
+_Static_assert(offsetof(struct ovph_frame, timeout) == 16, "frame layout");
+_Static_assert(offsetof(struct ovph_frame, collect) == 20, "frame layout");
+_Static_assert(offsetof(struct ovph_frame, in) == 24, "frame layout");
+_Static_assert(offsetof(struct ovph_frame, argv_guard) == 96, "frame layout");
+_Static_assert(offsetof(struct ovph_frame, envp_guard) == 104, "frame layout");
+_Static_assert(offsetof(struct ovph_frame, out) == 80, "frame layout");
+_Static_assert(offsetof(struct ovph_frame, list) == 88, "frame layout");
+_Static_assert(offsetof(struct ovph_frame, nodes) == 112, "frame layout");
+_Static_assert(offsetof(struct ovph_frame, elapsed_ns) == 128, "frame layout");
+_Static_assert(offsetof(struct ovph_frame, buf) == 136, "frame layout");
+
+#define OVPH_MAX_LIST_NODES 10000 /* as return-list.ts: a longer list is left to the slow path */
+
+/* A zeroed frame with CAP bytes for the return list. Free with ovph_free. */
+OVPH_EXPORT struct ovph_frame *ovph_frame_new(int cap)
+{
+    struct ovph_frame *f = calloc(1, sizeof *f + (size_t)cap);
+    if (f) f->cap = cap;
+    return f;
+}
+
+OVPH_EXPORT int ovph_frame_size(void) { return (int)sizeof(struct ovph_frame); }
+
+/* Header of a guarded strv: the live size; the pristine copy follows the live bytes. */
+#define GUARD_HDR 16
+
+static void strv_fill(char **v, char *copy, const char *block, int len, int count)
+{
+    memcpy(copy, block, (size_t)len);
+    for (int i = 0, off = 0; i < count && off < len; i++) {
+        v[i] = copy + off;
+        off += (int)strlen(copy + off) + 1;
+    }
+}
+
+/* As ovph_strv_new, plus a pristine copy used by ovph_strv_restore. Free with ovph_strv_guarded_free. */
+OVPH_EXPORT char **ovph_strv_guarded(const char *block, int len, int count, int min_slots)
+{
+    int slots = (count > min_slots ? count : min_slots) + 1;
+    size_t live = sizeof(char *) * (size_t)slots + (size_t)len;
+    unsigned char *m = malloc(GUARD_HDR + 2 * live);
+    if (!m) return NULL;
+    *(size_t *)m = live;
+    char **v = (char **)(m + GUARD_HDR);
+    memset(v, 0, sizeof(char *) * (size_t)slots);
+    strv_fill(v, (char *)(v + slots), block, len, count);
+    memcpy((unsigned char *)v + live, v, live);
+    return v;
+}
+
+/* Undo any write a plugin made into a guarded strv (its pointers or its strings). Returns 1 if it had to. */
+OVPH_EXPORT int ovph_strv_restore(char **v)
+{
+    if (!v) return 0;
+    size_t live = *(size_t *)((unsigned char *)v - GUARD_HDR);
+    unsigned char *pristine = (unsigned char *)v + live;
+    if (!memcmp(v, pristine, live)) return 0;
+    memcpy(v, pristine, live);
+    return 1;
+}
+
+OVPH_EXPORT void ovph_strv_guarded_free(char **v)
+{
+    if (v) free((unsigned char *)v - GUARD_HDR);
+}
+
+/* Copy the list into the frame (nodes >= 0) and free it as OpenVPN does; if it does not fit or is too long, leave
+ * it in f->list for the caller (nodes = -1). */
+static void frame_take_list(struct ovph_frame *f)
+{
+    struct openvpn_plugin_string_list *l = f->list;
+    size_t used = 0, cap = (size_t)f->cap;
+    int n = 0;
+    f->nodes = 0;
+    f->used = 0;
+    if (!l) return;
+    for (const struct openvpn_plugin_string_list *p = l; p; p = p->next) {
+        size_t nl = p->name ? strlen(p->name) : 0, vl = p->value ? strlen(p->value) : 0;
+        size_t need = 8 + ((nl + vl + 3) & ~(size_t)3);
+        if (++n > OVPH_MAX_LIST_NODES || nl > INT_MAX || vl > INT_MAX || used + need > cap) {
+            f->nodes = -1;
+            return;
+        }
+        int32_t lens[2] = { p->name ? (int32_t)nl : -1, p->value ? (int32_t)vl : -1 };
+        memcpy(f->buf + used, lens, 8);
+        if (nl) memcpy(f->buf + used + 8, p->name, nl);
+        if (vl) memcpy(f->buf + used + 8 + nl, p->value, vl);
+        used += need;
+    }
+    f->nodes = n;
+    f->used = (int)used;
+    ovph_list_free(l);
+    f->list = NULL;
+}
+
+/* One hook call described by F. Returns the plugin's return code. */
+OVPH_EXPORT int ovph_frame_call(struct ovph_frame *f)
+{
+    int rc, id = f->id, type = f->in.type;
+    unsigned timeout = f->timeout;
+    struct timespec t0, t1;
+    f->list = NULL;
+    f->out.return_list = f->collect ? &f->list : NULL;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    switch (f->version) {
+    case 3:
+        CALL_AT(&t0, rc = ((func_v3_fn)f->fn)(OPENVPN_PLUGINv3_STRUCTVER, &f->in, &f->out));
+        break;
+    case 2:
+        CALL_AT(&t0, rc = ((func_v2_fn)f->fn)(f->in.handle, type, (const char **)f->in.argv, (const char **)f->in.envp,
+                                              f->in.per_client_context, f->collect ? &f->list : NULL));
+        break;
+    default:
+        CALL_AT(&t0, rc = ((func_v1_fn)f->fn)(f->in.handle, type, (const char **)f->in.argv, (const char **)f->in.envp));
+        break;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    f->elapsed_ns = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+    ovph_strv_restore(f->argv_guard);
+    ovph_strv_restore(f->envp_guard);
+    frame_take_list(f);
     return rc;
 }
 

@@ -20,7 +20,7 @@ function bind() {
     callbacks: f<() => Pointer>('void *ovph_callbacks(void)'),
     logLine: f<(flags: number, name: string, message: string) => void>('void ovph_log_line(int flags, const char *name, const char *message)'),
     logMark: f<(mark: string) => void>('void ovph_log_mark(const char *mark)'),
-    strvNew: f<(block: Buffer, len: number, count: number, minSlots: number) => Pointer>(
+    strvNew: f<(block: Uint8Array, len: number, count: number, minSlots: number) => Pointer>(
       'void *ovph_strv_new(const void *block, int len, int count, int min_slots)'),
     free: f<(p: Pointer) => void>('void ovph_free(void *p)'),
     listFree: f<(p: Pointer) => void>('void ovph_list_free(void *p)'),
@@ -45,6 +45,13 @@ function bind() {
     intCall: f<(fn: Pointer, id: number, type: number, timeout: number) => number>(
       'int ovph_int_call(void *fn, int id, int type, unsigned int timeout)'),
     reap: f<(pid: number) => number>('int ovph_reap(int pid)'),
+    frameNew: f<(cap: number) => Pointer>('void *ovph_frame_new(int cap)'),
+    frameSize: f<() => number>('int ovph_frame_size(void)'),
+    frameCall: f<(frame: Pointer) => number>('int ovph_frame_call(void *frame)'),
+    strvGuarded: f<(block: Uint8Array, len: number, count: number, minSlots: number) => Pointer>(
+      'void *ovph_strv_guarded(const void *block, int len, int count, int min_slots)'),
+    strvRestore: f<(p: Pointer) => number>('int ovph_strv_restore(void *p)'),
+    strvGuardedFree: f<(p: Pointer) => void>('void ovph_strv_guarded_free(void *p)'),
     base64Encode: f<(data: Buffer, size: number, out: Pointer[]) => number>(
       'int ovph_base64_encode(const void *data, int size, _Out_ void **str)'),
     base64Decode: f<(str: string, data: Buffer, size: number) => number>(
@@ -61,11 +68,37 @@ export function getRuntime(): Runtime {
   return runtime;
 }
 
+const utf8 = new TextEncoder();
+let scratch = new Uint8Array(16 * 1024);
+
+/** Strings packed into one block, each NUL-terminated (a NUL inside a string is dropped, as C would cut it). The
+ * bytes are in a reused scratch buffer: valid until the next call. */
+function packStrings(strings: readonly string[]): { block: Uint8Array; len: number } {
+  let joined = '';
+  let clean = true;
+  for (let i = 0; i < strings.length; i++) {
+    if (strings[i].includes('\0')) clean = false;
+  }
+  if (!strings.length) joined = '\0';
+  else if (clean) joined = strings.join('\0') + '\0';
+  else joined = strings.map((s) => s.replaceAll('\0', '')).join('\0') + '\0';
+  // UTF-16 code units -> at most 3 UTF-8 bytes each.
+  if (scratch.length < joined.length * 3) scratch = new Uint8Array(joined.length * 3 + 1024);
+  const { written } = utf8.encodeInto(joined, scratch);
+  return { block: scratch, len: written };
+}
+
 /** Pack strings into one NUL-separated block and copy it into a C char*[] (freed with runtime.free). */
 export function newStringArray(strings: readonly string[], minSlots = 0): Pointer {
-  const clean = strings.map((s) => (s.includes('\0') ? s.replaceAll('\0', '') : s));
-  const block = Buffer.from(clean.length ? clean.join('\0') + '\0' : '\0');
-  return getRuntime().strvNew(block, block.length, strings.length, minSlots);
+  const { block, len } = packStrings(strings);
+  return getRuntime().strvNew(block, len, strings.length, minSlots);
+}
+
+/** As newStringArray, plus a pristine copy: runtime.strvRestore undoes any write a plugin made into it, so the
+ * array can be reused across calls. Freed with runtime.strvGuardedFree. */
+export function newGuardedStringArray(strings: readonly string[], minSlots = 0): Pointer {
+  const { block, len } = packStrings(strings);
+  return getRuntime().strvGuarded(block, len, strings.length, minSlots);
 }
 
 /** The pointer stored in slot I of a C pointer array. */

@@ -6,8 +6,8 @@ import {
   ENTRY_POINTS, type EntryPointName, OFFERED_TYPE_MASK, OPENVPN_PLUGIN_N, OPENVPN_PLUGIN_VERSION,
   OPENVPN_PLUGINv3_STRUCTVER, OVPN_VERSION, SSLAPI_OPENSSL,
 } from '../abi/constants.js';
-import { FuncIn, FuncReturn, OpenIn, OpenReturn } from '../abi/structs.js';
-import { getRuntime, newStringArray, PSEUDO_TYPE, pointerAt, type Pointer } from '../native/runtime.js';
+import { FRAME, OpenIn, OpenReturn } from '../abi/structs.js';
+import { getRuntime, newGuardedStringArray, newStringArray, PSEUDO_TYPE, pointerAt, type Pointer } from '../native/runtime.js';
 import { PLUGIN_LIBDIR } from '../paths.js';
 import { decodeReturnList, type ReturnListNode } from './return-list.js';
 
@@ -40,12 +40,106 @@ export interface CallOptions {
   cert?: Pointer;
   /** Pass a return-list slot (OpenVPN does so only for CLIENT_CONNECT_V2 and CLIENT_CONNECT_DEFER_V2). */
   collectReturnList?: boolean;
+  /** ENVP is a guarded array (newGuardedStringArray, EncodedEnv): undo any write the plugin made into it after the
+   * call, so that it can be passed again. */
+  restoreEnvp?: boolean;
 }
 
 export interface CallResult {
   returnCode: number;
   /** The decoded return list (null when no slot was passed or the plugin returned none). */
   returnList: ReturnListNode[] | null;
+  /** How long the entry point ran, in ms (measured in C around the call). */
+  ms: number;
+}
+
+/** Whether two string arrays hold the same strings. */
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Whether the 6 bytes at OFF spell "config" (the name OpenVPN looks for: skip decoding it). */
+function isConfig(b: Buffer, off: number): boolean {
+  return b[off] === 0x63 && b[off + 1] === 0x6f && b[off + 2] === 0x6e && b[off + 3] === 0x66 && b[off + 4] === 0x69 && b[off + 5] === 0x67;
+}
+
+/** A Buffer with its own UTF-8 decoder exposed: toString('utf8', start, end) without the argument handling (what
+ * toString calls after checking its arguments; present in every Node version). */
+type Utf8Buffer = Buffer & { utf8Slice(start: number, end: number): string };
+
+/** Bytes a frame offers for the return list; a longer list is decoded node by node from the plugin's memory. */
+const FRAME_LIST_CAPACITY = 16 * 1024;
+
+/** The C memory of one plugin's hook calls (struct ovph_frame in runtime.c), written and read in place through
+ * typed-array views: a call patches a few fields, makes one FFI call, and reads the copied return list. */
+class CallFrame {
+  readonly ptr: Pointer;
+  private readonly i32: Int32Array;
+  private readonly u64: BigUint64Array;
+  private readonly bytes: Utf8Buffer;
+
+  constructor(fn: Pointer, id: number, version: AbiVersion, timeoutMs: number) {
+    const rt = getRuntime();
+    this.ptr = rt.frameNew(FRAME_LIST_CAPACITY);
+    if (!this.ptr) throw new Error('out of memory (call frame)');
+    const view = koffi.view(this.ptr, rt.frameSize() + FRAME_LIST_CAPACITY);
+    this.i32 = new Int32Array(view);
+    this.u64 = new BigUint64Array(view);
+    this.bytes = Buffer.from(view) as Utf8Buffer;
+    this.u64[FRAME.fn] = fn;
+    this.i32[FRAME.id] = id;
+    this.i32[FRAME.version] = version;
+    this.i32[FRAME.timeout] = timeoutMs;
+  }
+
+  call(type: number, argv: Pointer, envp: Pointer, handle: Pointer, ctx: Pointer, certDepth: number, cert: Pointer,
+    collect: boolean, envpGuard: Pointer): CallResult {
+    const { i32, u64 } = this;
+    i32[FRAME.type] = type;
+    u64[FRAME.argv] = argv;
+    u64[FRAME.envp] = envp;
+    u64[FRAME.handle] = handle;
+    u64[FRAME.perClientContext] = ctx;
+    i32[FRAME.certDepth] = certDepth;
+    u64[FRAME.cert] = cert;
+    i32[FRAME.collect] = collect ? 1 : 0;
+    u64[FRAME.argvGuard] = argv;
+    u64[FRAME.envpGuard] = envpGuard;
+    const returnCode = getRuntime().frameCall(this.ptr);
+    const ns = (i32[FRAME.elapsedNs * 2] >>> 0) + i32[FRAME.elapsedNs * 2 + 1] * 4294967296;
+    return { returnCode, returnList: collect ? this.takeList() : null, ms: ns / 1e6 };
+  }
+
+  /** The list the call returned: copied into the frame by C (and freed there), or left for the slow path. */
+  private takeList(): ReturnListNode[] | null {
+    const nodes = this.i32[FRAME.nodes];
+    if (nodes === 0) return null;
+    if (nodes < 0) {
+      const head = this.u64[FRAME.list];
+      const list = decodeReturnList(head);
+      getRuntime().listFree(head);
+      this.u64[FRAME.list] = 0n;
+      return list;
+    }
+    const { bytes, i32 } = this;
+    const list: ReturnListNode[] = new Array(nodes);
+    let off = FRAME.listBytes; // records are 4-aligned
+    for (let n = 0; n < nodes; n++) {
+      const nameLen = i32[off >> 2];
+      const valueLen = i32[(off >> 2) + 1];
+      const start = off + 8;
+      const mid = start + Math.max(nameLen, 0);
+      const end = mid + Math.max(valueLen, 0);
+      list[n] = {
+        name: nameLen < 0 ? null : nameLen === 6 && isConfig(bytes, start) ? 'config' : bytes.utf8Slice(start, mid),
+        value: valueLen < 0 ? null : bytes.utf8Slice(mid, end),
+      };
+      off = start + ((end - start + 3) & ~3);
+    }
+    return list;
+  }
 }
 
 /** Resolve the file OpenVPN would load: absolute and ./-relative paths as given; a bare name that is not a
@@ -100,9 +194,10 @@ export class Plugin {
   private readonly lib: LibraryHandle;
   private readonly symbols = new Map<EntryPointName, Pointer>();
   private readonly live: Pointer[] = []; // argv/envp/struct memory that must outlive the plugin
-  private funcIn: Pointer = 0n;
-  private funcReturn: Pointer = 0n;
-  private listSlot: Pointer = 0n;
+  private frame: CallFrame | undefined;
+  /** Hook argv arrays kept in C memory across calls (guarded: restored after each call): [argv0] and the last other. */
+  private argvEmpty: Pointer = 0n;
+  private argvLast: { args: readonly string[]; ptr: Pointer } | undefined;
   private argv0: string;
 
   constructor(readonly id: number, readonly spec: PluginSpec, private readonly callTimeoutMs: number) {
@@ -203,43 +298,33 @@ export class Plugin {
 
   /** One hook call. HOOK_ARGV are the arguments after argv[0]; ENVP is a C char*[] shared by the chain. */
   call(type: number, hookArgv: readonly string[], envp: Pointer, opts: CallOptions = {}): CallResult {
-    const rt = getRuntime();
-    const argv = newStringArray([this.argv0, ...hookArgv]);
-    const ctx = opts.perClientContext ?? 0n;
-    const slot = opts.collectReturnList ? this.returnListSlot() : 0n;
-    let rc: number;
-    try {
-      const fn = this.symbols.get(`openvpn_plugin_func_v${this.funcVersion}` as EntryPointName)!;
-      if (this.funcVersion === 3) {
-        if (!this.funcIn) {
-          this.funcIn = this.alloc(FuncIn);
-          this.funcReturn = this.alloc(FuncReturn);
-        }
-        const cert = opts.cert ?? 0n;
-        koffi.encode(this.funcIn, FuncIn, {
-          type, argv, envp, handle: this.handle, per_client_context: ctx,
-          current_cert_depth: cert ? (opts.certDepth ?? -1) : -1, current_cert: cert,
-        });
-        koffi.encode(this.funcReturn, FuncReturn, { return_list: slot });
-        rc = rt.funcV3(fn, this.id, type, this.callTimeoutMs, OPENVPN_PLUGINv3_STRUCTVER, this.funcIn, this.funcReturn);
-      } else if (this.funcVersion === 2) {
-        rc = rt.funcV2(fn, this.id, type, this.callTimeoutMs, this.handle, argv, envp, ctx, slot);
-      } else {
-        rc = rt.funcV1(fn, this.id, type, this.callTimeoutMs, this.handle, argv, envp);
-      }
-    } finally {
-      rt.free(argv);
+    const cert = opts.cert ?? 0n;
+    return this.callHook(type, hookArgv, envp, opts.perClientContext ?? 0n, cert, cert ? (opts.certDepth ?? -1) : -1,
+      opts.collectReturnList === true, opts.restoreEnvp === true);
+  }
+
+  /** call() without an options object (the chain's hot path). */
+  callHook(type: number, hookArgv: readonly string[], envp: Pointer, ctx: Pointer, cert: Pointer, certDepth: number,
+    collect: boolean, restoreEnvp: boolean): CallResult {
+    this.frame ??= new CallFrame(this.symbols.get(`openvpn_plugin_func_v${this.funcVersion}` as EntryPointName)!, this.id,
+      this.funcVersion, this.callTimeoutMs);
+    // v1/v2 have no cert arguments; v1 no per-client context and no list (the frame ignores them as OpenVPN does).
+    return this.frame.call(type, this.argvFor(hookArgv), envp, this.handle, ctx, certDepth, cert,
+      collect && this.funcVersion !== 1, restoreEnvp ? envp : 0n);
+  }
+
+  /** [argv0, ...hookArgv] in C memory, reused while the hook argv stays the same. */
+  private argvFor(hookArgv: readonly string[]): Pointer {
+    if (hookArgv.length === 0) {
+      if (!this.argvEmpty) this.argvEmpty = newGuardedStringArray([this.argv0]);
+      return this.argvEmpty;
     }
-    let returnList: ReturnListNode[] | null = null;
-    if (slot) {
-      const head = pointerAt(slot, 0);
-      if (head) {
-        returnList = decodeReturnList(head);
-        rt.listFree(head);
-        koffi.encode(slot, 'void *', null);
-      }
-    }
-    return { returnCode: rc, returnList };
+    const last = this.argvLast;
+    if (last && sameStrings(last.args, hookArgv)) return last.ptr;
+    if (last) getRuntime().strvGuardedFree(last.ptr);
+    const ptr = newGuardedStringArray([this.argv0, ...hookArgv]);
+    this.argvLast = { args: [...hookArgv], ptr };
+    return ptr;
   }
 
   /** openvpn_plugin_client_constructor_v1, if exported (NULL otherwise). */
@@ -274,13 +359,5 @@ export class Plugin {
     const p = koffi.alloc(type, 1) as unknown as Pointer;
     this.live.push(p);
     return p;
-  }
-
-  private returnListSlot(): Pointer {
-    if (!this.listSlot) {
-      this.listSlot = this.alloc('void *');
-      koffi.encode(this.listSlot, 'void *', null);
-    }
-    return this.listSlot;
   }
 }
