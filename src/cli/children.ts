@@ -15,13 +15,16 @@ export function ownChildPids(): number[] {
   return pids;
 }
 
-/** SIGKILL every direct child (a worker whose host object the CLI never got, e.g. interrupted during open). */
+/** SIGKILL every direct child (a worker whose host object the CLI never got, e.g. interrupted during open), with
+ * its process group (a worker leads its own group: the plugin's forked children go with it). */
 export function killOwnChildren(): void {
   for (const pid of ownChildPids()) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
+    for (const target of [-pid, pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // no such group, or already gone
+      }
     }
   }
 }

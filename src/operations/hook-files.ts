@@ -1,5 +1,6 @@
 // The files OpenVPN creates around a hook call (client-connect config/result, auth control files): empty, 0600, in a private temp dir.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readRegularFile } from '../safe-read.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { HookName } from '../abi/constants.js';
@@ -60,12 +61,9 @@ export class HookFiles {
   /** Each file's content now (null when gone), in creation order. */
   report(): HookFileReport[] {
     return [...this.files].map(([name, path]) => {
-      let content: string | null;
-      try {
-        content = readFileSync(path, 'utf8');
-      } catch {
-        content = null;
-      }
+      // Never block on a FIFO a plugin put in place, and read regular files only.
+      const r = readRegularFile(path);
+      const content = r.kind === 'text' ? r.text : r.kind === 'missing' ? null : `<${r.what}, not read>`;
       return { name, path, content };
     });
   }

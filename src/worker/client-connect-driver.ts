@@ -7,6 +7,7 @@ import { HOOKS, PLOG, RETURN, returnName } from '../abi/constants.js';
 import { callChain } from '../plugin/chain.js';
 import type { Plugin } from '../plugin/plugin.js';
 import { configValue, nullNameBeforeConfig } from '../plugin/return-list.js';
+import { openForReading, readRegularFile } from '../safe-read.js';
 import { getRuntime, type Pointer } from '../native/runtime.js';
 import { ClientConnectRun, type ClientConnectIO, type ConfigPart, type FileByte, type RunState, type Step } from '../server/client-connect.js';
 import { EnvSet } from '../server/env-set.js';
@@ -50,16 +51,6 @@ export function createTempFile(dir: string, prefix: string): string {
   throw new Error(`cannot create a temp file in ${dir}`);
 }
 
-/** Open for reading as OpenVPN's fopen does (following a symlink), but never block: O_NONBLOCK, so a FIFO (which
- * would stall OpenVPN's whole event loop) opens at once; undefined when fopen would fail (missing, EACCES, ...). */
-function openForReading(path: string): number | undefined {
-  try {
-    return openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK | fsc.O_NOCTTY);
-  } catch {
-    return undefined;
-  }
-}
-
 /** The first byte of a deferred-result or control file, as OpenVPN's fopen + fgetc see it: missing (fopen fails),
  * empty (EOF), or a byte. A read error (a directory: EISDIR) is neither EOF nor a byte; OpenVPN treats it as an
  * unknown value (ccr: failure; acf: still pending), and so does a FIFO or socket, which the host refuses to read
@@ -85,32 +76,16 @@ const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 /** A config file's text (undefined when it cannot be opened); only regular files are read, never blocking, never
  * writing, following a symlink like OpenVPN's fopen. Anything else is logged and treated as no config. */
 export function readConfigText(path: string): string | undefined {
-  const fd = openForReading(path);
-  if (fd === undefined) return undefined;
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) {
-      const what = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device';
-      getRuntime().logLine(PLOG.WARN, 'ovpn-plugin-host', `${path} is ${what}, not a regular file: not read (no config imported from it)`);
-      return undefined;
-    }
-    const size = Math.min(st.size, MAX_CONFIG_BYTES);
-    const buf = Buffer.alloc(size);
-    let n = 0;
-    while (n < size) {
-      const r = readSync(fd, buf, n, size - n, n);
-      if (r === 0) break;
-      n += r;
-    }
-    if (st.size > MAX_CONFIG_BYTES) {
-      getRuntime().logLine(PLOG.WARN, 'ovpn-plugin-host', `${path} has ${st.size} bytes: only the first ${MAX_CONFIG_BYTES} were read`);
-    }
-    return buf.subarray(0, n).toString('utf8');
-  } catch {
+  const r = readRegularFile(path, MAX_CONFIG_BYTES);
+  if (r.kind === 'not-regular') {
+    getRuntime().logLine(PLOG.WARN, 'ovpn-plugin-host', `${path} is ${r.what}, not a regular file: not read (no config imported from it)`);
     return undefined;
-  } finally {
-    closeSync(fd);
   }
+  if (r.kind === 'missing') return undefined;
+  if (r.truncatedFrom !== undefined) {
+    getRuntime().logLine(PLOG.WARN, 'ovpn-plugin-host', `${path} has ${r.truncatedFrom} bytes: only the first ${MAX_CONFIG_BYTES} were read`);
+  }
+  return r.text;
 }
 
 function envObject(env: string[]): Record<string, string> {

@@ -1,6 +1,7 @@
 // One client's whole server-side life in the worker: constructor, TLS_VERIFY per depth, auth (deferred via files),
 // TLS_FINAL, IPCHANGE, client-connect, LEARN_ADDRESS, and at the end CLIENT_DISCONNECT, destructor, address delete.
-import { readFileSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
+import { readRegularFile } from '../safe-read.js';
 import { HOOKS, RETURN, hookName, returnName } from '../abi/constants.js';
 import { callChain, type ChainCallResult } from '../plugin/chain.js';
 import type { Plugin } from '../plugin/plugin.js';
@@ -381,10 +382,8 @@ export class ClientLife {
   }
 }
 
+/** auth_pending_file / auth_failed_reason_file text: regular files only, never blocking on a FIFO. */
 function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
+  const r = readRegularFile(path, 1024 * 1024);
+  return r.kind === 'text' ? r.text : undefined;
 }

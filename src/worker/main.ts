@@ -2,11 +2,13 @@
 import { getRuntime } from '../native/runtime.js';
 import { LOG_PIPE_FD, type RequestMessage, type ResponseMessage } from './protocol.js';
 import { reapOrphans } from './reaper.js';
+import { exitIfChannelLost, watchChannels } from './channels.js';
 import { RequestError, WorkerSession } from './session.js';
 
 const runtime = getRuntime();
-runtime.init(LOG_PIPE_FD);
+watchChannels(runtime.init(LOG_PIPE_FD));
 const session = new WorkerSession();
+process.send!({ event: 'ready', data: null }); // the supervisor's request time limits start now
 
 /** Reap plugins' zombie children after requests, at most every 50 ms (a /proc scan per request costs too much
  * with thousands of clients), and always within 50 ms of the last request. */
@@ -27,6 +29,7 @@ function reapSoon(): void {
 }
 
 function reply(msg: ResponseMessage): void {
+  exitIfChannelLost(); // a plugin closed the IPC channel or the log pipe: nothing could be reported through them
   // Everything logged while serving the request is in the pipe before this marker; the supervisor
   // delivers the response only after it has read the marker, so no log line is ever late.
   runtime.logMark(String(msg.id));

@@ -1,0 +1,64 @@
+/* fault-hang: never returns (where=open|hook|close); how=sleep sleeps forever, how=spin busy-loops with every signal blocked. */
+#include "fixture.h"
+#include <signal.h>
+
+#define NAME "fault-hang"
+
+struct handle {
+    struct openvpn_plugin_callbacks *cb;
+    char where[16];
+    char how[16];
+};
+
+static const char *arg(const char *argv[], const char *key, const char *def)
+{
+    size_t n = strlen(key);
+    for (int i = 1; argv && argv[i]; i++)
+        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
+    return def;
+}
+
+static void hang(struct openvpn_plugin_callbacks *cb, const char *how, const char *where)
+{
+    cb->plugin_log(PLOG_NOTE, NAME, "hanging (%s) in %s", how, where);
+    if (!strcmp(how, "spin")) {
+        sigset_t all;
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, NULL);
+        for (volatile unsigned long i = 0;; i++) {}
+    }
+    for (;;) sleep(1);
+}
+
+OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_plugin_args_open_in const *in,
+                                          struct openvpn_plugin_args_open_return *out)
+{
+    (void)structver;
+    const char *where = arg(in->argv, "where", "hook"), *how = arg(in->argv, "how", "sleep");
+    if (!strcmp(where, "open")) hang(in->callbacks, how, where);
+    struct handle *h = calloc(1, sizeof *h);
+    if (!h) return OPENVPN_PLUGIN_FUNC_ERROR;
+    h->cb = in->callbacks;
+    snprintf(h->where, sizeof h->where, "%s", where);
+    snprintf(h->how, sizeof h->how, "%s", how);
+    out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2);
+    out->handle = h;
+    return OPENVPN_PLUGIN_FUNC_SUCCESS;
+}
+
+OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_plugin_args_func_in const *in,
+                                          struct openvpn_plugin_args_func_return *out)
+{
+    (void)structver;
+    (void)out;
+    struct handle *h = in->handle;
+    if (!strcmp(h->where, "hook")) hang(h->cb, h->how, h->where);
+    return OPENVPN_PLUGIN_FUNC_SUCCESS;
+}
+
+OPENVPN_EXPORT void openvpn_plugin_close_v1(openvpn_plugin_handle_t handle)
+{
+    struct handle *h = handle;
+    if (!strcmp(h->where, "close")) hang(h->cb, h->how, h->where);
+    free(h);
+}

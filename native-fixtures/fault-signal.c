@@ -1,0 +1,61 @@
+/* fault-signal: dies of a fatal signal (where=open|hook|close, how=segv|abort) to test crash isolation and the reported call site. */
+#include "fixture.h"
+#include <signal.h>
+
+#define NAME "fault-signal"
+
+struct handle {
+    struct openvpn_plugin_callbacks *cb;
+    char where[16];
+    char how[16];
+};
+
+static const char *arg(const char *argv[], const char *key, const char *def)
+{
+    size_t n = strlen(key);
+    for (int i = 1; argv && argv[i]; i++)
+        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
+    return def;
+}
+
+static void die(struct openvpn_plugin_callbacks *cb, const char *how, const char *where)
+{
+    cb->plugin_log(PLOG_NOTE, NAME, "about to %s in %s", how, where);
+    if (!strcmp(how, "abort")) abort();
+    volatile int *volatile p = NULL; /* both volatile: the store must really happen */
+    *p = 42;
+}
+
+OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_plugin_args_open_in const *in,
+                                          struct openvpn_plugin_args_open_return *out)
+{
+    (void)structver;
+    const char *where = arg(in->argv, "where", "hook"), *how = arg(in->argv, "how", "segv");
+    if (!strcmp(where, "open")) die(in->callbacks, how, where);
+    struct handle *h = calloc(1, sizeof *h);
+    if (!h) return OPENVPN_PLUGIN_FUNC_ERROR;
+    h->cb = in->callbacks;
+    snprintf(h->where, sizeof h->where, "%s", where);
+    snprintf(h->how, sizeof h->how, "%s", how);
+    out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2);
+    out->handle = h;
+    h->cb->plugin_log(PLOG_NOTE, NAME, "open: will %s in %s", h->how, h->where);
+    return OPENVPN_PLUGIN_FUNC_SUCCESS;
+}
+
+OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_plugin_args_func_in const *in,
+                                          struct openvpn_plugin_args_func_return *out)
+{
+    (void)structver;
+    (void)out;
+    struct handle *h = in->handle;
+    if (!strcmp(h->where, "hook")) die(h->cb, h->how, h->where);
+    return OPENVPN_PLUGIN_FUNC_SUCCESS;
+}
+
+OPENVPN_EXPORT void openvpn_plugin_close_v1(openvpn_plugin_handle_t handle)
+{
+    struct handle *h = handle;
+    if (!strcmp(h->where, "close")) die(h->cb, h->how, h->where);
+    free(h);
+}

@@ -1,0 +1,78 @@
+// The worker's lifelines to the supervisor (IPC channel, log pipe, the plugin's stdout/stderr pipes).
+// - A plugin that closes file descriptors it does not own can cut the IPC channel or the log pipe. Checked before each
+//   reply: a worker that lost one exits at once with a code that says which, instead of dying later somewhere in libuv
+//   (or answering without its log), so the supervisor can name the cause.
+// - stdout/stderr must stay blocking: forked children share their open file description, and printf into a
+//   non-blocking pipe the supervisor has not drained yet fails with EAGAIN: lines would be lost.
+import { fstatSync } from 'node:fs';
+import koffi from 'koffi';
+
+/** Exit codes of a worker that lost a channel: base + 1 (log pipe), + 2 (IPC channel), + 3 (both). */
+export const LOST_CHANNEL_EXIT_BASE = 80;
+
+/** Node's IPC channel in a forked child (stdio index 3). */
+const IPC_FD = 3;
+
+let watched: Array<{ fd: number; bit: number; ino: number; dev: number }> = [];
+let libc: { exit: (status: number) => void; fcntl: (fd: number, cmd: number, ...args: unknown[]) => number } | undefined;
+
+function getLibc(): NonNullable<typeof libc> {
+  if (!libc) {
+    const lib = koffi.load('libc.so.6');
+    libc = {
+      exit: lib.func('void _exit(int status)') as (status: number) => void,
+      fcntl: lib.func('int fcntl(int fd, int cmd, ...)') as (fd: number, cmd: number, ...args: unknown[]) => number,
+    };
+  }
+  return libc;
+}
+
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;
+
+/** Clear O_NONBLOCK on FD (something in the worker, e.g. tsx touching process.stdout, may have set it). */
+function makeBlocking(fd: number): void {
+  const { fcntl } = getLibc();
+  const flags = fcntl(fd, F_GETFL);
+  if (flags >= 0 && flags & O_NONBLOCK) fcntl(fd, F_SETFL, 'int', flags & ~O_NONBLOCK);
+}
+
+function identity(fd: number): { ino: number; dev: number } | undefined {
+  try {
+    const st = fstatSync(fd);
+    return { ino: st.ino, dev: st.dev };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Remember what the log pipe (LOG_FD, from the runtime's init) and the IPC channel are now; make the plugin's
+ * stdout/stderr pipes blocking. */
+export function watchChannels(logFd: number): void {
+  makeBlocking(1);
+  makeBlocking(2);
+  watched = [];
+  for (const [fd, bit] of [[logFd, 1], [IPC_FD, 2]] as const) {
+    const id = fd >= 0 ? identity(fd) : undefined;
+    if (id) watched.push({ fd, bit, ...id });
+  }
+}
+
+/** 0 when both channels are intact, else the bits of the lost ones (1 log pipe, 2 IPC channel). */
+export function lostChannels(): number {
+  let lost = 0;
+  for (const w of watched) {
+    const id = identity(w.fd);
+    if (!id || id.ino !== w.ino || id.dev !== w.dev) lost |= w.bit;
+  }
+  return lost;
+}
+
+/** Exit at once if a channel is gone (nothing can be reported through it any more). With _exit: Node's own exit path
+ * would touch libuv descriptors the plugin closed and abort. */
+export function exitIfChannelLost(): void {
+  const lost = lostChannels();
+  if (!lost) return;
+  getLibc().exit(LOST_CHANNEL_EXIT_BASE + lost);
+}
