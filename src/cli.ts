@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-// Command-line entry point: build the commander program (src/cli/program.ts) and run it with this process's arguments.
-import { runCli } from './cli/program.js';
+// Command-line entry point: start a plugin worker early (for commands that load a plugin, it boots on the other
+// core while the CLI's modules load), then build the commander program (src/cli/program.ts) and run it.
+import { prefork } from './supervisor/prefork.js';
 
+if (['inspect', 'call', 'connect', 'load', 'run'].includes(process.argv[2] ?? '')) prefork();
+const { runCli } = await import('./cli/program.js');
 process.exitCode = await runCli(process.argv);

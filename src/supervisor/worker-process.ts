@@ -1,12 +1,11 @@
 // The supervisor's handle on one plugin worker: spawn it, send requests, collect its logs, survive its death.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { forkWorker, takePreforked } from './prefork.js';
 import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { constants as osConstants } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { hookName, logLevelOf } from '../abi/constants.js';
-import { RUNNING_FROM_SOURCE } from '../paths.js';
 import { LOG_PIPE_FD, type Request, type ResponseMessage, type WorkerError, type WorkerMessage, type EventMessage } from '../worker/protocol.js';
 import { LineSplitter, parseRecord, type PluginLogEntry } from './log-records.js';
 import { LOST_CHANNEL_EXIT_BASE } from '../worker/channels.js';
@@ -110,15 +109,9 @@ export class WorkerProcess extends EventEmitter {
 
   constructor(private readonly options: WorkerOptions = {}) {
     super();
-    const entry = fileURLToPath(new URL(`../worker/main.${RUNNING_FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url));
-    // detached: the worker leads its own process group, so every process a plugin forked (helpers, lingering or
-    // double-forked children) can be ended with it; it also keeps a terminal's Ctrl-C for the caller to handle.
-    this.child = fork(entry, [], {
-      execArgv: RUNNING_FROM_SOURCE ? ['--import', 'tsx'] : [],
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
-      serialization: 'json',
-      detached: true,
-    });
+    // A worker the CLI started early (prefork), or a new one (see forkWorker for how it is started).
+    const spare = takePreforked();
+    this.child = spare?.child ?? forkWorker();
     const pipe = this.child.stdio[LOG_PIPE_FD] as Readable;
     const streams = [pipe, this.child.stdout!, this.child.stderr!];
     const drained = Promise.all(streams.map((s) => new Promise<void>((resolve) => {
@@ -130,6 +123,7 @@ export class WorkerProcess extends EventEmitter {
     this.readLines(this.child.stdout!, (line) => this.addLog('stdout', line));
     this.readLines(this.child.stderr!, (line) => this.addLog('stderr', line));
     this.child.on('message', (m) => this.onMessage(m as WorkerMessage));
+    for (const m of spare?.messages ?? []) this.onMessage(m as WorkerMessage);
     pipe.once('end', () => this.onChannelLost('its log pipe'));
     this.child.once('disconnect', () => this.onChannelLost('its IPC channel'));
     this.exitPromise = new Promise((resolve) => {
