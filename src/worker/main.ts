@@ -53,8 +53,8 @@ async function handle(msg: RequestMessage): Promise<void> {
       case 'close': session.close(); result = {}; break;
       default: throw new RequestError({ kind: 'bad-request', message: `unknown request ${(msg as { op: string }).op}` });
     }
-    reapSoon();
     reply({ id: msg.id, ok: true, result });
+    reapSoon(); // after the reply: the caller does not wait for the /proc scan
   } catch (err) {
     const error = err instanceof RequestError ? err.error : { kind: 'internal' as const, message: (err as Error).stack ?? String(err) };
     reply({ id: msg.id, ok: false, error });
