@@ -201,3 +201,23 @@ test('life: IPCHANGE gets the server context over UDP and the client context wit
   }
   rmSync(out, { force: true });
 });
+
+test('life: each client\'s logs are its own, also lines from the helpers its calls forked', async () => {
+  await withHost([{ path: fixture('auth-defer'), args: ['delay_ms=100'] }], async (host) => {
+    const a = host.client({ name: 'a', username: 'foo', password: 'bar' });
+    const m = host.client({ name: 'm', username: 'mallory', password: 'x', env: { AUTH_DELAY_MS: '60' } });
+    const [ra, rm] = await Promise.all([a.connect(), m.connect()]);
+    assert.equal(ra.outcome, 'connected');
+    assert.equal(rm.outcome, 'rejected');
+    const la = messages(ra.logs).join('\n');
+    const lm = messages(rm.logs).join('\n');
+    assert.match(la, /user=foo deferring/);
+    assert.doesNotMatch(la, /mallory/, la);
+    assert.match(lm, /user=mallory deferring/);
+    assert.doesNotMatch(lm, /user=foo/, lm);
+    // The grandchild that decided mallory's auth logged as mallory's (its pid is not the worker's).
+    const decided = rm.logs.find((l) => /auth result FAIL for mallory/.test(l.message));
+    if (decided) assert.equal(decided.client, m.id);
+    assert.ok(host.logs.some((l) => l.client === a.id) && host.logs.some((l) => l.client === m.id));
+  });
+});

@@ -6,6 +6,7 @@ import { certChainInfo } from '../server/cert-env.js';
 import { DEFAULT_PEER_INFO } from '../server/server-env.js';
 import type { ClientSetup, LifeTiming, WorkerConnectResult } from '../worker/client-life.js';
 import type { EventMessage } from '../worker/protocol.js';
+import type { PluginLogEntry } from '../supervisor/log-records.js';
 import type { ClientInput, ConnectResult, DeferralOptions, DisconnectResult, DisconnectedResult } from './types.js';
 
 export const OPENVPN_RECHECK_MS = 1100;
@@ -99,10 +100,16 @@ export class Client {
       const limit = timing.timeoutMs + timing.handWindowMs + this.host.callTimeoutMs * (this.host.plugins.length * 12 + 4);
       const r = await this.host.send<WorkerConnectResult>({ op: 'client-life-connect', client: this.id, timing, progress: !!opts.onProgress }, limit);
       if ('failure' in r) return r.failure;
-      return { ...r.ok, logs: opts.detail === 'summary' ? [] : this.host.logs.slice(logStart) };
+      return { ...r.ok, logs: opts.detail === 'summary' ? [] : this.ownLogs(logStart) };
     } finally {
       this.host.worker.off('event', onEvent);
     }
+  }
+
+  /** Log lines since START that are this client's, or nobody's in particular (server-level lines, plugin stdout):
+   * lines another client's calls (or the helpers they forked) logged are left out. */
+  private ownLogs(start: number): PluginLogEntry[] {
+    return this.host.logs.slice(start).filter((l) => l.client === undefined || l.client === this.id);
   }
 
   /** End the client as the server does: CLIENT_DISCONNECT (if it connected), destructors, LEARN_ADDRESS delete. */
@@ -118,6 +125,6 @@ export class Client {
     const logStart = this.host.logs.length;
     const r = await this.host.send<DisconnectedResult>({ op: 'client-end', client: this.id }, this.host.callTimeoutMs * (this.host.plugins.length * 3 + 2));
     if ('failure' in r) return r.failure;
-    return { ...r.ok, logs: detail === 'summary' ? [] : this.host.logs.slice(logStart) };
+    return { ...r.ok, logs: detail === 'summary' ? [] : this.ownLogs(logStart) };
   }
 }

@@ -37,6 +37,9 @@ static int log_fd = -1;
 static pid_t worker_pid;
 /* The call in progress (plugin id, hook type), for crash and hang reports. */
 static volatile int cur_plugin = -1, cur_type = -100;
+/* The client whose hook (or script) is running, -1 for none: log records carry it, and a child forked during the
+ * call inherits it, so a helper's later lines are still the client's. */
+static volatile int cur_client = -1;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- log pipe ------------------------------------------------------------------------------ */
@@ -90,7 +93,7 @@ static void plugin_vlog(openvpn_plugin_log_flags_t flags, const char *name, cons
         snprintf(msg + used, sizeof msg - used, ": %s (errno=%d)", strerror(saved_errno), saved_errno);
     }
     char rec[2 * LOG_MSG_MAX + 512];
-    size_t len = (size_t)snprintf(rec, 256, "L\t%d\t%d\t", (int)flags, (int)getpid());
+    size_t len = (size_t)snprintf(rec, 256, "L\t%d\t%d\t%d\t", (int)flags, (int)getpid(), (int)cur_client);
     append_escaped(rec, sizeof rec - 2, &len, name);
     rec[len++] = '\t';
     append_escaped(rec, sizeof rec - 2, &len, msg);
@@ -110,6 +113,12 @@ static void plugin_log(openvpn_plugin_log_flags_t flags, const char *name, const
 OVPH_EXPORT void ovph_log_line(int flags, const char *name, const char *message)
 {
     plugin_log((openvpn_plugin_log_flags_t)flags, name, "%s", message);
+}
+
+/* Set the client whose calls follow (-1: none). */
+OVPH_EXPORT void ovph_set_client(int client)
+{
+    cur_client = client;
 }
 
 /* Write a marker record: everything logged before it by this process is already in the pipe. */

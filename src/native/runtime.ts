@@ -20,6 +20,7 @@ function bind() {
     callbacks: f<() => Pointer>('void *ovph_callbacks(void)'),
     logLine: f<(flags: number, name: string, message: string) => void>('void ovph_log_line(int flags, const char *name, const char *message)'),
     logMark: f<(mark: string) => void>('void ovph_log_mark(const char *mark)'),
+    setClient: f<(client: number) => void>('void ovph_set_client(int client)'),
     strvNew: f<(block: Uint8Array, len: number, count: number, minSlots: number) => Pointer>(
       'void *ovph_strv_new(const void *block, int len, int count, int min_slots)'),
     free: f<(p: Pointer) => void>('void ovph_free(void *p)'),

@@ -11,12 +11,15 @@ export interface PluginLogEntry {
   /** Process that logged: the worker, or a child the plugin forked. */
   pid: number;
   source: 'plugin_log' | 'stdout' | 'stderr';
+  /** The client (host.client() order, from 0) whose hook or script was running when the line was logged, or whose
+   * call forked the process that logged it; absent for server-level lines and for stdout/stderr. */
+  client?: number;
   /** Milliseconds since the host started. */
   t: number;
 }
 
 export type PipeRecord =
-  | { kind: 'log'; flags: number; pid: number; plugin: string; message: string }
+  | { kind: 'log'; flags: number; pid: number; client: number; plugin: string; message: string }
   | { kind: 'mark'; mark: string }
   | { kind: 'hung'; plugin: number; type: number; timeoutMs: number }
   | { kind: 'crash'; plugin: number; type: number; signal: number }
@@ -30,8 +33,8 @@ export function parseRecord(line: string): PipeRecord {
   const f = line.split('\t');
   switch (f[0]) {
     case 'L':
-      if (f.length >= 5) {
-        return { kind: 'log', flags: Number(f[1]), pid: Number(f[2]), plugin: unescape(f[3]), message: unescape(f.slice(4).join('\t')) };
+      if (f.length >= 6) {
+        return { kind: 'log', flags: Number(f[1]), pid: Number(f[2]), client: Number(f[3]), plugin: unescape(f[4]), message: unescape(f.slice(5).join('\t')) };
       }
       break;
     case 'M':

@@ -201,6 +201,7 @@ export class WorkerProcess extends EventEmitter {
           plugin: r.plugin, level: logLevelOf(r.flags), message: r.message, flags: r.flags, pid: r.pid,
           source: 'plugin_log', t: performance.now() - this.t0,
         };
+        if (r.client >= 0) entry.client = r.client;
         this.logs.push(entry);
         this.emit('log', entry);
         break;

@@ -20,6 +20,8 @@ export interface ClientConnectParams extends Omit<ClientConnectRequest, 'op' | '
   /** Config text containing `disable` (decided by the config parser). */
   isDisabled: (text: string) => boolean;
   onProgress?: (p: { polls: number; elapsedMs: number; pending: string }) => void;
+  /** The client whose stage this is (log lines of its calls and script carry it); -1 or absent: none. */
+  clientId?: number;
   /** Told of every chain call the stage makes (hook type, argv after argv[0], envp), before the call. */
   onChainCall?: (type: number, argv: readonly string[], env: readonly string[]) => void;
 }
@@ -134,6 +136,18 @@ function warnNullNames(calls: ReadonlyArray<{ plugin: number; returnList: Parame
   }
 }
 
+/** Run FN with CLIENT as the runtime's current client (log lines carry it), when there is one. */
+function asClient<T>(client: number | undefined, fn: () => T): T {
+  if (client === undefined || client < 0) return fn();
+  const rt = getRuntime();
+  rt.setClient(client);
+  try {
+    return fn();
+  } finally {
+    rt.setClient(-1);
+  }
+}
+
 /** The I/O of a client-connect run against the worker's opened plugins. */
 export function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[], params: ClientConnectParams, onWrite: () => void,
   pluginNames?: readonly string[]): ClientConnectIO & { close(): void } {
@@ -142,14 +156,14 @@ export function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[],
     defines: (type) => plugins.some((p) => p.wants(type)),
     callChain: (type, argv, env, collect) => {
       params.onChainCall?.(type, argv, env);
-      const r = callChain(plugins, type, argv, env, { contexts, collectReturnList: collect });
+      const r = asClient(params.clientId, () => callChain(plugins, type, argv, env, { contexts, collectReturnList: collect }));
       if (collect && r.status === RETURN.SUCCESS) warnNullNames(r.calls, pluginNames);
       return {
         status: r.status, undefinedHook: r.undefinedHook,
         calls: r.calls.map((c) => ({ plugin: c.plugin, called: c.called, returnCode: c.returnCode, config: configValue(c.returnList), ms: c.ms })),
       };
     },
-    runScript: (argv, env) => runScript(argv, env, params.timeoutMs),
+    runScript: (argv, env) => asClient(params.clientId, () => runScript(argv, env, params.timeoutMs)),
     createFile: (prefix) => createTempFile(params.tmpDir, prefix),
     firstByte,
     readText: readConfigText,

@@ -6,7 +6,7 @@ import { HOOKS, RETURN, hookName, returnName } from '../abi/constants.js';
 import { callChain, type ChainCallResult } from '../plugin/chain.js';
 import type { Plugin } from '../plugin/plugin.js';
 import { x509FromDer, freeX509 } from '../native/openssl.js';
-import type { Pointer } from '../native/runtime.js';
+import { getRuntime, type Pointer } from '../native/runtime.js';
 import type { AuthReport, ConnectResult, DisconnectedResult, HookStep, LifeStage } from '../life/types.js';
 import { authExpiryMs, authFailedMessage, controlFileVerdict, parsePendingFile } from '../server/auth-deferral.js';
 import { certChainInfo, defaultCertChain, type CertInfo } from '../server/cert-env.js';
@@ -69,11 +69,22 @@ export class ClientLife {
   private summary = false;
 
   constructor(private readonly plugins: readonly Plugin[], private readonly generic: readonly Pointer[], serverEnv: EnvSet,
-    readonly setup: ClientSetup, private readonly tcp = false) {
+    readonly setup: ClientSetup, private readonly tcp = false, readonly id = -1) {
     this.chain = setup.certPem ? certChainInfo(setup.certPem) : defaultCertChain();
     this.env = newClientEnv(serverEnv);
     // OpenVPN creates the client instance (and its plugin contexts) on the first packet, before TLS.
-    this.contexts = plugins.map((p) => p.construct());
+    this.contexts = this.asClient(() => plugins.map((p) => p.construct()));
+  }
+
+  /** Run FN with this client as the runtime's current client: its log lines (and its forked helpers') carry it. */
+  private asClient<T>(fn: () => T): T {
+    const rt = getRuntime();
+    rt.setClient(this.id);
+    try {
+      return fn();
+    } finally {
+      rt.setClient(-1);
+    }
   }
 
   private names(): string[] {
@@ -104,9 +115,9 @@ export class ClientLife {
     const started = performance.now();
     let r: ChainCallResult;
     try {
-      r = callChain(this.plugins, type, argv, envp, {
+      r = this.asClient(() => callChain(this.plugins, type, argv, envp, {
         contexts: context === 'client' ? this.contexts : this.generic, cert: x509, certDepth: opts.cert?.depth,
-      });
+      }));
     } finally {
       if (x509) freeX509(x509);
     }
@@ -269,6 +280,7 @@ export class ClientLife {
       env: this.envp(), script: timing.script, tmpDir: this.setup.tmpDir, pollIntervalMs: timing.pollIntervalMs,
       watchFiles: timing.watchFiles, timeoutMs: timing.timeoutMs, isDisabled: configDisables,
       onProgress: progress ? (p) => progress({ client: this.setup.name, stage: 'client-connect', ...p }) : undefined,
+      clientId: this.id,
       onChainCall: (_type, argv, env) => ccCalls.push(this.summary ? { argv: [], env: [] } : { argv: [...argv], env: [...env] }),
     }, this.names(), finish);
     const cc = pendingStage instanceof Promise ? await pendingStage : pendingStage;
@@ -333,7 +345,7 @@ export class ClientLife {
   /** Destructors (non-NULL contexts only) and the files kept for a deferred auth; safe to call twice. */
   free(): void {
     if (this.contexts.length) {
-      this.plugins.forEach((p, i) => p.destruct(this.contexts[i]!));
+      this.asClient(() => this.plugins.forEach((p, i) => p.destruct(this.contexts[i]!)));
       this.contexts.length = 0;
     }
     this.state = 'ended';

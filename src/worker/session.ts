@@ -129,7 +129,7 @@ export class WorkerSession {
   clientNew(req: ClientNewRequest): Record<string, never> {
     if (this.closed || !this.serverEnv) throw new RequestError({ kind: 'bad-request', message: 'the host is closed' });
     try {
-      this.clients.set(req.client, new ClientLife(this.plugins, this.genericContexts, this.serverEnv, req.setup, this.tcp));
+      this.clients.set(req.client, new ClientLife(this.plugins, this.genericContexts, this.serverEnv, req.setup, this.tcp, req.client));
     } catch (err) {
       throw new RequestError({ kind: 'bad-request', message: (err as Error).message });
     }
