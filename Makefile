@@ -86,6 +86,12 @@ demo: build
 	@echo
 	@echo "== connect --stage client-connect: deferred client-connect, v1 file method (a forked grandchild writes '1' after 300 ms)"
 	$(NODE) dist/cli.js connect build/fixtures/cc-v1-file.so delay_ms=300 --stage client-connect
+	@echo
+	@echo "== run: a scenario file (four clients at once, expectations on each), as CI would run it"
+	$(NODE) dist/cli.js run examples/scenarios/concurrent-clients.json
+	@echo
+	@echo "== load: 2000 clients through their whole life, 200 at a time, each deferred at client-connect"
+	$(NODE) dist/cli.js load build/fixtures/cc-v2-defer.so polls=2 --clients 2000 --concurrency 200
 
 clean:
 	rm -rf dist build
