@@ -3,12 +3,12 @@ import { HostOpenError, isFailure, openHost } from '../host.js';
 import type { ConnectResult, DisconnectResult, HookStep } from '../life/types.js';
 import type { PluginSpec } from '../plugin/plugin.js';
 import { EXIT, exitCodeOfFailure, type FailureOutcome } from '../results.js';
-import type { PluginLogEntry } from '../supervisor/log-records.js';
 import { parseEnvOption } from './call.js';
 import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
 import type { ConnectOptions } from './connect.js';
 import { parsePluginLine } from './connect.js';
-import { failureLine, formatFailureDetails, formatLogLine, timedLines } from './output.js';
+import { failureLine, formatFailureDetails, timedLines } from './output.js';
+import { liveOutput } from './live.js';
 
 export function exitCodeOfLife(r: ConnectResult): number {
   if (isFailure(r)) return exitCodeOfFailure(r);
@@ -25,25 +25,11 @@ export async function runLife(state: RunState, path: string, args: string[], opt
   const peerInfo = Object.fromEntries(opts.peerInfo.map(parseEnvOption));
   const script = opts.clientConnect !== undefined ? parsePluginLine(opts.clientConnect) : undefined;
   if (opts.password !== undefined && opts.username === undefined) throw new UsageError('--password needs --username');
-  const logger = startLogger(state, opts.verbose);
-  const live = !opts.json;
-  const tty = process.stderr.isTTY === true && live;
-  let progressShown = false;
-  const clearProgress = () => {
-    if (progressShown) state.io.err('\r\x1b[K');
-    progressShown = false;
-  };
-  const onLog = (e: PluginLogEntry) => {
-    logger.plugin(e);
-    if (live && !opts.verbose) {
-      clearProgress();
-      state.io.err(`${formatLogLine(e)}\n`);
-    }
-  };
+  const out = liveOutput(state, startLogger(state, opts.verbose), opts);
   let host;
   try {
     host = await openHost({
-      plugins, callTimeoutMs: opts.callTimeout, onLog, timeoutMs: opts.timeout * 1000, handWindowMs: opts.handWindow * 1000,
+      plugins, callTimeoutMs: opts.callTimeout, onLog: out.onLog, timeoutMs: opts.timeout * 1000, handWindowMs: opts.handWindow * 1000,
       pollIntervalMs: opts.pollInterval, timing: opts.timing, script: script ? [script.path, ...(script.args ?? [])] : undefined,
     });
   } catch (err) {
@@ -60,14 +46,11 @@ export async function runLife(state: RunState, path: string, args: string[], opt
       throw new UsageError((err as Error).message);
     }
     const connecting = client.connect({
-      onProgress: tty ? (p) => {
-        state.io.err(`\r\x1b[K${p.stage}: waiting ${(p.elapsedMs / 1000).toFixed(1)} s, ${p.polls} re-checks: ${p.pending}`.slice(0, process.stderr.columns ?? 120));
-        progressShown = true;
-      } : undefined,
+      onProgress: out.progress && ((p) => out.progress!(`${p.stage}: waiting ${(p.elapsedMs / 1000).toFixed(1)} s, ${p.polls} re-checks: ${p.pending}`)),
     });
     running = connecting;
     const r = await connecting;
-    clearProgress();
+    out.clear();
     if (isFailure(r)) return report(state, opts, r);
     const d = await client.disconnect();
     if (isFailure(d)) return report(state, opts, d);

@@ -9,7 +9,8 @@ import type { ClientConnectDone, ClientConnectResult } from '../stages/client-co
 import { parseEnvOption } from './call.js';
 import { PROGRAM_NAME, UsageError, addCommonOptions, printJson, printLines, startLogger, type CommonOptions, type RunState } from './common.js';
 import { PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP } from './inspect.js';
-import { failureLine, formatFailureDetails, formatLogLine, timedLines } from './output.js';
+import { failureLine, formatFailureDetails, timedLines } from './output.js';
+import { liveOutput } from './live.js';
 import { runLife } from './connect-life.js';
 
 export interface ConnectOptions extends CommonOptions {
@@ -85,22 +86,8 @@ async function runConnect(state: RunState, path: string, args: string[], opts: C
   const plugins: PluginSpec[] = [{ path, args }, ...opts.plugin.map(parsePluginLine)];
   const envOverrides = Object.fromEntries(opts.env.map(parseEnvOption));
   const script = opts.clientConnect !== undefined ? parsePluginLine(opts.clientConnect) : undefined;
-  const logger = startLogger(state, opts.verbose);
-  const live = !opts.json;
-  const tty = process.stderr.isTTY === true && live;
-  let progressShown = false;
-  const clearProgress = () => {
-    if (progressShown) state.io.err('\r\x1b[K');
-    progressShown = false;
-  };
-  const onLog = (e: Parameters<NonNullable<Parameters<typeof PluginHost.open>[0]['onLog']>>[0]) => {
-    logger.plugin(e);
-    if (live && !opts.verbose) {
-      clearProgress();
-      state.io.err(`${formatLogLine(e)}\n`);
-    }
-  };
-  const host = await PluginHost.open({ plugins, callTimeoutMs: opts.callTimeout, onLog });
+  const out = liveOutput(state, startLogger(state, opts.verbose), opts);
+  const host = await PluginHost.open({ plugins, callTimeoutMs: opts.callTimeout, onLog: out.onLog });
   if (isFailure(host)) return report(state, opts, host);
   let stage: Promise<unknown> = Promise.resolve();
   // Ctrl-C: kill the worker, then let the stage finish its cleanup (it removes its temp dir).
@@ -110,14 +97,11 @@ async function runConnect(state: RunState, path: string, args: string[], opts: C
       script: script ? [script.path, ...(script.args ?? [])] : undefined,
       commonName: opts.commonName, username: opts.username, envOverrides,
       timeoutMs: opts.timeout * 1000, pollIntervalMs: opts.pollInterval, timing: opts.timing,
-      onProgress: tty ? (p) => {
-        state.io.err(`\r\x1b[Kwaiting ${(p.elapsedMs / 1000).toFixed(1)} s, ${p.polls} re-checks: ${p.pending}`.slice(0, process.stderr.columns ?? 120));
-        progressShown = true;
-      } : undefined,
+      onProgress: out.progress && ((p) => out.progress!(`waiting ${(p.elapsedMs / 1000).toFixed(1)} s, ${p.polls} re-checks: ${p.pending}`)),
     });
     stage = pending;
     const r = await pending;
-    clearProgress();
+    out.clear();
     const closeFailure = isFailure(r) ? undefined : await host.close();
     return report(state, opts, closeFailure ?? r);
   } finally {

@@ -12,6 +12,7 @@ import { PROGRAM_NAME, UsageError, addCommonOptions, printJson, printLines, star
 import { parsePluginLine, positiveNumber } from './connect.js';
 import { PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP } from './inspect.js';
 import { failureLine, formatFailureDetails } from './output.js';
+import { liveOutput } from './live.js';
 
 interface LoadCliOptions extends CommonOptions {
   plugin: string[];
@@ -92,20 +93,15 @@ async function load(state: RunState, path: string, args: string[], opts: LoadCli
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  startLogger(state, opts.verbose);
-  const tty = process.stderr.isTTY === true && !opts.json;
-  let shown = false;
+  const out = liveOutput(state, startLogger(state, opts.verbose), opts);
   const r = await runLoad({
     plugins, clients: opts.clients, concurrency: opts.concurrency, arrivalRate: opts.arrivalRate,
     durationMs: opts.duration === undefined ? undefined : opts.duration * 1000, holdMs: opts.hold, callTimeoutMs: opts.callTimeout,
     client: { username: opts.username ?? null, password: opts.password, cert, env },
     connect: { timeoutMs: opts.timeout * 1000, handWindowMs: opts.handWindow * 1000, pollIntervalMs: opts.pollInterval, timing: opts.timing },
-    onProgress: tty ? (p) => {
-      state.io.err(`\r\x1b[K${bar(p)}`.slice(0, (process.stderr.columns ?? 120) + 4));
-      shown = true;
-    } : undefined,
+    onProgress: out.progress && ((p) => out.progress!(bar(p))),
   });
-  if (shown) state.io.err('\r\x1b[K');
+  out.clear();
   if (isFailure(r)) {
     if (opts.json) printJson(state, r);
     else {
