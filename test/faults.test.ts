@@ -591,7 +591,8 @@ fault('closing fds it did not open (0..1023 in open, a hook or close; only the l
     const f = (args[0] === 'where=close' ? o.closeFailure : o) as Json;
     assert.equal(f.outcome, 'crashed', String(args));
     const cause = logsOf(o).find((l) => l.plugin === 'ovpn-plugin-host');
-    assert.ok(cause, `${args}: no cause logged: ${JSON.stringify(messagesOf(logsOf(o)))}`);
+    assert.ok(cause, `${args}: no cause logged: ${JSON.stringify(messagesOf(logsOf(o)))}; `
+      + `${JSON.stringify({ signal: f.signal, exitCode: f.exitCode, message: f.message, during: f.during })}`);
     assert.match(cause.message, /the worker lost its (log pipe|IPC channel).* while serving .*a plugin closed file descriptors it did not open/);
   }
   await library;
