@@ -4,6 +4,7 @@ import type { ConnectResult, DisconnectResult, HookStep } from '../life/types.js
 import type { PluginSpec } from '../plugin/plugin.js';
 import { EXIT, exitCodeOfFailure, type FailureOutcome } from '../results.js';
 import { parseEnvOption } from './call.js';
+import { readCertOption } from '../life/client.js';
 import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
 import type { ConnectOptions } from './connect.js';
 import { parsePluginLine } from './connect.js';
@@ -25,6 +26,12 @@ export async function runLife(state: RunState, path: string, args: string[], opt
   const peerInfo = Object.fromEntries(opts.peerInfo.map(parseEnvOption));
   const script = opts.clientConnect !== undefined ? parsePluginLine(opts.clientConnect) : undefined;
   if (opts.password !== undefined && opts.username === undefined) throw new UsageError('--password needs --username');
+  let cert: string | undefined;
+  try {
+    cert = opts.cert === undefined ? undefined : readCertOption(opts.cert); // before any plugin is loaded
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const out = liveOutput(state, startLogger(state, opts.verbose), opts);
   let host;
   try {
@@ -41,7 +48,7 @@ export async function runLife(state: RunState, path: string, args: string[], opt
   try {
     let client;
     try {
-      client = host.client({ commonName: opts.commonName, username: opts.username ?? null, password: opts.password, cert: opts.cert, env, peerInfo });
+      client = host.client({ commonName: opts.commonName, username: opts.username ?? null, password: opts.password, cert, env, peerInfo });
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
