@@ -10,6 +10,7 @@ import type { ClientConnectReport } from '../worker/client-connect-driver.js';
 import type { ConfigPart, Step } from '../server/client-connect.js';
 import { mergeConfigs, type ParsedOption } from '../server/client-config.js';
 import { clientConnectEnv } from '../server/defaults.js';
+import { lifeTiming } from '../life/client.js';
 
 export interface ClientConnectOptions {
   /** The client's complete env at client-connect, newest first (default: OpenVPN 2.6.14's for this chain). */
@@ -53,12 +54,9 @@ export interface ClientConnectDone {
 
 export type ClientConnectResult = ClientConnectDone | FailureOutcome;
 
-export const OPENVPN_RECHECK_MS = 1100;
-
 /** Run the stage in the host's worker; temp files live in a private 0700 dir removed afterwards, whatever happens. */
 export async function clientConnectStage(host: PluginHost, opts: ClientConnectOptions = {}): Promise<ClientConnectResult> {
-  const openvpnTiming = opts.timing === 'openvpn';
-  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const { timeoutMs, pollIntervalMs, watchFiles } = lifeTiming(opts);
   const tmpDir = await mkdtemp(join(tmpdir(), 'ovpn-plugin-host-'));
   const onEvent = (e: EventMessage) => {
     if (e.event === 'progress' && opts.onProgress) opts.onProgress(e.data as { polls: number; elapsedMs: number; pending: string });
@@ -71,8 +69,7 @@ export async function clientConnectStage(host: PluginHost, opts: ClientConnectOp
       env: opts.env ?? clientConnectEnv({
         registeredHooks: host.plugins.flatMap((p) => p.hooks), commonName: opts.commonName, username: opts.username, env: opts.envOverrides,
       }), script: opts.script, tmpDir,
-      pollIntervalMs: opts.pollIntervalMs ?? (openvpnTiming ? OPENVPN_RECHECK_MS : 20), watchFiles: !openvpnTiming,
-      timeoutMs, progress: !!opts.onProgress,
+      pollIntervalMs, watchFiles, timeoutMs, progress: !!opts.onProgress,
     }, timeoutMs + host.callTimeoutMs * 4);
     if ('failure' in r) return r.failure;
     const report = r.ok;

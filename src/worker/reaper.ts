@@ -1,9 +1,6 @@
-// Reap zombie children that plugins forked and never waited for, without touching processes the worker spawned itself.
+// Reap zombie children that plugins forked and never waited for (scripts run with spawnSync, which waits for its own).
 import { readdirSync, readFileSync } from 'node:fs';
 import { getRuntime } from '../native/runtime.js';
-
-/** Pids this worker spawned (scripts): libuv waits for those; never steal their exit status. */
-export const ownChildren = new Set<number>();
 
 function childrenOfSelf(): number[] {
   const pids: number[] = [];
@@ -27,11 +24,11 @@ function isZombie(pid: number): boolean {
   }
 }
 
-/** Reap every zombie child that is not ours; returns how many were reaped. */
+/** Reap every zombie child; returns how many were reaped. */
 export function reapOrphans(): number {
   let n = 0;
   for (const pid of childrenOfSelf()) {
-    if (ownChildren.has(pid) || !isZombie(pid)) continue;
+    if (!isZombie(pid)) continue;
     if (getRuntime().reap(pid) >= 0) n++;
   }
   return n;
