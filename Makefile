@@ -11,7 +11,7 @@ CFLAGS := -O2 -g -Wall -Wextra -fPIC
 RUNTIME := build/native/libovph-runtime.so
 FIXTURE_SRC := $(wildcard native-fixtures/*.c)
 FIXTURES := $(patsubst native-fixtures/%.c,build/fixtures/%.so,$(filter-out native-fixtures/abi-layout.c native-fixtures/c-host.c,$(FIXTURE_SRC)))
-TEST_FILES := $(sort $(wildcard test/*.test.ts))
+TEST_FILES := $(shell find test -name "*.test.ts" | sort)
 
 .PHONY: all build deps system-deps test demo bench parity clean check
 
@@ -41,7 +41,7 @@ dist/cli.js: $(shell find src -name '*.ts') tsconfig.json node_modules/.package-
 	npx tsc -p tsconfig.json
 	@chmod +x dist/cli.js
 
-$(RUNTIME): src/native/runtime.c | system-deps
+$(RUNTIME): src/worker/native/runtime.c | system-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -shared -I/usr/include/openvpn -o $@ $< -lpthread
 
@@ -72,7 +72,7 @@ test: build check
 
 # differential suite only: a real OpenVPN 2.6 server vs the host (needs root, /dev/net/tun, unshare; else SKIPPED, with why)
 parity: build
-	$(NODE) --import tsx --test test/parity.test.ts
+	$(NODE) --import tsx --test test/parity/parity.test.ts
 
 demo: build
 	@echo "== inspect: which entry points, which ABI, which hooks (a v3 test plugin)"

@@ -4,7 +4,7 @@
 // Also measured, to show where the time goes: Node's own start, importing the CLI's dependencies, --version.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultOpenEnv } from '../dist/server/defaults.js';
+import { defaultOpenEnv } from '../dist/openvpn/defaults.js';
 import { C_HOST, ROOT, fixture, median, run, writeEnvFile, type Benchmark, type Row } from './lib/common.js';
 
 const TARGET_MS = 300;

@@ -6,9 +6,9 @@
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { openHost } from '../dist/index.js';
-import { HOOKS, type HookName } from '../dist/abi/constants.js';
-import { firstClientLife } from '../dist/server/server-env.js';
-import { defaultOpenEnv } from '../dist/server/defaults.js';
+import { HOOKS, type HookName } from '../dist/openvpn/constants.js';
+import { firstClientLife } from '../dist/openvpn/server-env.js';
+import { defaultOpenEnv } from '../dist/openvpn/defaults.js';
 import { cHost, fixture, median, processCpuMs, writeEnvFile, type BenchContext, type Benchmark, type Row } from './lib/common.js';
 
 const V3_BASIC_HOOKS: HookName[] = ['UP', 'DOWN', 'TLS_VERIFY', 'AUTH_USER_PASS_VERIFY', 'TLS_FINAL', 'CLIENT_CONNECT_V2', 'LEARN_ADDRESS', 'CLIENT_DISCONNECT'];

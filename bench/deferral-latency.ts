@@ -9,8 +9,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PluginHost, isFailure } from '../dist/index.js';
-import { envForHook } from '../dist/server/server-env.js';
-import { defaultOpenEnv } from '../dist/server/defaults.js';
+import { envForHook } from '../dist/openvpn/server-env.js';
+import { defaultOpenEnv } from '../dist/openvpn/defaults.js';
 import {
   cHost, fixture, median, percentile, processCpuMs, sleep, writeEnvFile, type BenchContext, type Benchmark, type Row,
 } from './lib/common.js';

@@ -8,8 +8,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openHost } from '../dist/index.js';
 import type { ConnectResult } from '../dist/index.js';
-import { envForHook } from '../dist/server/server-env.js';
-import { defaultOpenEnv } from '../dist/server/defaults.js';
+import { envForHook } from '../dist/openvpn/server-env.js';
+import { defaultOpenEnv } from '../dist/openvpn/defaults.js';
 import {
   cHost, fixture, median, processCpuMs, processRssMb, sleep, writeEnvFile, type BenchContext, type Benchmark, type Row,
 } from './lib/common.js';

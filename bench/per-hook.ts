@@ -2,8 +2,8 @@
 // our Plugin/callChain path as the worker runs it (in-process, synchronous), against build/bench/c-host doing the
 // same work in C (env array, argv, call, return list read and freed). Target: <= 1.5x the C host.
 import { join } from 'node:path';
-import { envForHook } from '../dist/server/server-env.js';
-import { defaultOpenEnv } from '../dist/server/defaults.js';
+import { envForHook } from '../dist/openvpn/server-env.js';
+import { defaultOpenEnv } from '../dist/openvpn/defaults.js';
 import { alternate, cHost, fixture, median, tsChild, writeEnvFile, type Benchmark, type Row } from './lib/common.js';
 
 const TARGET_RATIO = 1.5;

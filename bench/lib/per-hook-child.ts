@@ -7,10 +7,10 @@
 // /dev/null instead of the log pipe), hooks called synchronously on the main thread.
 import { openSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { HOOKS } from '../../dist/abi/constants.js';
-import { callChain, EncodedEnv } from '../../dist/plugin/chain.js';
-import { Plugin } from '../../dist/plugin/plugin.js';
-import { getRuntime } from '../../dist/native/runtime.js';
+import { HOOKS } from '../../dist/openvpn/constants.js';
+import { callChain, EncodedEnv } from '../../dist/worker/plugin/chain.js';
+import { Plugin } from '../../dist/worker/plugin/plugin.js';
+import { getRuntime } from '../../dist/worker/native/runtime.js';
 import { PluginHost, isFailure } from '../../dist/index.js';
 import { readEnvFile } from './common.js';
 

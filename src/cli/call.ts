@@ -1,8 +1,8 @@
 // `call <plugin.so> [args...] --hook NAME`: one raw hook call with OpenVPN 2.6.14's env and argv; return code, list, files, log.
 import type { Command } from 'commander';
-import { HOOKS, OPENVPN_PLUGIN_N, parseHookName, type HookName } from '../abi/constants.js';
-import { RawCall, RawCallInputError, type RawCallResult } from '../operations/raw-call.js';
-import { EXIT, exitCodeOfFailure } from '../results.js';
+import { HOOKS, OPENVPN_PLUGIN_N, parseHookName, type HookName } from '../openvpn/constants.js';
+import { RawCall, RawCallInputError, type RawCallResult } from '../host/raw-call.js';
+import { EXIT, exitCodeOfFailure } from '../protocol/failures.js';
 import {
   PROGRAM_NAME, UsageError, addCommonOptions, printJson, printLines, startLogger, type CommonOptions, type RunState,
 } from './common.js';

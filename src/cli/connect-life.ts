@@ -1,10 +1,10 @@
 // `connect` (default stage): one client's whole life through the library, printed hook by hook.
-import { HostOpenError, isFailure, openHost } from '../host.js';
-import type { ConnectResult, DisconnectResult, HookStep } from '../life/types.js';
-import type { PluginSpec } from '../plugin/plugin.js';
-import { EXIT, exitCodeOfFailure, type FailureOutcome } from '../results.js';
+import { HostOpenError, isFailure, openHost } from '../host/host.js';
+import type { ConnectResult, DisconnectResult, HookStep } from '../protocol/client-results.js';
+import type { PluginSpec } from '../worker/plugin/plugin.js';
+import { EXIT, exitCodeOfFailure, type FailureOutcome } from '../protocol/failures.js';
 import { parseEnvOption } from './call.js';
-import { readCertOption } from '../life/client.js';
+import { readCertOption } from '../host/client.js';
 import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
 import type { ConnectOptions } from './connect.js';
 import { parsePluginLine } from './connect.js';

@@ -1,11 +1,11 @@
 // `connect <plugin.so> [args...]`: one client's whole server-side life (or only its client-connect stage), deferrals included.
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
-import { PluginHost, isFailure } from '../host.js';
-import type { PluginSpec } from '../plugin/plugin.js';
-import { EXIT, exitCodeOfFailure } from '../results.js';
-import { tokenizeConfigLine } from '../server/client-config.js';
-import type { ClientConnectDone, ClientConnectResult } from '../stages/client-connect.js';
+import { PluginHost, isFailure } from '../host/host.js';
+import type { PluginSpec } from '../worker/plugin/plugin.js';
+import { EXIT, exitCodeOfFailure } from '../protocol/failures.js';
+import { tokenizeConfigLine } from '../openvpn/client-config.js';
+import type { ClientConnectDone, ClientConnectResult } from '../host/client-connect-stage.js';
 import { parseEnvOption } from './call.js';
 import { PROGRAM_NAME, UsageError, addCommonOptions, printJson, printLines, startLogger, type CommonOptions, type RunState } from './common.js';
 import { PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP } from './inspect.js';

@@ -1,8 +1,8 @@
 // `inspect <plugin.so> [args...]`: open a plugin as OpenVPN 2.6.14 does; show entry points, ABI versions, init point, hooks, log.
 import type { Command } from 'commander';
-import { Inspection } from '../operations/inspect.js';
-import { EXIT, exitCodeOfFailure } from '../results.js';
-import { PLUGIN_LIBDIR } from '../paths.js';
+import { Inspection } from '../host/inspect.js';
+import { EXIT, exitCodeOfFailure } from '../protocol/failures.js';
+import { PLUGIN_LIBDIR } from '../util/package-root.js';
 import { PROGRAM_NAME, addCommonOptions, printJson, printLines, startLogger, type CommonOptions, type RunState } from './common.js';
 import { failureLine, formatFailureDetails, formatInspect } from './output.js';
 

@@ -1,12 +1,12 @@
 // `load <plugin.so> [args...]`: many simulated clients through their whole life; a live progress bar, then a report.
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
-import { isFailure } from '../host.js';
-import { readCertOption } from '../life/client.js';
+import { isFailure } from '../host/host.js';
+import { readCertOption } from '../host/client.js';
 import { runLoad, type LoadProgress, type LoadReport } from '../load/run.js';
 import type { Distribution } from '../load/stats.js';
-import type { PluginSpec } from '../plugin/plugin.js';
-import { EXIT, exitCodeOfFailure } from '../results.js';
+import type { PluginSpec } from '../worker/plugin/plugin.js';
+import { EXIT, exitCodeOfFailure } from '../protocol/failures.js';
 import { parseEnvOption } from './call.js';
 import { PROGRAM_NAME, UsageError, addCommonOptions, printJson, printLines, startLogger, type CommonOptions, type RunState } from './common.js';
 import { parsePluginLine, positiveNumber } from './connect.js';

@@ -1,12 +1,12 @@
 // Human-readable formatting of the CLI's results: plugin facts, hook results, files, failures and log lines. Pure: returns lines.
-import { HOOKS, type HookName } from '../abi/constants.js';
-import type { InspectFailure, InspectOk } from '../operations/inspect.js';
-import type { HookFileReport } from '../operations/hook-files.js';
-import type { RawCallReturned } from '../operations/raw-call.js';
-import type { ReturnListNode } from '../plugin/return-list.js';
-import type { FailureOutcome } from '../results.js';
-import type { PluginLogEntry } from '../supervisor/log-records.js';
-import type { PluginInfo } from '../worker/protocol.js';
+import { HOOKS, type HookName } from '../openvpn/constants.js';
+import type { InspectFailure, InspectOk } from '../host/inspect.js';
+import type { HookFileReport } from '../host/hook-files.js';
+import type { RawCallReturned } from '../host/raw-call.js';
+import type { ReturnListNode } from '../openvpn/return-list.js';
+import type { FailureOutcome } from '../protocol/failures.js';
+import type { PluginLogEntry } from '../host/worker/log-pipe.js';
+import type { PluginInfo } from '../protocol/messages.js';
 
 export const INIT_POINT_NAMES: Record<number, string> = {
   1: 'PRE_CONFIG_PARSE', 2: 'PRE_DAEMON', 3: 'POST_DAEMON', 4: 'POST_UID_CHANGE',

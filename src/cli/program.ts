@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { EXIT, EXIT_CODE_HELP } from '../results.js';
-import { PACKAGE_ROOT } from '../paths.js';
+import { EXIT, EXIT_CODE_HELP } from '../protocol/failures.js';
+import { PACKAGE_ROOT } from '../util/package-root.js';
 import { PROGRAM_NAME, UsageError, type Io, type RunState } from './common.js';
 import { registerInspect } from './inspect.js';
 import { registerCall } from './call.js';

@@ -1,11 +1,11 @@
 // A load run: N simulated clients through their whole life against one plugin chain, with concurrency and arrival
 // rate limits, latency percentiles, deferral polls, the longest blocking hook, and the worker's RSS and CPU.
 import { readFileSync } from 'node:fs';
-import { isFailure, openHost, HostOpenError } from '../host.js';
-import type { ConnectOptions } from '../life/client.js';
-import type { ClientInput, ConnectResult } from '../life/types.js';
-import type { PluginSpec } from '../plugin/plugin.js';
-import type { FailureOutcome } from '../results.js';
+import { isFailure, openHost, HostOpenError } from '../host/host.js';
+import type { ConnectOptions } from '../host/client.js';
+import type { ClientInput, ConnectResult } from '../protocol/client-results.js';
+import type { PluginSpec } from '../worker/plugin/plugin.js';
+import type { FailureOutcome } from '../protocol/failures.js';
 import { distribution, tally, type Distribution } from './stats.js';
 
 export interface LoadOptions {

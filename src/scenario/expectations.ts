@@ -1,6 +1,6 @@
 // Check a client's connect/disconnect result against the scenario's expectations. Pure: results in, verdicts out.
-import type { ConnectResult, DisconnectResult } from '../life/types.js';
-import type { PluginLogEntry } from '../supervisor/log-records.js';
+import type { ConnectResult, DisconnectResult } from '../protocol/client-results.js';
+import type { PluginLogEntry } from '../host/worker/log-pipe.js';
 import type {
   ConnectExpectations, DisconnectExpectations, HooksExpectation, LogsExpectation, StepName, TextMatcher,
 } from './schema.js';

@@ -2,10 +2,10 @@
 // another), check the expectations, close the host (always). The I/O is the library's; the verdicts come from expectations.ts.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { HostOpenError, openHost as libraryOpenHost, type HostOptions } from '../host.js';
-import type { ConnectResult, DisconnectResult, ClientInput } from '../life/types.js';
-import type { FailureOutcome } from '../results.js';
-import type { PluginLogEntry } from '../supervisor/log-records.js';
+import { HostOpenError, openHost as libraryOpenHost, type HostOptions } from '../host/host.js';
+import type { ConnectResult, DisconnectResult, ClientInput } from '../protocol/client-results.js';
+import type { FailureOutcome } from '../protocol/failures.js';
+import type { PluginLogEntry } from '../host/worker/log-pipe.js';
 import {
   checkConnect, checkDisconnect, isFailureResult, logLines, notRun, summarize, unexpectedCrashOrHang, type ExpectationResult,
 } from './expectations.js';

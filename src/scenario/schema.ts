@@ -2,9 +2,9 @@
 // reads the file; every error is one ScenarioError naming the file, the line, the field and what was wrong.
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from 'yaml';
-import { parseHookName } from '../abi/constants.js';
-import { tokenizeConfigLine } from '../server/client-config.js';
-import type { ClientInput, LifeStage } from '../life/types.js';
+import { parseHookName } from '../openvpn/constants.js';
+import { tokenizeConfigLine } from '../openvpn/client-config.js';
+import type { ClientInput, LifeStage } from '../protocol/client-results.js';
 
 export const CONNECT_OUTCOMES = ['connected', 'rejected', 'timeout', 'fatal', 'crashed', 'hung'] as const;
 export type ConnectOutcomeName = (typeof CONNECT_OUTCOMES)[number];

@@ -1,23 +1,23 @@
 // One client's whole server-side life in the worker: constructor, TLS_VERIFY per depth, auth (deferred via files),
 // TLS_FINAL, IPCHANGE, client-connect, LEARN_ADDRESS, and at the end CLIENT_DISCONNECT, destructor, address delete.
 import { unlinkSync } from 'node:fs';
-import { readRegularFile } from '../safe-read.js';
-import { HOOKS, RETURN, hookName, returnName } from '../abi/constants.js';
-import { callChain, type ChainCallResult } from '../plugin/chain.js';
-import type { Plugin } from '../plugin/plugin.js';
-import { x509FromDer, freeX509 } from '../native/openssl.js';
-import { getRuntime, type Pointer } from '../native/runtime.js';
-import type { AuthReport, ConnectResult, DisconnectedResult, HookStep, LifeStage } from '../life/types.js';
-import { authExpiryMs, authFailedMessage, controlFileVerdict, parsePendingFile } from '../server/auth-deferral.js';
-import { certChainInfo, defaultCertChain, type CertInfo } from '../server/cert-env.js';
-import { mergeConfigs } from '../server/client-config.js';
-import { configDisables } from '../server/config-disable.js';
-import { EnvSet } from '../server/env-set.js';
+import { readRegularFile } from '../util/safe-read.js';
+import { HOOKS, RETURN, hookName, returnName } from '../openvpn/constants.js';
+import { callChain, type ChainCallResult } from './plugin/chain.js';
+import type { Plugin } from './plugin/plugin.js';
+import { x509FromDer, freeX509 } from './native/openssl.js';
+import { getRuntime, type Pointer } from './native/runtime.js';
+import type { AuthReport, ConnectResult, DisconnectedResult, HookStep, LifeStage } from '../protocol/client-results.js';
+import { authExpiryMs, authFailedMessage, controlFileVerdict, parsePendingFile } from '../openvpn/auth-deferral.js';
+import { certChainInfo, defaultCertChain, type CertInfo } from '../openvpn/cert-env.js';
+import { mergeConfigs } from '../openvpn/client-config.js';
+import { configDisables } from '../openvpn/config-disable.js';
+import { EnvSet } from '../openvpn/env-set.js';
 import {
   afterAuthEnv, afterTlsFinalEnv, authEnv, clientConnectEnv, clientDisconnectEnv, ipchangeEnv, learnAddressEnv,
   newClientEnv, tlsFinalEnv, tlsVerifyEnv, type PeerAddress, type PoolAddress,
-} from '../server/server-env.js';
-import { createTempFile, firstByte, runClientConnect, type ClientConnectReport } from './client-connect-driver.js';
+} from '../openvpn/server-env.js';
+import { createTempFile, firstByte, runClientConnect, type ClientConnectReport } from './client-connect.js';
 import { dirWatcher, recheck } from './recheck-scheduler.js';
 
 /** A client as the supervisor describes it (serializable; see ClientInput for the user-facing form). */

@@ -1,6 +1,6 @@
 // Entry point of the plugin worker child process: takes requests over IPC, runs them synchronously, replies.
-import { getRuntime } from '../native/runtime.js';
-import { LOG_PIPE_FD, type RequestMessage, type ResponseMessage } from './protocol.js';
+import { getRuntime } from './native/runtime.js';
+import { LOG_PIPE_FD, type RequestMessage, type ResponseMessage } from '../protocol/messages.js';
 import { reapOrphans } from './reaper.js';
 import { exitIfChannelLost, watchChannels } from './channels.js';
 import { RequestError, WorkerSession } from './session.js';

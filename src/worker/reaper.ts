@@ -1,6 +1,6 @@
 // Reap zombie children that plugins forked and never waited for (scripts run with spawnSync, which waits for its own).
 import { readdirSync, readFileSync } from 'node:fs';
-import { getRuntime } from '../native/runtime.js';
+import { getRuntime } from './native/runtime.js';
 
 function childrenOfSelf(): number[] {
   const pids: number[] = [];

@@ -1,17 +1,17 @@
 // The worker's state: the opened plugin chain with its generic per-client contexts, and the requests it serves.
-import { hookName, maskToHooks, CLIENT_HOOKS, type HookName } from '../abi/constants.js';
-import { callChain } from '../plugin/chain.js';
-import { Plugin, PluginLoadError } from '../plugin/plugin.js';
-import type { Pointer } from '../native/runtime.js';
-import { x509FromDer, freeX509 } from '../native/openssl.js';
-import type { CallRequest, CallResponse, ClientConnectRequest, PluginInfo, StartRequest, StartResponse, WorkerError } from './protocol.js';
-import { disconnectAfterFailure, runClientConnect, type ClientConnectReport } from './client-connect-driver.js';
-import { configDisables } from '../server/config-disable.js';
-import { defaultServerParams, serverOpenEnv, serverUpEnv } from '../server/server-env.js';
-import type { EnvSet } from '../server/env-set.js';
+import { hookName, maskToHooks, CLIENT_HOOKS, type HookName } from '../openvpn/constants.js';
+import { callChain } from './plugin/chain.js';
+import { Plugin, PluginLoadError } from './plugin/plugin.js';
+import type { Pointer } from './native/runtime.js';
+import { x509FromDer, freeX509 } from './native/openssl.js';
+import type { CallRequest, CallResponse, ClientConnectRequest, PluginInfo, StartRequest, StartResponse, WorkerError } from '../protocol/messages.js';
+import { disconnectAfterFailure, runClientConnect, type ClientConnectReport } from './client-connect.js';
+import { configDisables } from '../openvpn/config-disable.js';
+import { defaultServerParams, serverOpenEnv, serverUpEnv } from '../openvpn/server-env.js';
+import type { EnvSet } from '../openvpn/env-set.js';
 import { ClientLife, type Progress, type WorkerConnectResult } from './client-life.js';
-import type { DisconnectedResult } from '../life/types.js';
-import type { ClientEndRequest, ClientLifeConnectRequest, ClientNewRequest } from './protocol.js';
+import type { DisconnectedResult } from '../protocol/client-results.js';
+import type { ClientEndRequest, ClientLifeConnectRequest, ClientNewRequest } from '../protocol/messages.js';
 
 export class RequestError extends Error {
   constructor(readonly error: WorkerError) {

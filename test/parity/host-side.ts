@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openHost, isFailure } from '../../src/index.js';
 import type { ConnectResult, DisconnectResult } from '../../src/index.js';
-import type { ParsedOption } from '../../src/server/client-config.js';
+import type { ParsedOption } from '../../src/openvpn/client-config.js';
 import type { ChainPlugin } from './real-server.js';
 import { REAL_POOL_FIRST, SAMPLE_KEYS } from './real-server.js';
 

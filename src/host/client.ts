@@ -1,0 +1,130 @@
+// A simulated client of the host's plugin chain: connect() runs its server-side life, disconnect() ends it.
+import { existsSync, readFileSync } from 'node:fs';
+import type { PluginHost } from './host.js';
+import type { FailureOutcome } from '../protocol/failures.js';
+import { certChainInfo } from '../openvpn/cert-env.js';
+import { DEFAULT_PEER_INFO } from '../openvpn/server-env.js';
+import type { ClientSetup, LifeTiming, WorkerConnectResult } from '../worker/client-life.js';
+import type { EventMessage } from '../protocol/messages.js';
+import type { PluginLogEntry } from './worker/log-pipe.js';
+import type { ClientInput, ConnectResult, DeferralOptions, DisconnectResult, DisconnectedResult } from '../protocol/client-results.js';
+
+export const OPENVPN_RECHECK_MS = 1100;
+
+export interface ConnectOptions extends DeferralOptions {
+  /** --client-connect command as argv (the config file path is appended), run without a shell. */
+  script?: string[];
+  /** 'summary': hooks without argv/env keys, and no logs in the result (host.logs still has them). For load runs. */
+  detail?: 'full' | 'summary';
+  /** Called about every 200 ms while a deferral is pending. */
+  onProgress?: (p: { client: string; stage: string; polls: number; elapsedMs: number; pending: string }) => void;
+}
+
+/** Read the cert option: PEM text, or a path to a PEM file. Throws a one-line error for a user mistake. */
+export function readCertOption(cert: string): string {
+  if (cert.includes('-----BEGIN')) return cert;
+  if (!existsSync(cert)) throw new Error(`cert ${cert}: no such file (give a PEM chain file or PEM text)`);
+  const text = readFileSync(cert, 'utf8');
+  try {
+    certChainInfo(text);
+  } catch (err) {
+    throw new Error(`cert ${cert}: ${(err as Error).message}`);
+  }
+  return text;
+}
+
+/** Fill in a client's defaults: the n-th client gets its own source port and pool address. */
+export function clientSetup(input: ClientInput, n: number, tmpDir: string): ClientSetup {
+  const certPem = input.cert === undefined ? undefined : readCertOption(input.cert);
+  if (certPem !== undefined) certChainInfo(certPem);
+  const peer = new Map<string, string>(input.replacePeerInfo ? [] : DEFAULT_PEER_INFO.map(([k, v]) => [k, v]));
+  for (const [k, v] of Object.entries(input.peerInfo ?? {})) peer.set(k, v);
+  const host = n + 2;
+  return {
+    name: input.name ?? `client-${n + 1}`,
+    certPem,
+    commonName: input.commonName,
+    username: input.username === undefined ? null : input.username,
+    password: input.password ?? '',
+    env: input.env,
+    peerInfo: [...peer.entries()],
+    address: input.address ?? { ip: '127.0.0.1', port: 36472 + (n % 20000) },
+    pool: { remoteIp: input.poolIp ?? `10.8.${Math.floor(host / 254) % 256}.${(host % 254) + 1}`, netmask: '255.255.255.0' },
+    bytesReceived: input.bytesReceived ?? 0,
+    bytesSent: input.bytesSent ?? 0,
+    tmpDir,
+  };
+}
+
+export function lifeTiming(o: ConnectOptions): LifeTiming {
+  const openvpn = o.timing === 'openvpn';
+  return {
+    timeoutMs: o.timeoutMs ?? 60_000,
+    handWindowMs: o.handWindowMs ?? 60_000,
+    pollIntervalMs: o.pollIntervalMs ?? (openvpn ? OPENVPN_RECHECK_MS : 20),
+    watchFiles: !openvpn,
+    script: o.script,
+    detail: o.detail,
+  };
+}
+
+export class Client {
+  private connected?: Promise<ConnectResult>;
+  private ended?: Promise<DisconnectResult>;
+
+  constructor(private readonly host: PluginHost, readonly id: number, readonly setup: ClientSetup,
+    private readonly created: Promise<FailureOutcome | undefined>, private readonly defaults: ConnectOptions) {}
+
+  get name(): string {
+    return this.setup.name;
+  }
+
+  /** Run the server-side life up to connected (or refused): TLS_VERIFY per depth, auth, TLS_FINAL, IPCHANGE,
+   * client-connect, LEARN_ADDRESS add. Deferrals are waited for. Once per client. */
+  connect(opts: ConnectOptions = {}): Promise<ConnectResult> {
+    this.connected ??= this.runConnect({ ...this.defaults, ...opts });
+    return this.connected;
+  }
+
+  private async runConnect(opts: ConnectOptions): Promise<ConnectResult> {
+    const failed = await this.created;
+    if (failed) return failed;
+    const timing = lifeTiming(opts);
+    const logStart = this.host.logs.length;
+    const onEvent = (e: EventMessage) => {
+      const d = e.data as { client?: string };
+      if (e.event === 'progress' && d.client === this.name) opts.onProgress?.(e.data as Parameters<NonNullable<ConnectOptions['onProgress']>>[0]);
+    };
+    if (opts.onProgress) this.host.worker.on('event', onEvent);
+    try {
+      const limit = timing.timeoutMs + timing.handWindowMs + this.host.callTimeoutMs * (this.host.plugins.length * 12 + 4);
+      const r = await this.host.send<WorkerConnectResult>({ op: 'client-life-connect', client: this.id, timing, progress: !!opts.onProgress }, limit);
+      if ('failure' in r) return r.failure;
+      return { ...r.ok, logs: opts.detail === 'summary' ? [] : this.ownLogs(logStart) };
+    } finally {
+      this.host.worker.off('event', onEvent);
+    }
+  }
+
+  /** Log lines since START that are this client's, or nobody's in particular (server-level lines, plugin stdout):
+   * lines another client's calls (or the helpers they forked) logged are left out. */
+  private ownLogs(start: number): PluginLogEntry[] {
+    return this.host.logs.slice(start).filter((l) => l.client === undefined || l.client === this.id);
+  }
+
+  /** End the client as the server does: CLIENT_DISCONNECT (if it connected), destructors, LEARN_ADDRESS delete. */
+  disconnect(opts: { detail?: 'full' | 'summary' } = {}): Promise<DisconnectResult> {
+    this.ended ??= this.runDisconnect(opts.detail ?? this.defaults.detail);
+    return this.ended;
+  }
+
+  private async runDisconnect(detail?: 'full' | 'summary'): Promise<DisconnectResult> {
+    const failed = await this.created;
+    if (failed) return failed;
+    if (this.connected) await this.connected;
+    const logStart = this.host.logs.length;
+    const r = await this.host.send<DisconnectedResult>({ op: 'client-end', client: this.id }, this.host.callTimeoutMs * (this.host.plugins.length * 3 + 2));
+    if ('failure' in r) return r.failure;
+    return { ...r.ok, logs: detail === 'summary' ? [] : this.ownLogs(logStart) };
+  }
+}

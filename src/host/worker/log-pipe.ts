@@ -1,0 +1,64 @@
+// Parse the worker's log pipe records (written by runtime.c) and plugin stdout into typed log entries. Pure.
+import type { PluginLogLevel } from '../../openvpn/constants.js';
+
+export interface PluginLogEntry {
+  /** The plugin_name the plugin passed to plugin_log (or the plugin file for stdout/stderr lines). */
+  plugin: string;
+  level: PluginLogLevel;
+  message: string;
+  /** Raw openvpn_plugin_log_flags_t (0 for stdout/stderr lines). */
+  flags: number;
+  /** Process that logged: the worker, or a child the plugin forked. */
+  pid: number;
+  source: 'plugin_log' | 'stdout' | 'stderr';
+  /** The client (host.client() order, from 0) whose hook or script was running when the line was logged, or whose
+   * call forked the process that logged it; absent for server-level lines and for stdout/stderr. */
+  client?: number;
+  /** Milliseconds since the host started. */
+  t: number;
+}
+
+export type PipeRecord =
+  | { kind: 'log'; flags: number; pid: number; client: number; plugin: string; message: string }
+  | { kind: 'mark'; mark: string }
+  | { kind: 'hung'; plugin: number; type: number; timeoutMs: number }
+  | { kind: 'crash'; plugin: number; type: number; signal: number }
+  | { kind: 'garbage'; line: string };
+
+export function unescape(text: string): string {
+  return text.replace(/\\([\\nt])/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : '\\'));
+}
+
+export function parseRecord(line: string): PipeRecord {
+  const f = line.split('\t');
+  switch (f[0]) {
+    case 'L':
+      if (f.length >= 6) {
+        return { kind: 'log', flags: Number(f[1]), pid: Number(f[2]), client: Number(f[3]), plugin: unescape(f[4]), message: unescape(f.slice(5).join('\t')) };
+      }
+      break;
+    case 'M':
+      return { kind: 'mark', mark: unescape(f.slice(1).join('\t')) };
+    case 'H':
+      return { kind: 'hung', plugin: Number(f[1]), type: Number(f[2]), timeoutMs: Number(f[3]) };
+    case 'X':
+      return { kind: 'crash', plugin: Number(f[1]), type: Number(f[2]), signal: Number(f[3]) };
+  }
+  return { kind: 'garbage', line };
+}
+
+/** Splits a byte stream into lines, keeping the unfinished tail for the next chunk. */
+export class LineSplitter {
+  private tail = '';
+  push(chunk: string): string[] {
+    const text = this.tail + chunk;
+    const lines = text.split('\n');
+    this.tail = lines.pop() ?? '';
+    return lines;
+  }
+  flush(): string[] {
+    const t = this.tail;
+    this.tail = '';
+    return t ? [t] : [];
+  }
+}

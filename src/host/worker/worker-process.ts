@@ -1,0 +1,345 @@
+// The supervisor's handle on one plugin worker: spawn it, send requests, collect its logs, survive its death.
+import type { ChildProcess } from 'node:child_process';
+import { forkWorker, takePreforked } from './spawn.js';
+import { readFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { constants as osConstants } from 'node:os';
+import type { Readable } from 'node:stream';
+import { hookName, logLevelOf } from '../../openvpn/constants.js';
+import { LOG_PIPE_FD, type Request, type ResponseMessage, type WorkerError, type WorkerMessage, type EventMessage } from '../../protocol/messages.js';
+import { LineSplitter, parseRecord, type PluginLogEntry } from './log-pipe.js';
+import { LOST_CHANNEL_EXIT_BASE } from '../../worker/channels.js';
+
+/** Why the worker is gone. `during` names the plugin call in progress, when the worker could tell. */
+export type WorkerDeath =
+  | { reason: 'crashed'; signal: string | null; exitCode: number | null; during?: CallSite; cause?: string }
+  | { reason: 'hung'; timeoutMs: number; during?: CallSite; cause?: string };
+
+export interface CallSite {
+  plugin: number;
+  /** Hook name, or open/close/constructor/destructor/abort/min_version_required/select_initialization_point. */
+  call: string;
+}
+
+export type RequestOutcome<T> =
+  | { kind: 'ok'; result: T }
+  | { kind: 'error'; error: WorkerError }
+  | { kind: 'dead'; death: WorkerDeath };
+
+const PSEUDO_CALLS: Record<number, string> = {
+  [-1]: 'open', [-2]: 'close', [-3]: 'abort', [-4]: 'client_constructor', [-5]: 'client_destructor',
+  [-6]: 'min_version_required', [-7]: 'select_initialization_point',
+};
+
+function callSite(plugin: number, type: number): CallSite | undefined {
+  if (plugin < 0) return undefined;
+  return { plugin, call: type >= 0 ? hookName(type) : PSEUDO_CALLS[type] ?? `call ${type}` };
+}
+
+/** How long a dead worker's pipes may stay open (held by a plugin's process that escaped its process group)
+ * before the supervisor stops reading them, so nothing keeps the caller's event loop alive. */
+const PIPE_DRAIN_MS = 500;
+/** How long a worker that lost its IPC channel or log pipe may take to die on its own before it is killed. */
+const LOST_CHANNEL_GRACE_MS = 250;
+/** How long a worker may take to boot (Node, the runtime) before it is given up; request limits start after it. */
+const BOOT_LIMIT_MS = 60_000;
+
+/** What a request asks the worker to do, in words (for a death the worker could not report itself). */
+function describeRequest(req: Request): string {
+  switch (req.op) {
+    case 'call': return `call ${hookName(req.hook)}`;
+    case 'start': return 'start (load and open)';
+    default: return req.op;
+  }
+}
+
+/** Whether PID is a live process (not gone, not a zombie). */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X' && state !== 'x';
+  } catch {
+    return false;
+  }
+}
+
+function signalName(sig: number): string {
+  const entry = Object.entries(osConstants.signals).find(([, n]) => n === sig);
+  return entry ? entry[0] : `signal ${sig}`;
+}
+
+export interface WorkerOptions {
+  /** Extra milliseconds the supervisor waits beyond a request's own limit before it kills the worker. */
+  graceMs?: number;
+  /** Name used for stdout/stderr lines of the worker (the plugin file when there is one). */
+  outputName?: string;
+}
+
+interface Pending {
+  resolve: (o: RequestOutcome<unknown>) => void;
+  what: string;
+  response?: ResponseMessage;
+  timer?: NodeJS.Timeout;
+}
+
+/** A running worker. Emits 'log' (PluginLogEntry), 'event' (EventMessage) and 'exit' (WorkerDeath | null). */
+export class WorkerProcess extends EventEmitter {
+  readonly logs: PluginLogEntry[] = [];
+  death: WorkerDeath | undefined;
+  exited = false;
+  private readonly child: ChildProcess;
+  private readonly pending = new Map<number, Pending>();
+  private readonly marks = new Set<string>();
+  private nextId = 1;
+  private hung: { plugin: number; type: number; timeoutMs: number } | undefined;
+  private crash: { plugin: number; type: number; signal: number } | undefined;
+  private readonly t0 = performance.now();
+  private readonly exitPromise: Promise<void>;
+  private expectedExit = false;
+  /** Set as soon as the worker process is gone (before its pipes are drained). */
+  private reaped = false;
+  /** Channels the worker lost while alive (a plugin closed descriptors it did not open), and what it was doing. */
+  private readonly lost = new Set<string>();
+  private lostDuring = '';
+  /** The worker said it is ready: request time limits run from then (booting is not the plugin's time). */
+  private ready = false;
+  private readonly onReady: Array<() => void> = [];
+  private bootTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: WorkerOptions = {}) {
+    super();
+    // A worker the CLI started early (prefork), or a new one (see forkWorker for how it is started).
+    const spare = takePreforked();
+    this.child = spare?.child ?? forkWorker();
+    const pipe = this.child.stdio[LOG_PIPE_FD] as Readable;
+    const streams = [pipe, this.child.stdout!, this.child.stderr!];
+    const drained = Promise.all(streams.map((s) => new Promise<void>((resolve) => {
+      s.once('close', resolve);
+      s.once('end', resolve);
+      s.once('error', () => resolve());
+    })));
+    this.readLines(pipe, (line) => this.onRecord(line));
+    this.readLines(this.child.stdout!, (line) => this.addLog('stdout', line));
+    this.readLines(this.child.stderr!, (line) => this.addLog('stderr', line));
+    this.child.on('message', (m) => this.onMessage(m as WorkerMessage));
+    for (const m of spare?.messages ?? []) this.onMessage(m as WorkerMessage);
+    pipe.once('end', () => this.onChannelLost('its log pipe'));
+    this.child.once('disconnect', () => this.onChannelLost('its IPC channel'));
+    this.exitPromise = new Promise((resolve) => {
+      this.child.on('exit', (code, signal) => {
+        this.reaped = true;
+        this.killGroup();
+        // Let the pipes deliver what the dying worker wrote (crash and hang records, last log lines) before settling;
+        // a process that escaped the group may hold them open: stop reading after a while.
+        let timer: NodeJS.Timeout | undefined;
+        const drainLimit = new Promise<void>((r) => { timer = setTimeout(r, PIPE_DRAIN_MS); });
+        void Promise.race([drained, drainLimit]).then(() => {
+          clearTimeout(timer);
+          for (const s of streams) s.destroy();
+          if (this.child.connected) this.child.disconnect();
+          this.onExit(code, signal);
+          resolve();
+        });
+      });
+    });
+    this.child.on('error', () => undefined);
+  }
+
+  /** SIGKILL what is left of the worker's process group: processes its plugins forked and left behind. */
+  private killGroup(): void {
+    const pid = this.child.pid;
+    if (!pid) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // nothing left in the group
+    }
+  }
+
+  /** The IPC channel or the log pipe closed. Normal when the worker dies; when it is still alive, a plugin closed
+   * descriptors it does not own: the worker can no longer answer or log, so it is a failure (killed if it lingers). */
+  private onChannelLost(what: string): void {
+    const pid = this.child.pid;
+    if (this.reaped || this.expectedExit || !pid || !isAlive(pid)) return;
+    if (this.lost.size === 0) {
+      const first = [...this.pending.values()][0];
+      this.lostDuring = first ? first.what : 'no request (idle)';
+    }
+    this.lost.add(what);
+    setTimeout(() => {
+      if (!this.exited) this.child.kill('SIGKILL');
+    }, LOST_CHANNEL_GRACE_MS).unref();
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  private readLines(stream: Readable, onLine: (line: string) => void): void {
+    const splitter = new LineSplitter();
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => splitter.push(chunk).forEach(onLine));
+    stream.on('end', () => splitter.flush().forEach(onLine));
+    stream.on('error', () => undefined);
+  }
+
+  private addLog(source: 'stdout' | 'stderr', line: string): void {
+    const entry: PluginLogEntry = {
+      plugin: this.options.outputName ?? 'plugin', level: source, message: line, flags: 0,
+      pid: this.child.pid ?? 0, source, t: performance.now() - this.t0,
+    };
+    this.logs.push(entry);
+    this.emit('log', entry);
+  }
+
+  private onRecord(line: string): void {
+    const r = parseRecord(line);
+    switch (r.kind) {
+      case 'log': {
+        const entry: PluginLogEntry = {
+          plugin: r.plugin, level: logLevelOf(r.flags), message: r.message, flags: r.flags, pid: r.pid,
+          source: 'plugin_log', t: performance.now() - this.t0,
+        };
+        if (r.client >= 0) entry.client = r.client;
+        this.logs.push(entry);
+        this.emit('log', entry);
+        break;
+      }
+      case 'mark':
+        this.marks.add(r.mark);
+        this.settle(Number(r.mark));
+        break;
+      case 'hung':
+        this.hung = r;
+        break;
+      case 'crash':
+        this.crash = r;
+        break;
+      case 'garbage':
+        this.addLog('stderr', line);
+        break;
+    }
+  }
+
+  private onMessage(m: WorkerMessage): void {
+    if ('event' in m && m.event === 'ready') {
+      this.ready = true;
+      clearTimeout(this.bootTimer);
+      for (const arm of this.onReady.splice(0)) arm();
+      return;
+    }
+    if ('event' in m) {
+      this.emit('event', m as EventMessage);
+      return;
+    }
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    p.response = m;
+    // A response is final once the worker's marker shows every earlier log line has been read.
+    if (this.marks.has(String(m.id))) this.settle(m.id);
+    else setTimeout(() => this.settle(m.id, true), 1000).unref();
+  }
+
+  private settle(id: number, force = false): void {
+    const p = this.pending.get(id);
+    if (!p?.response || (!force && !this.marks.has(String(id)))) return;
+    this.pending.delete(id);
+    this.marks.delete(String(id));
+    if (p.timer) clearTimeout(p.timer);
+    const r = p.response;
+    p.resolve(r.ok ? { kind: 'ok', result: r.result } : { kind: 'error', error: r.error });
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    this.exited = true;
+    clearTimeout(this.bootTimer);
+    if (code !== null && code > LOST_CHANNEL_EXIT_BASE && code <= LOST_CHANNEL_EXIT_BASE + 3) {
+      // The worker found a channel gone before replying, and left at once (src/worker/channels.ts).
+      if (this.lost.size === 0) this.lostDuring = [...this.pending.values()][0]?.what ?? 'no request (idle)';
+      if ((code - LOST_CHANNEL_EXIT_BASE) & 1) this.lost.add('its log pipe');
+      if ((code - LOST_CHANNEL_EXIT_BASE) & 2) this.lost.add('its IPC channel');
+    }
+    if (!this.expectedExit || this.pending.size > 0) {
+      if (this.hung) {
+        this.death = { reason: 'hung', timeoutMs: this.hung.timeoutMs, during: callSite(this.hung.plugin, this.hung.type) };
+      } else if (this.death?.reason !== 'hung') {
+        const sig = signal ?? (this.crash ? signalName(this.crash.signal) : null);
+        this.death = { reason: 'crashed', signal: sig, exitCode: code, during: this.crash ? callSite(this.crash.plugin, this.crash.type) : undefined };
+      }
+      // A crash inside a plugin call explains itself; otherwise say that the worker lost its channels first.
+      if (this.lost.size > 0 && !this.death.during) {
+        this.death.cause = `the worker lost ${[...this.lost].join(' and ')} while serving ${this.lostDuring}: a plugin closed file descriptors `
+          + `it did not open (the IPC channel is fd 3, the log pipe fd >= 101)`;
+        const note: PluginLogEntry = {
+          plugin: 'ovpn-plugin-host', level: 'error', message: this.death.cause, flags: 0, pid: this.child.pid ?? 0,
+          source: 'stderr', t: performance.now() - this.t0,
+        };
+        this.logs.push(note);
+        this.emit('log', note);
+      }
+    }
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      if (p.timer) clearTimeout(p.timer);
+      // After a lost channel a response is not trusted: its log lines may be missing.
+      p.resolve(p.response && this.lost.size === 0
+        ? (p.response.ok ? { kind: 'ok', result: p.response.result } : { kind: 'error', error: p.response.error })
+        : { kind: 'dead', death: this.death! });
+    }
+    this.emit('exit', this.death ?? null);
+  }
+
+  /** Send a request. LIMIT_MS bounds the whole request; past it (plus grace) the worker is killed as hung. */
+  request<T>(req: Request, limitMs: number): Promise<RequestOutcome<T>> {
+    if (this.exited || !this.child.connected) {
+      return Promise.resolve({ kind: 'dead', death: this.death ?? { reason: 'crashed', signal: null, exitCode: null } });
+    }
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const p: Pending = { resolve: resolve as (o: RequestOutcome<unknown>) => void, what: describeRequest(req) };
+      if (limitMs > 0 && Number.isFinite(limitMs)) {
+        const arm = () => {
+          if (!this.pending.has(id)) return;
+          p.timer = setTimeout(() => {
+            // The worker's own watchdog did not fire (or the request is stuck between calls): kill it.
+            this.death = { reason: 'hung', timeoutMs: limitMs };
+            this.child.kill('SIGKILL');
+          }, limitMs + (this.options.graceMs ?? 2000));
+        };
+        if (this.ready) arm();
+        else this.onReady.push(arm);
+      }
+      if (!this.ready && !this.bootTimer) {
+        this.bootTimer = setTimeout(() => {
+          this.death = { reason: 'hung', timeoutMs: BOOT_LIMIT_MS, cause: `the worker did not start within ${BOOT_LIMIT_MS / 1000} s` };
+          this.child.kill('SIGKILL');
+        }, BOOT_LIMIT_MS);
+      }
+      this.pending.set(id, p);
+      this.child.send({ ...req, id });
+    });
+  }
+
+  /** Stop the worker: disconnect (it closes its plugins and exits), then SIGKILL if it does not exit in time. */
+  async stop(graceMs = 5000): Promise<void> {
+    this.expectedExit = true;
+    if (this.exited) return;
+    if (this.child.connected) this.child.disconnect();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exitPromise;
+    clearTimeout(timer);
+  }
+
+  /** Kill at once (Ctrl-C, timeouts). */
+  async kill(): Promise<void> {
+    this.expectedExit = true;
+    if (!this.exited) this.child.kill('SIGKILL');
+    await this.exitPromise;
+  }
+
+  /** Milliseconds since the worker started. */
+  now(): number {
+    return performance.now() - this.t0;
+  }
+}

@@ -1,0 +1,273 @@
+// Runs one client's client-connect stage in the worker: real plugins, temp files, scripts, re-checks on a timer or a file write.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync, unlinkSync, constants as fsc } from 'node:fs';
+import { basename, join } from 'node:path';
+import { HOOKS, PLOG, RETURN, returnName } from '../openvpn/constants.js';
+import { callChain } from './plugin/chain.js';
+import type { Plugin } from './plugin/plugin.js';
+import { configValue, nullNameBeforeConfig } from '../openvpn/return-list.js';
+import { openForReading, readRegularFile } from '../util/safe-read.js';
+import { getRuntime, type Pointer } from './native/runtime.js';
+import { ClientConnectRun, type ClientConnectIO, type ConfigPart, type FileByte, type RunState, type Step } from '../openvpn/client-connect.js';
+import { EnvSet } from '../openvpn/env-set.js';
+import { clientDisconnectEnv } from '../openvpn/server-env.js';
+import { dirWatcher, recheck } from './recheck-scheduler.js';
+import type { ClientConnectRequest } from '../protocol/messages.js';
+
+/** The request's settings, plus what cannot cross IPC: the config parser's verdict and a progress callback. */
+export interface ClientConnectParams extends Omit<ClientConnectRequest, 'op' | 'progress'> {
+  /** Config text containing `disable` (decided by the config parser). */
+  isDisabled: (text: string) => boolean;
+  onProgress?: (p: { polls: number; elapsedMs: number; pending: string }) => void;
+  /** The client whose stage this is (log lines of its calls and script carry it); -1 or absent: none. */
+  clientId?: number;
+  /** Told of every chain call the stage makes (hook type, argv after argv[0], envp), before the call. */
+  onChainCall?: (type: number, argv: readonly string[], env: readonly string[]) => void;
+}
+
+export interface ClientConnectReport {
+  outcome: 'accepted' | 'rejected' | 'timeout';
+  deferred: boolean;
+  config: ConfigPart[];
+  reason?: string;
+  pending?: string;
+  polls: number;
+  elapsedMs: number;
+  steps: Step[];
+  /** The client env after the stage (what the next hook would see). */
+  env: string[];
+}
+
+/** OpenVPN's temp-file name: <dir>/openvpn_<prefix>_<32 hex>.tmp, created O_EXCL, mode 0600, empty. */
+export function createTempFile(dir: string, prefix: string): string {
+  for (let attempt = 0; attempt < 6; attempt++) {
+    const path = join(dir, `openvpn_${prefix}_${randomBytes(16).toString('hex')}.tmp`);
+    try {
+      closeSync(openSync(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600));
+      return path;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  throw new Error(`cannot create a temp file in ${dir}`);
+}
+
+/** The first byte of a deferred-result or control file, as OpenVPN's fopen + fgetc see it: missing (fopen fails),
+ * empty (EOF), or a byte. A read error (a directory: EISDIR) is neither EOF nor a byte; OpenVPN treats it as an
+ * unknown value (ccr: failure; acf: still pending), and so does a FIFO or socket, which the host refuses to read
+ * (OpenVPN would block on it). Both come back as an unknown pseudo-byte naming the cause. The host only reads. */
+export function firstByte(path: string): FileByte {
+  const fd = openForReading(path);
+  if (fd === undefined) return { kind: 'missing' };
+  try {
+    const st = fstatSync(fd);
+    if (st.isFIFO() || st.isSocket()) return { kind: 'byte', byte: `<not a regular file: ${st.isFIFO() ? 'a FIFO' : 'a socket'}>` };
+    const buf = Buffer.alloc(1);
+    return readSync(fd, buf, 0, 1, 0) === 0 ? { kind: 'empty' } : { kind: 'byte', byte: String.fromCharCode(buf[0]) };
+  } catch (err) {
+    return { kind: 'byte', byte: `<read error: ${(err as NodeJS.ErrnoException).code ?? 'unknown'}>` };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Largest config file the host imports (OpenVPN has no limit, but a plugin's runaway file must not exhaust memory). */
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+/** A config file's text (undefined when it cannot be opened); only regular files are read, never blocking, never
+ * writing, following a symlink like OpenVPN's fopen. Anything else is logged and treated as no config. */
+export function readConfigText(path: string): string | undefined {
+  const r = readRegularFile(path, MAX_CONFIG_BYTES);
+  if (r.kind === 'not-regular') {
+    getRuntime().logLine(PLOG.WARN, 'ovpn-plugin-host', `${path} is ${r.what}, not a regular file: not read (no config imported from it)`);
+    return undefined;
+  }
+  if (r.kind === 'missing') return undefined;
+  if (r.truncatedFrom !== undefined) {
+    getRuntime().logLine(PLOG.WARN, 'ovpn-plugin-host', `${path} has ${r.truncatedFrom} bytes: only the first ${MAX_CONFIG_BYTES} were read`);
+  }
+  return r.text;
+}
+
+function envObject(env: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of env) {
+    const i = e.indexOf('=');
+    if (i > 0 && !(e.slice(0, i) in out)) out[e.slice(0, i)] = e.slice(i + 1);
+  }
+  return out;
+}
+
+/** Run a script with exactly the client's env (as OpenVPN does), to its end: the server waits for it, so does the
+ * worker. Its output goes to the log. One that does not exit within LIMIT_MS is killed and fails. */
+function runScript(argv: string[], env: string[], limitMs: number): { exitCode: number | null; signal: string | null; note?: string } {
+  const rt = getRuntime();
+  const name = basename(argv[0]);
+  const r = spawnSync(argv[0], argv.slice(1), {
+    env: envObject(env), stdio: ['ignore', 'pipe', 'pipe'], timeout: limitMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024,
+  });
+  const lines = (flags: number, out: Buffer | null) => {
+    for (const line of (out ?? Buffer.alloc(0)).toString('utf8').split('\n')) if (line) rt.logLine(flags, name, line);
+  };
+  lines(0, r.stdout);
+  lines(2, r.stderr);
+  const err = r.error as NodeJS.ErrnoException | undefined;
+  if (err?.code === 'ETIMEDOUT') {
+    return { exitCode: null, signal: 'SIGKILL', note: `--client-connect script did not exit within ${limitMs / 1000} s and was killed` };
+  }
+  if (err) {
+    rt.logLine(1, name, `cannot run ${argv[0]}: ${err.message}`);
+    return { exitCode: 127, signal: null };
+  }
+  return { exitCode: r.status, signal: r.signal };
+}
+
+/** OpenVPN looks for each plugin's first "config" node after a successful round with strcmp(name, "config") on every
+ * node up to it: a NULL name there crashes OpenVPN 2.6. The host skips such a node (it never matches) and says so. */
+function warnNullNames(calls: ReadonlyArray<{ plugin: number; returnList: Parameters<typeof nullNameBeforeConfig>[0] }>,
+  names: readonly string[] | undefined): void {
+  for (const c of calls) {
+    const at = nullNameBeforeConfig(c.returnList);
+    if (at < 0) continue;
+    getRuntime().logLine(PLOG.WARN, 'ovpn-plugin-host', `${names?.[c.plugin] ?? `plugin #${c.plugin}`}: return list node ${at + 1} has a NULL `
+      + 'name before any "config" node; OpenVPN 2.6 would crash on it (strcmp(NULL, "config") in plugin_return_get_column); '
+      + 'the host skips the node');
+  }
+}
+
+/** Run FN with CLIENT as the runtime's current client (log lines carry it), when there is one. */
+function asClient<T>(client: number | undefined, fn: () => T): T {
+  if (client === undefined || client < 0) return fn();
+  const rt = getRuntime();
+  rt.setClient(client);
+  try {
+    return fn();
+  } finally {
+    rt.setClient(-1);
+  }
+}
+
+/** The I/O of a client-connect run against the worker's opened plugins. */
+export function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[], params: ClientConnectParams, onWrite: () => void,
+  pluginNames?: readonly string[]): ClientConnectIO & { close(): void } {
+  const watchers = new Map<string, () => void>();
+  return {
+    defines: (type) => plugins.some((p) => p.wants(type)),
+    callChain: (type, argv, env, collect) => {
+      params.onChainCall?.(type, argv, env);
+      const r = asClient(params.clientId, () => callChain(plugins, type, argv, env, { contexts, collectReturnList: collect }));
+      if (collect && r.status === RETURN.SUCCESS) warnNullNames(r.calls, pluginNames);
+      return {
+        status: r.status, undefinedHook: r.undefinedHook,
+        calls: r.calls.map((c) => ({ plugin: c.plugin, called: c.called, returnCode: c.returnCode, config: configValue(c.returnList), ms: c.ms })),
+      };
+    },
+    runScript: (argv, env) => asClient(params.clientId, () => runScript(argv, env, params.timeoutMs)),
+    createFile: (prefix) => createTempFile(params.tmpDir, prefix),
+    firstByte,
+    readText: readConfigText,
+    remove: (path) => {
+      try {
+        unlinkSync(path);
+      } catch {
+        // already gone (a plugin may delete it)
+      }
+    },
+    watch: (path) => {
+      if (!params.watchFiles || watchers.has(path)) return;
+      watchers.set(path, dirWatcher.watch(path, onWrite));
+    },
+    unwatch: (path) => {
+      watchers.get(path)?.();
+      watchers.delete(path);
+    },
+    close: () => {
+      for (const stop of watchers.values()) stop();
+      watchers.clear();
+    },
+  };
+}
+
+/**
+ * Run the stage to its end: accepted, rejected, or timeout (files cleaned either way). When no handler defers, the
+ * whole stage runs synchronously and the report is returned as is (not a promise), so the caller can go on to
+ * LEARN_ADDRESS in the same turn, as OpenVPN's single thread does. `finish` is called, synchronously, the moment
+ * the stage ends (also after a deferral), for the same reason.
+ */
+export function runClientConnect(plugins: readonly Plugin[], contexts: readonly Pointer[], params: ClientConnectParams,
+  pluginNames: string[], finish?: (report: ClientConnectReport) => void): ClientConnectReport | Promise<ClientConnectReport> {
+  const start = performance.now();
+  let wake: (() => void) | undefined;
+  const io = makeIO(plugins, contexts, params, () => wake?.(), pluginNames);
+  const run = new ClientConnectRun(io, {
+    env: params.env, script: params.script, pluginNames, isDisabled: params.isDisabled, now: () => performance.now(),
+  });
+  const deadline = start + params.timeoutMs;
+  const end = (report: ClientConnectReport): ClientConnectReport => {
+    io.close();
+    finish?.(report);
+    return report;
+  };
+  const final = (state: Exclude<RunState, { state: 'deferred' }>): ClientConnectReport => end({
+    outcome: state.state, deferred: run.deferred, config: state.config, reason: state.state === 'rejected' ? state.reason : undefined,
+    polls: run.polls, elapsedMs: performance.now() - start, steps: run.steps, env: run.currentEnv(),
+  });
+  let first: RunState;
+  try {
+    first = run.advance();
+  } catch (err) {
+    io.close();
+    throw err;
+  }
+  if (first.state !== 'deferred') return final(first);
+  return (async () => {
+    let state: RunState = first;
+    let lastProgress = 0;
+    try {
+      while (state.state === 'deferred') {
+        const now = performance.now();
+        if (now >= deadline) {
+          run.cleanup();
+          return end({
+            outcome: 'timeout', deferred: true, config: [], pending: state.pending, polls: run.polls,
+            elapsedMs: now - start, steps: run.steps, env: run.currentEnv(),
+            reason: `still deferred after ${params.timeoutMs / 1000} s: ${state.pending}`,
+          });
+        }
+        if (params.onProgress && now - lastProgress >= 200) {
+          lastProgress = now;
+          params.onProgress({ polls: run.polls, elapsedMs: now - start, pending: state.pending });
+        }
+        // Sleep until the next re-check, a write to a watched file, or the deadline (one timer for all clients).
+        const nap = recheck.sleep(Math.min(params.pollIntervalMs, Math.max(0, deadline - now)));
+        wake = nap.wake;
+        await nap.promise;
+        wake = undefined;
+        state = run.advance();
+      }
+      return final(state);
+    } catch (err) {
+      io.close();
+      throw err;
+    }
+  })();
+}
+
+/** After a failed client-connect chain OpenVPN calls CLIENT_DISCONNECT (plugins) for the client; T is the run's clock. */
+export function disconnectAfterFailure(plugins: readonly Plugin[], contexts: readonly Pointer[], env: string[], t: number): Step | undefined {
+  if (!plugins.some((p) => p.wants(HOOKS.CLIENT_DISCONNECT))) return undefined;
+  const started = performance.now();
+  // The disconnect env first (trusted_*, bytes, duration), as for any disconnect.
+  const e = EnvSet.fromEnvp(env);
+  clientDisconnectEnv(e, {
+    trusted: { ip: e.get('trusted_ip') ?? e.get('trusted_ip6') ?? '127.0.0.1', port: Number(e.get('trusted_port') ?? 0) },
+    bytesReceived: 0, bytesSent: 0, durationSeconds: 0,
+  });
+  const r = callChain(plugins, HOOKS.CLIENT_DISCONNECT, [], e.toEnvp(), { contexts });
+  return {
+    handler: 'client-disconnect', hook: 'CLIENT_DISCONNECT', status: r.status,
+    calls: r.calls.filter((c) => c.called).map((c) => ({ plugin: c.plugin, returnCode: c.returnCode, returnName: returnName(c.returnCode), ms: c.ms })),
+    result: r.status === RETURN.SUCCESS ? 'succeeded' : 'failed', t, ms: performance.now() - started,
+  };
+}

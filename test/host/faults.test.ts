@@ -1,0 +1,702 @@
+// The fault matrix (issue #5): a broken plugin never takes the tool down or leaves debris behind. Each test runs a
+// misbehaving fixture (native-fixtures/fault-*.c) through the CLI and/or the library and checks: no crash or hang of
+// the caller, the documented outcome and exit code, and afterwards no temp file (each test gets a private TMPDIR that
+// must be empty), no child process and no zombie (processes carrying the test's marker variable, descendants of this
+// process, and every pid a fixture reported forking).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PluginHost, isFailure, type HookCallResult, type HookReturnedOutcome } from '../../src/host/host.js';
+import type { FailureOutcome } from '../../src/protocol/failures.js';
+import type { PluginLogEntry } from '../../src/host/worker/log-pipe.js';
+import { CLI, ROOT, fixture } from '../helpers.js';
+
+// ---- debris checks ---------------------------------------------------------------------------------------------
+
+const BASE = mkdtempSync(join(tmpdir(), 'ovph-faults-'));
+process.on('exit', () => rmSync(BASE, { recursive: true, force: true }));
+const MARK_VAR = 'OVPH_FAULT_MARK';
+let testNo = 0;
+
+interface ProcInfo { pid: number; ppid: number; state: string }
+
+function procTable(): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.push({ pid: Number(name), ppid: Number(rest[1]), state: rest[0]! });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Descendants of this process (zombies too). */
+function descendants(table = procTable()): ProcInfo[] {
+  const children = new Map<number, ProcInfo[]>();
+  for (const p of table) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  const out: ProcInfo[] = [];
+  const stack = [...(children.get(process.pid) ?? [])];
+  while (stack.length) {
+    const p = stack.pop()!;
+    out.push(p);
+    stack.push(...(children.get(p.pid) ?? []));
+  }
+  return out;
+}
+
+/** Processes (not this one) whose environment carries MARK, and every descendant of this process (zombies too) that
+ * is not in BEFORE (tsx's esbuild service, started when this file was loaded, is a descendant too). */
+function leftovers(mark: string, before: ReadonlySet<number> = new Set()): string[] {
+  const table = procTable();
+  const found: string[] = [];
+  const needle = Buffer.from(`${MARK_VAR}=${mark}\0`);
+  for (const p of table) {
+    if (p.pid === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${p.pid}/environ`).includes(needle)) found.push(`${p.pid} (${p.state}, carries the marker)`);
+    } catch {
+      // not ours to read, or gone
+    }
+  }
+  for (const p of descendants(table)) {
+    if (before.has(p.pid)) continue;
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim().slice(0, 120);
+    } catch {
+      // gone
+    }
+    found.push(`${p.pid} (${p.state}, a descendant of the test process: ${cmd})`);
+  }
+  return [...new Set(found)];
+}
+
+/** PIDS that still exist (running or zombie). */
+function stillThere(pids: readonly number[]): number[] {
+  return pids.filter((pid) => existsSync(`/proc/${pid}`));
+}
+
+/** Pids a fixture reported forking ("pid=N" in its log lines). */
+function forkedPids(logs: ReadonlyArray<{ message: string }>): number[] {
+  return logs.flatMap((l) => [...l.message.matchAll(/\bpid=(\d+)/g)].map((m) => Number(m[1])));
+}
+
+interface Ctx {
+  /** This test's private TMPDIR (the tool's temp dirs go here). */
+  tmp: string;
+  mark: string;
+  /** Pids that must be gone at the end (add what fixtures report). */
+  pids: number[];
+  cli(args: string[], opts?: { timeoutMs?: number }): Promise<Run>;
+}
+
+/** A fault test: private TMPDIR and marker for the CLI and the library; afterwards nothing may be left behind. */
+function fault(name: string, body: (ctx: Ctx) => Promise<void>, options: { todo?: string; timeout?: number } = {}): void {
+  test(name, { todo: options.todo, timeout: options.timeout ?? 30_000 }, async () => {
+    const before = new Set(descendants().map((p) => p.pid));
+    const tmp = mkdtempSync(join(BASE, `t${++testNo}-`));
+    const mark = `${process.pid}-${testNo}`;
+    const saved = { TMPDIR: process.env.TMPDIR, mark: process.env[MARK_VAR] };
+    process.env.TMPDIR = tmp; // the library's temp dirs (os.tmpdir()) and the workers it forks
+    process.env[MARK_VAR] = mark;
+    const ctx: Ctx = { tmp, mark, pids: [], cli: (args, opts) => cli(args, { TMPDIR: tmp, [MARK_VAR]: mark }, opts?.timeoutMs) };
+    try {
+      await body(ctx);
+    } finally {
+      process.env.TMPDIR = saved.TMPDIR;
+      if (saved.TMPDIR === undefined) delete process.env.TMPDIR;
+      process.env[MARK_VAR] = saved.mark;
+      if (saved.mark === undefined) delete process.env[MARK_VAR];
+    }
+    // Processes end asynchronously (the supervisor SIGKILLs the worker's process group): allow a moment.
+    let left: string[] = [];
+    let pids: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      left = leftovers(mark, before);
+      pids = stillThere(ctx.pids);
+      if (left.length === 0 && pids.length === 0) break;
+      await sleep(50);
+    }
+    assert.deepEqual(left, [], 'processes left behind');
+    assert.deepEqual(pids, [], 'processes the plugin forked are still there (running or zombie)');
+    // (tsx-<uid> is tsx's compile cache: workers forked from TypeScript sources run under tsx; not the tool's debris)
+    assert.deepEqual(readdirSync(tmp).filter((n) => !/^tsx-\d+$/.test(n)), [], `temp files left in TMPDIR ${tmp}`);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+}
+
+// ---- CLI -------------------------------------------------------------------------------------------------------
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function cli(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<Run> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is not built: run 'make build' first`);
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        const e = err as (Error & { code?: number | string; signal?: NodeJS.Signals }) | null;
+        resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr, ms: Date.now() - t0 });
+      });
+  });
+}
+
+type Json = Record<string, unknown> & { outcome: string };
+
+function json(r: Run): Json {
+  try {
+    return JSON.parse(r.stdout) as Json;
+  } catch (err) {
+    assert.fail(`stdout is not one JSON document (${(err as Error).message}):\n${r.stdout.slice(0, 2000)}\nstderr:\n${r.stderr.slice(0, 2000)}`);
+  }
+}
+
+/** One line on stderr, nothing on stdout, no stack trace. */
+function assertOneLine(r: Run, re: RegExp): void {
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, `expected one line on stderr, got:\n${r.stderr}`);
+  assert.match(lines[0]!, re);
+  assert.doesNotMatch(r.stderr, /\n\s+at |Error:|node:internal/, 'a stack trace was printed');
+  assert.equal(r.stdout, '');
+}
+
+const logsOf = (o: Json) => (o.logs ?? []) as PluginLogEntry[];
+const messagesOf = (logs: ReadonlyArray<{ message: string }>) => logs.map((l) => l.message);
+
+// ---- library ---------------------------------------------------------------------------------------------------
+
+async function open(name: string, args: string[], callTimeoutMs = 5000): Promise<PluginHost> {
+  const host = await PluginHost.open({ plugins: [{ path: fixture(name), args }], callTimeoutMs });
+  if (isFailure(host)) assert.fail(`open failed: ${JSON.stringify(host)}`);
+  return host;
+}
+
+function returned(r: HookCallResult): HookReturnedOutcome {
+  if (r.outcome !== 'returned') assert.fail(`the call did not return: ${JSON.stringify(r).slice(0, 2000)}`);
+  return r;
+}
+
+function failure<K extends 'crashed' | 'hung'>(r: object | undefined, outcome: K): Extract<FailureOutcome, { outcome: K }> {
+  assert.ok(r && 'outcome' in r, `expected a failure, got ${JSON.stringify(r)?.slice(0, 500)}`);
+  assert.equal((r as FailureOutcome).outcome, outcome, JSON.stringify(r).slice(0, 1000));
+  return r as Extract<FailureOutcome, { outcome: K }>;
+}
+
+// ==== fatal signals ==============================================================================================
+
+const SIGNALS = { segv: 'SIGSEGV', abort: 'SIGABRT' } as const;
+const WHERE_CALL = { open: 'open', hook: 'CLIENT_CONNECT_V2', close: 'close' } as const;
+
+fault('signals (CLI): segfault and abort() in open, in a hook, in close -> crashed with the signal and the call site, exit 4', async (t) => {
+  const humanRun = t.cli(['connect', fixture('fault-signal'), 'where=hook', 'how=abort']);
+  const runs = await Promise.all((['open', 'hook', 'close'] as const).flatMap((where) => (['segv', 'abort'] as const).map(async (how) =>
+    ({ where, how, r: await t.cli(['call', fixture('fault-signal'), `where=${where}`, `how=${how}`, '--hook', 'CLIENT_CONNECT_V2', '--json']) }))));
+  for (const { where, how, r } of runs) {
+    const what = `${how} in ${where}`;
+    assert.equal(r.code, 4, `${what}: ${r.stderr}`);
+    const o = json(r);
+    // a crash in close comes after the call returned: the call's result stands, closeFailure says what happened
+    const f = (where === 'close' ? o.closeFailure : o) as Json & { signal: string; during: { call: string; pluginPath: string } };
+    assert.equal(f.outcome, 'crashed', what);
+    assert.equal(f.signal, SIGNALS[how], what);
+    assert.equal(f.during.call, WHERE_CALL[where], what);
+    assert.match(f.during.pluginPath, /fault-signal\.so$/);
+    assert.ok(messagesOf(logsOf(o)).includes(`about to ${how} in ${where}`), what);
+  }
+  // the human form: one line naming signal, call and file, then the log
+  const human = await humanRun;
+  assert.equal(human.code, 4, human.stderr);
+  assert.match(human.stderr, /^ovpn-plugin-host: the plugin crashed with SIGABRT in CLIENT_CONNECT_V2 of .*fault-signal\.so$/m);
+});
+
+fault('signals (library): segfault and abort() in open, in a hook, in close -> crashed with the signal and the call site', async () => {
+  await Promise.all((['segv', 'abort'] as const).map(async (how) => {
+    const inOpen = failure(await PluginHost.open({ plugins: [{ path: fixture('fault-signal'), args: ['where=open', `how=${how}`] }] }), 'crashed');
+    assert.equal(inOpen.signal, SIGNALS[how]);
+    assert.equal(inOpen.during?.call, 'open');
+
+    const hostH = await open('fault-signal', ['where=hook', `how=${how}`]);
+    const inHook = failure(await hostH.call('CLIENT_CONNECT_V2', {}), 'crashed');
+    assert.equal(inHook.signal, SIGNALS[how]);
+    assert.deepEqual(inHook.during, { plugin: 0, call: 'CLIENT_CONNECT_V2', pluginPath: fixture('fault-signal') });
+    assert.equal(await hostH.close(), undefined, 'closing a dead host is a no-op');
+
+    const hostC = await open('fault-signal', ['where=close', `how=${how}`]);
+    assert.equal(returned(await hostC.call('CLIENT_CONNECT_V2', {})).returnName, 'SUCCESS');
+    const inClose = failure(await hostC.close(), 'crashed');
+    assert.equal(inClose.signal, SIGNALS[how]);
+    assert.equal(inClose.during?.call, 'close');
+  }));
+});
+
+// ==== hangs ======================================================================================================
+
+fault('hangs (CLI): a call that never returns, in open, a hook or close -> hung at --call-timeout, exit 4', async (t) => {
+  const humanRun = t.cli(['connect', fixture('fault-hang'), 'where=hook', '--call-timeout', '1000']);
+  const runs = await Promise.all([['open', 'sleep'], ['hook', 'spin'], ['close', 'sleep']].map(async ([where, how]) =>
+    ({ where: where as keyof typeof WHERE_CALL, r: await t.cli(['call', fixture('fault-hang'), `where=${where}`, `how=${how}`, '--hook', 'CLIENT_CONNECT_V2', '--call-timeout', '1000', '--json']) })));
+  for (const { where, r } of runs) {
+    assert.equal(r.code, 4, `${where}: ${r.stderr}`);
+    assert.ok(r.ms < 15_000, `${where}: took ${r.ms} ms`);
+    const o = json(r);
+    const f = (where === 'close' ? o.closeFailure : o) as Json & { timeoutMs: number; during: { call: string } };
+    assert.equal(f.outcome, 'hung', where);
+    assert.equal(f.timeoutMs, 1000);
+    assert.equal(f.during.call, WHERE_CALL[where]);
+  }
+  const human = await humanRun;
+  assert.equal(human.code, 4, human.stderr);
+  assert.match(human.stderr, /the plugin did not return within 1000 ms in CLIENT_CONNECT_V2 of .*fault-hang\.so/);
+});
+
+fault('hangs (library): open, hook and close that never return -> hung, the worker killed', async () => {
+  await Promise.all([
+    (async () => {
+      const inOpen = failure(await PluginHost.open({ plugins: [{ path: fixture('fault-hang'), args: ['where=open'] }], callTimeoutMs: 500 }), 'hung');
+      assert.equal(inOpen.during?.call, 'open');
+    })(),
+    (async () => {
+      const host = await open('fault-hang', ['where=hook', 'how=spin'], 500);
+      const t0 = Date.now();
+      const inHook = failure(await host.call('CLIENT_CONNECT_V2', {}), 'hung');
+      assert.ok(Date.now() - t0 < 5000);
+      assert.equal(inHook.during?.call, 'CLIENT_CONNECT_V2');
+      assert.equal(host.worker.exited, true, 'the worker was killed');
+    })(),
+    (async () => {
+      const hostC = await open('fault-hang', ['where=close'], 500);
+      const inClose = failure(await hostC.close(), 'hung');
+      assert.equal(inClose.during?.call, 'close');
+    })(),
+  ]);
+});
+
+// ==== deferrals that never resolve ==============================================================================
+
+fault('a deferral that never resolves -> outcome timeout naming what is pending, exit 3, temp files removed', async (t) => {
+  const library = (async () => {
+    const host = await open('cc-never', ['mode=v1']);
+    const r = await host.clientConnect({ timeoutMs: 300 });
+    assert.equal(r.outcome, 'timeout');
+    assert.equal(await host.close(), undefined);
+  })();
+  const [v1, v2, life] = await Promise.all([
+    t.cli(['connect', fixture('cc-never'), 'mode=v1', '--stage', 'client-connect', '--timeout', '0.5', '--json']),
+    t.cli(['connect', fixture('cc-never'), 'mode=v2', '--stage', 'client-connect', '--timeout', '0.5', '--json']),
+    t.cli(['connect', fixture('cc-never'), 'mode=v1', '--timeout', '0.5', '--json']),
+  ]);
+  for (const [r, re] of [[v1, /client_connect_deferred_file/], [v2, /CLIENT_CONNECT_DEFER_V2/], [life, /client_connect_deferred_file/]] as const) {
+    assert.equal(r.code, 3, r.stderr);
+    const o = json(r);
+    assert.equal(o.outcome, 'timeout');
+    assert.match(String(o.pending), re);
+  }
+  await library;
+});
+
+// ==== fork: the fork guard, unwaited and lingering children ======================================================
+
+fault('fork guard: exit() in forked children (atexit handlers run, status kept); unwaited zombies reaped; lingering children ended', async (t) => {
+  const host = await open('fault-fork', ['mode=exit,unwaited', 'n=3']);
+  const worker = host.worker.pid!;
+  const r = returned(await host.call('CLIENT_CONNECT_V2', {}));
+  const msgs = messagesOf(r.logs);
+  for (let i = 0; i < 3; i++) {
+    assert.ok(msgs.includes(`child ${i} atexit handler ran`), msgs.join('\n'));
+    assert.ok(msgs.includes(`child ${i} exited status=${10 + i}`), `exit() in a forked child must keep its status:\n${msgs.join('\n')}`);
+  }
+  const unwaited = forkedPids(r.logs.filter((l) => l.message.startsWith('unwaited')));
+  assert.equal(unwaited.length, 3);
+  t.pids.push(...forkedPids(r.logs));
+  // while the host stays open, the zombies are reaped (within the worker's 1 s sweep)
+  let zombies: number[] = unwaited;
+  for (let i = 0; i < 40 && zombies.length; i++) {
+    await sleep(100);
+    zombies = procTable().filter((p) => p.ppid === worker && p.state === 'Z').map((p) => p.pid);
+  }
+  assert.deepEqual(zombies, [], 'zombies of the worker were not reaped');
+  assert.equal(await host.close(), undefined);
+
+  // children that ignore SIGTERM and never exit, direct and double-forked: gone when the host closes
+  const linger = await open('fault-fork', ['mode=linger,orphan', 'n=2']);
+  const l = returned(await linger.call('CLIENT_CONNECT_V2', {}));
+  const lingering = forkedPids(l.logs);
+  assert.equal(lingering.length, 4);
+  assert.deepEqual(stillThere(lingering), lingering, 'the lingering children run while the host is open');
+  t.pids.push(...lingering);
+  const t0 = Date.now();
+  assert.equal(await linger.close(), undefined);
+  assert.ok(Date.now() - t0 < 3000, `close took ${Date.now() - t0} ms`);
+});
+
+fault('fork (CLI): children forked in open that exit, linger or are orphaned: exit 0 at once, nothing left', async (t) => {
+  // and a crash after forking lingering children (two plugins in a chain): the children go with the worker
+  const crashRun = t.cli(['connect', fixture('fault-fork'), 'mode=linger,orphan', 'n=2', '--plugin', `${fixture('fault-signal')} where=hook how=segv`, '--json']);
+  const r = await t.cli(['call', fixture('fault-fork'), 'where=open', 'mode=exit,unwaited,linger,orphan', 'n=2', '--hook', 'CLIENT_CONNECT_V2', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.ms < 10_000, `the CLI took ${r.ms} ms: lingering children must not keep it alive`);
+  const o = json(r);
+  t.pids.push(...forkedPids(logsOf(o)));
+  assert.equal(t.pids.length, 8);
+  const crash = await crashRun;
+  assert.equal(crash.code, 4, crash.stderr);
+  const c = json(crash);
+  assert.equal(c.outcome, 'crashed');
+  assert.equal((c.during as { plugin: number }).plugin, 1);
+  t.pids.push(...forkedPids(logsOf(c)));
+  assert.equal(t.pids.length, 12);
+});
+
+// ==== logging at a high rate =====================================================================================
+
+/** Lines per writer ("t0", "c1", "main", "late", "stdout-c2") of a flood, checking every line's exact text. */
+function countFlood(logs: readonly PluginLogEntry[], size: number): Map<string, number> {
+  const pad = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(Math.ceil(size / 36) + 1).slice(0, size);
+  const counts = new Map<string, number>();
+  const seen = new Set<string>();
+  for (const l of logs) {
+    const m = l.source === 'plugin_log' ? /^(\w+) (\d+) (.*)$/.exec(l.message) : /^(c\d+) stdout (\d+)$/.exec(l.message);
+    if (!m) continue;
+    if (l.source === 'plugin_log') assert.equal(m[3], pad, `a mangled line: ${l.message.slice(0, 200)}`);
+    const key = `${l.source === 'stdout' ? 'stdout-' : ''}${m[1]}`;
+    assert.ok(!seen.has(`${key} ${m[2]}`), `duplicate line ${key} ${m[2]}`);
+    seen.add(`${key} ${m[2]}`);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+function expectFlood(counts: Map<string, number>, writers: string[], lines: number): void {
+  const expected = new Map(writers.map((w) => [w, lines]));
+  assert.deepEqual(Object.fromEntries([...counts].sort()), Object.fromEntries([...expected].sort()));
+}
+
+fault('log flood: threads, forked children (plugin_log and printf) and a thread logging after the hook: every line, once, intact', async () => {
+  const host = await open('fault-logflood', ['order=sequential', 'threads=4', 'children=4', 'lines=2500', 'size=100', 'stdout=1', 'late=1']);
+  const r = returned(await host.call('CLIENT_CONNECT_V2', {}));
+  assert.ok(messagesOf(r.logs).includes('flood done: 4/4 children exited 0'));
+  assert.equal(await host.close(), undefined);
+  const writers = ['t0', 't1', 't2', 't3', 'c0', 'c1', 'c2', 'c3', 'main', 'late', 'stdout-c0', 'stdout-c1', 'stdout-c2', 'stdout-c3'];
+  expectFlood(countFlood(host.logs, 100), writers, 2500);
+  // lines near PIPE_BUF, logged in open
+  const big = await open('fault-logflood', ['where=open', 'order=sequential', 'threads=2', 'children=2', 'lines=300', 'size=3800']);
+  assert.equal(await big.close(), undefined);
+  expectFlood(countFlood(big.logs, 3800), ['t0', 't1', 'c0', 'c1', 'main'], 300);
+});
+
+fault('log flood (CLI --json): 36 000 lines from threads and children, counted exactly', async (t) => {
+  const r = await t.cli(['call', fixture('fault-logflood'), 'order=sequential', 'threads=4', 'children=4', 'lines=4000', '--hook', 'CLIENT_CONNECT_V2', '--json']);
+  assert.equal(r.code, 0, r.stderr.slice(0, 2000));
+  expectFlood(countFlood(logsOf(json(r)), 16), ['t0', 't1', 't2', 't3', 'c0', 'c1', 'c2', 'c3', 'main'], 4000);
+});
+
+fault('log flood: a child forked while other threads log must not deadlock', async () => {
+  const host = await open('fault-logflood', ['order=concurrent', 'threads=4', 'children=4', 'lines=3000'], 1500);
+  const r = await host.call('CLIENT_CONNECT_V2', {});
+  await host.close();
+  assert.equal(r.outcome, 'returned', `the hook deadlocked: ${r.outcome}`);
+  expectFlood(countFlood(host.logs, 16), ['t0', 't1', 't2', 't3', 'c0', 'c1', 'c2', 'c3', 'main'], 3000);
+});
+
+// ==== return codes outside 0-2 ==================================================================================
+
+fault('return codes 7 and -1: named as numbers, the chain is ERROR (exit 1); a rejected client in connect', async (t) => {
+  const library = (async () => {
+    const host = await open('fault-retcode', ['rc=-1']);
+    const r = returned(await host.call('CLIENT_CONNECT_V2', {}));
+    assert.equal(r.returnCode, 1);
+    assert.equal(r.calls[0]!.returnCode, -1);
+    assert.equal(r.calls[0]!.returnName, '-1');
+    assert.equal(await host.close(), undefined);
+  })();
+  const [seven, minus, deferThenBad, auth, final] = await Promise.all([
+    t.cli(['call', fixture('fault-retcode'), 'rc=7', '--hook', 'CLIENT_CONNECT_V2', '--json']),
+    t.cli(['call', fixture('fault-retcode'), 'rc=-1', '--hook', 'CLIENT_CONNECT_V2', '--json']),
+    t.cli(['connect', fixture('fault-retcode'), 'rc=-1', 'defer=1', '--json']),
+    t.cli(['connect', fixture('fault-retcode'), 'rc=7', 'auth=1', '--username', 'u', '--password', 'p', '--json']),
+    t.cli(['connect', fixture('fault-retcode'), 'rc=3', 'final=1', '--json']),
+  ]);
+  for (const [r, rc] of [[seven, '7'], [minus, '-1']] as const) {
+    assert.equal(r.code, 1, r.stderr);
+    const o = json(r);
+    assert.equal(o.outcome, 'returned');
+    assert.equal(o.returnName, 'ERROR');
+    assert.equal((o.calls as Array<{ returnName: string; returnCode: number }>)[0]!.returnName, rc);
+    assert.equal((o.calls as Array<{ returnName: string; returnCode: number }>)[0]!.returnCode, Number(rc));
+  }
+  for (const [r, stage] of [[deferThenBad, 'client-connect'], [auth, 'auth'], [final, 'tls-final']] as const) {
+    assert.equal(r.code, 1, r.stderr);
+    const o = json(r);
+    assert.equal(o.outcome, 'rejected', stage);
+    assert.equal(o.stage, stage);
+  }
+  await library;
+});
+
+// ==== return lists with NULL names or values =====================================================================
+
+fault('return list nodes with a NULL name or value: no crash; a NULL name never matches "config" (warned when OpenVPN would crash)', async (t) => {
+  const library = (async () => {
+    const host = await open('fault-list', ['shape=null-name-first']);
+    const r = returned(await host.call('CLIENT_CONNECT_V2', {}));
+    assert.deepEqual(r.calls[0]!.returnList, [{ name: null, value: 'nameless' }, { name: 'config', value: 'push "echo fault-list"\n' }]);
+    assert.equal(r.config, 'push "echo fault-list"\n');
+    assert.equal(await host.close(), undefined);
+  })();
+  const shapes = ['null-name-first', 'null-name-after', 'null-value-config', 'all-null'] as const;
+  const runs = await Promise.all(shapes.map((shape) => t.cli(['connect', fixture('fault-list'), `shape=${shape}`, '--json'])));
+  const expected: Record<(typeof shapes)[number], { config: string; warned: boolean }> = {
+    'null-name-first': { config: 'push "echo fault-list"\n', warned: true },
+    'null-name-after': { config: 'push "echo fault-list"\n', warned: false },
+    // only the first "config" node counts, as in OpenVPN: its NULL value means no config from this plugin
+    'null-value-config': { config: '', warned: false },
+    'all-null': { config: '', warned: true },
+  };
+  for (const [i, shape] of shapes.entries()) {
+    const run = runs[i]!;
+    assert.equal(run.code, 0, `${shape}: ${run.stderr}`);
+    const o = json(run);
+    assert.equal(o.outcome, 'connected', shape);
+    assert.equal(o.config ?? '', expected[shape].config, shape);
+    const warning = logsOf(o).find((l) => l.plugin === 'ovpn-plugin-host' && /NULL name before any "config" node; OpenVPN 2\.6 would crash/.test(l.message));
+    assert.equal(Boolean(warning), expected[shape].warned, `${shape}: ${JSON.stringify(messagesOf(logsOf(o)))}`);
+  }
+  await library;
+});
+
+// ==== deferred-result and control files tampered with ===========================================================
+
+fault('client_connect_deferred_file: unknown byte fails, deleted succeeds (as OpenVPN), FIFO/directory fail without blocking, a symlink is read through and never written', async (t) => {
+  const outside = mkdtempSync(join(BASE, 'outside-'));
+  try {
+    writeFileSync(join(outside, 'one'), '1');
+    writeFileSync(join(outside, 'x'), 'x');
+    writeFileSync(join(outside, 'cfg'), 'push "echo from-the-symlink-target"\n');
+    const cases: Array<[string[], string, RegExp | string]> = [
+      [['ccr=byte:x'], 'rejected', /Unknown\/unexpected value .*"x"/],
+      [['ccr=byte:\n'], 'rejected', /Unknown\/unexpected value/],
+      [['ccr=delete'], 'connected', 'push "echo fault-ccfile"\n'],
+      [[`ccr=symlink:${join(outside, 'one')}`], 'connected', 'push "echo fault-ccfile"\n'],
+      [[`ccr=symlink:${join(outside, 'x')}`], 'rejected', /Unknown\/unexpected value .*"x"/],
+      [['ccr=fifo'], 'rejected', /not a regular file: a FIFO/],
+      [['ccr=dir'], 'rejected', /read error: EISDIR/],
+      [[`cc=symlink:${join(outside, 'cfg')}`], 'connected', 'push "echo from-the-symlink-target"\n'],
+      [['cc=fifo'], 'connected', ''],
+      [['cc=symlink:/dev/zero'], 'connected', ''],
+      [['ccr=symlink:/dev/zero'], 'rejected', /Unknown\/unexpected value .*"\\u0000"/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => t.cli(['connect', fixture('fault-ccfile'), ...args, '--call-timeout', '2000', '--json'])));
+    for (const [i, [args, outcome, expect]] of cases.entries()) {
+      const r = runs[i]!;
+      assert.ok(r.ms < 15_000, `${args}: took ${r.ms} ms`);
+      assert.equal(r.code, outcome === 'connected' ? 0 : 1, `${args}: ${r.stderr}`);
+      const o = json(r);
+      assert.equal(o.outcome, outcome, `${args}: ${JSON.stringify(o.reason)}`);
+      if (typeof expect === 'string') assert.equal(o.config ?? '', expect, String(args));
+      else assert.match(String(o.reason), expect, String(args));
+      if (args[0] === 'cc=fifo' || args[0] === 'cc=symlink:/dev/zero') {
+        assert.ok(logsOf(o).some((l) => l.plugin === 'ovpn-plugin-host' && /not a regular file: not read/.test(l.message)), String(args));
+      }
+    }
+    // the symlink targets are untouched: the host only reads them and removes the links
+    assert.deepEqual(readdirSync(outside).sort(), ['cfg', 'one', 'x']);
+    assert.equal(readFileSync(join(outside, 'one'), 'utf8'), '1');
+    assert.equal(readFileSync(join(outside, 'x'), 'utf8'), 'x');
+  } finally {
+    rmSync(outside, { recursive: true, force: true });
+  }
+});
+
+fault('auth_control_file: unknown byte, deleted, FIFO stay pending (timeout at hand-window, exit 3); a symlink is read through', async (t) => {
+  const outside = mkdtempSync(join(BASE, 'outside-'));
+  try {
+    writeFileSync(join(outside, 'one'), '1');
+    mkdirSync(join(outside, 'dir'));
+    writeFileSync(join(outside, 'dir', 'keep'), 'keep');
+    // call: the acf replaced by a symlink to a directory; removing the call's temp dir removes the link, not the target
+    const callRun = t.cli(['call', fixture('fault-ccfile'), `acf=symlink:${join(outside, 'dir')}`, '--hook', 'AUTH_USER_PASS_VERIFY', '--json']);
+    const cases = [['acf=byte:x', 3], ['acf=delete', 3], ['acf=fifo', 3], ['acf=dir', 3], [`acf=symlink:${join(outside, 'one')}`, 0]] as const;
+    const runs = await Promise.all(cases.map(([arg]) => t.cli(['connect', fixture('fault-ccfile'), arg, 'ret=deferred', '--username', 'u', '--password', 'p',
+      '--hand-window', '0.5', '--call-timeout', '2000', '--json'])));
+    for (const [i, [arg, code]] of cases.entries()) {
+      const r = runs[i]!;
+      assert.equal(r.code, code, `${arg}: ${r.stderr}`);
+      const o = json(r);
+      if (code === 3) {
+        assert.equal(o.outcome, 'timeout', arg);
+        assert.equal(o.stage, 'auth', arg);
+        assert.match(String(o.pending), /auth_control_file still undecided/);
+      } else {
+        assert.equal(o.outcome, 'connected', arg);
+      }
+    }
+    assert.equal(readFileSync(join(outside, 'one'), 'utf8'), '1');
+    const c = await callRun;
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(json(c).returnName, 'SUCCESS');
+    assert.equal(readFileSync(join(outside, 'dir', 'keep'), 'utf8'), 'keep');
+  } finally {
+    rmSync(outside, { recursive: true, force: true });
+  }
+});
+
+fault('call: an auth_control_file replaced by a FIFO is reported without blocking', async (t) => {
+  const r = await t.cli(['call', fixture('fault-ccfile'), 'acf=fifo', '--hook', 'AUTH_USER_PASS_VERIFY', '--call-timeout', '1000', '--json'], { timeoutMs: 2500 });
+  if (r.signal === 'SIGKILL') {
+    // the CLI blocked (not even SIGTERM ends it): clean up what it left, then fail
+    for (let i = 0; i < 20 && leftovers(t.mark).length; i++) await sleep(100);
+    for (const d of readdirSync(t.tmp)) rmSync(join(t.tmp, d), { recursive: true, force: true });
+  }
+  assert.equal(r.signal, null, 'the CLI blocked reading the FIFO and was killed');
+  assert.equal(r.code, 0, r.stderr);
+});
+
+// ==== closing descriptors the plugin does not own ================================================================
+
+fault('closing fds it did not open (0..1023 in open, a hook or close; only the log pipe): crashed with a clear cause, exit 4, no hang', async (t) => {
+  const cases = [['where=open'], ['where=hook'], ['where=close'], ['where=hook', 'from=101', 'to=1023'], ['where=hook', 'from=3', 'to=100']];
+  const library = (async () => {
+    // the library: the same failure, and the caller goes on
+    const host = await open('fault-closefds', ['where=hook'], 1000);
+    const r = failure(await host.call('CLIENT_CONNECT_V2', {}), 'crashed');
+    assert.match(messagesOf(r.logs).join('\n'), /the worker lost its .* while serving call CLIENT_CONNECT_V2/);
+    // a forked helper that closes 3..100 (the usual daemon idiom) is harmless: the log pipe sits above 100
+    const helper = await open('fault-closefds', ['in=child', 'from=3', 'to=100']);
+    const h = returned(await helper.call('CLIENT_CONNECT_V2', {}));
+    assert.ok(messagesOf(h.logs).some((m) => /^closed \d+ fds; own fd ok$/.test(m)), 'a line logged after closing 3..100 arrived');
+    assert.ok(messagesOf(h.logs).includes('helper exited status=0'));
+    assert.equal(await helper.close(), undefined);
+  })();
+  const runs = await Promise.all(cases.map((args) => t.cli(['call', fixture('fault-closefds'), ...args, '--hook', 'CLIENT_CONNECT_V2', '--call-timeout', '1000', '--json'])));
+  for (const [i, args] of cases.entries()) {
+    const r = runs[i]!;
+    assert.equal(r.code, 4, `${args}: ${r.stderr}`);
+    assert.ok(r.ms < 15_000, `${args}: took ${r.ms} ms`);
+    const o = json(r);
+    const f = (args[0] === 'where=close' ? o.closeFailure : o) as Json;
+    assert.equal(f.outcome, 'crashed', String(args));
+    const cause = logsOf(o).find((l) => l.plugin === 'ovpn-plugin-host');
+    assert.ok(cause, `${args}: no cause logged: ${JSON.stringify(messagesOf(logsOf(o)))}; `
+      + `${JSON.stringify({ signal: f.signal, exitCode: f.exitCode, message: f.message, during: f.during })}`);
+    assert.match(cause.message, /the worker lost its (log pipe|IPC channel).* while serving .*a plugin closed file descriptors it did not open/);
+  }
+  await library;
+});
+
+// ==== files that are not plugins =================================================================================
+
+/** A real 32-bit shared object when gcc -m32 can build one, else a copy of a fixture patched to ELFCLASS32. */
+function foreignElfs(dir: string): { i386: string; aarch64: string } {
+  const i386 = join(dir, 'i386.so');
+  try {
+    execFileSync('gcc', ['-m32', '-fPIC', '-shared', '-nostdlib', '-o', i386, '-x', 'c', '-'], { input: 'int openvpn_plugin_open_v1(void){return 0;}\n', stdio: ['pipe', 'ignore', 'ignore'] });
+  } catch {
+    const b = readFileSync(fixture('v1-only'));
+    b[4] = 1;
+    writeFileSync(i386, b);
+  }
+  const aarch64 = join(dir, 'aarch64.so');
+  copyFileSync(fixture('v1-only'), aarch64);
+  const b = readFileSync(aarch64);
+  b.writeUInt16LE(183, 18); // e_machine EM_AARCH64
+  writeFileSync(aarch64, b);
+  return { i386, aarch64 };
+}
+
+fault('not a plugin, not an ELF, another architecture, missing, a directory: one line, the load-error exit code 5, no stack trace', async (t) => {
+  const dir = mkdtempSync(join(BASE, 'files-'));
+  try {
+    const text = join(dir, 'text.so');
+    writeFileSync(text, 'not a shared object\n');
+    const sub = join(dir, 'a-directory.so');
+    mkdirSync(sub);
+    const { i386, aarch64 } = foreignElfs(dir);
+    const cases: Array<[string, string, RegExp]> = [
+      [fixture('fault-not-plugin'), 'missing-entry-point', /fault-not-plugin\.so: no open entry point/],
+      [text, 'not-shared-object', /text\.so: not a shared object/],
+      [sub, 'not-shared-object', /a-directory\.so: not a shared object/],
+      [i386, 'wrong-architecture', /i386\.so: built for another architecture \(ELF32/],
+      [aarch64, 'wrong-architecture', /aarch64\.so: built for another architecture \(ELF64, machine 183\)/],
+      [join(dir, 'missing.so'), 'not-found', /missing\.so: no such file/],
+    ];
+    const commands = [['inspect'], ['call', '--hook', 'UP'], ['connect']];
+    // every file with one command (rotating), and --json with another for half of them
+    const runs = await Promise.all(cases.flatMap(([file], i) => [
+      t.cli([...commands[i % 3]!.slice(0, 1), file, ...commands[i % 3]!.slice(1)]),
+      ...(i % 2 === 0 ? [t.cli([...commands[(i + 1) % 3]!.slice(0, 1), file, ...commands[(i + 1) % 3]!.slice(1), '--json'])] : []),
+    ]));
+    let k = 0;
+    for (const [i, [file, kind, re]] of cases.entries()) {
+      const human = runs[k++]!;
+      assert.equal(human.code, 5, `${file}: ${human.stderr}`);
+      assertOneLine(human, new RegExp(`^ovpn-plugin-host: .*${re.source}`));
+      if (i % 2 !== 0) continue;
+      const asJson = runs[k++]!;
+      assert.equal(asJson.code, 5, file);
+      const o = json(asJson);
+      assert.equal(o.outcome, 'load-error');
+      assert.equal((o.error as { kind: string }).kind, kind, file);
+      assert.equal(asJson.stderr, '');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// ==== malformed --env ============================================================================================
+
+fault('malformed --env (no "=", empty name) for call and connect: one line, exit 2, nothing started', async (t) => {
+  const bad = ['NOVALUE', '=value', '', '='];
+  const commands = [['call', fixture('v3-basic'), '--hook', 'UP'], ['connect', fixture('v3-basic')], ['connect', fixture('v3-basic'), '--stage', 'client-connect']];
+  const runs = await Promise.all(bad.flatMap((value) => commands.map((cmd) => t.cli([...cmd, '--env', 'GOOD=1', '--env', value]))));
+  for (const [i, r] of runs.entries()) {
+    const value = bad[Math.floor(i / commands.length)]!;
+    assert.equal(r.code, 2, `${value}: ${r.stderr}`);
+    assertOneLine(r, new RegExp(`^ovpn-plugin-host: bad --env value '${value}': expected NAME=VALUE$`));
+  }
+});
+
+// ==== signals to the CLI during a deferral ======================================================================
+// (call + SIGINT/SIGTERM while a plugin hangs: test/cli.test.ts; connect --stage client-connect + SIGINT: test/connect.test.ts)
+
+for (const [signal, code, what, args] of [
+  ['SIGTERM', 143, 'a deferred client-connect', [fixture('cc-never'), 'mode=v1', '--timeout', '30']],
+  ['SIGINT', 130, 'a deferred auth', [fixture('fault-ccfile'), 'acf=byte:2', 'ret=deferred', '--username', 'u', '--password', 'p', '--hand-window', '30']],
+] as const) {
+  fault(`${signal} to connect during ${what}: temp files removed, worker and plugin children ended, exit ${code}`, async (t) => {
+    const child = spawn(process.execPath, [CLI, 'connect', ...args], {
+      cwd: ROOT, env: { ...process.env, TMPDIR: t.tmp, [MARK_VAR]: t.mark }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    // wait until the deferral is pending: the temp dir holds the files the plugin was given
+    for (let i = 0; i < 100; i++) {
+      const dirs = readdirSync(t.tmp);
+      if (dirs.length && readdirSync(join(t.tmp, dirs[0]!)).length) break;
+      await sleep(50);
+    }
+    await sleep(300);
+    assert.equal(readdirSync(t.tmp).length, 1, 'the run made its temp dir');
+    assert.ok(leftovers(t.mark).length >= 2, 'the CLI and its worker run');
+    child.kill(signal);
+    assert.equal(await exited, code, stderr);
+    assert.match(stderr, new RegExp(`interrupted \\(${signal}\\)`));
+  });
+}
