@@ -42,7 +42,7 @@ async function ours(lives: number): Promise<{ wallMs: number; workerCpuMs: numbe
       return r.hooks.length + d.hooks.length;
     };
     for (let i = 0; i < Math.min(50, lives); i++) await life();
-    const pid = host.worker.pid!;
+    const pid = host.workerPid!;
     const cpu0 = processCpuMs(pid);
     const sup0 = process.cpuUsage();
     const times: number[] = [];

@@ -45,7 +45,7 @@ Promise<{ latencies: number[]; workerLatencies: number[]; workerCpuMs: number; w
   const seen = join(ctx.tmp, `seen-ours-${tag}`);
   const host = await PluginHost.open({ plugins: [{ path: fixture('bench-defer'), args: pluginArgs(mode, delayMs, jitterMs, stamp, seen) }] });
   if (isFailure(host)) throw new Error(`open failed: ${JSON.stringify(host)}`);
-  const pid = host.worker.pid!;
+  const pid = host.workerPid!;
   const have: bigint[] = [];
   const cpu0 = processCpuMs(pid);
   const sup0 = process.cpuUsage();

@@ -6,8 +6,7 @@
 // interval (OpenVPN's ~1.1 s cadence: timing 'openvpn'). No target was set: information (and regressions).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openHost } from '../dist/index.js';
-import type { ConnectResult } from '../dist/index.js';
+import { openHost, type ConnectResult } from '../dist/index.js';
 import { envForHook } from '../dist/openvpn/server-env.js';
 import { defaultOpenEnv } from '../dist/openvpn/defaults.js';
 import {
@@ -30,7 +29,7 @@ async function ours(ctx: BenchContext, n: number, windowMs: number, tag: string)
   const stamp = join(ctx.tmp, `stamp-${tag}`);
   const release = join(ctx.tmp, `release-${tag}`);
   const host = await openHost({ plugins: [{ path: fixture('bench-defer'), args: ['mode=v2', 'delay_ms=0', `stamp=${stamp}`, `release=${release}`] }] });
-  const pid = host.worker.pid!;
+  const pid = host.workerPid!;
   try {
     const rssOpen = processRssMb(pid);
     const supRss0 = process.memoryUsage().rss / 2 ** 20;

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PluginLogEntry } from '../src/host/worker/log-pipe.js';
+import type { PluginLogEntry } from '../src/protocol/logs.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -2,27 +2,16 @@
 import type { Command } from 'commander';
 import { HOOKS, OPENVPN_PLUGIN_N, parseHookName, type HookName } from '../openvpn/constants.js';
 import { RawCall, RawCallInputError, type RawCallResult } from '../host/raw-call.js';
-import { EXIT, exitCodeOfFailure } from '../protocol/failures.js';
-import {
-  PROGRAM_NAME, UsageError, addCommonOptions, printJson, printLines, startLogger, type CommonOptions, type RunState,
-} from './common.js';
-import { PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP } from './inspect.js';
+import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
 import { failureLine, formatCall, formatFailureDetails } from './output.js';
+import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
+import { addCommonOptions, type CommonOptions, PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP, collect, parseEnvOption } from './options.js';
 
 interface CallOptions extends CommonOptions {
   hook: string;
   env: string[];
   arg?: string[];
   clientContext: boolean;
-}
-
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
-/** A --env value: NAME=VALUE (VALUE may be empty); anything else is a usage error. */
-export function parseEnvOption(text: string): [string, string] {
-  const i = text.indexOf('=');
-  if (i <= 0) throw new UsageError(`bad --env value '${text}': expected NAME=VALUE`);
-  return [text.slice(0, i), text.slice(i + 1)];
 }
 
 /** A --hook value, or a usage error that lists the valid names. */

@@ -23,31 +23,8 @@ export interface RunState {
   current?: Abortable;
 }
 
-/** Options every command has (commander's camelCase names). */
-export interface CommonOptions {
-  json?: boolean;
-  verbose?: boolean;
-  callTimeout: number;
-}
-
 /** A user mistake found after parsing (bad --env, unknown hook): one line on stderr, exit 2. */
 export class UsageError extends Error {}
-
-/** --call-timeout parser: a positive whole number of milliseconds. */
-export function parseTimeout(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new InvalidArgumentError('expected a positive whole number of milliseconds.');
-  return Number(value);
-}
-
-export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
-
-export function addCommonOptions(cmd: Command): Command {
-  return cmd
-    .option('--json', 'print one JSON object on stdout (the result, including the log) instead of text')
-    .option('-v, --verbose', 'log progress and every plugin log line as it arrives on stderr (pino: JSON lines, pretty on a terminal)')
-    .option('--call-timeout <ms>', 'a plugin call that does not return within this time is killed and reported as hung',
-      parseTimeout, DEFAULT_CALL_TIMEOUT_MS);
-}
 
 /** The run's logger (silent unless --verbose), kept in STATE so it is flushed before exit. */
 export function startLogger(state: RunState, verbose: boolean | undefined): CliLogger {

@@ -1,15 +1,14 @@
 // `connect` (default stage): one client's whole life through the library, printed hook by hook.
 import { HostOpenError, isFailure, openHost } from '../host/host.js';
 import type { ConnectResult, DisconnectResult, HookStep } from '../protocol/client-results.js';
-import type { PluginSpec } from '../worker/plugin/plugin.js';
-import { EXIT, exitCodeOfFailure, type FailureOutcome } from '../protocol/failures.js';
-import { parseEnvOption } from './call.js';
+import type { FailureOutcome } from '../protocol/failures.js';
 import { readCertOption } from '../host/client.js';
 import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
-import type { ConnectOptions } from './connect.js';
-import { parsePluginLine } from './connect.js';
 import { failureLine, formatFailureDetails, timedLines } from './output.js';
 import { liveOutput } from './live.js';
+import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
+import type { PluginSpec } from '../protocol/messages.js';
+import { type ConnectCliOptions, parseEnvOption, parsePluginLine } from './options.js';
 
 export function exitCodeOfLife(r: ConnectResult): number {
   if (isFailure(r)) return exitCodeOfFailure(r);
@@ -20,7 +19,7 @@ export function exitCodeOfLife(r: ConnectResult): number {
   }
 }
 
-export async function runLife(state: RunState, path: string, args: string[], opts: ConnectOptions): Promise<number> {
+export async function runLife(state: RunState, path: string, args: string[], opts: ConnectCliOptions): Promise<number> {
   const plugins: PluginSpec[] = [{ path, args }, ...opts.plugin.map(parsePluginLine)];
   const env = Object.fromEntries(opts.env.map(parseEnvOption));
   const peerInfo = Object.fromEntries(opts.peerInfo.map(parseEnvOption));
@@ -69,7 +68,7 @@ export async function runLife(state: RunState, path: string, args: string[], opt
   }
 }
 
-function report(state: RunState, opts: ConnectOptions, r: ConnectResult | FailureOutcome, d?: DisconnectResult): number {
+function report(state: RunState, opts: ConnectCliOptions, r: ConnectResult | FailureOutcome, d?: DisconnectResult): number {
   if (opts.json) {
     printJson(state, d ? { ...r, disconnect: d } : r);
     return exitCodeOfLife(r);

@@ -1,50 +1,15 @@
 // `connect <plugin.so> [args...]`: one client's whole server-side life (or only its client-connect stage), deferrals included.
-import type { Command } from 'commander';
-import { InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { PluginHost, isFailure } from '../host/host.js';
-import type { PluginSpec } from '../worker/plugin/plugin.js';
-import { EXIT, exitCodeOfFailure } from '../protocol/failures.js';
 import { tokenizeConfigLine } from '../openvpn/client-config.js';
 import type { ClientConnectDone, ClientConnectResult } from '../host/client-connect-stage.js';
-import { parseEnvOption } from './call.js';
-import { PROGRAM_NAME, UsageError, addCommonOptions, printJson, printLines, startLogger, type CommonOptions, type RunState } from './common.js';
-import { PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP } from './inspect.js';
+import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
 import { failureLine, formatFailureDetails, timedLines } from './output.js';
 import { liveOutput } from './live.js';
 import { runLife } from './connect-life.js';
-
-export interface ConnectOptions extends CommonOptions {
-  plugin: string[];
-  clientConnect?: string;
-  env: string[];
-  commonName?: string;
-  username?: string;
-  password?: string;
-  cert?: string;
-  peerInfo: string[];
-  timeout: number;
-  handWindow: number;
-  pollInterval?: number;
-  timing: 'fast' | 'openvpn';
-  stage: 'life' | 'client-connect';
-}
-
-const collect = (value: string, previous: string[]) => [...previous, value];
-
-export function positiveNumber(what: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0)) throw new InvalidArgumentError(`expected a positive number of ${what}.`);
-    return n;
-  };
-}
-
-/** "<path> [args...]" as on a `plugin` config line (OpenVPN's quoting rules). */
-export function parsePluginLine(text: string): PluginSpec {
-  const { tokens, error } = tokenizeConfigLine(text);
-  if (error || tokens.length === 0) throw new UsageError(`bad --plugin value '${text}': expected "<path> [args...]"${error ? ` (${error})` : ''}`);
-  return { path: tokens[0], args: tokens.slice(1) };
-}
+import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
+import type { PluginSpec } from '../protocol/messages.js';
+import { parseEnvOption, addCommonOptions, type CommonOptions, PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP, collect, parsePluginLine, positiveNumber, type ConnectCliOptions } from './options.js';
 
 export function exitCodeOfConnect(r: ClientConnectResult): number {
   if (isFailure(r)) return exitCodeOfFailure(r);
@@ -77,12 +42,12 @@ export function registerConnect(program: Command, state: RunState): void {
 with --stage client-connect {"outcome":"accepted"|"rejected"|"timeout","deferred":..,"config":"..","steps":[..],...};
 or {"outcome":"crashed"|"hung"|"load-error",...}.
 Exit codes: 0 connected/accepted, 1 rejected (or fatal), 3 timeout, 4 crashed or hung, 5 failed to load or open, 2 usage error.`)
-    .action(async (path: string, args: string[], opts: ConnectOptions) => {
+    .action(async (path: string, args: string[], opts: ConnectCliOptions) => {
       state.exitCode = opts.stage === 'client-connect' ? await runConnect(state, path, args, opts) : await runLife(state, path, args, opts);
     });
 }
 
-async function runConnect(state: RunState, path: string, args: string[], opts: ConnectOptions): Promise<number> {
+async function runConnect(state: RunState, path: string, args: string[], opts: ConnectCliOptions): Promise<number> {
   const plugins: PluginSpec[] = [{ path, args }, ...opts.plugin.map(parsePluginLine)];
   const envOverrides = Object.fromEntries(opts.env.map(parseEnvOption));
   const script = opts.clientConnect !== undefined ? parsePluginLine(opts.clientConnect) : undefined;
@@ -110,7 +75,7 @@ async function runConnect(state: RunState, path: string, args: string[], opts: C
   }
 }
 
-function report(state: RunState, opts: ConnectOptions, r: ClientConnectResult): number {
+function report(state: RunState, opts: ConnectCliOptions, r: ClientConnectResult): number {
   if (opts.json) {
     printJson(state, r);
     return exitCodeOfConnect(r);

@@ -1,13 +1,11 @@
 // `inspect <plugin.so> [args...]`: open a plugin as OpenVPN 2.6.14 does; show entry points, ABI versions, init point, hooks, log.
 import type { Command } from 'commander';
 import { Inspection } from '../host/inspect.js';
-import { EXIT, exitCodeOfFailure } from '../protocol/failures.js';
-import { PLUGIN_LIBDIR } from '../util/package-root.js';
-import { PROGRAM_NAME, addCommonOptions, printJson, printLines, startLogger, type CommonOptions, type RunState } from './common.js';
+import { PROGRAM_NAME, printJson, printLines, startLogger, type RunState } from './common.js';
 import { failureLine, formatFailureDetails, formatInspect } from './output.js';
-
-export const PLUGIN_ARGUMENT_HELP = `the plugin; it is also argv[0] as given. A bare name that is not a file here is looked up in ${PLUGIN_LIBDIR}, as OpenVPN does`;
-export const PLUGIN_ARGS_HELP = "the plugin's arguments, as after the path on a 'plugin' config line (after '--' if they start with '-')";
+import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
+import { PLUGIN_LIBDIR } from '../openvpn/constants.js';
+import { addCommonOptions, type CommonOptions, PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP } from './options.js';
 
 export function registerInspect(program: Command, state: RunState): void {
   const cmd = program.command('inspect')

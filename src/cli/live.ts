@@ -1,9 +1,9 @@
 // What a long CLI run shows on stderr while it waits: plugin log lines as they arrive, and a one-line progress
 // status on a terminal (rewritten in place, cleared before each log line).
-import type { PluginLogEntry } from '../host/worker/log-pipe.js';
 import type { CliLogger } from './logger.js';
 import type { RunState } from './common.js';
 import { formatLogLine } from './output.js';
+import type { PluginLogEntry } from '../protocol/logs.js';
 
 export interface LiveOutput {
   /** Pass as the host's onLog. */

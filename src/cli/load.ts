@@ -1,18 +1,15 @@
 // `load <plugin.so> [args...]`: many simulated clients through their whole life; a live progress bar, then a report.
-import type { Command } from 'commander';
-import { InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { isFailure } from '../host/host.js';
 import { readCertOption } from '../host/client.js';
 import { runLoad, type LoadProgress, type LoadReport } from '../load/run.js';
 import type { Distribution } from '../load/stats.js';
-import type { PluginSpec } from '../worker/plugin/plugin.js';
-import { EXIT, exitCodeOfFailure } from '../protocol/failures.js';
-import { parseEnvOption } from './call.js';
-import { PROGRAM_NAME, UsageError, addCommonOptions, printJson, printLines, startLogger, type CommonOptions, type RunState } from './common.js';
-import { parsePluginLine, positiveNumber } from './connect.js';
-import { PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP } from './inspect.js';
+import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
 import { failureLine, formatFailureDetails } from './output.js';
 import { liveOutput } from './live.js';
+import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
+import type { PluginSpec } from '../protocol/messages.js';
+import { parseEnvOption, addCommonOptions, type CommonOptions, parsePluginLine, positiveNumber, PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP, collect } from './options.js';
 
 interface LoadCliOptions extends CommonOptions {
   plugin: string[];
@@ -31,7 +28,7 @@ interface LoadCliOptions extends CommonOptions {
   timing: 'fast' | 'openvpn';
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+
 
 function positiveInteger(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) <= 0) throw new InvalidArgumentError('expected a positive whole number.');

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type pinoModule from 'pino';
 import type prettyModule from 'pino-pretty';
 import type { PluginLogLevel } from '../openvpn/constants.js';
-import type { PluginLogEntry } from '../host/worker/log-pipe.js';
+import type { PluginLogEntry } from '../protocol/logs.js';
 
 /** Plugin log levels (and stdout/stderr lines) as pino levels. */
 export const PINO_LEVEL_OF: Record<PluginLogLevel, 'error' | 'warn' | 'info' | 'debug'> = {

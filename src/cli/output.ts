@@ -5,7 +5,7 @@ import type { HookFileReport } from '../host/hook-files.js';
 import type { RawCallReturned } from '../host/raw-call.js';
 import type { ReturnListNode } from '../openvpn/return-list.js';
 import type { FailureOutcome } from '../protocol/failures.js';
-import type { PluginLogEntry } from '../host/worker/log-pipe.js';
+import type { PluginLogEntry } from '../protocol/logs.js';
 import type { PluginInfo } from '../protocol/messages.js';
 
 export const INIT_POINT_NAMES: Record<number, string> = {
@@ -81,7 +81,12 @@ export function formatInspect(r: InspectOk): string[] {
 
 /** The one line for stderr that says why a run failed (the library's message names the file and the cause). */
 export function failureLine(f: FailureOutcome): string {
-  return f.outcome === 'load-error' ? f.error.message : f.message;
+  if (f.outcome === 'load-error') return f.error.message;
+  // A call that overran the timeout (not a worker that stopped answering for another reason): say what to change.
+  if (f.outcome === 'hung' && f.message.startsWith('the plugin did not return within')) {
+    return `${f.message} (raise --call-timeout if the call is legitimately slow)`;
+  }
+  return f.message;
 }
 
 /** Details of a failure for stderr: what is known about the plugin, then its log. Nothing when nothing is known

@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { EXIT, EXIT_CODE_HELP } from '../protocol/failures.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';
 import { PROGRAM_NAME, UsageError, type Io, type RunState } from './common.js';
 import { registerInspect } from './inspect.js';
@@ -11,6 +10,18 @@ import { registerConnect } from './connect.js';
 import { registerRun } from './run.js';
 import { registerLoad } from './load.js';
 import { killOwnChildren } from './children.js';
+import { EXIT } from '../host/exit-codes.js';
+
+/** The exit codes, as --help lists them (docs/cli.md has the same table). */
+const EXIT_CODE_HELP = `Exit codes:
+  0    success (the plugin said SUCCESS / the client was accepted / every expectation held)
+  1    the plugin said ERROR, or the client was rejected, or an expectation failed
+  2    usage error or bad input (options, --env values, scenario file)
+  3    timed out waiting for a deferred result
+  4    the plugin crashed or hung (a call did not return within --call-timeout)
+  5    the plugin failed to load or open (missing file, not a shared object, wrong architecture,
+       missing entry point, open returned an error or no handle)
+  130  interrupted (SIGINT); 143 terminated (SIGTERM)`;
 
 const processIo: Io = {
   out: (text) => void process.stdout.write(text),

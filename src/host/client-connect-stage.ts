@@ -1,16 +1,14 @@
-// The client-connect stage as the library offers it: typed options and result around the worker's state machine.
+// The client-connect stage alone, as the library offers it: typed options around the worker's stage, and its report.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PluginHost } from './host.js';
-import type { FailureOutcome } from '../protocol/failures.js';
-import type { PluginLogEntry } from './worker/log-pipe.js';
-import type { EventMessage } from '../protocol/messages.js';
-import type { ClientConnectReport } from '../worker/client-connect.js';
-import type { ConfigPart, Step } from '../openvpn/client-connect.js';
-import { mergeConfigs, type ParsedOption } from '../openvpn/client-config.js';
 import { clientConnectEnv } from '../openvpn/defaults.js';
-import { lifeTiming } from './client.js';
+import type { ClientConnectReport } from '../protocol/client-results.js';
+import type { FailureOutcome } from '../protocol/failures.js';
+import type { PluginLogEntry } from '../protocol/logs.js';
+import type { PluginInfo } from '../protocol/messages.js';
+import type { WorkerChannel } from './channel.js';
+import { deferralTiming } from './options.js';
 
 export interface ClientConnectOptions {
   /** The client's complete env at client-connect, newest first (default: OpenVPN 2.6.14's for this chain). */
@@ -30,60 +28,30 @@ export interface ClientConnectOptions {
   onProgress?: (p: { polls: number; elapsedMs: number; pending: string }) => void;
 }
 
-export interface ClientConnectStep extends Omit<Step, 'calls'> {
-  calls?: Array<{ plugin: string; returnCode: number; returnName: string; ms: number }>;
-}
-
-export interface ClientConnectDone {
-  outcome: 'accepted' | 'rejected' | 'timeout';
-  deferred: boolean;
-  /** The config text the server would apply, in handler order. */
-  config: string;
-  configParts: ConfigPart[];
-  /** That config parsed: one entry per directive. */
-  options: ParsedOption[];
-  /** Lines OpenVPN would ignore, with its warning. */
-  warnings: string[];
-  reason?: string;
-  pending?: string;
-  polls: number;
-  elapsedMs: number;
-  steps: ClientConnectStep[];
+/** The stage's report, with what the plugins logged meanwhile. */
+export interface ClientConnectDone extends ClientConnectReport {
   logs: PluginLogEntry[];
 }
 
 export type ClientConnectResult = ClientConnectDone | FailureOutcome;
 
 /** Run the stage in the host's worker; temp files live in a private 0700 dir removed afterwards, whatever happens. */
-export async function clientConnectStage(host: PluginHost, opts: ClientConnectOptions = {}): Promise<ClientConnectResult> {
-  const { timeoutMs, pollIntervalMs, watchFiles } = lifeTiming(opts);
+export async function clientConnectStage(channel: WorkerChannel, plugins: readonly PluginInfo[], opts: ClientConnectOptions = {}):
+  Promise<ClientConnectResult> {
   const tmpDir = await mkdtemp(join(tmpdir(), 'ovpn-plugin-host-'));
-  const onEvent = (e: EventMessage) => {
-    if (e.event === 'progress' && opts.onProgress) opts.onProgress(e.data as { polls: number; elapsedMs: number; pending: string });
-  };
-  host.worker.on('event', onEvent);
-  host.takeLogs();
+  const { onProgress } = opts;
+  channel.takeLogs();
   try {
-    const r = await host.send<ClientConnectReport>({
-      op: 'client-connect',
-      env: opts.env ?? clientConnectEnv({
-        registeredHooks: host.plugins.flatMap((p) => p.hooks), commonName: opts.commonName, username: opts.username, env: opts.envOverrides,
-      }), script: opts.script, tmpDir,
-      pollIntervalMs, watchFiles, timeoutMs, progress: !!opts.onProgress,
-    }, timeoutMs + host.callTimeoutMs * 4);
+    const env = opts.env ?? clientConnectEnv({
+      registeredHooks: plugins.flatMap((p) => p.hooks), commonName: opts.commonName, username: opts.username, env: opts.envOverrides,
+    });
+    const r = await channel.request<'client-connect'>(
+      { op: 'client-connect', env, tmpDir, timing: deferralTiming(opts), progress: !!onProgress },
+      onProgress && ((p) => onProgress({ polls: p.polls, elapsedMs: p.elapsedMs, pending: p.pending })),
+    );
     if ('failure' in r) return r.failure;
-    const report = r.ok;
-    const parsed = mergeConfigs(report.config);
-    const names = host.paths();
-    return {
-      outcome: report.outcome, deferred: report.deferred, config: report.config.map((c) => c.text).join(''),
-      configParts: report.config, options: parsed.options, warnings: parsed.warnings, reason: report.reason, pending: report.pending,
-      polls: report.polls, elapsedMs: report.elapsedMs,
-      steps: report.steps.map((s) => ({ ...s, calls: s.calls?.map((c) => ({ ...c, plugin: names[c.plugin] ?? `#${c.plugin}` })) })),
-      logs: host.takeLogs(),
-    };
+    return { ...r.ok, logs: channel.takeLogs() };
   } finally {
-    host.worker.off('event', onEvent);
     await rm(tmpDir, { recursive: true, force: true });
   }
 }

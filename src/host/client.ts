@@ -1,24 +1,13 @@
 // A simulated client of the host's plugin chain: connect() runs its server-side life, disconnect() ends it.
 import { existsSync, readFileSync } from 'node:fs';
-import type { PluginHost } from './host.js';
-import type { FailureOutcome } from '../protocol/failures.js';
 import { certChainInfo } from '../openvpn/cert-env.js';
 import { DEFAULT_PEER_INFO } from '../openvpn/server-env.js';
-import type { ClientSetup, LifeTiming, WorkerConnectResult } from '../worker/client-life.js';
-import type { EventMessage } from '../protocol/messages.js';
-import type { PluginLogEntry } from './worker/log-pipe.js';
-import type { ClientInput, ConnectResult, DeferralOptions, DisconnectResult, DisconnectedResult } from '../protocol/client-results.js';
-
-export const OPENVPN_RECHECK_MS = 1100;
-
-export interface ConnectOptions extends DeferralOptions {
-  /** --client-connect command as argv (the config file path is appended), run without a shell. */
-  script?: string[];
-  /** 'summary': hooks without argv/env keys, and no logs in the result (host.logs still has them). For load runs. */
-  detail?: 'full' | 'summary';
-  /** Called about every 200 ms while a deferral is pending. */
-  onProgress?: (p: { client: string; stage: string; polls: number; elapsedMs: number; pending: string }) => void;
-}
+import type { ConnectResult, DisconnectResult } from '../protocol/client-results.js';
+import type { FailureOutcome } from '../protocol/failures.js';
+import type { PluginLogEntry } from '../protocol/logs.js';
+import type { ClientSetup } from '../protocol/messages.js';
+import type { WorkerChannel } from './channel.js';
+import { deferralTiming, progressOf, type ClientInput, type ConnectOptions } from './options.js';
 
 /** Read the cert option: PEM text, or a path to a PEM file. Throws a one-line error for a user mistake. */
 export function readCertOption(cert: string): string {
@@ -56,23 +45,12 @@ export function clientSetup(input: ClientInput, n: number, tmpDir: string): Clie
   };
 }
 
-export function lifeTiming(o: ConnectOptions): LifeTiming {
-  const openvpn = o.timing === 'openvpn';
-  return {
-    timeoutMs: o.timeoutMs ?? 60_000,
-    handWindowMs: o.handWindowMs ?? 60_000,
-    pollIntervalMs: o.pollIntervalMs ?? (openvpn ? OPENVPN_RECHECK_MS : 20),
-    watchFiles: !openvpn,
-    script: o.script,
-    detail: o.detail,
-  };
-}
-
 export class Client {
   private connected?: Promise<ConnectResult>;
   private ended?: Promise<DisconnectResult>;
 
-  constructor(private readonly host: PluginHost, readonly id: number, readonly setup: ClientSetup,
+  /** Made by host.client(). */
+  constructor(private readonly channel: WorkerChannel, readonly id: number, readonly setup: ClientSetup,
     private readonly created: Promise<FailureOutcome | undefined>, private readonly defaults: ConnectOptions) {}
 
   get name(): string {
@@ -89,27 +67,20 @@ export class Client {
   private async runConnect(opts: ConnectOptions): Promise<ConnectResult> {
     const failed = await this.created;
     if (failed) return failed;
-    const timing = lifeTiming(opts);
-    const logStart = this.host.logs.length;
-    const onEvent = (e: EventMessage) => {
-      const d = e.data as { client?: string };
-      if (e.event === 'progress' && d.client === this.name) opts.onProgress?.(e.data as Parameters<NonNullable<ConnectOptions['onProgress']>>[0]);
-    };
-    if (opts.onProgress) this.host.worker.on('event', onEvent);
-    try {
-      const limit = timing.timeoutMs + timing.handWindowMs + this.host.callTimeoutMs * (this.host.plugins.length * 12 + 4);
-      const r = await this.host.send<WorkerConnectResult>({ op: 'client-life-connect', client: this.id, timing, progress: !!opts.onProgress }, limit);
-      if ('failure' in r) return r.failure;
-      return { ...r.ok, logs: opts.detail === 'summary' ? [] : this.ownLogs(logStart) };
-    } finally {
-      this.host.worker.off('event', onEvent);
-    }
+    const logStart = this.channel.logs.length;
+    const { onProgress } = opts;
+    const r = await this.channel.request<'client-life-connect'>(
+      { op: 'client-life-connect', client: this.id, timing: deferralTiming(opts), progress: !!onProgress },
+      onProgress && ((p) => onProgress(progressOf(p))),
+    );
+    if ('failure' in r) return r.failure;
+    return { ...r.ok, logs: opts.detail === 'summary' ? [] : this.ownLogs(logStart) };
   }
 
   /** Log lines since START that are this client's, or nobody's in particular (server-level lines, plugin stdout):
    * lines another client's calls (or the helpers they forked) logged are left out. */
   private ownLogs(start: number): PluginLogEntry[] {
-    return this.host.logs.slice(start).filter((l) => l.client === undefined || l.client === this.id);
+    return this.channel.logs.slice(start).filter((l) => l.client === undefined || l.client === this.id);
   }
 
   /** End the client as the server does: CLIENT_DISCONNECT (if it connected), destructors, LEARN_ADDRESS delete. */
@@ -122,8 +93,8 @@ export class Client {
     const failed = await this.created;
     if (failed) return failed;
     if (this.connected) await this.connected;
-    const logStart = this.host.logs.length;
-    const r = await this.host.send<DisconnectedResult>({ op: 'client-end', client: this.id }, this.host.callTimeoutMs * (this.host.plugins.length * 3 + 2));
+    const logStart = this.channel.logs.length;
+    const r = await this.channel.request<'client-end'>({ op: 'client-end', client: this.id });
     if ('failure' in r) return r.failure;
     return { ...r.ok, logs: detail === 'summary' ? [] : this.ownLogs(logStart) };
   }

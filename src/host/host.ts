@@ -1,31 +1,19 @@
 // The library's entry point: a plugin chain opened in a worker process, driven by typed, promise-based calls.
-import { HOOKS, hookName, returnName, type HookName } from '../openvpn/constants.js';
-import type { PluginSpec } from '../worker/plugin/plugin.js';
-import { configValue, type ReturnListNode } from '../openvpn/return-list.js';
-import { failureFromDeath, failureFromError, type FailureOutcome } from '../protocol/failures.js';
-import type { PluginLogEntry } from './worker/log-pipe.js';
-import { WorkerProcess, type RequestOutcome } from './worker/worker-process.js';
-import type { CallResponse, PluginInfo, Request, StartResponse } from '../protocol/messages.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, clientSetup, type ConnectOptions } from './client.js';
-import type { ClientInput } from '../protocol/client-results.js';
-import type { ServerParams } from '../openvpn/server-env.js';
+import { HOOKS, hookName, returnName, type HookName } from '../openvpn/constants.js';
+import { configValue } from '../openvpn/return-list.js';
+import type { FailureOutcome } from '../protocol/failures.js';
+import type { PluginLogEntry } from '../protocol/logs.js';
+import type { PluginCall, PluginInfo } from '../protocol/messages.js';
+import { WorkerChannel } from './channel.js';
+import { Client, clientSetup } from './client.js';
 import { clientConnectStage, type ClientConnectOptions, type ClientConnectResult } from './client-connect-stage.js';
-
-export interface HostOptions extends ConnectOptions {
-  plugins: PluginSpec[];
-  /** A synchronous plugin call that takes longer is killed and reported as `hung` (default 30000). */
-  callTimeoutMs?: number;
-  /** envp at open; default: OpenVPN 2.6.14's open-time env. */
-  openEnv?: string[];
-  /** The server's configuration as it shows in plugins' env: proto ('udp', 'tcp-server', ...), dev, topology,
-   * setenv lines, ... (defaults: the 2.6.14 capture's). With proto tcp-server, IPCHANGE gets the client's context. */
-  server?: Partial<ServerParams>;
-  /** Called for every plugin log line as it arrives. */
-  onLog?: (entry: PluginLogEntry) => void;
-}
+import { failureFromDeath, failureFromError } from './failures.js';
+import { DEFAULT_CALL_TIMEOUT_MS, requestLimitMs } from './limits.js';
+import { WorkerProcess } from './worker/worker-process.js';
+import type { ClientInput, HostOptions } from './options.js';
 
 export interface HookCallOptions {
   /** Arguments after argv[0]. */
@@ -43,13 +31,9 @@ export interface HookCallOptions {
   client?: Client;
 }
 
-export interface PluginCallReport {
-  plugin: string;
-  called: boolean;
-  returnCode: number;
+/** One plugin's part in a raw call, with its return code's name. */
+export interface PluginCallReport extends PluginCall {
   returnName: string;
-  returnList: ReturnListNode[] | null;
-  ms: number;
 }
 
 export interface HookReturnedOutcome {
@@ -68,49 +52,20 @@ export interface HookReturnedOutcome {
 
 export type HookCallResult = HookReturnedOutcome | FailureOutcome;
 
-const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+/** Temp dirs of hosts not yet closed: removed when the process exits, whatever happens. */
+const liveTmpDirs = new Set<string>();
+process.once('exit', () => {
+  for (const dir of liveTmpDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 export class PluginHost {
-  private clientCount = 0;
-  private tmp?: string;
+  readonly #channel: WorkerChannel;
+  readonly #options: HostOptions;
+  #tmp?: string;
 
-  private constructor(
-    readonly worker: WorkerProcess,
-    readonly plugins: PluginInfo[],
-    private readonly options: HostOptions,
-    private logStart: number,
-  ) {}
-
-  /** A new client instance (its plugin contexts are constructed now, as OpenVPN does on the first packet).
-   * Throws for a bad `cert`. */
-  client(input: ClientInput = {}): Client {
-    const n = this.clientCount++;
-    const setup = clientSetup(input, n, this.tmpDir());
-    const created = this.send({ op: 'client-new', client: n, setup }, this.callTimeoutMs * (this.plugins.length + 1))
-      .then((r) => ('failure' in r ? r.failure : undefined));
-    const { plugins: _p, callTimeoutMs: _c, openEnv: _o, onLog: _l, server: _s, ...defaults } = this.options;
-    return new Client(this, n, setup, created, defaults);
-  }
-
-  /** The host's private 0700 temp dir (made on first use, removed by close/kill or at process exit). */
-  private tmpDir(): string {
-    if (!this.tmp) {
-      this.tmp = mkdtempSync(join(tmpdir(), 'ovpn-plugin-host-'));
-      liveTmpDirs.add(this.tmp);
-    }
-    return this.tmp;
-  }
-
-  private removeTmp(): void {
-    if (!this.tmp) return;
-    rmSync(this.tmp, { recursive: true, force: true });
-    liveTmpDirs.delete(this.tmp);
-    this.tmp = undefined;
-  }
-
-  /** `await using host = await openHost(...)` closes the host at the end of the block. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+  private constructor(channel: WorkerChannel, readonly plugins: PluginInfo[], options: HostOptions) {
+    this.#channel = channel;
+    this.#options = options;
   }
 
   /** Spawn a worker, dlopen every plugin, open them in order. Resolves to the host, or to why it failed. */
@@ -118,46 +73,72 @@ export class PluginHost {
     const worker = new WorkerProcess({ outputName: options.plugins[0]?.path });
     if (options.onLog) worker.on('log', options.onLog);
     const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-    const r = await worker.request<StartResponse>({
-      op: 'start', plugins: options.plugins, callTimeoutMs, openEnv: options.openEnv, server: options.server,
-    }, callTimeoutMs * (options.plugins.length * 3 + 1));
+    const paths = options.plugins.map((p) => p.path);
+    const req = { op: 'start', plugins: options.plugins, callTimeoutMs, openEnv: options.openEnv, server: options.server } as const;
+    const r = await worker.request<'start'>(req, requestLimitMs(req, { callTimeoutMs, plugins: paths.length, clients: 0 }));
     if (r.kind !== 'ok') {
-      const failure = r.kind === 'dead'
-        ? failureFromDeath(r.death, worker.logs, options.plugins.map((p) => p.path))
-        : failureFromError(r.error, worker.logs);
+      const failure = r.kind === 'dead' ? failureFromDeath(r.death, worker.logs, paths) : failureFromError(r.error, worker.logs);
       if (r.kind === 'error' && r.error.plugins) (failure as { plugins?: PluginInfo[] }).plugins = r.error.plugins;
       await worker.stop();
       return failure;
     }
-    return new PluginHost(worker, r.result.plugins, { ...options, callTimeoutMs }, 0);
+    return new PluginHost(new WorkerChannel(worker, paths, callTimeoutMs), r.result.plugins, { ...options, callTimeoutMs });
+  }
+
+  /** The worker process's pid (for resource figures and tests), undefined if it never started. */
+  get workerPid(): number | undefined {
+    return this.#channel.worker.pid;
+  }
+
+  /** Whether the worker process is gone (closed, killed, or dead). */
+  get workerExited(): boolean {
+    return this.#channel.worker.exited;
   }
 
   get callTimeoutMs(): number {
-    return this.options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    return this.#channel.callTimeoutMs;
   }
 
   /** Every log line so far. */
   get logs(): PluginLogEntry[] {
-    return this.worker.logs;
+    return this.#channel.logs;
   }
 
   /** Log lines since the last takeLogs() call. */
   takeLogs(): PluginLogEntry[] {
-    const out = this.worker.logs.slice(this.logStart);
-    this.logStart = this.worker.logs.length;
-    return out;
+    return this.#channel.takeLogs();
   }
 
-  paths(): string[] {
-    return this.plugins.map((p) => p.path);
+  /** A new client instance (its plugin contexts are constructed now, as OpenVPN does on the first packet).
+   * Throws for a bad `cert`. */
+  client(input: ClientInput = {}): Client {
+    const n = this.#channel.clients++;
+    const setup = clientSetup(input, n, this.tmpDir());
+    const created = this.#channel.request<'client-new'>({ op: 'client-new', client: n, setup })
+      .then((r) => ('failure' in r ? r.failure : undefined));
+    const { plugins: _p, callTimeoutMs: _c, openEnv: _o, onLog: _l, server: _s, ...defaults } = this.#options;
+    return new Client(this.#channel, n, setup, created, defaults);
   }
 
-  /** Send a request and turn a worker death or error into a failure outcome. */
-  async send<T>(req: Request, limitMs: number): Promise<{ ok: T } | { failure: FailureOutcome }> {
-    const r: RequestOutcome<T> = await this.worker.request<T>(req, limitMs);
-    if (r.kind === 'ok') return { ok: r.result };
-    if (r.kind === 'dead') return { failure: failureFromDeath(r.death, this.takeLogs(), this.paths()) };
-    return { failure: failureFromError(r.error, this.takeLogs()) };
+  /** The host's private 0700 temp dir (made on first use, removed by close/kill or at process exit). */
+  private tmpDir(): string {
+    if (!this.#tmp) {
+      this.#tmp = mkdtempSync(join(tmpdir(), 'ovpn-plugin-host-'));
+      liveTmpDirs.add(this.#tmp);
+    }
+    return this.#tmp;
+  }
+
+  private removeTmp(): void {
+    if (!this.#tmp) return;
+    rmSync(this.#tmp, { recursive: true, force: true });
+    liveTmpDirs.delete(this.#tmp);
+    this.#tmp = undefined;
+  }
+
+  /** `await using host = await openHost(...)` closes the host at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** One raw hook call through the chain, as OpenVPN's plugin_call does it. */
@@ -165,15 +146,12 @@ export class PluginHost {
     const type = HOOKS[hook];
     const collect = opts.collectReturnList ?? (hook === 'CLIENT_CONNECT_V2' || hook === 'CLIENT_CONNECT_DEFER_V2');
     this.takeLogs();
-    const r = await this.send<CallResponse>({
+    const r = await this.#channel.request<'call'>({
       op: 'call', hook: type, argv: opts.argv ?? [], env: opts.env ?? [], perClient: opts.perClient ?? true,
       collectReturnList: collect, certDer: opts.certDer?.toString('base64'), certDepth: opts.certDepth, client: opts.client?.id,
-    }, this.callTimeoutMs * 3);
+    });
     if ('failure' in r) return r.failure;
-    const calls = r.ok.calls.map((c) => ({
-      plugin: this.plugins[c.plugin]?.path ?? `#${c.plugin}`, called: c.called, returnCode: c.returnCode,
-      returnName: returnName(c.returnCode), returnList: c.returnList, ms: c.ms,
-    }));
+    const calls = r.ok.calls.map((c) => ({ ...c, returnName: returnName(c.returnCode) }));
     const config = r.ok.calls.map((c) => configValue(c.returnList)).find((v) => v !== undefined);
     return {
       outcome: 'returned', hook: hookName(type) as HookName, returnCode: r.ok.status, returnName: returnName(r.ok.status),
@@ -183,15 +161,16 @@ export class PluginHost {
 
   /** The client-connect stage for one client, with deferrals resolved (or timed out) as OpenVPN 2.6 does. */
   clientConnect(opts: ClientConnectOptions = {}): Promise<ClientConnectResult> {
-    return clientConnectStage(this, opts);
+    return clientConnectStage(this.#channel, this.plugins, opts);
   }
 
   /** Close the plugins as a server shutdown does, and end the worker. Resolves to a failure if close crashed or hung. */
   async close(): Promise<FailureOutcome | undefined> {
+    const { worker } = this.#channel;
     try {
-      if (this.worker.exited) return undefined;
-      const r = await this.send({ op: 'close' }, this.callTimeoutMs * (this.plugins.length * 2 + this.clientCount * 3 + 1));
-      await this.worker.stop();
+      if (worker.exited) return undefined;
+      const r = await this.#channel.request<'close'>({ op: 'close' });
+      await worker.stop();
       return 'failure' in r ? r.failure : undefined;
     } finally {
       this.removeTmp();
@@ -201,18 +180,12 @@ export class PluginHost {
   /** Kill the worker at once (no close calls). */
   async kill(): Promise<void> {
     try {
-      await this.worker.kill();
+      await this.#channel.worker.kill();
     } finally {
       this.removeTmp();
     }
   }
 }
-
-/** Temp dirs of hosts not yet closed: removed when the process exits, whatever happens. */
-const liveTmpDirs = new Set<string>();
-process.once('exit', () => {
-  for (const dir of liveTmpDirs) rmSync(dir, { recursive: true, force: true });
-});
 
 /** Load and open a plugin chain failed: `failure` says why (load-error, crashed or hung). */
 export class HostOpenError extends Error {
@@ -232,4 +205,3 @@ export async function openHost(options: HostOptions): Promise<PluginHost> {
 export function isFailure<T extends object>(r: T | FailureOutcome): r is FailureOutcome {
   return 'outcome' in r && (r.outcome === 'load-error' || r.outcome === 'crashed' || r.outcome === 'hung');
 }
-

@@ -1,9 +1,8 @@
 // Inspect one plugin: load and open it with OpenVPN 2.6.14's open-time env, report what it exports and registers, close it.
 import { PluginHost, isFailure } from './host.js';
-import type { PluginSpec } from '../worker/plugin/plugin.js';
 import type { FailureOutcome } from '../protocol/failures.js';
-import type { PluginLogEntry } from './worker/log-pipe.js';
-import type { PluginInfo } from '../protocol/messages.js';
+import type { PluginLogEntry } from '../protocol/logs.js';
+import type { PluginSpec, PluginInfo } from '../protocol/messages.js';
 
 export interface InspectOptions {
   plugin: PluginSpec;

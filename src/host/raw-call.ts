@@ -1,13 +1,12 @@
 // One raw hook call (`ovpn-plugin-host call`): OpenVPN 2.6.14's env/argv for the hook, overrides, hook files, TLS_VERIFY cert.
 import type { HookName } from '../openvpn/constants.js';
 import { PluginHost, isFailure, type PluginCallReport } from './host.js';
-import type { PluginSpec } from '../worker/plugin/plugin.js';
 import type { FailureOutcome } from '../protocol/failures.js';
 import { EnvSet } from '../openvpn/env-set.js';
-import type { PluginLogEntry } from './worker/log-pipe.js';
-import type { PluginInfo } from '../protocol/messages.js';
 import { HookFiles, filesCreatedFor, type HookFileReport } from './hook-files.js';
 import { envForHook } from '../openvpn/server-env.js';
+import type { PluginLogEntry } from '../protocol/logs.js';
+import type { PluginSpec, PluginInfo } from '../protocol/messages.js';
 
 /** Bad input for a raw call (the CLI exits 2 with this message). */
 export class RawCallInputError extends Error {

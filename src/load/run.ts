@@ -2,11 +2,11 @@
 // rate limits, latency percentiles, deferral polls, the longest blocking hook, and the worker's RSS and CPU.
 import { readFileSync } from 'node:fs';
 import { isFailure, openHost, HostOpenError } from '../host/host.js';
-import type { ConnectOptions } from '../host/client.js';
-import type { ClientInput, ConnectResult } from '../protocol/client-results.js';
-import type { PluginSpec } from '../worker/plugin/plugin.js';
+import type { ConnectResult } from '../protocol/client-results.js';
 import type { FailureOutcome } from '../protocol/failures.js';
 import { distribution, tally, type Distribution } from './stats.js';
+import type { PluginSpec } from '../protocol/messages.js';
+import type { ConnectOptions, ClientInput } from '../host/options.js';
 
 export interface LoadOptions {
   plugins: PluginSpec[];
@@ -100,7 +100,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     if (err instanceof HostOpenError) return err.failure;
     throw err;
   }
-  const pid = host.worker.pid ?? null;
+  const pid = host.workerPid ?? null;
   const rssStart = pid ? readRssKb(pid) : null;
   const cpuStart = pid ? readCpuSeconds(pid) : null;
   let rssPeak = rssStart ?? 0;

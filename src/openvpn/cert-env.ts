@@ -1,8 +1,8 @@
 // Per-depth certificate facts OpenVPN 2.6 exports at TLS_VERIFY (subject line, X509_* fields, serials, digests), from a PEM chain.
 
 import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { replaceNonPrintable } from './env-set.js';
 
@@ -306,20 +306,10 @@ export function loadCertChain(path: string): CertInfo[] {
 // ---------------------------------------------------------------------------------------------------------------
 // The bundled test PKI.
 
-/** The package root: the nearest folder above this module holding package.json (works from src/ and dist/). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-}
-
 /** Paths of the bundled test-only PKI in assets/test-pki. */
 export function defaultPkiPaths(): { dir: string; chain: string; ca: string; cert: string; key: string } {
-  const dir = join(packageRoot(), 'assets', 'test-pki');
+  // This module is src/openvpn/ (tsx) or dist/openvpn/ (tsc): the package root is two levels up either way.
+  const dir = fileURLToPath(new URL('../../assets/test-pki', import.meta.url));
   return { dir, chain: join(dir, 'chain.pem'), ca: join(dir, 'ca.crt'), cert: join(dir, 'client.crt'), key: join(dir, 'client.key') };
 }
 

@@ -1,4 +1,5 @@
 // OpenVPN 2.6's client-connect chain as a state machine: plugin v1 (file method), plugin v2 (DEFER_V2), script; no I/O here.
+import { configDisables } from './config-disable.js';
 import { HOOKS, RETURN, returnName } from './constants.js';
 
 /** What a deferred-result file ("ccr", client_connect_deferred_file) holds, by its first byte. */
@@ -8,7 +9,7 @@ export interface ChainOutcome {
   status: number;
   /** No plugin registered the hook (nothing was called). */
   undefinedHook: boolean;
-  calls: Array<{ plugin: number; called: boolean; returnCode: number; config?: string; ms: number }>;
+  calls: Array<{ plugin: string; called: boolean; returnCode: number; config?: string; ms: number }>;
 }
 
 /** The I/O the state machine needs; the worker implements it with real plugins, files and processes. */
@@ -36,8 +37,8 @@ export interface Step {
   handler: Handler;
   /** Hook called (CLIENT_CONNECT, CLIENT_CONNECT_DEFER, CLIENT_CONNECT_V2, CLIENT_CONNECT_DEFER_V2) or "script". */
   hook: string;
-  /** Per plugin: its index and return code (plugin handlers). */
-  calls?: Array<{ plugin: number; returnCode: number; returnName: string; ms: number }>;
+  /** Per plugin that was called: its path and return code (plugin handlers). */
+  calls?: Array<{ plugin: string; returnCode: number; returnName: string; ms: number }>;
   /** Combined chain status (plugin handlers). */
   status?: number;
   exitCode?: number | null;
@@ -68,10 +69,6 @@ export interface ClientConnectSetup {
   env: string[];
   /** --client-connect command split into argv (the config file path is appended), if any. */
   script?: string[];
-  /** Names of the plugins by index (for step reports and the pending description). */
-  pluginNames: string[];
-  /** True when the returned config contains `disable` (parsed by the caller's config parser). */
-  isDisabled: (text: string) => boolean;
   now: () => number;
 }
 
@@ -170,7 +167,7 @@ export class ClientConnectRun {
       }
       if (result === 'succeeded' && config !== undefined) {
         this.config.push(...config);
-        if (config.some((c) => this.setup.isDisabled(c.text))) {
+        if (config.some((c) => configDisables(c.text))) {
           return this.finish({ state: 'rejected', reason: "client has been rejected due to 'disable' directive", config: this.config });
         }
       }
@@ -237,7 +234,7 @@ export class ClientConnectRun {
   }
 
   private pluginLabel(r: ChainOutcome): string {
-    const names = r.calls.filter((c) => c.called).map((c) => this.setup.pluginNames[c.plugin] ?? `plugin #${c.plugin}`);
+    const names = r.calls.filter((c) => c.called).map((c) => c.plugin);
     return names.join(', ') || 'no plugin';
   }
 
@@ -291,7 +288,7 @@ export class ClientConnectRun {
     if (r.status === RETURN.SUCCESS) {
       result = 'succeeded';
       config = r.calls.filter((c) => c.config !== undefined)
-        .map((c) => ({ source: this.setup.pluginNames[c.plugin] ?? `plugin #${c.plugin}`, text: c.config!, kind: 'string' as const }));
+        .map((c) => ({ source: c.plugin, text: c.config!, kind: 'string' as const }));
     } else if (r.status === RETURN.DEFERRED) {
       if (this.io.defines(HOOKS.CLIENT_CONNECT_DEFER_V2)) {
         result = 'deferred';
@@ -309,7 +306,7 @@ export class ClientConnectRun {
     }, started);
     if (result === 'deferred') {
       const deferring = r.calls.filter((c) => c.called && c.returnCode === RETURN.DEFERRED)
-        .map((c) => this.setup.pluginNames[c.plugin] ?? `plugin #${c.plugin}`);
+        .map((c) => c.plugin);
       this.pendingText = `plugin v2: CLIENT_CONNECT_DEFER_V2 of ${deferring.join(', ')} still returns DEFERRED`;
     }
     return { result, config, note };

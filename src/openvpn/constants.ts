@@ -94,3 +94,6 @@ export const ENTRY_POINTS = [
   'openvpn_plugin_min_version_required_v1', 'openvpn_plugin_select_initialization_point_v1',
 ] as const;
 export type EntryPointName = (typeof ENTRY_POINTS)[number];
+
+/** Where Debian's openvpn looks for plugins given by a bare name (PLUGIN_LIBDIR). */
+export const PLUGIN_LIBDIR = '/usr/lib/x86_64-linux-gnu/openvpn/plugins';

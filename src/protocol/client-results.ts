@@ -1,35 +1,8 @@
-// The typed inputs and results of a client's whole life (connect, disconnect), shared by worker, library and CLI.
-import type { PluginLogEntry } from '../host/worker/log-pipe.js';
+// The results of a client's whole life (connect, disconnect) and of its client-connect stage, as the worker reports them.
 import type { FailureOutcome } from './failures.js';
-import type { ConfigPart } from '../openvpn/client-connect.js';
+import type { ConfigPart, Step } from '../openvpn/client-connect.js';
 import type { ParsedOption } from '../openvpn/client-config.js';
-
-/** What a simulated client brings to the server. Every field is optional; defaults match the 2.6.14 capture. */
-export interface ClientInput {
-  /** A name for reports (default: client-<n>). */
-  name?: string;
-  /** Overrides the certificate's CN as common_name (default: CN of the chain's depth-0 cert). */
-  commonName?: string;
-  /** --auth-user-pass username; null/undefined = the client sends none (no AUTH_USER_PASS_VERIFY call). */
-  username?: string | null;
-  password?: string;
-  /** The client's certificate chain: PEM text, or a path to a PEM file (client cert first or last; ordered by issuer).
-   * Default: the bundled test CA + client (assets/test-pki/chain.pem). */
-  cert?: string;
-  /** K=V additions/overrides applied to the env of every client hook (EnvSet.override); null removes. */
-  env?: Record<string, string | null>;
-  /** Peer info lines the client sends (IV_*, UV_*): added to the defaults of a 2.6.14 client, or replacing them with
-   * `replacePeerInfo`. E.g. { IV_SSO: 'webauth,crtext' } for auth_pending methods. */
-  peerInfo?: Record<string, string>;
-  replacePeerInfo?: boolean;
-  /** Where the client connects from (untrusted_ip/port, trusted_ip/port). Default 127.0.0.1 and a port per client. */
-  address?: { ip: string; port: number };
-  /** The VPN address the pool assigns (default 10.8.0.<n+1>, netmask 255.255.255.0). */
-  poolIp?: string;
-  /** Counters reported at CLIENT_DISCONNECT (bytes_received, bytes_sent; default 0). */
-  bytesReceived?: number;
-  bytesSent?: number;
-}
+import type { PluginLogEntry } from './logs.js';
 
 /** One hook call of the life, with the chain's combined status. */
 export interface HookStep {
@@ -70,8 +43,29 @@ export interface AuthReport {
   ms: number;
 }
 
-/** What the client-connect stage did (plugin v1, plugin v2, script), see ClientConnectResult. */
+/** One handler's step of the client-connect stage. */
+export type ClientConnectStep = Step;
+
+/** What the client-connect stage did (plugin v1, plugin v2, script), as the worker reports it. */
 export interface ClientConnectReport {
+  outcome: 'accepted' | 'rejected' | 'timeout';
+  deferred: boolean;
+  /** The config text the server would apply, in handler order. */
+  config: string;
+  configParts: ConfigPart[];
+  /** That config parsed: one entry per directive. */
+  options: ParsedOption[];
+  /** Lines OpenVPN would ignore, with its warning. */
+  warnings: string[];
+  reason?: string;
+  pending?: string;
+  polls: number;
+  elapsedMs: number;
+  steps: ClientConnectStep[];
+}
+
+/** The client-connect stage in a client's whole life, in short. */
+export interface ClientConnectSummary {
   deferred: boolean;
   polls: number;
   ms: number;
@@ -89,19 +83,15 @@ interface LifeCommon {
   blockingCalls: Array<{ hook: string; plugin: string; ms: number }>;
 }
 
-/** The client got its PUSH_REPLY. */
-export interface ConnectedResult extends LifeCommon {
+/** The client got its PUSH_REPLY. The config the server applies for it is the client-connect report's, as is
+ * (text, parts, parsed, warnings); a refused LEARN_ADDRESS adds a warning. */
+export interface ConnectedResult extends LifeCommon, Pick<ClientConnectReport, 'config' | 'configParts' | 'options' | 'warnings'> {
   outcome: 'connected';
-  /** Config the server applies for the client (client-connect's), as text and parsed. */
-  config: string;
-  configParts: ConfigPart[];
-  options: ParsedOption[];
-  warnings: string[];
   /** The VPN address learned with LEARN_ADDRESS add (after any ifconfig-push). */
   address: string;
   /** False when a LEARN_ADDRESS plugin refused the address (OpenVPN then routes nothing to the client). */
   addressLearned: boolean;
-  clientConnect: ClientConnectReport;
+  clientConnect: ClientConnectSummary;
 }
 
 /** The server refused the client: what the client sees is `clientSees`. */
@@ -112,7 +102,7 @@ export interface RejectedResult extends LifeCommon {
   reason?: string;
   /** "AUTH_FAILED" / "AUTH_FAILED,<reason>" / "TLS handshake failed" */
   clientSees: string;
-  clientConnect?: ClientConnectReport;
+  clientConnect?: ClientConnectSummary;
 }
 
 /** A deferral did not resolve in time (auth: hand-window or auth_pending timeout; client-connect: the host's limit). */
@@ -120,7 +110,7 @@ export interface TimeoutResult extends LifeCommon {
   outcome: 'timeout';
   stage: 'auth' | 'client-connect';
   pending: string;
-  clientConnect?: ClientConnectReport;
+  clientConnect?: ClientConnectSummary;
 }
 
 /** OpenVPN would exit here (e.g. a second plugin deferred AUTH_USER_PASS_VERIFY). */
@@ -130,7 +120,10 @@ export interface FatalResult extends LifeCommon {
   reason: string;
 }
 
-export type ConnectResult = ConnectedResult | RejectedResult | TimeoutResult | FatalResult | FailureOutcome;
+/** What the worker answers to a connect: every outcome but the failures (which the caller finds itself). */
+export type WorkerConnectResult = ConnectedResult | RejectedResult | TimeoutResult | FatalResult;
+
+export type ConnectResult = WorkerConnectResult | FailureOutcome;
 
 /** The server-side end of a client: CLIENT_DISCONNECT, destructor, LEARN_ADDRESS delete. */
 export interface DisconnectedResult {
@@ -143,14 +136,3 @@ export interface DisconnectedResult {
 
 export type DisconnectResult = DisconnectedResult | FailureOutcome;
 
-/** Timing and limits for deferrals, per host (and overridable per client call). */
-export interface DeferralOptions {
-  /** Give up on a deferred client-connect after this long (default 60000; OpenVPN itself never gives up). */
-  timeoutMs?: number;
-  /** Deferred auth expires after this (OpenVPN: hand-window, default 60 s), or the auth_pending_file timeout. */
-  handWindowMs?: number;
-  /** Re-check interval while deferred (default 20 ms; 1100 with timing 'openvpn'). */
-  pollIntervalMs?: number;
-  /** 'fast' (default): re-check every pollIntervalMs and at once on a file write; 'openvpn': ~1.1 s cadence. */
-  timing?: 'fast' | 'openvpn';
-}

@@ -1,9 +1,23 @@
-// The typed messages between the supervisor (caller's process) and the plugin worker (child process), over Node IPC.
-import type { PluginSpec, LoadErrorKind, AbiVersion } from '../worker/plugin/plugin.js';
-import type { ReturnListNode } from '../openvpn/return-list.js';
+// The typed messages between the caller's process and the plugin worker (child process), over Node IPC:
+// one request type per operation, the one response type each gets, and the events the worker sends on its own.
 import type { EntryPointName } from '../openvpn/constants.js';
-import type { ClientSetup, LifeTiming } from '../worker/client-life.js';
-import type { ServerParams } from '../openvpn/server-env.js';
+import type { ReturnListNode } from '../openvpn/return-list.js';
+import type { PeerAddress, PoolAddress, ServerParams } from '../openvpn/server-env.js';
+import type { ClientConnectReport, DisconnectedResult, WorkerConnectResult } from './client-results.js';
+
+/** A plugin as a `plugin` line names it. */
+export interface PluginSpec {
+  /** The path as the user wrote it; it is also argv[0] of every call, as in OpenVPN. */
+  path: string;
+  /** Arguments after the path, as on a `plugin` line. */
+  args?: string[];
+}
+
+export type AbiVersion = 1 | 2 | 3;
+
+export type LoadErrorKind =
+  | 'not-found' | 'not-shared-object' | 'wrong-architecture' | 'load-failed'
+  | 'missing-entry-point' | 'min-version' | 'open-failed' | 'bad-mask';
 
 /** What the worker learned about a plugin when loading and opening it. */
 export interface PluginInfo {
@@ -20,6 +34,41 @@ export interface PluginInfo {
   hooks: string[];
 }
 
+/** A client as the caller describes it to the worker (see ClientInput for the user-facing form). */
+export interface ClientSetup {
+  name: string;
+  /** PEM chain text; undefined = the bundled test chain. */
+  certPem?: string;
+  commonName?: string;
+  username: string | null;
+  password: string;
+  env?: Record<string, string | null>;
+  peerInfo: Array<[string, string]>;
+  address: PeerAddress;
+  pool: PoolAddress;
+  bytesReceived: number;
+  bytesSent: number;
+  /** Private 0700 directory for this host's temp files. */
+  tmpDir: string;
+}
+
+/** How deferrals are waited for, in one connect (or one client-connect stage). */
+export interface DeferralTiming {
+  /** Give up on a deferred client-connect after this long. */
+  timeoutMs: number;
+  /** Deferred auth expires after this (unless auth_pending_file gives its own timeout). */
+  handWindowMs: number;
+  /** Re-check interval while deferred. */
+  pollIntervalMs: number;
+  /** Also re-check at once when a watched file is written. */
+  watchFiles: boolean;
+  /** --client-connect command as argv (the config file path is appended), run without a shell. */
+  script?: string[];
+  /** 'summary' leaves out each hook's argv and env keys (for load runs with thousands of clients). */
+  detail?: 'full' | 'summary';
+}
+
+/** dlopen every plugin, open each in order, make the generic per-client contexts. */
 export interface StartRequest {
   op: 'start';
   plugins: PluginSpec[];
@@ -40,7 +89,7 @@ export interface CallRequest {
   /** Give each plugin a fresh per-client context (constructor before, destructor after), as for a client hook. */
   perClient: boolean;
   collectReturnList: boolean;
-  /** DER of a certificate passed as current_cert (TLS_VERIFY), with its depth. */
+  /** DER of a certificate passed as current_cert (TLS_VERIFY), base64, with its depth. */
   certDer?: string;
   certDepth?: number;
   /** Use this client's per-client contexts (see client-new) instead of fresh ones. */
@@ -58,7 +107,8 @@ export interface ClientNewRequest {
 export interface ClientLifeConnectRequest {
   op: 'client-life-connect';
   client: number;
-  timing: LifeTiming;
+  timing: DeferralTiming;
+  /** Send 'progress' events while deferred. */
   progress: boolean;
 }
 
@@ -68,29 +118,26 @@ export interface ClientEndRequest {
   client: number;
 }
 
-/** The client-connect stage for one client (plugin v1, plugin v2, script), with deferrals. */
+/** The client-connect stage alone, for a client made for it (plugin v1, plugin v2, script), with deferrals. */
 export interface ClientConnectRequest {
   op: 'client-connect';
   /** The client's env at client-connect, newest first. */
   env: string[];
-  script?: string[];
   tmpDir: string;
-  pollIntervalMs: number;
-  watchFiles: boolean;
-  timeoutMs: number;
+  timing: DeferralTiming;
   /** Send 'progress' events while deferred. */
   progress: boolean;
 }
 
+/** Shut the server down: remaining clients ended, destructors, close. */
 export interface CloseRequest {
   op: 'close';
 }
 
-export type Request = StartRequest | CallRequest | ClientConnectRequest | ClientNewRequest | ClientLifeConnectRequest | ClientEndRequest | CloseRequest;
-export type RequestMessage = Request & { id: number };
-
+/** One plugin's part in a chain call. */
 export interface PluginCall {
-  plugin: number;
+  /** The plugin, by its path as given. */
+  plugin: string;
   called: boolean;
   returnCode: number;
   returnList: ReturnListNode[] | null;
@@ -107,6 +154,24 @@ export interface StartResponse {
   plugins: PluginInfo[];
 }
 
+/** Every request, by op, with the one response it gets. */
+export interface Operations {
+  start: { request: StartRequest; response: StartResponse };
+  call: { request: CallRequest; response: CallResponse };
+  'client-new': { request: ClientNewRequest; response: null };
+  'client-life-connect': { request: ClientLifeConnectRequest; response: WorkerConnectResult };
+  'client-end': { request: ClientEndRequest; response: DisconnectedResult };
+  'client-connect': { request: ClientConnectRequest; response: ClientConnectReport };
+  close: { request: CloseRequest; response: null };
+}
+
+export type Op = keyof Operations;
+export type RequestOf<K extends Op> = Operations[K]['request'];
+export type ResponseOf<K extends Op> = Operations[K]['response'];
+export type Request = RequestOf<Op>;
+export type RequestMessage = Request & { id: number };
+
+/** Why the worker could not do what a request asked (the worker itself is fine). */
 export interface WorkerError {
   kind: LoadErrorKind | 'bad-request' | 'internal';
   message: string;
@@ -118,16 +183,25 @@ export interface WorkerError {
 }
 
 export type ResponseMessage =
-  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: true; result: ResponseOf<Op> }
   | { id: number; ok: false; error: WorkerError };
 
-/** Unsolicited worker -> supervisor messages (progress of long operations). */
-export interface EventMessage {
-  event: string;
-  data: unknown;
+/** Where a deferred client is, sent about every 200 ms while it waits. */
+export interface DeferralProgress {
+  /** The client (host.client() order), absent for the client-connect stage run alone. */
+  client?: number;
+  /** The client's name (or empty for the stage alone). */
+  name: string;
+  stage: 'auth' | 'client-connect';
+  polls: number;
+  elapsedMs: number;
+  /** What it waits for, in words. */
+  pending: string;
 }
 
-export type WorkerMessage = ResponseMessage | EventMessage;
+/** Messages the worker sends on its own: it is ready (request time limits start), or a request's progress. */
+export type WorkerEvent =
+  | { event: 'ready' }
+  | { event: 'progress'; request: number; progress: DeferralProgress };
 
-/** Index of the log pipe in the worker's stdio array (moved above fd 100 by the runtime). */
-export const LOG_PIPE_FD = 4;
+export type WorkerMessage = ResponseMessage | WorkerEvent;

@@ -1,9 +1,9 @@
 // Check a client's connect/disconnect result against the scenario's expectations. Pure: results in, verdicts out.
 import type { ConnectResult, DisconnectResult } from '../protocol/client-results.js';
-import type { PluginLogEntry } from '../host/worker/log-pipe.js';
 import type {
   ConnectExpectations, DisconnectExpectations, HooksExpectation, LogsExpectation, StepName, TextMatcher,
 } from './schema.js';
+import type { PluginLogEntry } from '../protocol/logs.js';
 
 /** One checked expectation. `expectation` is the field's path under expect/expectDisconnect (e.g. "logs.contains[1]"). */
 export interface ExpectationResult {

@@ -1,7 +1,7 @@
 // The report of one scenario run (what --json prints, what the text and JUnit outputs are made from), and its exit code. Pure.
-import { EXIT } from '../protocol/failures.js';
 import type { ExpectationResult } from './expectations.js';
 import type { StepName } from './schema.js';
+import { EXIT } from '../host/exit-codes.js';
 
 export interface StepReport {
   step: StepName;

@@ -2,15 +2,16 @@
 // another), check the expectations, close the host (always). The I/O is the library's; the verdicts come from expectations.ts.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { HostOpenError, openHost as libraryOpenHost, type HostOptions } from '../host/host.js';
-import type { ConnectResult, DisconnectResult, ClientInput } from '../protocol/client-results.js';
+import { HostOpenError, openHost as libraryOpenHost } from '../host/host.js';
+import type { ConnectResult, DisconnectResult } from '../protocol/client-results.js';
 import type { FailureOutcome } from '../protocol/failures.js';
-import type { PluginLogEntry } from '../host/worker/log-pipe.js';
 import {
   checkConnect, checkDisconnect, isFailureResult, logLines, notRun, summarize, unexpectedCrashOrHang, type ExpectationResult,
 } from './expectations.js';
 import { finishReport, type ClientReport, type ScenarioReport, type StepReport } from './report.js';
 import { ScenarioError, type Scenario, type ScenarioClient } from './schema.js';
+import type { PluginLogEntry } from '../protocol/logs.js';
+import type { HostOptions, ClientInput } from '../host/options.js';
 
 /** What run.ts needs from a host (the library's PluginHost; a fake in tests). */
 export interface ScenarioHost {

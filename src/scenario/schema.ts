@@ -4,7 +4,8 @@ import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from 'yaml';
 import { parseHookName } from '../openvpn/constants.js';
 import { tokenizeConfigLine } from '../openvpn/client-config.js';
-import type { ClientInput, LifeStage } from '../protocol/client-results.js';
+import type { LifeStage } from '../protocol/client-results.js';
+import type { ClientInput } from '../host/options.js';
 
 export const CONNECT_OUTCOMES = ['connected', 'rejected', 'timeout', 'fatal', 'crashed', 'hung'] as const;
 export type ConnectOutcomeName = (typeof CONNECT_OUTCOMES)[number];

@@ -6,9 +6,7 @@
 //   non-blocking pipe the supervisor has not drained yet fails with EAGAIN: lines would be lost.
 import { fstatSync } from 'node:fs';
 import koffi from 'koffi';
-
-/** Exit codes of a worker that lost a channel: base + 1 (log pipe), + 2 (IPC channel), + 3 (both). */
-export const LOST_CHANNEL_EXIT_BASE = 80;
+import { LOST_CHANNEL_EXIT_BASE } from '../protocol/constants.js';
 
 /** Node's IPC channel in a forked child (stdio index 3). */
 const IPC_FD = 3;

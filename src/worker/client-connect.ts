@@ -9,16 +9,22 @@ import type { Plugin } from './plugin/plugin.js';
 import { configValue, nullNameBeforeConfig } from '../openvpn/return-list.js';
 import { openForReading, readRegularFile } from '../util/safe-read.js';
 import { getRuntime, type Pointer } from './native/runtime.js';
-import { ClientConnectRun, type ClientConnectIO, type ConfigPart, type FileByte, type RunState, type Step } from '../openvpn/client-connect.js';
+import { ClientConnectRun, type ClientConnectIO, type FileByte, type RunState, type Step } from '../openvpn/client-connect.js';
 import { EnvSet } from '../openvpn/env-set.js';
 import { clientDisconnectEnv } from '../openvpn/server-env.js';
-import { dirWatcher, recheck } from './recheck-scheduler.js';
-import type { ClientConnectRequest } from '../protocol/messages.js';
+import { dirWatcher } from './recheck-scheduler.js';
+import { DeferralWait } from './deferral-wait.js';
+import { asClient } from './as-client.js';
+import { mergeConfigs } from '../openvpn/client-config.js';
+import type { DeferralTiming } from '../protocol/messages.js';
+import type { ClientConnectReport } from '../protocol/client-results.js';
 
-/** The request's settings, plus what cannot cross IPC: the config parser's verdict and a progress callback. */
-export interface ClientConnectParams extends Omit<ClientConnectRequest, 'op' | 'progress'> {
-  /** Config text containing `disable` (decided by the config parser). */
-  isDisabled: (text: string) => boolean;
+/** How one client-connect stage runs. */
+export interface ClientConnectParams {
+  /** The client's env at client-connect, newest first. */
+  env: string[];
+  tmpDir: string;
+  timing: DeferralTiming;
   onProgress?: (p: { polls: number; elapsedMs: number; pending: string }) => void;
   /** The client whose stage this is (log lines of its calls and script carry it); -1 or absent: none. */
   clientId?: number;
@@ -26,16 +32,9 @@ export interface ClientConnectParams extends Omit<ClientConnectRequest, 'op' | '
   onChainCall?: (type: number, argv: readonly string[], env: readonly string[]) => void;
 }
 
-export interface ClientConnectReport {
-  outcome: 'accepted' | 'rejected' | 'timeout';
-  deferred: boolean;
-  config: ConfigPart[];
-  reason?: string;
-  pending?: string;
-  polls: number;
-  elapsedMs: number;
-  steps: Step[];
-  /** The client env after the stage (what the next hook would see). */
+/** A finished stage: the report the caller gets, and the client env after it (what the next hook sees). */
+export interface ClientConnectOutcome {
+  report: ClientConnectReport;
   env: string[];
 }
 
@@ -125,45 +124,32 @@ function runScript(argv: string[], env: string[], limitMs: number): { exitCode: 
 
 /** OpenVPN looks for each plugin's first "config" node after a successful round with strcmp(name, "config") on every
  * node up to it: a NULL name there crashes OpenVPN 2.6. The host skips such a node (it never matches) and says so. */
-function warnNullNames(calls: ReadonlyArray<{ plugin: number; returnList: Parameters<typeof nullNameBeforeConfig>[0] }>,
-  names: readonly string[] | undefined): void {
+function warnNullNames(calls: ReadonlyArray<{ plugin: string; returnList: Parameters<typeof nullNameBeforeConfig>[0] }>): void {
   for (const c of calls) {
     const at = nullNameBeforeConfig(c.returnList);
     if (at < 0) continue;
-    getRuntime().logLine(PLOG.WARN, 'ovpn-plugin-host', `${names?.[c.plugin] ?? `plugin #${c.plugin}`}: return list node ${at + 1} has a NULL `
+    getRuntime().logLine(PLOG.WARN, 'ovpn-plugin-host', `${c.plugin}: return list node ${at + 1} has a NULL `
       + 'name before any "config" node; OpenVPN 2.6 would crash on it (strcmp(NULL, "config") in plugin_return_get_column); '
       + 'the host skips the node');
   }
 }
 
-/** Run FN with CLIENT as the runtime's current client (log lines carry it), when there is one. */
-function asClient<T>(client: number | undefined, fn: () => T): T {
-  if (client === undefined || client < 0) return fn();
-  const rt = getRuntime();
-  rt.setClient(client);
-  try {
-    return fn();
-  } finally {
-    rt.setClient(-1);
-  }
-}
-
 /** The I/O of a client-connect run against the worker's opened plugins. */
-export function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[], params: ClientConnectParams, onWrite: () => void,
-  pluginNames?: readonly string[]): ClientConnectIO & { close(): void } {
+function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[], params: ClientConnectParams, onWrite: () => void):
+  ClientConnectIO & { close(): void } {
   const watchers = new Map<string, () => void>();
   return {
     defines: (type) => plugins.some((p) => p.wants(type)),
     callChain: (type, argv, env, collect) => {
       params.onChainCall?.(type, argv, env);
       const r = asClient(params.clientId, () => callChain(plugins, type, argv, env, { contexts, collectReturnList: collect }));
-      if (collect && r.status === RETURN.SUCCESS) warnNullNames(r.calls, pluginNames);
+      if (collect && r.status === RETURN.SUCCESS) warnNullNames(r.calls);
       return {
         status: r.status, undefinedHook: r.undefinedHook,
         calls: r.calls.map((c) => ({ plugin: c.plugin, called: c.called, returnCode: c.returnCode, config: configValue(c.returnList), ms: c.ms })),
       };
     },
-    runScript: (argv, env) => asClient(params.clientId, () => runScript(argv, env, params.timeoutMs)),
+    runScript: (argv, env) => asClient(params.clientId, () => runScript(argv, env, params.timing.timeoutMs)),
     createFile: (prefix) => createTempFile(params.tmpDir, prefix),
     firstByte,
     readText: readConfigText,
@@ -175,7 +161,7 @@ export function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[],
       }
     },
     watch: (path) => {
-      if (!params.watchFiles || watchers.has(path)) return;
+      if (!params.timing.watchFiles || watchers.has(path)) return;
       watchers.set(path, dirWatcher.watch(path, onWrite));
     },
     unwatch: (path) => {
@@ -189,30 +175,39 @@ export function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[],
   };
 }
 
+/** The report of a finished run: the config it imported, as text, as parts and parsed. */
+function reportOf(run: ClientConnectRun, state: Exclude<RunState, { state: 'deferred' }> | { state: 'timeout'; pending: string; reason: string },
+  elapsedMs: number): ClientConnectReport {
+  const configParts = state.state === 'timeout' ? [] : state.config;
+  const parsed = mergeConfigs(configParts);
+  return {
+    outcome: state.state, deferred: run.deferred, config: configParts.map((c) => c.text).join(''), configParts,
+    options: parsed.options, warnings: parsed.warnings,
+    reason: state.state === 'accepted' ? undefined : state.reason, pending: state.state === 'timeout' ? state.pending : undefined,
+    polls: run.polls, elapsedMs, steps: run.steps,
+  };
+}
+
 /**
  * Run the stage to its end: accepted, rejected, or timeout (files cleaned either way). When no handler defers, the
- * whole stage runs synchronously and the report is returned as is (not a promise), so the caller can go on to
+ * whole stage runs synchronously and the outcome is returned as is (not a promise), so the caller can go on to
  * LEARN_ADDRESS in the same turn, as OpenVPN's single thread does. `finish` is called, synchronously, the moment
  * the stage ends (also after a deferral), for the same reason.
  */
 export function runClientConnect(plugins: readonly Plugin[], contexts: readonly Pointer[], params: ClientConnectParams,
-  pluginNames: string[], finish?: (report: ClientConnectReport) => void): ClientConnectReport | Promise<ClientConnectReport> {
+  finish?: (outcome: ClientConnectOutcome) => void): ClientConnectOutcome | Promise<ClientConnectOutcome> {
   const start = performance.now();
-  let wake: (() => void) | undefined;
-  const io = makeIO(plugins, contexts, params, () => wake?.(), pluginNames);
-  const run = new ClientConnectRun(io, {
-    env: params.env, script: params.script, pluginNames, isDisabled: params.isDisabled, now: () => performance.now(),
-  });
-  const deadline = start + params.timeoutMs;
-  const end = (report: ClientConnectReport): ClientConnectReport => {
+  const { timing } = params;
+  const deadline = start + timing.timeoutMs;
+  let wait: DeferralWait | undefined;
+  const io = makeIO(plugins, contexts, params, () => wait?.wake());
+  const run = new ClientConnectRun(io, { env: params.env, script: timing.script, now: () => performance.now() });
+  const end = (state: Parameters<typeof reportOf>[1]): ClientConnectOutcome => {
     io.close();
-    finish?.(report);
-    return report;
+    const outcome = { report: reportOf(run, state, performance.now() - start), env: run.currentEnv() };
+    finish?.(outcome);
+    return outcome;
   };
-  const final = (state: Exclude<RunState, { state: 'deferred' }>): ClientConnectReport => end({
-    outcome: state.state, deferred: run.deferred, config: state.config, reason: state.state === 'rejected' ? state.reason : undefined,
-    polls: run.polls, elapsedMs: performance.now() - start, steps: run.steps, env: run.currentEnv(),
-  });
   let first: RunState;
   try {
     first = run.advance();
@@ -220,38 +215,24 @@ export function runClientConnect(plugins: readonly Plugin[], contexts: readonly 
     io.close();
     throw err;
   }
-  if (first.state !== 'deferred') return final(first);
-  return (async () => {
-    let state: RunState = first;
-    let lastProgress = 0;
-    try {
-      while (state.state === 'deferred') {
-        const now = performance.now();
-        if (now >= deadline) {
-          run.cleanup();
-          return end({
-            outcome: 'timeout', deferred: true, config: [], pending: state.pending, polls: run.polls,
-            elapsedMs: now - start, steps: run.steps, env: run.currentEnv(),
-            reason: `still deferred after ${params.timeoutMs / 1000} s: ${state.pending}`,
-          });
-        }
-        if (params.onProgress && now - lastProgress >= 200) {
-          lastProgress = now;
-          params.onProgress({ polls: run.polls, elapsedMs: now - start, pending: state.pending });
-        }
-        // Sleep until the next re-check, a write to a watched file, or the deadline (one timer for all clients).
-        const nap = recheck.sleep(Math.min(params.pollIntervalMs, Math.max(0, deadline - now)));
-        wake = nap.wake;
-        await nap.promise;
-        wake = undefined;
-        state = run.advance();
-      }
-      return final(state);
-    } catch (err) {
-      io.close();
-      throw err;
-    }
-  })();
+  if (first.state !== 'deferred') return end(first);
+  let state: RunState = first;
+  wait = new DeferralWait({
+    deadline, pollIntervalMs: timing.pollIntervalMs,
+    onProgress: params.onProgress && ((now) => params.onProgress!({ polls: run.polls, elapsedMs: now - start, pending: run.pending })),
+  });
+  return wait.until(() => {
+    state = run.advance();
+    return state.state === 'deferred' ? undefined : state;
+  }, false).then((done) => {
+    if (done !== 'timeout') return end(done);
+    run.cleanup();
+    const pending = state.state === 'deferred' ? state.pending : '';
+    return end({ state: 'timeout', pending, reason: `still deferred after ${timing.timeoutMs / 1000} s: ${pending}` });
+  }, (err: unknown) => {
+    io.close();
+    throw err;
+  });
 }
 
 /** After a failed client-connect chain OpenVPN calls CLIENT_DISCONNECT (plugins) for the client; T is the run's clock. */

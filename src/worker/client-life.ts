@@ -6,51 +6,38 @@ import { HOOKS, RETURN, hookName, returnName } from '../openvpn/constants.js';
 import { callChain, type ChainCallResult } from './plugin/chain.js';
 import type { Plugin } from './plugin/plugin.js';
 import { x509FromDer, freeX509 } from './native/openssl.js';
-import { getRuntime, type Pointer } from './native/runtime.js';
-import type { AuthReport, ConnectResult, DisconnectedResult, HookStep, LifeStage } from '../protocol/client-results.js';
+import type { Pointer } from './native/runtime.js';
+import type { AuthReport, ClientConnectReport, DisconnectedResult, HookStep, LifeStage, WorkerConnectResult } from '../protocol/client-results.js';
 import { authExpiryMs, authFailedMessage, controlFileVerdict, parsePendingFile } from '../openvpn/auth-deferral.js';
 import { certChainInfo, defaultCertChain, type CertInfo } from '../openvpn/cert-env.js';
-import { mergeConfigs } from '../openvpn/client-config.js';
-import { configDisables } from '../openvpn/config-disable.js';
 import { EnvSet } from '../openvpn/env-set.js';
 import {
   afterAuthEnv, afterTlsFinalEnv, authEnv, clientConnectEnv, clientDisconnectEnv, ipchangeEnv, learnAddressEnv,
   newClientEnv, tlsFinalEnv, tlsVerifyEnv, type PeerAddress, type PoolAddress,
 } from '../openvpn/server-env.js';
-import { createTempFile, firstByte, runClientConnect, type ClientConnectReport } from './client-connect.js';
-import { dirWatcher, recheck } from './recheck-scheduler.js';
+import { createTempFile, firstByte, runClientConnect, type ClientConnectOutcome } from './client-connect.js';
+import { dirWatcher } from './recheck-scheduler.js';
+import { DeferralWait } from './deferral-wait.js';
+import { asClient } from './as-client.js';
+import type { ClientSetup, DeferralProgress, DeferralTiming } from '../protocol/messages.js';
 
-/** A client as the supervisor describes it (serializable; see ClientInput for the user-facing form). */
-export interface ClientSetup {
-  name: string;
-  /** PEM chain text; undefined = the bundled test chain. */
-  certPem?: string;
-  commonName?: string;
-  username: string | null;
-  password: string;
-  env?: Record<string, string | null>;
-  peerInfo: Array<[string, string]>;
-  address: PeerAddress;
-  pool: PoolAddress;
-  bytesReceived: number;
-  bytesSent: number;
-  /** Private 0700 directory for this host's temp files. */
-  tmpDir: string;
+/** Told where a waiting client is (the session adds who the client is). */
+export type Progress = (p: Omit<DeferralProgress, 'client' | 'name'>) => void;
+
+/** A deferred auth being waited for: its control and reason files, and when it expires. */
+interface PendingAuth {
+  acf: string;
+  afr: string;
+  deadline: number;
 }
 
-/** Deferral timing for one connect. */
-export interface LifeTiming {
-  timeoutMs: number;
-  handWindowMs: number;
-  pollIntervalMs: number;
-  watchFiles: boolean;
-  script?: string[];
-  /** 'summary' leaves out each hook's argv and env keys (for load runs with thousands of clients). */
-  detail?: 'full' | 'summary';
+/** One connect in progress: its timing, where progress goes, and the auth report being filled. */
+interface Connecting {
+  timing: DeferralTiming;
+  progress?: Progress;
+  auth: AuthReport;
+  authStart: number;
 }
-
-export type WorkerConnectResult = Exclude<ConnectResult, { outcome: 'load-error' | 'crashed' | 'hung' }>;
-export type Progress = (p: { client: string; stage: string; polls: number; elapsedMs: number; pending: string }) => void;
 
 const BLOCKING_MS = 100;
 
@@ -73,22 +60,7 @@ export class ClientLife {
     this.chain = setup.certPem ? certChainInfo(setup.certPem) : defaultCertChain();
     this.env = newClientEnv(serverEnv);
     // OpenVPN creates the client instance (and its plugin contexts) on the first packet, before TLS.
-    this.contexts = this.asClient(() => plugins.map((p) => p.construct()));
-  }
-
-  /** Run FN with this client as the runtime's current client: its log lines (and its forked helpers') carry it. */
-  private asClient<T>(fn: () => T): T {
-    const rt = getRuntime();
-    rt.setClient(this.id);
-    try {
-      return fn();
-    } finally {
-      rt.setClient(-1);
-    }
-  }
-
-  private names(): string[] {
-    return this.plugins.map((p) => p.spec.path);
+    this.contexts = asClient(id, () => plugins.map((p) => p.construct()));
   }
 
   private wants(type: number): boolean {
@@ -115,7 +87,7 @@ export class ClientLife {
     const started = performance.now();
     let r: ChainCallResult;
     try {
-      r = this.asClient(() => callChain(this.plugins, type, argv, envp, {
+      r = asClient(this.id, () => callChain(this.plugins, type, argv, envp, {
         contexts: context === 'client' ? this.contexts : this.generic, cert: x509, certDepth: opts.cert?.depth,
       }));
     } finally {
@@ -127,11 +99,10 @@ export class ClientLife {
 
   private record(type: number, argv: readonly string[], envp: readonly string[], r: Pick<ChainCallResult, 'status' | 'calls'>,
     context: 'client' | 'server', started: number, note?: string): void {
-    const names = this.names();
     this.hooks.push({
       hook: hookName(type), argv: this.summary ? [] : [...argv], envKeys: this.summary ? [] : envp.map((e) => e.slice(0, Math.max(0, e.indexOf('=')))),
       status: r.status, statusName: returnName(r.status),
-      calls: r.calls.filter((c) => c.called).map((c) => ({ plugin: names[c.plugin] ?? `#${c.plugin}`, returnCode: c.returnCode, returnName: returnName(c.returnCode), ms: c.ms })),
+      calls: r.calls.filter((c) => c.called).map((c) => ({ plugin: c.plugin, returnCode: c.returnCode, returnName: returnName(c.returnCode), ms: c.ms })),
       context, t: started - this.t0, ms: performance.now() - started, note,
     });
   }
@@ -147,113 +118,156 @@ export class ClientLife {
     return this.hooks.flatMap((h) => h.calls.filter((c) => c.ms > BLOCKING_MS).map((c) => ({ hook: h.hook, plugin: c.plugin, ms: c.ms })));
   }
 
-  /** Everything from the first packet to PUSH_REPLY (or the refusal). */
-  async connect(timing: LifeTiming, progress?: Progress): Promise<WorkerConnectResult> {
+  /** Everything from the first packet to PUSH_REPLY (or the refusal), one OpenVPN stage after the other. */
+  async connect(timing: DeferralTiming, progress?: Progress): Promise<WorkerConnectResult> {
     if (this.state !== 'new') throw new Error(`client ${this.setup.name} was already connected once; make a new client`);
     this.state = 'connecting';
     this.summary = timing.detail === 'summary';
     this.t0 = performance.now();
     this.hooks = [];
-    const auth: AuthReport = { called: false, deferred: false, polls: 0, ms: 0 };
-    const base = () => ({ client: this.setup.name, hooks: this.hooks, auth, logs: [], ms: performance.now() - this.t0, blockingCalls: this.blocking() });
-    const refuse = (stage: LifeStage, clientSees: string, reason?: string): WorkerConnectResult => {
-      this.state = 'ended';
-      return { outcome: 'rejected', stage, reason, clientSees, ...base() };
-    };
+    const run: Connecting = { timing, progress, auth: { called: false, deferred: false, polls: 0, ms: 0 }, authStart: 0 };
+    const refused = this.tlsVerify(run);
+    if (refused) return refused;
+    const authed = this.authenticate(run);
+    if ('outcome' in authed) return authed;
+    const finalRefused = this.tlsFinal(run);
+    if (finalRefused) return finalRefused;
+    if (authed.pending) {
+      const authRefused = await this.awaitDeferredAuth(run, authed.pending);
+      if (authRefused) return authRefused;
+    } else {
+      run.auth.ms = performance.now() - run.authStart;
+    }
+    return this.clientConnect(run);
+  }
 
-    // TLS handshake: TLS_VERIFY once per chain certificate, the CA (deepest) first.
+  /** What every connect result carries. */
+  private base(run: Connecting) {
+    return { client: this.setup.name, hooks: this.hooks, auth: run.auth, logs: [], ms: performance.now() - this.t0, blockingCalls: this.blocking() };
+  }
+
+  private refuse(run: Connecting, stage: LifeStage, clientSees: string, reason?: string): WorkerConnectResult {
+    this.state = 'ended';
+    return { outcome: 'rejected', stage, reason, clientSees, ...this.base(run) };
+  }
+
+  /** TLS handshake: TLS_VERIFY once per chain certificate, the CA (deepest) first. */
+  private tlsVerify(run: Connecting): WorkerConnectResult | undefined {
     for (let d = this.chain.length - 1; d >= 0; d--) {
       const cert = this.chain[d]!;
       const argv = tlsVerifyEnv(this.env, cert, d, this.setup.address);
       if (d === 0 && this.setup.commonName !== undefined) this.env.set('common_name', this.setup.commonName);
       const r = this.call(HOOKS.TLS_VERIFY, argv, { cert });
-      if (r.status !== RETURN.SUCCESS) return refuse('tls-verify', 'TLS handshake failed', `TLS_VERIFY rejected the certificate at depth ${d}`);
+      if (r.status !== RETURN.SUCCESS) return this.refuse(run, 'tls-verify', 'TLS handshake failed', `TLS_VERIFY rejected the certificate at depth ${d}`);
     }
+    return undefined;
+  }
 
-    // Key method 2: peer info, user/pass auth through the plugins, then TLS_FINAL (even while auth is deferred).
-    const authStart = performance.now();
+  /** Key method 2: peer info and user/pass auth through the plugins (AUTH_USER_PASS_VERIFY, deferred through files). */
+  private authenticate(run: Connecting): WorkerConnectResult | { pending?: PendingAuth } {
+    run.authStart = performance.now();
+    const { auth } = run;
     const authPlugin = this.wants(HOOKS.AUTH_USER_PASS_VERIFY);
-    let pending: { acf: string; afr: string; deadline: number } | undefined;
-    if (authPlugin && this.setup.username === null) {
+    if (!authPlugin || this.setup.username === null) {
       authEnv(this.env, { ivVars: this.setup.peerInfo, username: null, untrusted: this.setup.address });
-      return refuse('auth', 'TLS handshake failed',
+      if (!authPlugin) return {};
+      return this.refuse(run, 'auth', 'TLS handshake failed',
         'the client sent no username/password but a plugin checks them (OpenVPN fails the TLS handshake unless --auth-user-pass-optional)');
     }
-    if (authPlugin) {
-      const files = { acf: createTempFile(this.setup.tmpDir, 'acf'), apf: createTempFile(this.setup.tmpDir, 'apf'), afr: createTempFile(this.setup.tmpDir, 'afr') };
-      const argv = authEnv(this.env, {
-        ivVars: this.setup.peerInfo, username: this.setup.username, password: this.setup.password, untrusted: this.setup.address,
-        plugin: true, authControlFile: files.acf, authPendingFile: files.apf, authFailedReasonFile: files.afr,
-      });
-      auth.called = true;
-      const r = this.call(HOOKS.AUTH_USER_PASS_VERIFY, argv);
-      afterAuthEnv(this.env);
-      if (r.fatal) {
-        this.removeFiles([files.acf, files.apf, files.afr]);
-        this.state = 'ended';
-        auth.ms = performance.now() - authStart;
-        return {
-          outcome: 'fatal', stage: 'auth', ...base(),
-          reason: 'a second plugin returned DEFERRED from AUTH_USER_PASS_VERIFY: OpenVPN exits ("multiple authentication plug-ins performing deferred authentication")',
-        };
-      }
-      let status = r.status;
-      let clientReason: string | undefined;
-      if (status === RETURN.DEFERRED) {
-        const p = parsePendingFile(readText(files.apf), this.env.get('IV_SSO'));
-        this.removeFiles([files.apf]);
-        if (p.kind === 'invalid') {
-          status = RETURN.ERROR;
-          clientReason = p.clientReason;
-          this.hooks[this.hooks.length - 1]!.note = p.reason;
-        } else if (p.kind === 'pending') {
-          auth.pending = { timeout: p.timeout, method: p.method, extra: p.extra };
-        }
-      }
-      if (status === RETURN.ERROR) {
-        const reason = clientReason ?? (readText(files.afr) || undefined);
-        this.removeFiles([files.acf, files.apf, files.afr]);
-        auth.reason = reason;
-        auth.ms = performance.now() - authStart;
-        this.ipchange();
-        return refuse('auth', authFailedMessage(reason), reason);
-      }
-      if (status === RETURN.DEFERRED) {
-        auth.deferred = true;
-        this.keptFiles.push(files.acf, files.afr);
-        pending = { acf: files.acf, afr: files.afr, deadline: authStart + authExpiryMs(timing.handWindowMs, auth.pending) };
-      } else {
-        this.removeFiles([files.acf, files.apf, files.afr]);
-      }
-    } else {
-      authEnv(this.env, { ivVars: this.setup.peerInfo, username: null, untrusted: this.setup.address });
+    const files = { acf: createTempFile(this.setup.tmpDir, 'acf'), apf: createTempFile(this.setup.tmpDir, 'apf'), afr: createTempFile(this.setup.tmpDir, 'afr') };
+    const argv = authEnv(this.env, {
+      ivVars: this.setup.peerInfo, username: this.setup.username, password: this.setup.password, untrusted: this.setup.address,
+      plugin: true, authControlFile: files.acf, authPendingFile: files.apf, authFailedReasonFile: files.afr,
+    });
+    auth.called = true;
+    const r = this.call(HOOKS.AUTH_USER_PASS_VERIFY, argv);
+    afterAuthEnv(this.env);
+    if (r.fatal) {
+      this.removeFiles([files.acf, files.apf, files.afr]);
+      this.state = 'ended';
+      auth.ms = performance.now() - run.authStart;
+      return {
+        outcome: 'fatal', stage: 'auth', ...this.base(run),
+        reason: 'a second plugin returned DEFERRED from AUTH_USER_PASS_VERIFY: OpenVPN exits ("multiple authentication plug-ins performing deferred authentication")',
+      };
     }
+    let status = r.status;
+    let clientReason: string | undefined;
+    if (status === RETURN.DEFERRED) {
+      const p = parsePendingFile(readText(files.apf), this.env.get('IV_SSO'));
+      this.removeFiles([files.apf]);
+      if (p.kind === 'invalid') {
+        status = RETURN.ERROR;
+        clientReason = p.clientReason;
+        this.hooks[this.hooks.length - 1]!.note = p.reason;
+      } else if (p.kind === 'pending') {
+        auth.pending = { timeout: p.timeout, method: p.method, extra: p.extra };
+      }
+    }
+    if (status === RETURN.ERROR) {
+      const reason = clientReason ?? (readText(files.afr) || undefined);
+      this.removeFiles([files.acf, files.apf, files.afr]);
+      auth.reason = reason;
+      auth.ms = performance.now() - run.authStart;
+      this.ipchange();
+      return this.refuse(run, 'auth', authFailedMessage(reason), reason);
+    }
+    if (status !== RETURN.DEFERRED) {
+      this.removeFiles([files.acf, files.apf, files.afr]);
+      return {};
+    }
+    auth.deferred = true;
+    this.keptFiles.push(files.acf, files.afr);
+    return { pending: { acf: files.acf, afr: files.afr, deadline: run.authStart + authExpiryMs(run.timing.handWindowMs, auth.pending) } };
+  }
+
+  /** TLS_FINAL (even while auth is deferred), then IPCHANGE. */
+  private tlsFinal(run: Connecting): WorkerConnectResult | undefined {
     const fin = this.call(HOOKS.TLS_FINAL, tlsFinalEnv(this.env));
     afterTlsFinalEnv(this.env);
     this.ipchange();
-    if (fin.status !== RETURN.SUCCESS) return refuse('tls-final', 'AUTH_FAILED', 'TLS_FINAL failed: the key is not authenticated');
+    return fin.status === RETURN.SUCCESS ? undefined : this.refuse(run, 'tls-final', 'AUTH_FAILED', 'TLS_FINAL failed: the key is not authenticated');
+  }
 
-    if (pending) {
-      const verdict = await this.waitForControlFile(pending, auth, timing, progress);
-      auth.ms = performance.now() - authStart;
-      if (verdict === 'timeout') {
-        this.state = 'ended';
-        return {
-          outcome: 'timeout', stage: 'auth', ...base(),
-          pending: `auth_control_file still undecided after ${Math.round(pending.deadline - authStart)} ms (${auth.pending ? 'auth_pending_file timeout' : 'hand-window'})`,
-        };
-      }
-      if (verdict === 'rejected') {
-        auth.reason = readText(pending.afr) || undefined;
-        return refuse('auth', authFailedMessage(auth.reason), auth.reason);
-      }
-    } else {
-      auth.ms = performance.now() - authStart;
+  /** Re-read auth_control_file on a timer and on writes until '1'/'0' or the expiry. */
+  private async awaitDeferredAuth(run: Connecting, pending: PendingAuth): Promise<WorkerConnectResult | undefined> {
+    const { auth, timing, progress } = run;
+    const start = performance.now();
+    const wait = new DeferralWait({
+      deadline: pending.deadline, pollIntervalMs: timing.pollIntervalMs,
+      onProgress: progress && ((now) => progress({ stage: 'auth', polls: auth.polls, elapsedMs: now - start, pending: `auth_control_file ${pending.acf}` })),
+    });
+    const unwatch = timing.watchFiles ? dirWatcher.watch(pending.acf, wait.wake) : undefined;
+    let verdict: 'accepted' | 'rejected' | 'timeout';
+    try {
+      verdict = await wait.until(() => {
+        auth.polls++;
+        const v = controlFileVerdict(firstByte(pending.acf));
+        return v === 'pending' ? undefined : v;
+      }, true);
+    } finally {
+      unwatch?.();
     }
+    auth.ms = performance.now() - run.authStart;
+    if (verdict === 'timeout') {
+      this.state = 'ended';
+      return {
+        outcome: 'timeout', stage: 'auth', ...this.base(run),
+        pending: `auth_control_file still undecided after ${Math.round(pending.deadline - run.authStart)} ms (${auth.pending ? 'auth_pending_file timeout' : 'hand-window'})`,
+      };
+    }
+    auth.controlByte = verdict === 'accepted' ? '1' : '0';
+    if (verdict === 'rejected') {
+      auth.reason = readText(pending.afr) || undefined;
+      return this.refuse(run, 'auth', authFailedMessage(auth.reason), auth.reason);
+    }
+    return undefined;
+  }
 
+  /** client-connect (plugin v1, plugin v2, script; deferrals resolved as OpenVPN does), then LEARN_ADDRESS add. */
+  private async clientConnect(run: Connecting): Promise<WorkerConnectResult> {
+    const { timing, progress } = run;
     const commonName = this.env.get('common_name');
-
-    // client-connect: plugin v1, plugin v2, script; deferrals resolved as OpenVPN does.
     clientConnectEnv(this.env, { commonName, trusted: this.setup.address, pool: this.setup.pool, timeUnix: this.createdAt, v1: false });
     const ccCalls: Array<{ argv: string[]; env: string[] }> = [];
     const ccT = performance.now() - this.t0;
@@ -261,44 +275,47 @@ export class ClientLife {
     let learned = false;
     // Right when the stage ends (in the same turn, as OpenVPN's one thread does): CLIENT_DISCONNECT after a failed
     // chain, or LEARN_ADDRESS add for an accepted client.
-    const finish = (cc: ClientConnectReport) => {
+    const finish = ({ report, env }: ClientConnectOutcome) => {
       // The stage ran on a copy of the env (with the user's overrides, which apply to every hook anyway): adopt it.
-      this.env = EnvSet.fromEnvp(cc.env);
-      this.recordStage(cc, ccCalls, ccT);
-      if (cc.outcome === 'rejected') {
+      this.env = EnvSet.fromEnvp(env);
+      this.recordStage(report, ccCalls, ccT);
+      if (report.outcome === 'rejected') {
         // ... with the disconnect env set first, as for any disconnect.
         this.call(HOOKS.CLIENT_DISCONNECT, this.disconnectEnv());
-      } else if (cc.outcome === 'accepted') {
+      } else if (report.outcome === 'accepted') {
         address = this.env.get('ifconfig_pool_remote_ip') ?? this.setup.pool.remoteIp ?? '';
-        learned = this.call(HOOKS.LEARN_ADDRESS, learnAddressEnv(this.env, { op: 'add', address, commonName })).status === RETURN.SUCCESS;
-        if (learned) this.learned = address;
-        this.state = 'connected';
-        this.connectedAt = performance.now();
+        learned = this.learnAddress(address, commonName);
       }
     };
-    const pendingStage = runClientConnect(this.plugins, this.contexts, {
-      env: this.envp(), script: timing.script, tmpDir: this.setup.tmpDir, pollIntervalMs: timing.pollIntervalMs,
-      watchFiles: timing.watchFiles, timeoutMs: timing.timeoutMs, isDisabled: configDisables,
-      onProgress: progress ? (p) => progress({ client: this.setup.name, stage: 'client-connect', ...p }) : undefined,
-      clientId: this.id,
+    const stage = runClientConnect(this.plugins, this.contexts, {
+      env: this.envp(), tmpDir: this.setup.tmpDir, timing, clientId: this.id,
+      onProgress: progress ? (p) => progress({ stage: 'client-connect', ...p }) : undefined,
       onChainCall: (_type, argv, env) => ccCalls.push(this.summary ? { argv: [], env: [] } : { argv: [...argv], env: [...env] }),
-    }, this.names(), finish);
-    const cc = pendingStage instanceof Promise ? await pendingStage : pendingStage;
-    const ccReport = { deferred: cc.deferred, polls: cc.polls, ms: cc.elapsedMs };
-    if (cc.outcome === 'timeout') {
+    }, finish);
+    const { report } = stage instanceof Promise ? await stage : stage;
+    const summary = { deferred: report.deferred, polls: report.polls, ms: report.elapsedMs };
+    if (report.outcome === 'timeout') {
       this.state = 'ended';
-      return { outcome: 'timeout', stage: 'client-connect', pending: cc.pending ?? 'deferred', clientConnect: ccReport, ...base() };
+      return { outcome: 'timeout', stage: 'client-connect', pending: report.pending ?? 'deferred', clientConnect: summary, ...this.base(run) };
     }
-    if (cc.outcome === 'rejected') {
+    if (report.outcome === 'rejected') {
       this.state = 'ended';
-      return { outcome: 'rejected', stage: 'client-connect', reason: cc.reason, clientSees: 'AUTH_FAILED', clientConnect: ccReport, ...base() };
+      return { outcome: 'rejected', stage: 'client-connect', reason: report.reason, clientSees: 'AUTH_FAILED', clientConnect: summary, ...this.base(run) };
     }
-    const parsed = mergeConfigs(cc.config);
     return {
-      outcome: 'connected', ...base(), config: cc.config.map((c) => c.text).join(''), configParts: cc.config, options: parsed.options,
-      warnings: learned ? parsed.warnings : [...parsed.warnings, `LEARN_ADDRESS add ${address} failed: OpenVPN routes nothing to this client`],
-      address, addressLearned: learned, clientConnect: ccReport,
+      outcome: 'connected', ...this.base(run), config: report.config, configParts: report.configParts, options: report.options,
+      warnings: learned ? report.warnings : [...report.warnings, `LEARN_ADDRESS add ${address} failed: OpenVPN routes nothing to this client`],
+      address, addressLearned: learned, clientConnect: summary,
     };
+  }
+
+  /** LEARN_ADDRESS add for the client's VPN address; the client is connected from here on. Whether it was learned. */
+  private learnAddress(address: string, commonName: string | undefined): boolean {
+    const learned = this.call(HOOKS.LEARN_ADDRESS, learnAddressEnv(this.env, { op: 'add', address, commonName })).status === RETURN.SUCCESS;
+    if (learned) this.learned = address;
+    this.state = 'connected';
+    this.connectedAt = performance.now();
+    return learned;
   }
 
   /** The client-connect stage's steps as hook steps (script runs included), with the argv/env each chain call got. */
@@ -313,7 +330,7 @@ export class ClientLife {
       if (!s.calls || s.calls.length === 0) continue;
       this.hooks.push({
         hook: s.hook, argv: c?.argv ?? [], envKeys: (c?.env ?? []).map((e) => e.slice(0, Math.max(0, e.indexOf('=')))),
-        status: s.status ?? RETURN.SUCCESS, statusName: returnName(s.status ?? RETURN.SUCCESS), calls: s.calls.map((x) => ({ ...x, plugin: this.names()[x.plugin] ?? `#${x.plugin}` })),
+        status: s.status ?? RETURN.SUCCESS, statusName: returnName(s.status ?? RETURN.SUCCESS), calls: s.calls,
         context: 'client', t: ccT + s.t, ms: s.ms, note: s.note,
       });
     }
@@ -345,7 +362,7 @@ export class ClientLife {
   /** Destructors (non-NULL contexts only) and the files kept for a deferred auth; safe to call twice. */
   free(): void {
     if (this.contexts.length) {
-      this.asClient(() => this.plugins.forEach((p, i) => p.destruct(this.contexts[i]!)));
+      asClient(this.id, () => this.plugins.forEach((p, i) => p.destruct(this.contexts[i]!)));
       this.contexts.length = 0;
     }
     this.state = 'ended';
@@ -360,36 +377,6 @@ export class ClientLife {
       } catch {
         // already gone
       }
-    }
-  }
-
-  /** Re-read auth_control_file on a timer and on writes until '1'/'0' or the expiry. */
-  private async waitForControlFile(pending: { acf: string; deadline: number }, auth: AuthReport, timing: LifeTiming, progress?: Progress): Promise<'accepted' | 'rejected' | 'timeout'> {
-    let wake: (() => void) | undefined;
-    const unwatch = timing.watchFiles ? dirWatcher.watch(pending.acf, () => wake?.()) : undefined;
-    const start = performance.now();
-    let lastProgress = 0;
-    try {
-      for (;;) {
-        auth.polls++;
-        const v = controlFileVerdict(firstByte(pending.acf));
-        if (v !== 'pending') {
-          auth.controlByte = v === 'accepted' ? '1' : '0';
-          return v;
-        }
-        const now = performance.now();
-        if (now >= pending.deadline) return 'timeout';
-        if (progress && now - lastProgress >= 200) {
-          lastProgress = now;
-          progress({ client: this.setup.name, stage: 'auth', polls: auth.polls, elapsedMs: now - start, pending: `auth_control_file ${pending.acf}` });
-        }
-        const nap = recheck.sleep(Math.min(timing.pollIntervalMs, Math.max(0, pending.deadline - now)));
-        wake = nap.wake;
-        await nap.promise;
-        wake = undefined;
-      }
-    } finally {
-      unwatch?.();
     }
   }
 }

@@ -1,14 +1,15 @@
 // Entry point of the plugin worker child process: takes requests over IPC, runs them synchronously, replies.
 import { getRuntime } from './native/runtime.js';
-import { LOG_PIPE_FD, type RequestMessage, type ResponseMessage } from '../protocol/messages.js';
+import type { DeferralProgress, Op, RequestMessage, ResponseMessage, ResponseOf, WorkerMessage } from '../protocol/messages.js';
 import { reapOrphans } from './reaper.js';
 import { exitIfChannelLost, watchChannels } from './channels.js';
 import { RequestError, WorkerSession } from './session.js';
+import { LOG_PIPE_FD } from '../protocol/constants.js';
 
 const runtime = getRuntime();
 watchChannels(runtime.init(LOG_PIPE_FD));
 const session = new WorkerSession();
-process.send!({ event: 'ready', data: null }); // the supervisor's request time limits start now
+send({ event: 'ready' }); // the caller's request time limits start now
 
 /** Reap plugins' zombie children after requests, at most every 50 ms (a /proc scan per request costs too much
  * with thousands of clients), and always within 50 ms of the last request. */
@@ -28,31 +29,37 @@ function reapSoon(): void {
   }
 }
 
+/** Send a message to the caller. */
+function send(msg: WorkerMessage): void {
+  process.send!(msg);
+}
+
 function reply(msg: ResponseMessage): void {
   exitIfChannelLost(); // a plugin closed the IPC channel or the log pipe: nothing could be reported through them
   // Everything logged while serving the request is in the pipe before this marker; the supervisor
   // delivers the response only after it has read the marker, so no log line is ever late.
   runtime.logMark(String(msg.id));
-  process.send!(msg);
+  send(msg);
+}
+
+/** Serve one request: the response type is the one its op gets (protocol/messages.ts: Operations). */
+async function serve(msg: RequestMessage): Promise<ResponseOf<Op>> {
+  const progress = (p: DeferralProgress) => send({ event: 'progress', request: msg.id, progress: p });
+  switch (msg.op) {
+    case 'start': return session.start(msg);
+    case 'call': return session.call(msg);
+    case 'client-connect': return session.clientConnect(msg, msg.progress ? progress : undefined);
+    case 'client-new': return session.clientNew(msg);
+    case 'client-life-connect': return session.clientLifeConnect(msg, msg.progress ? progress : undefined);
+    case 'client-end': return session.clientEnd(msg);
+    case 'close': session.close(); return null;
+    default: throw new RequestError({ kind: 'bad-request', message: `unknown request ${(msg as { op: string }).op}` });
+  }
 }
 
 async function handle(msg: RequestMessage): Promise<void> {
   try {
-    let result: unknown;
-    switch (msg.op) {
-      case 'start': result = session.start(msg); break;
-      case 'call': result = session.call(msg); break;
-      case 'client-connect':
-        result = await session.clientConnect(msg, (data) => process.send!({ event: 'progress', data: { request: msg.id, ...(data as object) } }));
-        break;
-      case 'client-new': result = session.clientNew(msg); break;
-      case 'client-life-connect':
-        result = await session.clientLifeConnect(msg, (data) => process.send!({ event: 'progress', data: { request: msg.id, ...data } }));
-        break;
-      case 'client-end': result = session.clientEnd(msg); break;
-      case 'close': session.close(); result = {}; break;
-      default: throw new RequestError({ kind: 'bad-request', message: `unknown request ${(msg as { op: string }).op}` });
-    }
+    const result = await serve(msg);
     reply({ id: msg.id, ok: true, result });
     reapSoon(); // after the reply: the caller does not wait for the /proc scan
   } catch (err) {

@@ -1,17 +1,18 @@
 // The worker's state: the opened plugin chain with its generic per-client contexts, and the requests it serves.
 import { hookName, maskToHooks, CLIENT_HOOKS, type HookName } from '../openvpn/constants.js';
+import { defaultServerParams, serverOpenEnv, serverUpEnv } from '../openvpn/server-env.js';
+import type { EnvSet } from '../openvpn/env-set.js';
+import type { ClientConnectReport, DisconnectedResult, WorkerConnectResult } from '../protocol/client-results.js';
+import type {
+  CallRequest, CallResponse, ClientConnectRequest, ClientEndRequest, ClientLifeConnectRequest, ClientNewRequest, DeferralProgress,
+  PluginInfo, StartRequest, StartResponse, WorkerError,
+} from '../protocol/messages.js';
 import { callChain } from './plugin/chain.js';
 import { Plugin, PluginLoadError } from './plugin/plugin.js';
 import type { Pointer } from './native/runtime.js';
 import { x509FromDer, freeX509 } from './native/openssl.js';
-import type { CallRequest, CallResponse, ClientConnectRequest, PluginInfo, StartRequest, StartResponse, WorkerError } from '../protocol/messages.js';
-import { disconnectAfterFailure, runClientConnect, type ClientConnectReport } from './client-connect.js';
-import { configDisables } from '../openvpn/config-disable.js';
-import { defaultServerParams, serverOpenEnv, serverUpEnv } from '../openvpn/server-env.js';
-import type { EnvSet } from '../openvpn/env-set.js';
-import { ClientLife, type Progress, type WorkerConnectResult } from './client-life.js';
-import type { DisconnectedResult } from '../protocol/client-results.js';
-import type { ClientEndRequest, ClientLifeConnectRequest, ClientNewRequest } from '../protocol/messages.js';
+import { disconnectAfterFailure, runClientConnect } from './client-connect.js';
+import { ClientLife } from './client-life.js';
 
 export class RequestError extends Error {
   constructor(readonly error: WorkerError) {
@@ -103,15 +104,16 @@ export class WorkerSession {
   }
 
   /** One client's client-connect stage with its own per-client contexts (made first, destroyed last). */
-  async clientConnect(req: ClientConnectRequest, progress: (data: unknown) => void): Promise<ClientConnectReport> {
+  async clientConnect(req: ClientConnectRequest, progress?: (p: DeferralProgress) => void): Promise<ClientConnectReport> {
     const contexts = this.plugins.map((p) => p.construct());
     try {
-      const report = await runClientConnect(this.plugins, contexts, {
-        env: req.env, script: req.script, tmpDir: req.tmpDir, pollIntervalMs: req.pollIntervalMs, watchFiles: req.watchFiles,
-        timeoutMs: req.timeoutMs, isDisabled: configDisables, onProgress: req.progress ? progress : undefined,
-      }, this.plugins.map((p) => p.spec.path));
+      const stage = runClientConnect(this.plugins, contexts, {
+        env: req.env, tmpDir: req.tmpDir, timing: req.timing,
+        onProgress: progress && ((p) => progress({ name: '', stage: 'client-connect', ...p })),
+      });
+      const { report, env } = stage instanceof Promise ? await stage : stage;
       if (report.outcome === 'rejected') {
-        const step = disconnectAfterFailure(this.plugins, contexts, report.env, report.elapsedMs);
+        const step = disconnectAfterFailure(this.plugins, contexts, env, report.elapsedMs);
         if (step) report.steps.push(step);
       }
       return report;
@@ -126,18 +128,19 @@ export class WorkerSession {
     return c;
   }
 
-  clientNew(req: ClientNewRequest): Record<string, never> {
+  clientNew(req: ClientNewRequest): null {
     if (this.closed || !this.serverEnv) throw new RequestError({ kind: 'bad-request', message: 'the host is closed' });
     try {
       this.clients.set(req.client, new ClientLife(this.plugins, this.genericContexts, this.serverEnv, req.setup, this.tcp, req.client));
     } catch (err) {
       throw new RequestError({ kind: 'bad-request', message: (err as Error).message });
     }
-    return {};
+    return null;
   }
 
-  clientLifeConnect(req: ClientLifeConnectRequest, progress: Progress): Promise<WorkerConnectResult> {
-    return this.client(req.client).connect(req.timing, req.progress ? progress : undefined);
+  clientLifeConnect(req: ClientLifeConnectRequest, progress?: (p: DeferralProgress) => void): Promise<WorkerConnectResult> {
+    const c = this.client(req.client);
+    return c.connect(req.timing, progress && ((p) => progress({ client: req.client, name: c.setup.name, ...p })));
   }
 
   clientEnd(req: ClientEndRequest): DisconnectedResult {

@@ -6,8 +6,8 @@ import { readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { PluginHost, isFailure } from '../../src/host/host.js';
-import type { PluginSpec } from '../../src/worker/plugin/plugin.js';
 import type { ClientConnectDone, ClientConnectOptions } from '../../src/host/client-connect-stage.js';
+import type { PluginSpec } from '../../src/protocol/messages.js';
 
 const fx = (name: string) => `build/fixtures/${name}.so`;
 const run = promisify(execFile);

@@ -8,9 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PluginHost, isFailure, type HookCallResult } from '../../src/host/host.js';
 import { inspectPlugin } from '../../src/host/inspect.js';
 import { RawCall } from '../../src/host/raw-call.js';
-import { PLUGIN_LIBDIR } from '../../src/util/package-root.js';
 import { envForHook } from '../../src/openvpn/server-env.js';
 import { CLI, ROOT, findLog, messages } from '../helpers.js';
+import { PLUGIN_LIBDIR } from '../../src/openvpn/constants.js';
 
 const DOWN_ROOT = join(PLUGIN_LIBDIR, 'openvpn-plugin-down-root.so');
 const AUTH_PAM = join(PLUGIN_LIBDIR, 'openvpn-plugin-auth-pam.so');
@@ -78,7 +78,7 @@ for (const [command, expected] of [['/bin/true', 'SUCCESS'], ['/bin/false', 'ERR
   test(`down-root ${command}: UP forks the root helper, DOWN runs the command in it (${expected}), close ends the helper`, async () => {
     const host = await PluginHost.open({ plugins: [{ path: DOWN_ROOT, args: [command] }] });
     if (isFailure(host)) assert.fail(JSON.stringify(host));
-    const worker = host.worker.pid!;
+    const worker = host.workerPid!;
     const before = descendants(worker);
     const up = envForHook('UP');
     assert.equal(returnName(await host.call('UP', { argv: up.argv, env: up.env.toEnvp(), perClient: false })), 'SUCCESS');

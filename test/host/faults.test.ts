@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PluginHost, isFailure, type HookCallResult, type HookReturnedOutcome } from '../../src/host/host.js';
 import type { FailureOutcome } from '../../src/protocol/failures.js';
-import type { PluginLogEntry } from '../../src/host/worker/log-pipe.js';
 import { CLI, ROOT, fixture } from '../helpers.js';
+import type { PluginLogEntry } from '../../src/protocol/logs.js';
 
 // ---- debris checks ---------------------------------------------------------------------------------------------
 
@@ -276,7 +276,7 @@ fault('hangs (library): open, hook and close that never return -> hung, the work
       const inHook = failure(await host.call('CLIENT_CONNECT_V2', {}), 'hung');
       assert.ok(Date.now() - t0 < 5000);
       assert.equal(inHook.during?.call, 'CLIENT_CONNECT_V2');
-      assert.equal(host.worker.exited, true, 'the worker was killed');
+      assert.equal(host.workerExited, true, 'the worker was killed');
     })(),
     (async () => {
       const hostC = await open('fault-hang', ['where=close'], 500);
@@ -313,7 +313,7 @@ fault('a deferral that never resolves -> outcome timeout naming what is pending,
 
 fault('fork guard: exit() in forked children (atexit handlers run, status kept); unwaited zombies reaped; lingering children ended', async (t) => {
   const host = await open('fault-fork', ['mode=exit,unwaited', 'n=3']);
-  const worker = host.worker.pid!;
+  const worker = host.workerPid!;
   const r = returned(await host.call('CLIENT_CONNECT_V2', {}));
   const msgs = messagesOf(r.logs);
   for (let i = 0; i < 3; i++) {

@@ -8,8 +8,8 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PluginHost, isFailure, type HookCallResult, type HookReturnedOutcome } from '../../src/host/host.js';
 import type { FailureOutcome, LoadErrorOutcome } from '../../src/protocol/failures.js';
-import type { PluginLogEntry } from '../../src/host/worker/log-pipe.js';
 import { fixture, findLog, messages } from '../helpers.js';
+import type { PluginLogEntry } from '../../src/protocol/logs.js';
 
 /** Open plugins or fail the test with the failure outcome. */
 async function open(path: string, args: string[] = [], callTimeoutMs?: number): Promise<PluginHost> {
@@ -213,7 +213,7 @@ function childrenOf(pid: number): number[] {
 
 test('log-threads: every thread and forked-child line, exit() in the child is safe, levels, PLOG_ERRNO', async () => {
   await withHost(fixture('log-threads'), ['7'], async (host) => {
-    const workerPid = host.worker.pid!;
+    const workerPid = host.workerPid!;
     const r = returned(await host.call('CLIENT_CONNECT_V2', {}));
     assert.equal(r.returnName, 'SUCCESS');
     const logs = r.logs;
@@ -244,7 +244,7 @@ test('log-threads: every thread and forked-child line, exit() in the child is sa
 
 test('log-threads: the unwaited child forked in TLS_FINAL is logged and reaped (no zombie remains)', async () => {
   await withHost(fixture('log-threads'), ['3'], async (host) => {
-    const workerPid = host.worker.pid!;
+    const workerPid = host.workerPid!;
     const r = returned(await host.call('TLS_FINAL', {}));
     const forked = Number(/pid=(\d+)/.exec(findLog(r.logs, /^forked unwaited child pid=/).message)![1]);
     assert.ok(forked > 0);

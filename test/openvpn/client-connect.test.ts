@@ -28,7 +28,7 @@ function fake(o: FakeOptions) {
       const ccr = env.find((e) => e.startsWith('client_connect_deferred_file='))?.split('=')[1];
       if (ccr && r.byte !== undefined && r.byte !== null) files.set(ccr, r.byte);
       if (ccr && r.byte === null) files.delete(ccr);
-      return { status: r.status, undefinedHook: false, calls: [{ plugin: 0, called: true, returnCode: r.status, config: r.config, ms: 0 }] };
+      return { status: r.status, undefinedHook: false, calls: [{ plugin: 'p.so', called: true, returnCode: r.status, config: r.config, ms: 0 }] };
     },
     runScript: (argv, env) => {
       const ccr = env.find((e) => e.startsWith('client_connect_deferred_file='))!.split('=')[1];
@@ -54,8 +54,7 @@ function fake(o: FakeOptions) {
 function run(o: FakeOptions) {
   const f = fake(o);
   const r = new ClientConnectRun(f.io, {
-    env: ['common_name=alice'], script: o.script ? ['/bin/cc-script'] : undefined, pluginNames: ['p.so'],
-    isDisabled: (t) => /^disable\b/m.test(t), now: () => 0,
+    env: ['common_name=alice'], script: o.script ? ['/bin/cc-script'] : undefined, now: () => 0,
   });
   return { run: r, ...f };
 }
@@ -198,7 +197,7 @@ test('after a successful handler the ifconfig_pool_* vars are set again (newest 
   });
   const r = new ClientConnectRun(f.io, {
     env: ['ifconfig_pool_netmask=255.255.255.0', 'ifconfig_pool_remote_ip=10.29.41.2', 'time_unix=1', 'common_name=a'],
-    pluginNames: ['p.so'], isDisabled: () => false, now: () => 0,
+    now: () => 0,
   });
   // v1 writes an ifconfig-push into its config file
   const orig = f.io.callChain;

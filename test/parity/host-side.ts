@@ -3,11 +3,9 @@
 // time (Promise.all), as the real clients are started together.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openHost, isFailure } from '../../src/index.js';
-import type { ConnectResult, DisconnectResult } from '../../src/index.js';
+import { openHost, isFailure, type ConnectResult, type DisconnectResult } from '../../src/index.js';
 import type { ParsedOption } from '../../src/openvpn/client-config.js';
-import type { ChainPlugin } from './real-server.js';
-import { REAL_POOL_FIRST, SAMPLE_KEYS } from './real-server.js';
+import { type ChainPlugin, REAL_POOL_FIRST, SAMPLE_KEYS } from './real-server.js';
 
 export interface HostRun {
   /** connected | rejected | timeout | fatal | load-error | crashed | hung | open-failed */

@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConnectedResult, ConnectResult, DisconnectResult, HookStep, RejectedResult } from '../../src/protocol/client-results.js';
-import type { PluginLogEntry } from '../../src/host/worker/log-pipe.js';
 import {
   checkConnect, checkDisconnect, expectationKeys, notRun, reasonsOf, summarize, unexpectedCrashOrHang, type ExpectationResult,
 } from '../../src/scenario/expectations.js';
 import { parseScenario, type ConnectExpectations, type DisconnectExpectations } from '../../src/scenario/schema.js';
+import type { PluginLogEntry } from '../../src/protocol/logs.js';
 
 function hook(name: string): HookStep {
   return { hook: name, argv: [], envKeys: [], status: 0, statusName: 'SUCCESS', calls: [], context: 'client', t: 0, ms: 1 };

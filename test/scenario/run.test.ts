@@ -4,10 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HostOpenError } from '../../src/host/host.js';
-import type { ClientInput, ConnectResult, DisconnectResult } from '../../src/protocol/client-results.js';
+import type { ConnectResult, DisconnectResult } from '../../src/protocol/client-results.js';
 import type { FailureOutcome } from '../../src/protocol/failures.js';
 import { runScenario, pluginPath, checkScenarioFiles, type ScenarioHost } from '../../src/scenario/run.js';
 import { ScenarioError, parseScenario } from '../../src/scenario/schema.js';
+import type { ClientInput } from '../../src/host/options.js';
 
 function connected(name: string): ConnectResult {
   return {

@@ -1,22 +1,4 @@
-// Parse the worker's log pipe records (written by runtime.c) and plugin stdout into typed log entries. Pure.
-import type { PluginLogLevel } from '../../openvpn/constants.js';
-
-export interface PluginLogEntry {
-  /** The plugin_name the plugin passed to plugin_log (or the plugin file for stdout/stderr lines). */
-  plugin: string;
-  level: PluginLogLevel;
-  message: string;
-  /** Raw openvpn_plugin_log_flags_t (0 for stdout/stderr lines). */
-  flags: number;
-  /** Process that logged: the worker, or a child the plugin forked. */
-  pid: number;
-  source: 'plugin_log' | 'stdout' | 'stderr';
-  /** The client (host.client() order, from 0) whose hook or script was running when the line was logged, or whose
-   * call forked the process that logged it; absent for server-level lines and for stdout/stderr. */
-  client?: number;
-  /** Milliseconds since the host started. */
-  t: number;
-}
+// Parse the records the worker's runtime (runtime.c) writes into the log pipe, and split streams into lines. Pure.
 
 export type PipeRecord =
   | { kind: 'log'; flags: number; pid: number; client: number; plugin: string; message: string }

@@ -3,38 +3,20 @@ import type { ChildProcess } from 'node:child_process';
 import { forkWorker, takePreforked } from './spawn.js';
 import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
-import { constants as osConstants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { hookName, logLevelOf } from '../../openvpn/constants.js';
-import { LOG_PIPE_FD, type Request, type ResponseMessage, type WorkerError, type WorkerMessage, type EventMessage } from '../../protocol/messages.js';
-import { LineSplitter, parseRecord, type PluginLogEntry } from './log-pipe.js';
-import { LOST_CHANNEL_EXIT_BASE } from '../../worker/channels.js';
-
-/** Why the worker is gone. `during` names the plugin call in progress, when the worker could tell. */
-export type WorkerDeath =
-  | { reason: 'crashed'; signal: string | null; exitCode: number | null; during?: CallSite; cause?: string }
-  | { reason: 'hung'; timeoutMs: number; during?: CallSite; cause?: string };
-
-export interface CallSite {
-  plugin: number;
-  /** Hook name, or open/close/constructor/destructor/abort/min_version_required/select_initialization_point. */
-  call: string;
-}
+import { LOG_PIPE_FD } from '../../protocol/constants.js';
+import type { PluginLogEntry } from '../../protocol/logs.js';
+import type {
+  DeferralProgress, Op, Request, RequestOf, ResponseMessage, ResponseOf, WorkerError, WorkerMessage,
+} from '../../protocol/messages.js';
+import { classifyDeath, lostChannelsOfExit, type RuntimeRecord, type WorkerDeath } from './death.js';
+import { LineSplitter, parseRecord } from './log-pipe.js';
 
 export type RequestOutcome<T> =
   | { kind: 'ok'; result: T }
   | { kind: 'error'; error: WorkerError }
   | { kind: 'dead'; death: WorkerDeath };
-
-const PSEUDO_CALLS: Record<number, string> = {
-  [-1]: 'open', [-2]: 'close', [-3]: 'abort', [-4]: 'client_constructor', [-5]: 'client_destructor',
-  [-6]: 'min_version_required', [-7]: 'select_initialization_point',
-};
-
-function callSite(plugin: number, type: number): CallSite | undefined {
-  if (plugin < 0) return undefined;
-  return { plugin, call: type >= 0 ? hookName(type) : PSEUDO_CALLS[type] ?? `call ${type}` };
-}
 
 /** How long a dead worker's pipes may stay open (held by a plugin's process that escaped its process group)
  * before the supervisor stops reading them, so nothing keeps the caller's event loop alive. */
@@ -64,11 +46,6 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function signalName(sig: number): string {
-  const entry = Object.entries(osConstants.signals).find(([, n]) => n === sig);
-  return entry ? entry[0] : `signal ${sig}`;
-}
-
 export interface WorkerOptions {
   /** Extra milliseconds the supervisor waits beyond a request's own limit before it kills the worker. */
   graceMs?: number;
@@ -79,11 +56,12 @@ export interface WorkerOptions {
 interface Pending {
   resolve: (o: RequestOutcome<unknown>) => void;
   what: string;
+  onProgress?: (p: DeferralProgress) => void;
   response?: ResponseMessage;
   timer?: NodeJS.Timeout;
 }
 
-/** A running worker. Emits 'log' (PluginLogEntry), 'event' (EventMessage) and 'exit' (WorkerDeath | null). */
+/** A running worker. Emits 'log' (PluginLogEntry) and 'exit' (WorkerDeath | null). */
 export class WorkerProcess extends EventEmitter {
   readonly logs: PluginLogEntry[] = [];
   death: WorkerDeath | undefined;
@@ -92,8 +70,8 @@ export class WorkerProcess extends EventEmitter {
   private readonly pending = new Map<number, Pending>();
   private readonly marks = new Set<string>();
   private nextId = 1;
-  private hung: { plugin: number; type: number; timeoutMs: number } | undefined;
-  private crash: { plugin: number; type: number; signal: number } | undefined;
+  private hung: (RuntimeRecord & { timeoutMs: number }) | undefined;
+  private crash: (RuntimeRecord & { signal: number }) | undefined;
   private readonly t0 = performance.now();
   private readonly exitPromise: Promise<void>;
   private expectedExit = false;
@@ -230,7 +208,7 @@ export class WorkerProcess extends EventEmitter {
       return;
     }
     if ('event' in m) {
-      this.emit('event', m as EventMessage);
+      this.pending.get(m.request)?.onProgress?.(m.progress);
       return;
     }
     const p = this.pending.get(m.id);
@@ -254,23 +232,18 @@ export class WorkerProcess extends EventEmitter {
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.exited = true;
     clearTimeout(this.bootTimer);
-    if (code !== null && code > LOST_CHANNEL_EXIT_BASE && code <= LOST_CHANNEL_EXIT_BASE + 3) {
+    const lostAtExit = lostChannelsOfExit(code);
+    if (lostAtExit.length > 0) {
       // The worker found a channel gone before replying, and left at once (src/worker/channels.ts).
       if (this.lost.size === 0) this.lostDuring = [...this.pending.values()][0]?.what ?? 'no request (idle)';
-      if ((code - LOST_CHANNEL_EXIT_BASE) & 1) this.lost.add('its log pipe');
-      if ((code - LOST_CHANNEL_EXIT_BASE) & 2) this.lost.add('its IPC channel');
+      for (const what of lostAtExit) this.lost.add(what);
     }
     if (!this.expectedExit || this.pending.size > 0) {
-      if (this.hung) {
-        this.death = { reason: 'hung', timeoutMs: this.hung.timeoutMs, during: callSite(this.hung.plugin, this.hung.type) };
-      } else if (this.death?.reason !== 'hung') {
-        const sig = signal ?? (this.crash ? signalName(this.crash.signal) : null);
-        this.death = { reason: 'crashed', signal: sig, exitCode: code, during: this.crash ? callSite(this.crash.plugin, this.crash.type) : undefined };
-      }
-      // A crash inside a plugin call explains itself; otherwise say that the worker lost its channels first.
-      if (this.lost.size > 0 && !this.death.during) {
-        this.death.cause = `the worker lost ${[...this.lost].join(' and ')} while serving ${this.lostDuring}: a plugin closed file descriptors `
-          + `it did not open (the IPC channel is fd 3, the log pipe fd >= 101)`;
+      this.death = classifyDeath({
+        exitCode: code, signal, hung: this.hung, crash: this.crash, killed: this.death, lost: this.lost, lostDuring: this.lostDuring,
+      });
+      // A crash inside a plugin call explains itself; a lost channel is said in the log too.
+      if (this.lost.size > 0 && this.death.cause && !this.death.during) {
         const note: PluginLogEntry = {
           plugin: 'ovpn-plugin-host', level: 'error', message: this.death.cause, flags: 0, pid: this.child.pid ?? 0,
           source: 'stderr', t: performance.now() - this.t0,
@@ -290,14 +263,15 @@ export class WorkerProcess extends EventEmitter {
     this.emit('exit', this.death ?? null);
   }
 
-  /** Send a request. LIMIT_MS bounds the whole request; past it (plus grace) the worker is killed as hung. */
-  request<T>(req: Request, limitMs: number): Promise<RequestOutcome<T>> {
+  /** Send a request; it resolves to the response its op gets. LIMIT_MS bounds the whole request; past it (plus grace)
+   * the worker is killed as hung. ON_PROGRESS hears the request's progress events. */
+  request<K extends Op>(req: RequestOf<K>, limitMs: number, onProgress?: (p: DeferralProgress) => void): Promise<RequestOutcome<ResponseOf<K>>> {
     if (this.exited || !this.child.connected) {
       return Promise.resolve({ kind: 'dead', death: this.death ?? { reason: 'crashed', signal: null, exitCode: null } });
     }
     const id = this.nextId++;
     return new Promise((resolve) => {
-      const p: Pending = { resolve: resolve as (o: RequestOutcome<unknown>) => void, what: describeRequest(req) };
+      const p: Pending = { resolve: resolve as (o: RequestOutcome<unknown>) => void, what: describeRequest(req), onProgress };
       if (limitMs > 0 && Number.isFinite(limitMs)) {
         const arm = () => {
           if (!this.pending.has(id)) return;

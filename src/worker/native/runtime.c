@@ -2,7 +2,7 @@
  * secure_memzero, base64), the log pipe, the fork guard, the hang watchdog and the call trampolines.
  *
  * Why C: plugins call these callbacks from their own threads and from fork()ed children, where no
- * JavaScript can run (see DESIGN.md). Everything here is async-signal-tolerant enough for that use:
+ * JavaScript can run (docs/architecture.md says why). Everything here is async-signal-tolerant enough for that use:
  * a log line is formatted into a stack buffer and written with one write(2) to a pipe whose reader is
  * the supervisor process, never the (possibly blocked) worker itself.
  *

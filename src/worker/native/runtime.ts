@@ -1,12 +1,13 @@
 // koffi bindings of the C runtime (runtime.c): callbacks table, log pipe, call trampolines, C-memory string arrays.
 import { existsSync } from 'node:fs';
 import koffi from 'koffi';
-import { RUNTIME_LIBRARY } from '../../util/package-root.js';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../util/package-root.js';
+
+/** The C runtime, built by make. */
+const RUNTIME_LIBRARY = join(PACKAGE_ROOT, 'build', 'native', 'libovph-runtime.so');
 
 export type Pointer = bigint;
-
-/** Pseudo hook types used in watchdog reports for calls that are not hooks. */
-export const PSEUDO_TYPE = { open: -1, close: -2, abort: -3, constructor: -4, destructor: -5, minVersion: -6, initPoint: -7 } as const;
 
 function bind() {
   if (!existsSync(RUNTIME_LIBRARY)) {

@@ -5,7 +5,8 @@ import type { CallOptions, Plugin } from './plugin.js';
 import type { ReturnListNode } from '../../openvpn/return-list.js';
 
 export interface PluginCallRecord {
-  plugin: number;
+  /** The plugin, by its path as given. */
+  plugin: string;
   /** false when the plugin did not register the hook (OpenVPN skips it with SUCCESS). */
   called: boolean;
   returnCode: number;
@@ -31,11 +32,11 @@ export interface ChainCallOptions extends Omit<CallOptions, 'perClientContext' |
 }
 
 /** Combine per-plugin return codes the way plugin_call_ssl does. */
-export function combineStatus(codes: readonly number[]): number {
+function combineStatus(calls: readonly PluginCallRecord[]): number {
   let deferred = false;
-  for (const c of codes) {
-    if (c === RETURN.DEFERRED) deferred = true;
-    else if (c !== RETURN.SUCCESS) return RETURN.ERROR;
+  for (const { returnCode } of calls) {
+    if (returnCode === RETURN.DEFERRED) deferred = true;
+    else if (returnCode !== RETURN.SUCCESS) return RETURN.ERROR;
   }
   return deferred ? RETURN.DEFERRED : RETURN.SUCCESS;
 }
@@ -114,12 +115,12 @@ export function callChain(plugins: readonly Plugin[], type: number, hookArgv: re
     for (let i = 0; i < plugins.length; i++) {
       const plugin = plugins[i];
       if (!plugin.wants(type)) {
-        calls.push({ plugin: i, called: false, returnCode: RETURN.SUCCESS, returnList: null, ms: 0 });
+        calls.push({ plugin: plugin.spec.path, called: false, returnCode: RETURN.SUCCESS, returnList: null, ms: 0 });
         continue;
       }
       const last = i === lastCalled;
       const r = plugin.callHook(type, hookArgv, envp, contexts?.[i] ?? 0n, cert, certDepth, collect, last);
-      calls.push({ plugin: i, called: true, returnCode: r.returnCode, returnList: r.returnList, ms: r.ms });
+      calls.push({ plugin: plugin.spec.path, called: true, returnCode: r.returnCode, returnList: r.returnList, ms: r.ms });
       if (last) restored = true;
       if (isAuth && r.returnCode === RETURN.DEFERRED && ++deferrals > 1) {
         failed = false;
@@ -137,10 +138,5 @@ export function callChain(plugins: readonly Plugin[], type: number, hookArgv: re
       getRuntime().strvRestore(envp);
     }
   }
-  let status: number = RETURN.SUCCESS;
-  for (const c of calls) {
-    if (c.returnCode === RETURN.DEFERRED) status = RETURN.DEFERRED;
-    else if (c.returnCode !== RETURN.SUCCESS) return { status: RETURN.ERROR, calls, undefinedHook: false };
-  }
-  return { status, calls, undefinedHook: false };
+  return { status: combineStatus(calls), calls, undefinedHook: false };
 }

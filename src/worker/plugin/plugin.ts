@@ -7,20 +7,12 @@ import {
   OPENVPN_PLUGINv3_STRUCTVER, OVPN_VERSION, SSLAPI_OPENSSL,
 } from '../../openvpn/constants.js';
 import { FRAME, OpenIn, OpenReturn } from '../native/structs.js';
-import { getRuntime, newGuardedStringArray, newStringArray, PSEUDO_TYPE, pointerAt, type Pointer } from '../native/runtime.js';
-import { PLUGIN_LIBDIR } from '../../util/package-root.js';
-import { decodeReturnList, type ReturnListNode } from '../../openvpn/return-list.js';
-
-export interface PluginSpec {
-  /** The path as the user wrote it; it is also argv[0] of every call, as in OpenVPN. */
-  path: string;
-  /** Arguments after the path, as on a `plugin` line. */
-  args?: string[];
-}
-
-export type LoadErrorKind =
-  | 'not-found' | 'not-shared-object' | 'wrong-architecture' | 'load-failed'
-  | 'missing-entry-point' | 'min-version' | 'open-failed' | 'bad-mask';
+import { getRuntime, newGuardedStringArray, newStringArray, pointerAt, type Pointer } from '../native/runtime.js';
+import type { AbiVersion, LoadErrorKind, PluginSpec } from '../../protocol/messages.js';
+import { type ReturnListNode } from '../../openvpn/return-list.js';
+import { decodeReturnList } from './return-list.js';
+import { PSEUDO_TYPE } from '../../protocol/constants.js';
+import { PLUGIN_LIBDIR } from '../../openvpn/constants.js';
 
 /** The plugin could not be loaded or opened; OpenVPN would exit at startup. */
 export class PluginLoadError extends Error {
@@ -29,8 +21,6 @@ export class PluginLoadError extends Error {
     this.name = 'PluginLoadError';
   }
 }
-
-export type AbiVersion = 1 | 2 | 3;
 
 export interface CallOptions {
   perClientContext?: Pointer;

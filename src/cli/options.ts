@@ -1,0 +1,74 @@
+// The command-line options the commands share: parsers for option values, the common options, and their help.
+import { InvalidArgumentError, type Command } from 'commander';
+import { PLUGIN_LIBDIR } from '../openvpn/constants.js';
+import { tokenizeConfigLine } from '../openvpn/client-config.js';
+import { DEFAULT_CALL_TIMEOUT_MS } from '../host/limits.js';
+import type { PluginSpec } from '../protocol/messages.js';
+import { UsageError } from './common.js';
+
+export const PLUGIN_ARGUMENT_HELP = `the plugin; it is also argv[0] as given. A bare name that is not a file here is looked up in ${PLUGIN_LIBDIR}, as OpenVPN does`;
+export const PLUGIN_ARGS_HELP = "the plugin's arguments, as after the path on a 'plugin' config line (after '--' if they start with '-')";
+
+/** Collects a repeatable option's values. */
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** Options every command has (commander's camelCase names). */
+export interface CommonOptions {
+  json?: boolean;
+  verbose?: boolean;
+  callTimeout: number;
+}
+
+/** --call-timeout parser: a positive whole number of milliseconds. */
+export function parseTimeout(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new InvalidArgumentError('expected a positive whole number of milliseconds.');
+  return Number(value);
+}
+
+export function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--json', 'print one JSON object on stdout (the result, including the log) instead of text')
+    .option('-v, --verbose', 'log progress and every plugin log line as it arrives on stderr (pino: JSON lines, pretty on a terminal)')
+    .option('--call-timeout <ms>', 'a plugin call that does not return within this time is killed and reported as hung',
+      parseTimeout, DEFAULT_CALL_TIMEOUT_MS);
+}
+
+export function positiveNumber(what: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0)) throw new InvalidArgumentError(`expected a positive number of ${what}.`);
+    return n;
+  };
+}
+
+/** "<path> [args...]" as on a `plugin` config line (OpenVPN's quoting rules). */
+export function parsePluginLine(text: string): PluginSpec {
+  const { tokens, error } = tokenizeConfigLine(text);
+  if (error || tokens.length === 0) throw new UsageError(`bad --plugin value '${text}': expected "<path> [args...]"${error ? ` (${error})` : ''}`);
+  return { path: tokens[0], args: tokens.slice(1) };
+}
+
+/** A --env value: NAME=VALUE (VALUE may be empty); anything else is a usage error. */
+export function parseEnvOption(text: string): [string, string] {
+  const i = text.indexOf('=');
+  if (i <= 0) throw new UsageError(`bad --env value '${text}': expected NAME=VALUE`);
+  return [text.slice(0, i), text.slice(i + 1)];
+}
+
+/** connect's options (commander's camelCase names); load and run read some of them too. */
+export interface ConnectCliOptions extends CommonOptions {
+  plugin: string[];
+  clientConnect?: string;
+  env: string[];
+  commonName?: string;
+  username?: string;
+  password?: string;
+  cert?: string;
+  peerInfo: string[];
+  timeout: number;
+  handWindow: number;
+  pollInterval?: number;
+  timing: 'fast' | 'openvpn';
+  stage: 'life' | 'client-connect';
+}
+

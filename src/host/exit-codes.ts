@@ -1,0 +1,18 @@
+// The exit code of each kind of result, shared by the CLI and scenario reports (and exported by the library).
+import type { FailureOutcome } from '../protocol/failures.js';
+
+/** Exit codes of the CLI (documented in docs/cli.md and --help). */
+export const EXIT = {
+  SUCCESS: 0,
+  PLUGIN_ERROR: 1,
+  USAGE: 2,
+  TIMEOUT: 3,
+  CRASHED_OR_HUNG: 4,
+  LOAD_ERROR: 5,
+  SIGINT: 130,
+  SIGTERM: 143,
+} as const;
+
+export function exitCodeOfFailure(f: FailureOutcome): number {
+  return f.outcome === 'load-error' ? EXIT.LOAD_ERROR : EXIT.CRASHED_OR_HUNG;
+}

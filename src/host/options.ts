@@ -1,0 +1,87 @@
+// What the library's callers pass: the host's options, a client's input, and how deferrals are waited for; and the
+// defaults that fill them in.
+import type { PluginLogEntry } from '../protocol/logs.js';
+import type { DeferralProgress, DeferralTiming, PluginSpec } from '../protocol/messages.js';
+import type { ServerParams } from '../openvpn/server-env.js';
+
+/** OpenVPN re-checks a deferred client about every 1.1 s (its timer wheel); timing 'openvpn' waits the same way. */
+const OPENVPN_RECHECK_MS = 1100;
+
+/** What a simulated client brings to the server. Every field is optional; defaults match the 2.6.14 capture. */
+export interface ClientInput {
+  /** A name for reports (default: client-<n>). */
+  name?: string;
+  /** Overrides the certificate's CN as common_name (default: CN of the chain's depth-0 cert). */
+  commonName?: string;
+  /** --auth-user-pass username; null/undefined = the client sends none (no AUTH_USER_PASS_VERIFY call). */
+  username?: string | null;
+  password?: string;
+  /** The client's certificate chain: PEM text, or a path to a PEM file (client cert first or last; ordered by issuer).
+   * Default: the bundled test CA + client (assets/test-pki/chain.pem). */
+  cert?: string;
+  /** K=V additions/overrides applied to the env of every client hook (EnvSet.override); null removes. */
+  env?: Record<string, string | null>;
+  /** Peer info lines the client sends (IV_*, UV_*): added to the defaults of a 2.6.14 client, or replacing them with
+   * `replacePeerInfo`. E.g. { IV_SSO: 'webauth,crtext' } for auth_pending methods. */
+  peerInfo?: Record<string, string>;
+  replacePeerInfo?: boolean;
+  /** Where the client connects from (untrusted_ip/port, trusted_ip/port). Default 127.0.0.1 and a port per client. */
+  address?: { ip: string; port: number };
+  /** The VPN address the pool assigns (default 10.8.0.<n+1>, netmask 255.255.255.0). */
+  poolIp?: string;
+  /** Counters reported at CLIENT_DISCONNECT (bytes_received, bytes_sent; default 0). */
+  bytesReceived?: number;
+  bytesSent?: number;
+}
+
+/** Timing and limits for deferrals, per host (and overridable per client call). */
+export interface DeferralOptions {
+  /** Give up on a deferred client-connect after this long (default 60000; OpenVPN itself never gives up). */
+  timeoutMs?: number;
+  /** Deferred auth expires after this (OpenVPN: hand-window, default 60 s), or the auth_pending_file timeout. */
+  handWindowMs?: number;
+  /** Re-check interval while deferred (default 20 ms; 1100 with timing 'openvpn'). */
+  pollIntervalMs?: number;
+  /** 'fast' (default): re-check every pollIntervalMs and at once on a file write; 'openvpn': ~1.1 s cadence. */
+  timing?: 'fast' | 'openvpn';
+}
+
+export interface ConnectOptions extends DeferralOptions {
+  /** --client-connect command as argv (the config file path is appended), run without a shell. */
+  script?: string[];
+  /** 'summary': hooks without argv/env keys, and no logs in the result (host.logs still has them). For load runs. */
+  detail?: 'full' | 'summary';
+  /** Called about every 200 ms while a deferral is pending. */
+  onProgress?: (p: { client: string; stage: string; polls: number; elapsedMs: number; pending: string }) => void;
+}
+
+export interface HostOptions extends ConnectOptions {
+  plugins: PluginSpec[];
+  /** A synchronous plugin call that takes longer is killed and reported as `hung` (default 30000). */
+  callTimeoutMs?: number;
+  /** envp at open; default: OpenVPN 2.6.14's open-time env. */
+  openEnv?: string[];
+  /** The server's configuration as it shows in plugins' env: proto ('udp', 'tcp-server', ...), dev, topology,
+   * setenv lines, ... (defaults: the 2.6.14 capture's). With proto tcp-server, IPCHANGE gets the client's context. */
+  server?: Partial<ServerParams>;
+  /** Called for every plugin log line as it arrives. */
+  onLog?: (entry: PluginLogEntry) => void;
+}
+
+/** The wire's timing for one connect, from the caller's options and their defaults. */
+export function deferralTiming(o: DeferralOptions & Pick<ConnectOptions, 'script' | 'detail'>): DeferralTiming {
+  const openvpn = o.timing === 'openvpn';
+  return {
+    timeoutMs: o.timeoutMs ?? 60_000,
+    handWindowMs: o.handWindowMs ?? 60_000,
+    pollIntervalMs: o.pollIntervalMs ?? (openvpn ? OPENVPN_RECHECK_MS : 20),
+    watchFiles: !openvpn,
+    script: o.script,
+    detail: o.detail,
+  };
+}
+
+/** A progress event as the library's onProgress callbacks see it. */
+export function progressOf(p: DeferralProgress): { client: string; stage: string; polls: number; elapsedMs: number; pending: string } {
+  return { client: p.name, stage: p.stage, polls: p.polls, elapsedMs: p.elapsedMs, pending: p.pending };
+}

@@ -1,0 +1,69 @@
+// Why a worker process is gone, from what it left behind: its exit code or signal, the crash or hang record its
+// runtime wrote, the caller's own deadline, and the channels it lost first. Pure.
+import { constants as osConstants } from 'node:os';
+import { hookName } from '../../openvpn/constants.js';
+import { LOST_CHANNEL_EXIT_BASE, PSEUDO_CALL_NAMES } from '../../protocol/constants.js';
+import type { CallSite } from '../../protocol/failures.js';
+
+/** Why the worker is gone. `during` names the plugin call in progress, when the worker could tell. */
+export type WorkerDeath =
+  | { reason: 'crashed'; signal: string | null; exitCode: number | null; during?: CallSite; cause?: string }
+  | { reason: 'hung'; timeoutMs: number; during?: CallSite; cause?: string };
+
+/** A crash or hang record of the runtime: the plugin (index) and hook type (or pseudo call) it happened in. */
+export interface RuntimeRecord {
+  plugin: number;
+  type: number;
+}
+
+/** What is known when the worker process has exited. */
+export interface DeathEvidence {
+  exitCode: number | null;
+  signal: string | null;
+  /** The runtime's watchdog fired (a plugin call overran the call timeout). */
+  hung?: RuntimeRecord & { timeoutMs: number };
+  /** The runtime caught a fatal signal inside a plugin call. */
+  crash?: RuntimeRecord & { signal: number };
+  /** The caller killed it itself (its own deadline, or the boot limit). */
+  killed?: WorkerDeath;
+  /** Channels the worker lost while alive, and what it was serving then. */
+  lost: ReadonlySet<string>;
+  lostDuring: string;
+}
+
+/** The plugin call a runtime record names. */
+export function callSite(record: RuntimeRecord): CallSite | undefined {
+  if (record.plugin < 0) return undefined;
+  return { plugin: record.plugin, call: record.type >= 0 ? hookName(record.type) : PSEUDO_CALL_NAMES[record.type] ?? `call ${record.type}` };
+}
+
+export function signalName(sig: number): string {
+  const entry = Object.entries(osConstants.signals).find(([, n]) => n === sig);
+  return entry ? entry[0] : `signal ${sig}`;
+}
+
+/** The channels a worker's exit code says it found gone (it exits at once with base + bits): log pipe, IPC channel. */
+export function lostChannelsOfExit(code: number | null): string[] {
+  if (code === null || code <= LOST_CHANNEL_EXIT_BASE || code > LOST_CHANNEL_EXIT_BASE + 3) return [];
+  const bits = code - LOST_CHANNEL_EXIT_BASE;
+  return [...(bits & 1 ? ['its log pipe'] : []), ...(bits & 2 ? ['its IPC channel'] : [])];
+}
+
+/** Why the worker died: a watchdog hang first, then the caller's own hang verdict, else a crash (with its call site);
+ * a worker that lost its channels without a crash in a plugin call says so as the cause. */
+export function classifyDeath(e: DeathEvidence): WorkerDeath {
+  let death: WorkerDeath;
+  if (e.hung) {
+    death = { reason: 'hung', timeoutMs: e.hung.timeoutMs, during: callSite(e.hung) };
+  } else if (e.killed?.reason === 'hung') {
+    death = { ...e.killed };
+  } else {
+    const signal = e.signal ?? (e.crash ? signalName(e.crash.signal) : null);
+    death = { reason: 'crashed', signal, exitCode: e.exitCode, during: e.crash ? callSite(e.crash) : undefined };
+  }
+  if (e.lost.size > 0 && !death.during) {
+    death.cause = `the worker lost ${[...e.lost].join(' and ')} while serving ${e.lostDuring}: a plugin closed file descriptors `
+      + 'it did not open (the IPC channel is fd 3, the log pipe fd >= 101)';
+  }
+  return death;
+}
