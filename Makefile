@@ -35,15 +35,16 @@ node_modules/.package-lock.json: package-lock.json package.json
 deps: system-deps node_modules/.package-lock.json
 
 # --- build ----------------------------------------------------------------
-build: deps dist/cli.js $(RUNTIME) $(FIXTURES) build/fixtures/abi-layout
+build: deps dist/cli.js $(RUNTIME) $(FIXTURES) build/fixtures/abi-layout build/fixtures/abi-layout-own
 
 dist/cli.js: $(shell find src -name '*.ts') tsconfig.json node_modules/.package-lock.json
 	npx tsc -p tsconfig.json
 	@chmod +x dist/cli.js
 
-$(RUNTIME): src/worker/native/runtime.c | system-deps
+# The runtime declares the plugin ABI itself (plugin-abi.h): it needs no OpenVPN header to build.
+$(RUNTIME): src/worker/native/runtime.c src/worker/native/plugin-abi.h | system-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -shared -I/usr/include/openvpn -o $@ $< -lpthread
+	$(CC) $(CFLAGS) -shared -o $@ $< -lpthread
 
 build/fixtures/%.so: native-fixtures/%.c native-fixtures/fixture.h | system-deps
 	@mkdir -p $(dir $@)
@@ -52,6 +53,11 @@ build/fixtures/%.so: native-fixtures/%.c native-fixtures/fixture.h | system-deps
 build/fixtures/abi-layout: native-fixtures/abi-layout.c | system-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I/usr/include/openvpn -o $@ $<
+
+# The same layout printer against the runtime's own ABI declarations (compared with the real header's by the ABI test).
+build/fixtures/abi-layout-own: native-fixtures/abi-layout.c src/worker/native/plugin-abi.h | system-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DOWN_ABI_HEADER -Isrc/worker/native -o $@ $<
 
 # --- benchmarks (bench/run.ts; each prints our figure, the C baseline's, their ratio and a verdict) ---------
 BENCH_HOST := build/bench/c-host

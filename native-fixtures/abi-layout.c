@@ -1,5 +1,11 @@
-/* abi-layout: not a plugin; prints the sizes and offsets of the openvpn-plugin.h structs and its constants as one JSON object. */
+/* abi-layout: not a plugin; prints the sizes and offsets of the openvpn-plugin.h structs and its constants as one JSON object.
+ * Built twice: against the real openvpn-plugin.h, and with -DOWN_ABI_HEADER against the runtime's own declarations
+ * (src/worker/native/plugin-abi.h); the ABI test checks that both print the same. */
+#ifdef OWN_ABI_HEADER
+#include "plugin-abi.h"
+#else
 #include <openvpn-plugin.h>
+#endif
 #include <stddef.h>
 #include <stdio.h>
 
@@ -79,8 +85,11 @@ int main(void)
     CONST(OPENVPN_PLUGIN_INIT_PRE_CONFIG_PARSE, 0); CONST(OPENVPN_PLUGIN_INIT_PRE_DAEMON, 0);
     CONST(OPENVPN_PLUGIN_INIT_POST_DAEMON, 0); CONST(OPENVPN_PLUGIN_INIT_POST_UID_CHANGE, 1);
     printf("},\"misc\":{");
-    CONST(SSLAPI_OPENSSL, 0); CONST(OPENVPN_VERSION_MAJOR, 0); CONST(OPENVPN_VERSION_MINOR, 0);
+    CONST(SSLAPI_OPENSSL, 0);
+#ifndef OWN_ABI_HEADER /* the version of the OpenVPN that shipped the header: not part of the ABI */
+    CONST(OPENVPN_VERSION_MAJOR, 0); CONST(OPENVPN_VERSION_MINOR, 0);
     printf("\"OPENVPN_VERSION_PATCH\":\"%s\",", OPENVPN_VERSION_PATCH);
+#endif
     printf("\"sizeof_log_flags\":%zu,\"sizeof_ssl_api\":%zu", sizeof(openvpn_plugin_log_flags_t), sizeof(ovpnSSLAPI));
     printf("}}\n");
     return 0;

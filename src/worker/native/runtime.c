@@ -13,7 +13,7 @@
  *   X <plugin id> <hook type> <signal>          the worker crashed (fatal signal) inside that call
  */
 #define _GNU_SOURCE
-#include <openvpn-plugin.h>
+#include "plugin-abi.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -81,3 +81,9 @@ test('init point names (shown by inspect) equal the header', () => {
   }
   assert.equal(Object.keys(INIT_POINT_NAMES).length, Object.keys(layout.init_points).length);
 });
+
+test("the runtime's own ABI declarations (plugin-abi.h) give the real header's layout and constants", () => {
+  const own = JSON.parse(execFileSync(fixture('abi-layout-own'), { encoding: 'utf8' })) as Layout;
+  const { OPENVPN_VERSION_MAJOR: _a, OPENVPN_VERSION_MINOR: _b, OPENVPN_VERSION_PATCH: _c, ...realMisc } = layout.misc;
+  assert.deepEqual({ ...own, misc: own.misc }, { ...layout, misc: realMisc });
+});
