@@ -13,7 +13,7 @@ FIXTURE_SRC := $(wildcard native-fixtures/*.c)
 FIXTURES := $(patsubst native-fixtures/%.c,build/fixtures/%.so,$(filter-out native-fixtures/abi-layout.c native-fixtures/c-host.c,$(FIXTURE_SRC)))
 TEST_FILES := $(shell find test -name "*.test.ts" | sort)
 
-.PHONY: all build deps system-deps test demo bench parity clean check
+.PHONY: all build deps system-deps test demo bench parity clean check lint
 
 all: build
 
@@ -72,8 +72,18 @@ bench: build $(BENCH_HOST)
 check: build
 	npx tsc -p tsconfig.check.json
 
+# --- guards (commands in package.json "lint:*"): import rules (dependency-cruiser, .dependency-cruiser.cjs), lint + format
+# (Biome, biome.jsonc), unused files/exports/dependencies (knip, knip.jsonc). All three run; any failure fails. knip reads
+# dist/ (bench/ imports it), so the TypeScript build comes first. `npm run format` applies Biome's formatting and safe fixes.
+lint: node_modules/.package-lock.json dist/cli.js
+	@rc=0; \
+	echo "== import rules (dependency-cruiser)"; npm run --silent lint:imports || rc=1; \
+	echo "== lint + format (biome)"; npm run --silent lint:code || rc=1; \
+	echo "== unused files, exports, dependencies (knip)"; npm run --silent lint:unused || rc=1; \
+	exit $$rc
+
 # --- the two commands -----------------------------------------------------
-test: build check
+test: build check lint
 	$(NODE) --import tsx --test --test-concurrency=2 $(TEST_FILES)
 
 # differential suite only: a real OpenVPN 2.6 server vs the host (needs root, /dev/net/tun, unshare; else SKIPPED, with why)
