@@ -15,7 +15,7 @@ if (!process.env.OVPH_TEST_TMPDIR) {
   process.env.OVPH_TEST_TMPDIR = privateTmp;
   process.on('exit', () => rmSync(privateTmp, { recursive: true, force: true }));
 }
-export const FIXTURES = join(ROOT, 'build', 'fixtures');
+const FIXTURES = join(ROOT, 'build', 'fixtures');
 export const CLI = join(ROOT, 'dist', 'cli.js');
 
 /** Path of a built fixture: NAME.so, or NAME as is when it has an extension or is abi-layout. Throws if not built. */

@@ -15,7 +15,7 @@ interface CallOptions extends CommonOptions {
 }
 
 /** A --hook value, or a usage error that lists the valid names. */
-export function parseHookOption(text: string): HookName {
+function parseHookOption(text: string): HookName {
   const hook = parseHookName(text);
   if (!hook) {
     throw new UsageError(`unknown hook '${text}'; valid hooks: ${Object.keys(HOOKS).join(', ')} `
@@ -25,7 +25,7 @@ export function parseHookOption(text: string): HookName {
 }
 
 /** 0 SUCCESS (or not registered: OpenVPN calls nothing), 1 any other return code (DEFERRED too), 4/5 failures. */
-export function exitCodeOfCall(r: RawCallResult): number {
+function exitCodeOfCall(r: RawCallResult): number {
   if (r.outcome !== 'returned') return exitCodeOfFailure(r);
   if (r.closeFailure) return exitCodeOfFailure(r.closeFailure);
   return r.notRegistered || r.returnCode === 0 ? EXIT.SUCCESS : EXIT.PLUGIN_ERROR;

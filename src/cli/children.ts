@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** Pids of this process's direct children (from /proc; empty where /proc is unavailable). */
-export function ownChildPids(): number[] {
+function ownChildPids(): number[] {
   const pids: number[] = [];
   try {
     for (const tid of readdirSync('/proc/self/task')) {

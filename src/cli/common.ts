@@ -11,7 +11,7 @@ export interface Io {
 }
 
 /** An operation in progress that Ctrl-C/SIGTERM must stop (kill the worker, remove temp files). */
-export interface Abortable {
+interface Abortable {
   abort(): Promise<void>;
 }
 

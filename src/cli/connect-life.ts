@@ -10,7 +10,7 @@ import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
 import type { PluginSpec } from '../protocol/messages.js';
 import { type ConnectCliOptions, parseEnvOption, parsePluginLine } from './options.js';
 
-export function exitCodeOfLife(r: ConnectResult): number {
+function exitCodeOfLife(r: ConnectResult): number {
   if (isFailure(r)) return exitCodeOfFailure(r);
   switch (r.outcome) {
     case 'connected': return EXIT.SUCCESS;
@@ -83,7 +83,7 @@ function report(state: RunState, opts: ConnectCliOptions, r: ConnectResult | Fai
 }
 
 /** One line per hook call; consecutive identical re-checks are shown once with a count. */
-export function formatHooks(hooks: readonly HookStep[]): string[] {
+function formatHooks(hooks: readonly HookStep[]): string[] {
   return timedLines(hooks.map((h) => {
     const argv = h.argv.length ? ` [${h.argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}]` : '';
     const codes = h.calls.map((c) => `${c.plugin.split('/').pop()}=${c.returnName}`).join(' ');
@@ -91,7 +91,7 @@ export function formatHooks(hooks: readonly HookStep[]): string[] {
   }));
 }
 
-export function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectResult): string[] {
+function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectResult): string[] {
   const lines: string[] = [];
   switch (r.outcome) {
     case 'connected': lines.push(`CONNECTED as ${r.address} in ${Math.round(r.ms)} ms`); break;

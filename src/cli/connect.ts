@@ -11,7 +11,7 @@ import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
 import type { PluginSpec } from '../protocol/messages.js';
 import { parseEnvOption, addCommonOptions, type CommonOptions, PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP, collect, parsePluginLine, positiveNumber, type ConnectCliOptions } from './options.js';
 
-export function exitCodeOfConnect(r: ClientConnectResult): number {
+function exitCodeOfConnect(r: ClientConnectResult): number {
   if (isFailure(r)) return exitCodeOfFailure(r);
   return r.outcome === 'accepted' ? EXIT.SUCCESS : r.outcome === 'rejected' ? EXIT.PLUGIN_ERROR : EXIT.TIMEOUT;
 }
@@ -98,7 +98,7 @@ function formatSteps(r: ClientConnectDone): string[] {
   }));
 }
 
-export function formatConnect(r: ClientConnectDone): string[] {
+function formatConnect(r: ClientConnectDone): string[] {
   const head = `${r.outcome.toUpperCase()}${r.deferred ? ` after a deferral (${r.polls} re-checks)` : ' (not deferred)'} in ${Math.round(r.elapsedMs)} ms`;
   const lines = [head];
   if (r.reason) lines.push(`reason: ${r.reason}`);

@@ -36,7 +36,7 @@ function positiveInteger(value: string): number {
 }
 
 /** 0 every client connected; 1 some rejected (or fatal); 3 some timed out; 4 the plugin crashed or hung. */
-export function exitCodeOfLoad(r: LoadReport): number {
+function exitCodeOfLoad(r: LoadReport): number {
   if (r.failure || r.outcomes.crashed || r.outcomes.hung) return EXIT.CRASHED_OR_HUNG;
   if (r.outcomes.timeout) return EXIT.TIMEOUT;
   if (r.outcomes.rejected || r.outcomes.fatal) return EXIT.PLUGIN_ERROR;
@@ -117,7 +117,7 @@ function dist(d: Distribution, unit: string): string {
   return `p50 ${d.p50}${unit}  p90 ${d.p90}${unit}  p99 ${d.p99}${unit}  max ${d.max}${unit}  (n=${d.count})`;
 }
 
-export function formatLoad(r: LoadReport): string[] {
+function formatLoad(r: LoadReport): string[] {
   const o = r.outcomes;
   const w = r.worker;
   const lines = [

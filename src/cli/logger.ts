@@ -9,7 +9,7 @@ import type { PluginLogLevel } from '../openvpn/constants.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
 
 /** Plugin log levels (and stdout/stderr lines) as pino levels. */
-export const PINO_LEVEL_OF: Record<PluginLogLevel, 'error' | 'warn' | 'info' | 'debug'> = {
+const PINO_LEVEL_OF: Record<PluginLogLevel, 'error' | 'warn' | 'info' | 'debug'> = {
   error: 'error', warn: 'warn', note: 'info', info: 'info', debug: 'debug', stdout: 'info', stderr: 'warn',
 };
 

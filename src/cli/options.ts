@@ -20,7 +20,7 @@ export interface CommonOptions {
 }
 
 /** --call-timeout parser: a positive whole number of milliseconds. */
-export function parseTimeout(value: string): number {
+function parseTimeout(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) <= 0) throw new InvalidArgumentError('expected a positive whole number of milliseconds.');
   return Number(value);
 }

@@ -1,5 +1,5 @@
 // Human-readable formatting of the CLI's results: plugin facts, hook results, files, failures and log lines. Pure: returns lines.
-import { HOOKS, type HookName } from '../openvpn/constants.js';
+import { HOOKS, INIT_POINT_NAMES, type HookName } from '../openvpn/constants.js';
 import type { InspectFailure, InspectOk } from '../host/inspect.js';
 import type { HookFileReport } from '../host/hook-files.js';
 import type { RawCallReturned } from '../host/raw-call.js';
@@ -8,19 +8,15 @@ import type { FailureOutcome } from '../protocol/failures.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
 import type { PluginInfo } from '../protocol/messages.js';
 
-export const INIT_POINT_NAMES: Record<number, string> = {
-  1: 'PRE_CONFIG_PARSE', 2: 'PRE_DAEMON', 3: 'POST_DAEMON', 4: 'POST_UID_CHANGE',
-};
-
 const LABEL_WIDTH = 12;
 
 /** "label       value" with the label padded to a fixed width. */
-export function row(label: string, value: string): string {
+function row(label: string, value: string): string {
   return `${label.padEnd(LABEL_WIDTH)} ${value}`;
 }
 
 /** ITEMS joined by ", ", wrapped so no line passes WIDTH characters; continuation lines align under the value column. */
-export function wrapList(items: readonly string[], width = 110): string {
+function wrapList(items: readonly string[], width = 110): string {
   const lines: string[] = [];
   let cur = '';
   for (const [i, item] of items.entries()) {
@@ -36,12 +32,12 @@ export function wrapList(items: readonly string[], width = 110): string {
   return lines.join(`\n${' '.repeat(LABEL_WIDTH + 1)}`);
 }
 
-export function hexMask(mask: number): string {
+function hexMask(mask: number): string {
   return `0x${(mask >>> 0).toString(16).padStart(4, '0')}`;
 }
 
 /** A string shown unambiguously: JSON-quoted (newlines visible), or (null) for a NULL pointer. */
-export function quote(value: string | null): string {
+function quote(value: string | null): string {
   return value === null ? '(null)' : JSON.stringify(value);
 }
 
@@ -51,14 +47,14 @@ export function formatLogLine(e: PluginLogEntry, showPid = false): string {
   return `  ${`[${e.level}]`.padEnd(9)}${e.plugin}: ${e.message}${pid}`;
 }
 
-export function formatLogs(logs: readonly PluginLogEntry[]): string[] {
+function formatLogs(logs: readonly PluginLogEntry[]): string[] {
   if (logs.length === 0) return [row('log', '(the plugin logged nothing)')];
   const showPid = new Set(logs.map((l) => l.pid)).size > 1;
   return [row('log', `${logs.length} line${logs.length === 1 ? '' : 's'}`), ...logs.map((l) => formatLogLine(l, showPid))];
 }
 
 /** What was learned about one plugin at load and open. */
-export function formatPluginInfo(info: PluginInfo): string[] {
+function formatPluginInfo(info: PluginInfo): string[] {
   const lines = [row('file', info.file === info.path ? info.file : `${info.file} (given as ${info.path})`)];
   lines.push(row('argv', [info.path, ...info.args].map((a) => (/[\s"']/.test(a) || a === '' ? JSON.stringify(a) : a)).join(' ')));
   lines.push(row('exports', wrapList(info.exported)));
@@ -107,7 +103,7 @@ function formatNodes(list: ReturnListNode[] | null): string[] {
   return list.map((n) => `    ${n.name === null ? '(null)' : n.name} = ${quote(n.value)}`);
 }
 
-export function formatFiles(files: readonly HookFileReport[]): string[] {
+function formatFiles(files: readonly HookFileReport[]): string[] {
   if (files.length === 0) return [];
   return [row('files', 'created empty (0600) before the call, as OpenVPN does; content after the call:'),
     ...files.map((f) => `  ${f.name} ${f.path}: ${f.content === null ? '(removed by the plugin)' : f.content === '' ? '(empty)' : quote(f.content)}`)];

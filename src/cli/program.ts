@@ -28,11 +28,11 @@ const processIo: Io = {
   err: (text) => void process.stderr.write(text),
 };
 
-export function packageVersion(): string {
+function packageVersion(): string {
   return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-export function buildProgram(state: RunState): Command {
+function buildProgram(state: RunState): Command {
   const program = new Command(PROGRAM_NAME)
     .description('Load a real compiled OpenVPN 2.6 plugin (.so) and drive it as an OpenVPN 2.6.14 server does.')
     .version(packageVersion(), '-V, --version', 'print the version')

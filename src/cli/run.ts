@@ -34,7 +34,7 @@ Exit codes: 0 every expectation held, 1 an expectation failed, 2 bad scenario fi
 }
 
 /** Read and validate FILE; every problem is a UsageError (one line, exit 2). */
-export async function loadScenario(file: string): Promise<Scenario> {
+async function loadScenario(file: string): Promise<Scenario> {
   const { parseScenario, checkScenarioFiles, ScenarioError } = await scenarioModules();
   let text: string;
   try {
@@ -93,7 +93,7 @@ function formatStep(s: StepReport): string[] {
 }
 
 /** The readable report: a header, each client's steps with ✓/✗ per expectation, the log of failing clients, a summary. */
-export function formatReport(r: ScenarioReport, cwd = process.cwd()): string[] {
+function formatReport(r: ScenarioReport, cwd = process.cwd()): string[] {
   const lines = [`scenario ${r.scenario} (${r.file})`];
   if (r.description) lines.push(`  ${r.description}`);
   const shown = (path: string) => {

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import type { HookName } from '../openvpn/constants.js';
 
 /** Env variables naming a file OpenVPN creates (empty) before the call and reads after it. */
-export const HOOK_FILE_KEYS = [
+const HOOK_FILE_KEYS = [
   'client_connect_config_file', 'client_connect_deferred_file',
   'auth_control_file', 'auth_pending_file', 'auth_failed_reason_file',
 ] as const;

@@ -56,7 +56,7 @@ export interface RawCallReturned {
 
 export type RawCallResult = RawCallReturned | FailureOutcome;
 
-export interface PreparedCall {
+interface PreparedCall {
   /** Arguments after argv[0]. */
   argv: string[];
   env: EnvSet;
@@ -75,7 +75,7 @@ function tlsDepth(argv: string[] | undefined): number {
 }
 
 /** The hook's default argv/env (its temp files created empty in FILES' dir), then the user's overrides. */
-export function prepareCall(options: Pick<RawCallOptions, 'hook' | 'env' | 'argv' | 'perClient'>, files: HookFiles): PreparedCall {
+function prepareCall(options: Pick<RawCallOptions, 'hook' | 'env' | 'argv' | 'perClient'>, files: HookFiles): PreparedCall {
   const { hook } = options;
   const depth = hook === 'TLS_VERIFY' ? tlsDepth(options.argv) : undefined;
   let base;

@@ -36,7 +36,7 @@ export interface LoadProgress {
   elapsedMs: number;
 }
 
-export interface WorkerUsage {
+interface WorkerUsage {
   pid: number | null;
   rssStartMb: number | null;
   rssPeakMb: number | null;

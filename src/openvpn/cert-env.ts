@@ -266,7 +266,7 @@ function describe(cert: X509Certificate, depth: number): CertInfo {
 // Chains.
 
 /** Split PEM text into certificates (other PEM blocks, e.g. keys, are ignored). */
-export function parsePemCertificates(pem: string): X509Certificate[] {
+function parsePemCertificates(pem: string): X509Certificate[] {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   return blocks.map((b) => new X509Certificate(b));
 }
@@ -275,7 +275,7 @@ export function parsePemCertificates(pem: string): X509Certificate[] {
  * Order certificates leaf first: the leaf is the first certificate (in the given order) that issued none of the
  * others; then each next one is the issuer of the previous. A certificate outside that chain is an error.
  */
-export function orderChain(certs: X509Certificate[]): X509Certificate[] {
+function orderChain(certs: X509Certificate[]): X509Certificate[] {
   if (certs.length <= 1) return [...certs];
   const issuedAnother = (c: X509Certificate) => certs.some((o) => o !== c && o.checkIssued(c));
   const leaf = certs.find((c) => !issuedAnother(c)) ?? certs[0]!;

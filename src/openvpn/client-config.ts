@@ -4,12 +4,12 @@ import { isIPv6 } from 'node:net';
 import { OVPN_VERSION } from './constants.js';
 
 /** OPTION_LINE_SIZE: a config line holds at most 255 characters plus the terminating NUL. */
-export const OPTION_LINE_SIZE = 256;
+const OPTION_LINE_SIZE = 256;
 /** MAX_PARMS: at most 16 tokens per config line; further tokens are silently dropped. */
-export const MAX_PARMS = 16;
+const MAX_PARMS = 16;
 
 /** One accepted directive. */
-export interface ClientConfigOption {
+interface ClientConfigOption {
   name: string;
   args: string[];
   /** Line number as OpenVPN counts it (1-based, per part). */
@@ -179,7 +179,7 @@ export function tokenizeConfigLine(line: string, fileName = '[CONFIG-STRING]', l
 }
 
 /** Quote one token so tokenizeConfigLine gives it back unchanged. */
-export function quoteConfigToken(token: string): string {
+function quoteConfigToken(token: string): string {
   if (token !== '' && !/[\s"'\\#;]/.test(token)) return token;
   return '"' + token.replace(/(["\\])/g, '\\$1') + '"';
 }

@@ -81,7 +81,7 @@ export function envSet(env: string[], name: string, value: string): string[] {
   return [`${name}=${value}`, ...env.filter((e) => !e.startsWith(name + '='))];
 }
 
-export function envUnset(env: string[], name: string): string[] {
+function envUnset(env: string[], name: string): string[] {
   return env.filter((e) => !e.startsWith(name + '='));
 }
 
@@ -90,7 +90,7 @@ const POOL_VARS = ['ifconfig_pool_local_ip', 'ifconfig_pool_remote_ip', 'ifconfi
 
 /** Re-set the ifconfig_pool_* vars as OpenVPN does after a successful handler; an `ifconfig-push` in the
  * imported config changes the address (subnet topology: remote ip and netmask). */
-export function refreshPoolEnv(env: string[], configTexts: readonly string[]): string[] {
+function refreshPoolEnv(env: string[], configTexts: readonly string[]): string[] {
   const current = new Map(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] as const));
   for (const text of configTexts) {
     for (const line of text.split('\n')) {

@@ -97,3 +97,8 @@ export type EntryPointName = (typeof ENTRY_POINTS)[number];
 
 /** Where Debian's openvpn looks for plugins given by a bare name (PLUGIN_LIBDIR). */
 export const PLUGIN_LIBDIR = '/usr/lib/x86_64-linux-gnu/openvpn/plugins';
+
+/** The initialization points a plugin can ask to be opened at (openvpn_plugin_select_initialization_point_v1). */
+export const INIT_POINT_NAMES: Readonly<Record<number, string>> = {
+  1: 'PRE_CONFIG_PARSE', 2: 'PRE_DAEMON', 3: 'POST_DAEMON', 4: 'POST_UID_CHANGE',
+};

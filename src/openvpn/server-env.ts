@@ -17,7 +17,7 @@ export interface PeerAddress {
 }
 
 /** One --setenv (or --setenv-safe, whose name gets the OPENVPN_ prefix) line of the server config. */
-export interface SetenvEntry {
+interface SetenvEntry {
   name: string;
   value?: string;
   safe?: boolean;
@@ -73,7 +73,7 @@ export interface PoolAddress {
 }
 
 /** One client's side of things. Defaults match the capture (a 2.6.14 client with --auth-user-pass). */
-export interface ClientParams {
+interface ClientParams {
   /** Where the client's packets come from (untrusted_* at TLS time). */
   untrusted: PeerAddress;
   /** The authenticated address (trusted_*); defaults to `untrusted`. */
@@ -135,7 +135,7 @@ export const DEFAULT_PEER_INFO: ReadonlyArray<[string, string]> = [
 ];
 
 /** A temp-file name of OpenVPN's shape: <dir>/openvpn_<prefix>_<32 hex>.tmp (platform_create_temp_file). */
-export function tempFileName(prefix: string, tmpDir = '/tmp'): string {
+function tempFileName(prefix: string, tmpDir = '/tmp'): string {
   return `${tmpDir.replace(/\/+$/, '') || '/'}/openvpn_${prefix}_${randomBytes(16).toString('hex')}.tmp`;
 }
 
@@ -168,7 +168,7 @@ export function defaultServerParams(): ServerParams {
 }
 
 /** Fill in every parameter not given. Placeholder temp-file names are random each call. */
-export function resolveLifeParams(input: Partial<LifeParams> = {}): LifeParams {
+function resolveLifeParams(input: Partial<LifeParams> = {}): LifeParams {
   const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<LifeParams>;
   const server = { ...defaultServerParams(), ...given };
   const tmpDir = given.tmpDir ?? '/tmp';
@@ -279,7 +279,7 @@ function upDownArgv(s: ServerParams): string[] {
 }
 
 /** Before UP: do_ifconfig_setenv, then run_up_down. Returns UP's argv (after argv[0]). */
-export function upEnv(env: EnvSet, s: ServerParams): string[] {
+function upEnv(env: EnvSet, s: ServerParams): string[] {
   env.set('ifconfig_local', s.ifconfigLocal);
   if (isTunP2p(s)) env.set('ifconfig_remote', s.ifconfigRemote);
   else env.set('ifconfig_netmask', s.ifconfigNetmask);
@@ -291,13 +291,13 @@ export function upEnv(env: EnvSet, s: ServerParams): string[] {
 }
 
 /** Before ROUTE_UP: the route vars (only redirect_gateway here: no routes configured). Returns argv (none). */
-export function routeUpEnv(env: EnvSet, s: ServerParams): string[] {
+function routeUpEnv(env: EnvSet, s: ServerParams): string[] {
   env.set('redirect_gateway', s.redirectGateway);
   return [];
 }
 
 /** Before ROUTE_PREDOWN and again before DOWN: run_up_down with a signal and no dev_type. Returns the argv. */
-export function downEnv(env: EnvSet, s: ServerParams): string[] {
+function downEnv(env: EnvSet, s: ServerParams): string[] {
   env.set('signal', s.signal);
   env.set('script_context', s.scriptContext);
   env.set('tun_mtu', s.tunMtu);
@@ -444,12 +444,12 @@ export function afterTlsFinalEnv(env: EnvSet): void {
 }
 
 /** Before CLIENT_CRRESPONSE: crresponse (for this call only; afterCrResponseEnv removes it). Returns argv (none). */
-export function crResponseEnv(env: EnvSet, response: string): string[] {
+function crResponseEnv(env: EnvSet, response: string): string[] {
   env.set('crresponse', response);
   return [];
 }
 
-export function afterCrResponseEnv(env: EnvSet): void {
+function afterCrResponseEnv(env: EnvSet): void {
   env.unset('crresponse');
 }
 
@@ -464,7 +464,7 @@ export function ipchangeEnv(env: EnvSet, trusted: PeerAddress, commonName?: stri
 }
 
 /** multi.c:multi_set_virtual_addr_env: delete all ifconfig_pool_* vars, then set remote_ip, netmask|local_ip, IPv6. */
-export function setPoolEnv(env: EnvSet, pool: PoolAddress): void {
+function setPoolEnv(env: EnvSet, pool: PoolAddress): void {
   for (const n of ['ifconfig_pool_local_ip', 'ifconfig_pool_netmask', 'ifconfig_pool_remote_ip', 'ifconfig_pool_local_ip6', 'ifconfig_pool_remote_ip6', 'ifconfig_pool_ip6_netbits']) {
     env.unset(n);
   }
@@ -481,7 +481,7 @@ export function setPoolEnv(env: EnvSet, pool: PoolAddress): void {
 }
 
 /** The pool address currently in the env (to re-set it unchanged). */
-export function poolFromEnv(env: EnvSet): PoolAddress {
+function poolFromEnv(env: EnvSet): PoolAddress {
   const bits = env.get('ifconfig_pool_ip6_netbits');
   return {
     remoteIp: env.get('ifconfig_pool_remote_ip'),
@@ -535,7 +535,7 @@ export function afterClientConnectV1(env: EnvSet, opts: { pool?: PoolAddress; co
 }
 
 /** After a successful CLIENT_CONNECT_V2 round: the pool address env is re-set (multi_client_connect_post_plugin). */
-export function afterClientConnectV2(env: EnvSet, opts: { pool?: PoolAddress } = {}): void {
+function afterClientConnectV2(env: EnvSet, opts: { pool?: PoolAddress } = {}): void {
   setPoolEnv(env, opts.pool ?? poolFromEnv(env));
 }
 

@@ -130,7 +130,7 @@ export interface ClientConnectRequest {
 }
 
 /** Shut the server down: remaining clients ended, destructors, close. */
-export interface CloseRequest {
+interface CloseRequest {
   op: 'close';
 }
 
@@ -155,7 +155,7 @@ export interface StartResponse {
 }
 
 /** Every request, by op, with the one response it gets. */
-export interface Operations {
+interface Operations {
   start: { request: StartRequest; response: StartResponse };
   call: { request: CallRequest; response: CallResponse };
   'client-new': { request: ClientNewRequest; response: null };
@@ -200,7 +200,7 @@ export interface DeferralProgress {
 }
 
 /** Messages the worker sends on its own: it is ready (request time limits start), or a request's progress. */
-export type WorkerEvent =
+type WorkerEvent =
   | { event: 'ready' }
   | { event: 'progress'; request: number; progress: DeferralProgress };
 

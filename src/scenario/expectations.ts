@@ -77,7 +77,7 @@ export function logLines(logs: readonly PluginLogEntry[] | undefined): string[] 
   return (logs ?? []).map((l) => `${l.plugin}: ${l.message}`);
 }
 
-export function matches(m: TextMatcher, text: string): boolean {
+function matches(m: TextMatcher, text: string): boolean {
   return m.regex ? m.regex.test(text) : text.includes(m.text);
 }
 

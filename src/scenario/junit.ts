@@ -66,7 +66,7 @@ function casesOf(r: ScenarioReport): Case[] {
 }
 
 /** One <testsuite> element (indented for a <testsuites> document). */
-export function junitSuite(r: ScenarioReport): string {
+function junitSuite(r: ScenarioReport): string {
   const cases = casesOf(r);
   const failures = cases.filter((c) => c.failure).length;
   const lines = [`  <testsuite name="${attr(r.scenario)}" file="${attr(r.file)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="${seconds(r.ms)}">`];

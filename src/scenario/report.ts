@@ -43,12 +43,12 @@ export interface ScenarioReport {
 }
 
 /** Every expectation result of the report, in client and step order. */
-export function allExpectations(r: Pick<ScenarioReport, 'clients'>): ExpectationResult[] {
+function allExpectations(r: Pick<ScenarioReport, 'clients'>): ExpectationResult[] {
   return r.clients.flatMap((c) => c.steps.flatMap((s) => s.expectations));
 }
 
 /** 5 the chain did not load; 4 an unexpected crash or hang (including at open and close); 1 an expectation failed; 0 all held. */
-export function exitCodeOf(r: Pick<ScenarioReport, 'loadError' | 'clients' | 'closeError'>): number {
+function exitCodeOf(r: Pick<ScenarioReport, 'loadError' | 'clients' | 'closeError'>): number {
   if (r.loadError) return r.loadError.outcome === 'load-error' ? EXIT.LOAD_ERROR : EXIT.CRASHED_OR_HUNG;
   if (r.closeError || r.clients.some((c) => c.steps.some((s) => s.unexpectedFailure))) return EXIT.CRASHED_OR_HUNG;
   return allExpectations(r).every((e) => e.pass) ? EXIT.SUCCESS : EXIT.PLUGIN_ERROR;

@@ -7,12 +7,12 @@ import { tokenizeConfigLine } from '../openvpn/client-config.js';
 import type { LifeStage } from '../protocol/client-results.js';
 import type { ClientInput } from '../host/options.js';
 
-export const CONNECT_OUTCOMES = ['connected', 'rejected', 'timeout', 'fatal', 'crashed', 'hung'] as const;
-export type ConnectOutcomeName = (typeof CONNECT_OUTCOMES)[number];
-export const DISCONNECT_OUTCOMES = ['disconnected', 'crashed', 'hung'] as const;
-export type DisconnectOutcomeName = (typeof DISCONNECT_OUTCOMES)[number];
-export const LIFE_STAGES = ['tls-verify', 'auth', 'tls-final', 'client-connect', 'learn-address'] as const satisfies readonly LifeStage[];
-export const STEPS = ['connect', 'disconnect'] as const;
+const CONNECT_OUTCOMES = ['connected', 'rejected', 'timeout', 'fatal', 'crashed', 'hung'] as const;
+type ConnectOutcomeName = (typeof CONNECT_OUTCOMES)[number];
+const DISCONNECT_OUTCOMES = ['disconnected', 'crashed', 'hung'] as const;
+type DisconnectOutcomeName = (typeof DISCONNECT_OUTCOMES)[number];
+const LIFE_STAGES = ['tls-verify', 'auth', 'tls-final', 'client-connect', 'learn-address'] as const satisfies readonly LifeStage[];
+const STEPS = ['connect', 'disconnect'] as const;
 export type StepName = (typeof STEPS)[number];
 
 /** A text expectation: a substring, or a regular expression written "/source/flags". */
@@ -38,7 +38,7 @@ export interface LogsExpectation {
   excludes?: TextMatcher[];
 }
 
-export interface OptionExpectation {
+interface OptionExpectation {
   name: string;
   /** When given, the option's arguments must be exactly these. */
   args?: string[];
@@ -66,7 +66,7 @@ export interface DisconnectExpectations {
   logs?: LogsExpectation;
 }
 
-export interface ScenarioPlugin {
+interface ScenarioPlugin {
   /** Absolute when the scenario gave a path with a '/'; a bare file name is kept as written (see run.ts). */
   path: string;
   args: string[];
@@ -75,7 +75,7 @@ export interface ScenarioPlugin {
   line: number;
 }
 
-export interface ScenarioHostOptions {
+interface ScenarioHostOptions {
   callTimeoutMs?: number;
   timeoutMs?: number;
   handWindowMs?: number;
@@ -515,7 +515,7 @@ function hostOptions(c: Checker, raw: AnyNode, anchor: AnyNode, field: string): 
   return out;
 }
 
-export const TOP_KEYS = ['name', 'description', 'plugins', 'host', 'sequential', 'clients'];
+const TOP_KEYS = ['name', 'description', 'plugins', 'host', 'sequential', 'clients'];
 
 /**
  * Parse and validate scenario TEXT read from FILE (JSON or YAML: JSON is read as YAML, so positions are known).

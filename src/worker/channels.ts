@@ -58,7 +58,7 @@ export function watchChannels(logFd: number): void {
 }
 
 /** 0 when both channels are intact, else the bits of the lost ones (1 log pipe, 2 IPC channel). */
-export function lostChannels(): number {
+function lostChannels(): number {
   let lost = 0;
   for (const w of watched) {
     const id = identity(w.fd);

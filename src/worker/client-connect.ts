@@ -76,7 +76,7 @@ const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
 /** A config file's text (undefined when it cannot be opened); only regular files are read, never blocking, never
  * writing, following a symlink like OpenVPN's fopen. Anything else is logged and treated as no config. */
-export function readConfigText(path: string): string | undefined {
+function readConfigText(path: string): string | undefined {
   const r = readRegularFile(path, MAX_CONFIG_BYTES);
   if (r.kind === 'not-regular') {
     getRuntime().logLine(PLOG.WARN, 'ovpn-plugin-host', `${path} is ${r.what}, not a regular file: not read (no config imported from it)`);

@@ -1,5 +1,5 @@
 // The worker's state: the opened plugin chain with its generic per-client contexts, and the requests it serves.
-import { hookName, maskToHooks, CLIENT_HOOKS, type HookName } from '../openvpn/constants.js';
+import { CLIENT_HOOKS, MAX_PLUGINS, hookName, maskToHooks, type HookName } from '../openvpn/constants.js';
 import { defaultServerParams, serverOpenEnv, serverUpEnv } from '../openvpn/server-env.js';
 import type { EnvSet } from '../openvpn/env-set.js';
 import type { ClientConnectReport, DisconnectedResult, WorkerConnectResult } from '../protocol/client-results.js';
@@ -48,8 +48,8 @@ export class WorkerSession {
 
   /** dlopen every plugin first, then open each in order (OpenVPN's startup), then make generic contexts. */
   start(req: StartRequest): StartResponse {
-    if (req.plugins.length > 16) {
-      throw new RequestError({ kind: 'bad-request', message: `at most 16 plugins (OpenVPN's MAX_PLUGINS), got ${req.plugins.length}` });
+    if (req.plugins.length > MAX_PLUGINS) {
+      throw new RequestError({ kind: 'bad-request', message: `at most ${MAX_PLUGINS} plugins (OpenVPN's MAX_PLUGINS), got ${req.plugins.length}` });
     }
     for (const [i, spec] of req.plugins.entries()) {
       try {

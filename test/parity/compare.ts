@@ -33,12 +33,12 @@ export function pluginPushed(pushed: string[]): string[] {
 }
 
 /** What the host's client-connect config makes the server push: each `push "X"` as X, in order. */
-export function hostPushed(host: HostRun): string[] {
+function hostPushed(host: HostRun): string[] {
   return host.options.filter((o) => o.name === 'push').map((o) => o.args[0] ?? '');
 }
 
 /** The ifconfig the host's client would receive: ifconfig-push wins, else the pool address with the pool netmask. */
-export function hostIfconfig(host: HostRun): string | undefined {
+function hostIfconfig(host: HostRun): string | undefined {
   const p = [...host.options].reverse().find((o) => o.name === 'ifconfig-push');
   if (p) return p.args.slice(0, 2).join(' ');
   return host.address ? `${host.address} 255.255.255.0` : undefined;

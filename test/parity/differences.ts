@@ -9,7 +9,7 @@ export interface Deliberate {
 }
 
 /** Hooks the real server calls for its own tun device, not for a client: the host emulates no tun device. */
-export const SERVER_TUN_HOOKS = new Set(['UP', 'ROUTE_UP', 'ROUTE_PREDOWN', 'DOWN']);
+const SERVER_TUN_HOOKS = new Set(['UP', 'ROUTE_UP', 'ROUTE_PREDOWN', 'DOWN']);
 
 /** Options every PUSH_REPLY of the lab server carries whatever the plugins return (the server's own config). */
 export const SERVER_GENERATED_PUSH: Array<{ match: (opt: string) => boolean; what: string }> = [

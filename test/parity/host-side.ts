@@ -45,7 +45,7 @@ export interface HostRunOptions {
 }
 
 /** The client's certificate chain as the real client presents it: the sample client cert and its CA. */
-export function sampleClientChain(keys = SAMPLE_KEYS): string {
+function sampleClientChain(keys = SAMPLE_KEYS): string {
   return readFileSync(join(keys, 'client.crt'), 'utf8') + readFileSync(join(keys, 'ca.crt'), 'utf8');
 }
 

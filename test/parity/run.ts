@@ -24,7 +24,7 @@ export interface CaseResult {
   keptDirs: string[];
 }
 
-export function chainFor(c: ParityCase, fixturesDir: string, recorderOut: string): ChainPlugin[] {
+function chainFor(c: ParityCase, fixturesDir: string, recorderOut: string): ChainPlugin[] {
   const rec = c.recorder ?? { fixture: 'recorder' };
   return [
     ...c.chain.map((p) => ({ path: join(fixturesDir, `${p.fixture}.so`), args: p.args ?? [] })),
@@ -33,7 +33,7 @@ export function chainFor(c: ParityCase, fixturesDir: string, recorderOut: string
 }
 
 /** The suite's --client-connect script (argv: script, its mode, then the recorder file it appends its SCRIPT line to). */
-export const CC_SCRIPT = join(import.meta.dirname, 'cc-script.sh');
+const CC_SCRIPT = join(import.meta.dirname, 'cc-script.sh');
 
 function scriptArgv(c: ParityCase, recorderOut: string): string[] | undefined {
   return c.script ? [CC_SCRIPT, ...c.script, recorderOut] : undefined;

@@ -32,12 +32,12 @@ export interface DeathEvidence {
 }
 
 /** The plugin call a runtime record names. */
-export function callSite(record: RuntimeRecord): CallSite | undefined {
+function callSite(record: RuntimeRecord): CallSite | undefined {
   if (record.plugin < 0) return undefined;
   return { plugin: record.plugin, call: record.type >= 0 ? hookName(record.type) : PSEUDO_CALL_NAMES[record.type] ?? `call ${record.type}` };
 }
 
-export function signalName(sig: number): string {
+function signalName(sig: number): string {
   const entry = Object.entries(osConstants.signals).find(([, n]) => n === sig);
   return entry ? entry[0] : `signal ${sig}`;
 }

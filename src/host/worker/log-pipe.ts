@@ -7,7 +7,7 @@ export type PipeRecord =
   | { kind: 'crash'; plugin: number; type: number; signal: number }
   | { kind: 'garbage'; line: string };
 
-export function unescape(text: string): string {
+function unescape(text: string): string {
   return text.replace(/\\([\\nt])/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : '\\'));
 }
 

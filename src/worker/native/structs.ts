@@ -9,7 +9,7 @@ export const StringList = koffi.struct('openvpn_plugin_string_list', {
 });
 
 /** struct openvpn_plugin_callbacks: five function pointers, all implemented in the C runtime. */
-export const Callbacks = koffi.struct('openvpn_plugin_callbacks', {
+const Callbacks = koffi.struct('openvpn_plugin_callbacks', {
   plugin_log: 'void *',
   plugin_vlog: 'void *',
   plugin_secure_memzero: 'void *',
@@ -38,7 +38,7 @@ export const OpenReturn = koffi.struct('openvpn_plugin_args_open_return', {
 });
 
 /** struct openvpn_plugin_args_func_in, passed to openvpn_plugin_func_v3. */
-export const FuncIn = koffi.struct('openvpn_plugin_args_func_in', {
+const FuncIn = koffi.struct('openvpn_plugin_args_func_in', {
   type: 'int',
   argv: 'void *',
   envp: 'void *',
@@ -49,7 +49,7 @@ export const FuncIn = koffi.struct('openvpn_plugin_args_func_in', {
 });
 
 /** struct openvpn_plugin_args_func_return, filled by openvpn_plugin_func_v3. */
-export const FuncReturn = koffi.struct('openvpn_plugin_args_func_return', {
+const FuncReturn = koffi.struct('openvpn_plugin_args_func_return', {
   return_list: 'void *',
 });
 
@@ -89,5 +89,3 @@ export const FRAME = {
   listBytes: 136, // byte offset of the copied list
 } as const;
 
-/** Byte offset of struct ovph_frame's `in` member (a FuncIn). */
-export const FRAME_FUNC_IN_OFFSET = 24;

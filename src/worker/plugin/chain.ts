@@ -4,7 +4,7 @@ import { getRuntime, newGuardedStringArray, type Pointer } from '../native/runti
 import type { CallOptions, Plugin } from './plugin.js';
 import type { ReturnListNode } from '../../openvpn/return-list.js';
 
-export interface PluginCallRecord {
+interface PluginCallRecord {
   /** The plugin, by its path as given. */
   plugin: string;
   /** false when the plugin did not register the hook (OpenVPN skips it with SUCCESS). */

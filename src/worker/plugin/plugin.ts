@@ -134,7 +134,7 @@ class CallFrame {
 
 /** Resolve the file OpenVPN would load: absolute and ./-relative paths as given; a bare name that is not a
  * file here is looked up in PLUGIN_LIBDIR, as OpenVPN does for every non-absolute, non-dot path. */
-export function resolvePluginPath(path: string): string {
+function resolvePluginPath(path: string): string {
   if (isAbsolute(path) || path.startsWith('.') || existsSync(path)) return path;
   const inLibdir = join(PLUGIN_LIBDIR, path);
   return existsSync(inLibdir) ? inLibdir : path;

@@ -5,9 +5,9 @@ import { execFileSync } from 'node:child_process';
 import koffi, { type TypeObject } from 'koffi';
 import { ABI_STRUCTS } from '../../../src/worker/native/structs.js';
 import {
-  HOOKS, OPENVPN_PLUGIN_N, OPENVPN_PLUGIN_VERSION, OPENVPN_PLUGINv3_STRUCTVER, OVPN_VERSION, PLOG, RETURN, SSLAPI_OPENSSL,
+  HOOKS, INIT_POINT_NAMES, OPENVPN_PLUGIN_N, OPENVPN_PLUGIN_VERSION, OPENVPN_PLUGINv3_STRUCTVER, OVPN_VERSION, PLOG, RETURN, SSLAPI_OPENSSL,
 } from '../../../src/openvpn/constants.js';
-import { INIT_POINT_NAMES } from '../../../src/cli/output.js';
+
 import { fixture } from '../../helpers.js';
 
 interface StructLayout { size: number; fields: Record<string, number> }
