@@ -18,3 +18,6 @@ export const PSEUDO_CALL_NAMES: Readonly<Record<number, string>> = {
   [PSEUDO_TYPE.constructor]: 'client_constructor', [PSEUDO_TYPE.destructor]: 'client_destructor',
   [PSEUDO_TYPE.minVersion]: 'min_version_required', [PSEUDO_TYPE.initPoint]: 'select_initialization_point',
 };
+
+/** Exit code of a worker that could not set itself up (it said why in a 'setup-failed' message first). */
+export const SETUP_FAILED_EXIT = 79;

@@ -17,7 +17,9 @@ export type AbiVersion = 1 | 2 | 3;
 
 export type LoadErrorKind =
   | 'not-found' | 'not-shared-object' | 'wrong-architecture' | 'load-failed'
-  | 'missing-entry-point' | 'min-version' | 'open-failed' | 'bad-mask';
+  | 'missing-entry-point' | 'min-version' | 'open-failed' | 'bad-mask'
+  /** Not the plugin's fault: the host itself cannot run here (no native runtime for this machine, koffi missing). */
+  | 'setup';
 
 /** What the worker learned about a plugin when loading and opening it. */
 export interface PluginInfo {
@@ -199,9 +201,11 @@ export interface DeferralProgress {
   pending: string;
 }
 
-/** Messages the worker sends on its own: it is ready (request time limits start), or a request's progress. */
+/** Messages the worker sends on its own: it is ready (request time limits start), it cannot run here (and exits),
+ * or a request's progress. */
 type WorkerEvent =
   | { event: 'ready' }
+  | { event: 'setup-failed'; message: string }
   | { event: 'progress'; request: number; progress: DeferralProgress };
 
 export type WorkerMessage = ResponseMessage | WorkerEvent;

@@ -82,6 +82,8 @@ export class WorkerProcess extends EventEmitter {
   private lostDuring = '';
   /** The worker said it is ready: request time limits run from then (booting is not the plugin's time). */
   private ready = false;
+  /** The worker cannot run here (no native runtime, no koffi): every request gets this setup error. */
+  private setupFailure: WorkerError | undefined;
   private readonly onReady: Array<() => void> = [];
   private bootTimer: NodeJS.Timeout | undefined;
 
@@ -201,6 +203,17 @@ export class WorkerProcess extends EventEmitter {
   }
 
   private onMessage(m: WorkerMessage): void {
+    if ('event' in m && m.event === 'setup-failed') {
+      this.setupFailure = { kind: 'setup', message: m.message };
+      this.expectedExit = true;
+      clearTimeout(this.bootTimer);
+      for (const [id, p] of this.pending) {
+        this.pending.delete(id);
+        if (p.timer) clearTimeout(p.timer);
+        p.resolve({ kind: 'error', error: this.setupFailure });
+      }
+      return;
+    }
     if ('event' in m && m.event === 'ready') {
       this.ready = true;
       clearTimeout(this.bootTimer);
@@ -266,6 +279,7 @@ export class WorkerProcess extends EventEmitter {
   /** Send a request; it resolves to the response its op gets. LIMIT_MS bounds the whole request; past it (plus grace)
    * the worker is killed as hung. ON_PROGRESS hears the request's progress events. */
   request<K extends Op>(req: RequestOf<K>, limitMs: number, onProgress?: (p: DeferralProgress) => void): Promise<RequestOutcome<ResponseOf<K>>> {
+    if (this.setupFailure) return Promise.resolve({ kind: 'error', error: this.setupFailure });
     if (this.exited || !this.child.connected) {
       return Promise.resolve({ kind: 'dead', death: this.death ?? { reason: 'crashed', signal: null, exitCode: null } });
     }

@@ -1,19 +1,24 @@
 // koffi bindings of the C runtime (runtime.c): callbacks table, log pipe, call trampolines, C-memory string arrays.
-import { existsSync } from 'node:fs';
-import koffi from 'koffi';
-import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../../util/package-root.js';
-
-/** The C runtime, built by make. */
-const RUNTIME_LIBRARY = join(PACKAGE_ROOT, 'build', 'native', 'libovph-runtime.so');
+import koffi, { type LibraryHandle } from 'koffi';
+import { buildRuntime, runtimeCandidates } from './locate-runtime.js';
 
 export type Pointer = bigint;
 
-function bind() {
-  if (!existsSync(RUNTIME_LIBRARY)) {
-    throw new Error(`the native runtime ${RUNTIME_LIBRARY} is not built: run 'make' in the package directory`);
+/** The first runtime that loads here (a prebuilt one may not: another CPU, an older glibc), else one built now. */
+function loadRuntime(): LibraryHandle {
+  const tried: string[] = [];
+  for (const path of runtimeCandidates()) {
+    try {
+      return koffi.load(path);
+    } catch (err) {
+      tried.push(`${path}: ${(err as Error).message.split('\n')[0]}`);
+    }
   }
-  const lib = koffi.load(RUNTIME_LIBRARY);
+  return koffi.load(buildRuntime(tried));
+}
+
+function bind() {
+  const lib = loadRuntime();
   const f = <T>(proto: string) => lib.func(proto) as unknown as T;
   return {
     lib,
