@@ -158,9 +158,9 @@ test('inspect failures: exit 5 for load errors, 4 for a crash; one message line 
   assert.match(fails.stderr, /open-fails: abort handle=null/);
   assert.doesNotMatch(fails.stderr, /\n\s+at /);
 
-  const crash = await cli(['inspect', fixture('crash'), 'open']);
+  const crash = await cli(['inspect', fixture('fault-signal'), 'where=open', 'how=crash']);
   assert.equal(crash.code, 4);
-  assert.match(crash.stderr.split('\n')[0]!, /^ovpn-plugin-host: the plugin crashed with SIGSEGV in open of .*crash\.so/);
+  assert.match(crash.stderr.split('\n')[0]!, /^ovpn-plugin-host: the plugin crashed with SIGSEGV in open of .*fault-signal\.so/);
 });
 
 test('inspect failures with --json: the failure object on stdout (load-error with its kind and logs)', async () => {
@@ -171,7 +171,7 @@ test('inspect failures with --json: the failure object on stdout (load-error wit
   assert.equal((o.error as { kind: string }).kind, 'open-failed');
   assert.ok((o.logs as Array<{ message: string }>).some((l) => l.message === 'open-fails: abort handle=null'));
   assert.equal(r.stderr, '');
-  const crash = json(await cli(['inspect', fixture('crash'), 'close', '--json']));
+  const crash = json(await cli(['inspect', fixture('fault-signal'), 'where=close', 'how=crash', 'auth=1', 'tls=1', '--json']));
   assert.equal(crash.outcome, 'crashed');
   assert.equal((crash.during as { call: string }).call, 'close');
 });
@@ -302,13 +302,13 @@ test('call usage errors: unknown hook lists the valid names; bad --env value; ex
 });
 
 test('call failures: crash -> 4, hang -> 4, open fails -> 5, missing file -> 5; temp dirs removed', async () => {
-  const crash = await cli(['call', fixture('crash'), '--hook', 'AUTH_USER_PASS_VERIFY']);
+  const crash = await cli(['call', fixture('fault-signal'), 'where=hook', 'how=crash', 'auth=1', 'tls=1', '--hook', 'AUTH_USER_PASS_VERIFY']);
   assert.equal(crash.code, 4);
-  assert.match(crash.stderr.split('\n')[0]!, /^ovpn-plugin-host: the plugin crashed with SIGSEGV in AUTH_USER_PASS_VERIFY of .*crash\.so$/);
+  assert.match(crash.stderr.split('\n')[0]!, /^ovpn-plugin-host: the plugin crashed with SIGSEGV in AUTH_USER_PASS_VERIFY of .*fault-signal\.so$/);
   assert.match(crash.stderr, /about to crash in hook/);
   assert.equal(crash.stdout, '');
 
-  const crashJson = json(await cli(['call', fixture('crash'), 'abort-hook', '--hook', 'CLIENT_CONNECT_V2', '--json']));
+  const crashJson = json(await cli(['call', fixture('fault-signal'), 'where=hook', 'how=abort', 'auth=1', 'tls=1', '--hook', 'CLIENT_CONNECT_V2', '--json']));
   assert.equal(crashJson.outcome, 'crashed');
   assert.equal(crashJson.signal, 'SIGABRT');
 
