@@ -1,4 +1,6 @@
-/* fault-hang: never returns (where=open|hook|close); how=sleep sleeps forever, how=spin busy-loops with every signal blocked. */
+/* fault-hang: never returns (where=open|hook|close); how=sleep (default) sleeps forever and logs "hanging in <where>",
+ * how=spin busy-loops with every signal blocked and logs "hanging (spin) in <where>". Registers CLIENT_CONNECT_V2;
+ * auth=1 also AUTH_USER_PASS_VERIFY (with where=hook, every registered hook hangs). */
 #include "fixture.h"
 #include <signal.h>
 
@@ -20,13 +22,14 @@ static const char *arg(const char *argv[], const char *key, const char *def)
 
 static void hang(struct openvpn_plugin_callbacks *cb, const char *how, const char *where)
 {
-    cb->plugin_log(PLOG_NOTE, NAME, "hanging (%s) in %s", how, where);
     if (!strcmp(how, "spin")) {
+        cb->plugin_log(PLOG_NOTE, NAME, "hanging (spin) in %s", where);
         sigset_t all;
         sigfillset(&all);
         sigprocmask(SIG_BLOCK, &all, NULL);
         for (volatile unsigned long i = 0;; i++) {}
     }
+    cb->plugin_log(PLOG_NOTE, NAME, "hanging in %s", where);
     for (;;) sleep(1);
 }
 
@@ -41,7 +44,8 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     h->cb = in->callbacks;
     snprintf(h->where, sizeof h->where, "%s", where);
     snprintf(h->how, sizeof h->how, "%s", how);
-    out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2);
+    out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2)
+                     | (atoi(arg(in->argv, "auth", "0")) ? OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY) : 0);
     out->handle = h;
     return OPENVPN_PLUGIN_FUNC_SUCCESS;
 }

@@ -313,7 +313,7 @@ test('call failures: crash -> 4, hang -> 4, open fails -> 5, missing file -> 5; 
   assert.equal(crashJson.signal, 'SIGABRT');
 
   const t0 = Date.now();
-  const hang = await cli(['call', fixture('hang'), '--hook', 'CLIENT_CONNECT_V2', '--call-timeout', '500']);
+  const hang = await cli(['call', fixture('fault-hang'), 'where=hook', 'auth=1', '--hook', 'CLIENT_CONNECT_V2', '--call-timeout', '500']);
   assert.equal(hang.code, 4);
   assert.match(hang.stderr, /did not return within 500 ms in CLIENT_CONNECT_V2/);
   assert.ok(Date.now() - t0 < 10_000);
@@ -327,7 +327,7 @@ test('call failures: crash -> 4, hang -> 4, open fails -> 5, missing file -> 5; 
 
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   test(`call interrupted by ${signal} while a plugin hangs: worker killed, temp dir removed, exit ${code}`, async () => {
-    const child = spawn(process.execPath, [CLI, 'call', fixture('hang'), '--hook', 'AUTH_USER_PASS_VERIFY'], {
+    const child = spawn(process.execPath, [CLI, 'call', fixture('fault-hang'), 'where=hook', 'auth=1', '--hook', 'AUTH_USER_PASS_VERIFY'], {
       cwd: ROOT, env: { ...process.env, TMPDIR: TMP }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

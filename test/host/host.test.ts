@@ -304,7 +304,7 @@ test('crash: abort() in a hook is reported as SIGABRT', async () => {
 });
 
 test('hang: a hook that never returns is reported as hung within a few seconds (callTimeoutMs 500)', async () => {
-  const host = await open(fixture('hang'), ['hook'], 500);
+  const host = await open(fixture('fault-hang'), ['where=hook', 'auth=1'], 500);
   const t0 = Date.now();
   const r = await host.call('CLIENT_CONNECT_V2', {});
   const elapsed = Date.now() - t0;

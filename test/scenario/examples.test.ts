@@ -106,7 +106,7 @@ test('an unexpected crash: exit 4, the rest not run; the same crash expected: ex
 });
 
 test('a hang beyond host.callTimeoutMs is reported as hung (exit 4 unless expected)', async () => {
-  const file = scenarioFile('hang.yaml', 'plugins: ["FIXTURES/hang.so hook"]\nhost: { callTimeoutMs: 300 }\nclients:\n  - username: foo\n    expect: { outcome: hung }\n');
+  const file = scenarioFile('hang.yaml', 'plugins: ["FIXTURES/fault-hang.so where=hook auth=1"]\nhost: { callTimeoutMs: 300 }\nclients:\n  - username: foo\n    expect: { outcome: hung }\n');
   const r = await run([file]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /✓ outcome hung/);
