@@ -9,14 +9,6 @@ static plugin_log_t plog;
 
 struct handle { int delay_ms; char *user, *pass, *reason; int pending; };
 
-static const char *arg(const char *argv[], const char *key)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return NULL;
-}
-
 static void sleep_ms(int ms)
 {
     struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -43,8 +35,9 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     if (structver < 5) return OPENVPN_PLUGIN_FUNC_ERROR;
     plog = in->callbacks->plugin_log;
     struct handle *h = calloc(1, sizeof *h);
-    const char *d = arg(in->argv, "delay_ms"), *u = arg(in->argv, "user"), *p = arg(in->argv, "pass");
-    const char *pe = arg(in->argv, "pending"), *r = arg(in->argv, "reason");
+    const char *d = fx_arg(in->argv, "delay_ms", NULL), *u = fx_arg(in->argv, "user", NULL);
+    const char *p = fx_arg(in->argv, "pass", NULL), *pe = fx_arg(in->argv, "pending", NULL);
+    const char *r = fx_arg(in->argv, "reason", NULL);
     h->delay_ms = d ? atoi(d) : 300;
     h->user = strdup(u ? u : "foo");
     h->pass = strdup(p ? p : "bar");

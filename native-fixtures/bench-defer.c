@@ -27,14 +27,6 @@ static plugin_log_t plog;
 struct handle { int v2, delay_ms, jitter_ms; char *stamp, *release, *seen; };
 struct client { int64_t available_ns; };
 
-static const char *arg(const char *argv[], const char *key)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return NULL;
-}
-
 static int64_t now_ns(void)
 {
     struct timespec ts;
@@ -66,8 +58,9 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     if (structver < 5) return OPENVPN_PLUGIN_FUNC_ERROR;
     plog = in->callbacks->plugin_log;
     struct handle *h = calloc(1, sizeof *h);
-    const char *m = arg(in->argv, "mode"), *d = arg(in->argv, "delay_ms"), *j = arg(in->argv, "jitter_ms"),
-               *s = arg(in->argv, "stamp"), *rel = arg(in->argv, "release"), *seen = arg(in->argv, "seen");
+    const char *m = fx_arg(in->argv, "mode", NULL), *d = fx_arg(in->argv, "delay_ms", NULL);
+    const char *j = fx_arg(in->argv, "jitter_ms", NULL), *s = fx_arg(in->argv, "stamp", NULL);
+    const char *rel = fx_arg(in->argv, "release", NULL), *seen = fx_arg(in->argv, "seen", NULL);
     h->v2 = m && !strcmp(m, "v2");
     h->delay_ms = d ? atoi(d) : 200;
     h->jitter_ms = j ? atoi(j) : 0;

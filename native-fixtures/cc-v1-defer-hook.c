@@ -7,14 +7,6 @@ static plugin_log_t plog;
 struct handle { int polls; };
 struct client { int count; };
 
-static const char *arg(const char *argv[], const char *key)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return NULL;
-}
-
 /* Write one byte at offset 0 without truncating or creating (OpenVPN creates the file). */
 static int put_byte(const char *path, char b)
 {
@@ -31,7 +23,7 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     if (structver < 5) return OPENVPN_PLUGIN_FUNC_ERROR;
     plog = in->callbacks->plugin_log;
     struct handle *h = calloc(1, sizeof *h);
-    const char *p = arg(in->argv, "polls");
+    const char *p = fx_arg(in->argv, "polls", NULL);
     h->polls = p ? atoi(p) : 2;
     out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT)
                    | OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_DEFER);

@@ -14,14 +14,6 @@ struct handle {
     int early;       /* 1 = do not write '2' before returning (the "late writer" pitfall) */
 };
 
-static const char *arg(const char *argv[], const char *key)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return NULL;
-}
-
 static void sleep_ms(int ms)
 {
     struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -58,8 +50,8 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     if (structver < 5) return OPENVPN_PLUGIN_FUNC_ERROR;
     plog = in->callbacks->plugin_log;
     struct handle *h = calloc(1, sizeof *h);
-    const char *d = arg(in->argv, "delay_ms"), *b = arg(in->argv, "byte");
-    const char *r = arg(in->argv, "return"), *e = arg(in->argv, "early");
+    const char *d = fx_arg(in->argv, "delay_ms", NULL), *b = fx_arg(in->argv, "byte", NULL);
+    const char *r = fx_arg(in->argv, "return", NULL), *e = fx_arg(in->argv, "early", NULL);
     h->delay_ms = d ? atoi(d) : 200;
     h->byte = !b ? '1' : !strcmp(b, "none") ? 0 : b[0];
     h->ret = r && !strcmp(r, "success") ? OPENVPN_PLUGIN_FUNC_SUCCESS : OPENVPN_PLUGIN_FUNC_DEFERRED;

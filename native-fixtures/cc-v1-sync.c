@@ -11,21 +11,13 @@ struct handle {
     char ret_name[16];
 };
 
-static const char *arg(const char *argv[], const char *key)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return NULL;
-}
-
 OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_plugin_args_open_in const *in,
                                           struct openvpn_plugin_args_open_return *out)
 {
     if (structver < 5) return OPENVPN_PLUGIN_FUNC_ERROR;
     plog = in->callbacks->plugin_log;
     struct handle *h = calloc(1, sizeof *h);
-    const char *b = arg(in->argv, "byte"), *r = arg(in->argv, "return");
+    const char *b = fx_arg(in->argv, "byte", NULL), *r = fx_arg(in->argv, "return", NULL);
     snprintf(h->byte_name, sizeof h->byte_name, "%s", b ? b : "none");
     snprintf(h->ret_name, sizeof h->ret_name, "%s", r ? r : "success");
     h->byte = !strcmp(h->byte_name, "none") ? 0 : !strcmp(h->byte_name, "newline") ? '\n' : h->byte_name[0];

@@ -17,14 +17,6 @@ struct handle {
     int ret;
 };
 
-static const char *arg(const char *argv[], const char *key, const char *def)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return def;
-}
-
 static int tamper(struct handle *h, const char *what, const char *path, const char *action)
 {
     int rc = 0;
@@ -61,10 +53,10 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     struct handle *h = calloc(1, sizeof *h);
     if (!h) return OPENVPN_PLUGIN_FUNC_ERROR;
     h->cb = in->callbacks;
-    snprintf(h->ccr, sizeof h->ccr, "%s", arg(in->argv, "ccr", ""));
-    snprintf(h->cc, sizeof h->cc, "%s", arg(in->argv, "cc", ""));
-    snprintf(h->acf, sizeof h->acf, "%s", arg(in->argv, "acf", ""));
-    const char *r = arg(in->argv, "ret", "success");
+    snprintf(h->ccr, sizeof h->ccr, "%s", fx_arg(in->argv, "ccr", ""));
+    snprintf(h->cc, sizeof h->cc, "%s", fx_arg(in->argv, "cc", ""));
+    snprintf(h->acf, sizeof h->acf, "%s", fx_arg(in->argv, "acf", ""));
+    const char *r = fx_arg(in->argv, "ret", "success");
     h->ret = !strcmp(r, "deferred") ? OPENVPN_PLUGIN_FUNC_DEFERRED
              : !strcmp(r, "error")  ? OPENVPN_PLUGIN_FUNC_ERROR
                                     : OPENVPN_PLUGIN_FUNC_SUCCESS;

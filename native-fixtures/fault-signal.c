@@ -13,14 +13,6 @@ struct handle {
     char how[16];
 };
 
-static const char *arg(const char *argv[], const char *key, const char *def)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return def;
-}
-
 static void die(struct openvpn_plugin_callbacks *cb, const char *how, const char *where)
 {
     cb->plugin_log(PLOG_NOTE, NAME, "about to %s in %s", how, where);
@@ -33,7 +25,7 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
                                           struct openvpn_plugin_args_open_return *out)
 {
     (void)structver;
-    const char *where = arg(in->argv, "where", "hook"), *how = arg(in->argv, "how", "segv");
+    const char *where = fx_arg(in->argv, "where", "hook"), *how = fx_arg(in->argv, "how", "segv");
     if (!strcmp(where, "open")) die(in->callbacks, how, where);
     struct handle *h = calloc(1, sizeof *h);
     if (!h) return OPENVPN_PLUGIN_FUNC_ERROR;
@@ -41,8 +33,8 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     snprintf(h->where, sizeof h->where, "%s", where);
     snprintf(h->how, sizeof h->how, "%s", how);
     out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2)
-                     | (atoi(arg(in->argv, "auth", "0")) ? OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY) : 0)
-                     | (atoi(arg(in->argv, "tls", "0")) ? OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_TLS_VERIFY) : 0);
+                     | (atoi(fx_arg(in->argv, "auth", "0")) ? OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY) : 0)
+                     | (atoi(fx_arg(in->argv, "tls", "0")) ? OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_TLS_VERIFY) : 0);
     out->handle = h;
     h->cb->plugin_log(PLOG_NOTE, NAME, "open: will %s in %s", h->how, h->where);
     return OPENVPN_PLUGIN_FUNC_SUCCESS;

@@ -10,6 +10,15 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+/* Value of KEY in the plugin's key=value arguments (argv[1..]; argv[0] is the plugin's path): the first, or DEF. */
+static inline const char *fx_arg(const char *argv[], const char *key, const char *def)
+{
+    size_t n = strlen(key);
+    for (int i = 1; argv && argv[i]; i++)
+        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
+    return def;
+}
+
 /* Value of NAME in an OpenVPN envp array, or NULL. */
 static inline const char *fx_getenv(const char *name, const char *envp[])
 {
