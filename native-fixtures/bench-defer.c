@@ -87,15 +87,6 @@ OPENVPN_EXPORT void openvpn_plugin_client_destructor_v1(openvpn_plugin_handle_t 
     free(ctx);
 }
 
-static int put_byte(const char *path, char b)
-{
-    int fd = open(path, O_WRONLY);
-    if (fd < 0) return -1;
-    int rc = pwrite(fd, &b, 1, 0) == 1 ? 0 : -1;
-    close(fd);
-    return rc;
-}
-
 OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_plugin_args_func_in const *in,
                                           struct openvpn_plugin_args_func_return *out)
 {
@@ -117,7 +108,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
 
     const char *ccr = fx_getenv("client_connect_deferred_file", in->envp);
     const char *cfg = fx_count(in->argv) > 1 ? in->argv[1] : NULL;
-    if (!ccr || !cfg || put_byte(ccr, '2')) return OPENVPN_PLUGIN_FUNC_ERROR;
+    if (!ccr || !cfg || fx_put_byte(ccr, '2')) return OPENVPN_PLUGIN_FUNC_ERROR;
     int delay = delay_of(h);
     pid_t p1 = fork();
     if (p1 < 0) return OPENVPN_PLUGIN_FUNC_ERROR;
@@ -127,13 +118,12 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
     }
     if (fork() != 0) _exit(0);
     /* grandchild */
-    struct timespec ts = { delay / 1000, (long)(delay % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) && errno == EINTR) {}
+    fx_sleep_ms(delay);
     fx_write_file(cfg, "ifconfig-push 10.8.0.7 255.255.255.0\n", 0);
     int ino = h->seen ? inotify_init1(IN_CLOEXEC) : -1;
     if (ino >= 0) inotify_add_watch(ino, ccr, IN_DELETE_SELF);
     int64_t t = now_ns();
-    put_byte(ccr, '1');
+    fx_put_byte(ccr, '1');
     stamp(h, t);
     if (ino >= 0) {
         struct pollfd p = { .fd = ino, .events = POLLIN };

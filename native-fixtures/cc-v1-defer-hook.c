@@ -7,16 +7,6 @@ static plugin_log_t plog;
 struct handle { int polls; };
 struct client { int count; };
 
-/* Write one byte at offset 0 without truncating or creating (OpenVPN creates the file). */
-static int put_byte(const char *path, char b)
-{
-    int fd = path ? open(path, O_WRONLY) : -1;
-    if (fd < 0) return -1;
-    int rc = pwrite(fd, &b, 1, 0) == 1 ? 0 : -1;
-    close(fd);
-    return rc;
-}
-
 OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_plugin_args_open_in const *in,
                                           struct openvpn_plugin_args_open_return *out)
 {
@@ -66,7 +56,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
     const char *cfg = fx_count(in->argv) > 1 ? in->argv[1] : NULL;
     if (in->type == OPENVPN_PLUGIN_CLIENT_CONNECT) {
         c->count = 0;
-        if (put_byte(ccr, '2')) {
+        if (fx_put_byte(ccr, '2')) {
             plog(PLOG_ERR | PLOG_ERRNO, NAME, "%s cannot write '2' to client_connect_deferred_file %s", hook,
                  ccr ? ccr : "(unset)");
             return OPENVPN_PLUGIN_FUNC_ERROR;
@@ -79,7 +69,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
         plog(PLOG_NOTE, NAME, "%s poll %d of %d", hook, k, h->polls);
         return OPENVPN_PLUGIN_FUNC_DEFERRED;
     }
-    if (fx_write_file(cfg, "push \"echo cc-v1-defer-hook\"\n", 0) || put_byte(ccr, '1')) {
+    if (fx_write_file(cfg, "push \"echo cc-v1-defer-hook\"\n", 0) || fx_put_byte(ccr, '1')) {
         plog(PLOG_ERR | PLOG_ERRNO, NAME, "%s poll %d of %d: cannot write config %s or ccr %s", hook, k, h->polls,
              cfg ? cfg : "(no argv[1])", ccr ? ccr : "(unset)");
         return OPENVPN_PLUGIN_FUNC_ERROR;

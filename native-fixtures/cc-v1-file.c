@@ -1,8 +1,5 @@
 /* cc-v1-file: v1 CLIENT_CONNECT deferred via the ccr file only (like sample-client-connect): writes '2', a double-forked grandchild writes the config then the final byte. */
 #include "fixture.h"
-#include <sys/wait.h>
-#include <time.h>
-#include <errno.h>
 
 #define NAME "cc-v1-file"
 static plugin_log_t plog;
@@ -13,36 +10,6 @@ struct handle {
     int ret;         /* what CLIENT_CONNECT returns after writing '2' */
     int early;       /* 1 = do not write '2' before returning (the "late writer" pitfall) */
 };
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) && errno == EINTR) {}
-}
-
-/* Write one byte at offset 0 without truncating or creating (OpenVPN creates the file). */
-static int put_byte(const char *path, char b)
-{
-    int fd = open(path, O_WRONLY);
-    if (fd < 0) return -1;
-    int rc = pwrite(fd, &b, 1, 0) == 1 ? 0 : -1;
-    close(fd);
-    return rc;
-}
-
-/* Double fork as the OpenVPN samples do: 1 in the grandchild, 0 in the caller (child reaped), -1 on error. */
-static int double_fork(void)
-{
-    pid_t p1 = fork();
-    if (p1 < 0) return -1;
-    if (p1 > 0) {
-        while (waitpid(p1, NULL, 0) < 0 && errno == EINTR) {}
-        return 0;
-    }
-    pid_t p2 = fork();
-    if (p2 != 0) exit(p2 < 0 ? 1 : 0);
-    return 1;
-}
 
 OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_plugin_args_open_in const *in,
                                           struct openvpn_plugin_args_open_return *out)
@@ -78,14 +45,14 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
         plog(PLOG_ERR, NAME, "CLIENT_CONNECT missing %s", !ccr ? "client_connect_deferred_file" : "config file argv[1]");
         return OPENVPN_PLUGIN_FUNC_ERROR;
     }
-    if (!h->early && put_byte(ccr, '2')) {
+    if (!h->early && fx_put_byte(ccr, '2')) {
         plog(PLOG_ERR | PLOG_ERRNO, NAME, "CLIENT_CONNECT cannot write '2' to %s", ccr);
         return OPENVPN_PLUGIN_FUNC_ERROR;
     }
     plog(PLOG_NOTE, NAME, "CLIENT_CONNECT %s, grandchild finishes in %d ms", h->early ? "did not write '2'" : "wrote '2'",
          h->delay_ms);
 
-    switch (double_fork()) {
+    switch (fx_double_fork()) {
     case -1:
         plog(PLOG_ERR | PLOG_ERRNO, NAME, "CLIENT_CONNECT fork failed");
         return OPENVPN_PLUGIN_FUNC_ERROR;
@@ -93,12 +60,12 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
         return h->ret;
     }
     /* grandchild: never return into the host */
-    sleep_ms(h->delay_ms);
+    fx_sleep_ms(h->delay_ms);
     if (fx_write_file(cfg, "push \"echo cc-v1-file\"\nifconfig-push 10.8.0.7 255.255.255.0\n", 0))
         plog(PLOG_ERR | PLOG_ERRNO, NAME, "grandchild cannot write config file %s", cfg);
     if (!h->byte)
         plog(PLOG_NOTE, NAME, "grandchild wrote nothing");
-    else if (put_byte(ccr, h->byte))
+    else if (fx_put_byte(ccr, h->byte))
         plog(PLOG_ERR | PLOG_ERRNO, NAME, "grandchild cannot write '%c' to %s", h->byte, ccr);
     else
         plog(PLOG_NOTE, NAME, "grandchild wrote '%c'", h->byte);

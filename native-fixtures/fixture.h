@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <errno.h>
+#include <time.h>
+#include <sys/wait.h>
 
 /* Value of KEY in the plugin's key=value arguments (argv[1..]; argv[0] is the plugin's path): the first, or DEF. */
 static inline const char *fx_arg(const char *argv[], const char *key, const char *def)
@@ -47,6 +50,37 @@ static inline int fx_write_file(const char *path, const char *text, int create)
     int rc = write(fd, text, len) == (ssize_t)len ? 0 : -1;
     close(fd);
     return rc;
+}
+
+/* Write the byte B at offset 0 of PATH without truncating or creating it (OpenVPN creates the file). 0 on success. */
+static inline int fx_put_byte(const char *path, char b)
+{
+    int fd = path ? open(path, O_WRONLY) : -1;
+    if (fd < 0) return -1;
+    int rc = pwrite(fd, &b, 1, 0) == 1 ? 0 : -1;
+    close(fd);
+    return rc;
+}
+
+/* Sleep MS milliseconds, through signals. */
+static inline void fx_sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) && errno == EINTR) {}
+}
+
+/* Double fork as the OpenVPN samples do: 1 in the grandchild, 0 in the caller (child reaped), -1 on error. */
+static inline int fx_double_fork(void)
+{
+    pid_t p1 = fork();
+    if (p1 < 0) return -1;
+    if (p1 > 0) {
+        while (waitpid(p1, NULL, 0) < 0 && errno == EINTR) {}
+        return 0;
+    }
+    pid_t p2 = fork();
+    if (p2 != 0) exit(p2 < 0 ? 1 : 0);
+    return 1;
 }
 
 /* A malloc'd return-list node, as OpenVPN expects (it frees name, value and node with free()). */
