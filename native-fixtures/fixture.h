@@ -32,6 +32,25 @@ static inline const char *fx_getenv(const char *name, const char *envp[])
     return NULL;
 }
 
+/* OpenVPN's name of hook TYPE (OPENVPN_PLUGIN_<name>; 11 is the removed ENABLE_PF), or "UNKNOWN". */
+static inline const char *fx_hook_name(int type)
+{
+    static const char *const names[OPENVPN_PLUGIN_N] = {
+        "UP", "DOWN", "ROUTE_UP", "IPCHANGE", "TLS_VERIFY", "AUTH_USER_PASS_VERIFY", "CLIENT_CONNECT",
+        "CLIENT_DISCONNECT", "LEARN_ADDRESS", "CLIENT_CONNECT_V2", "TLS_FINAL", "ENABLE_PF", "ROUTE_PREDOWN",
+        "CLIENT_CONNECT_DEFER", "CLIENT_CONNECT_DEFER_V2", "CLIENT_CRRESPONSE",
+    };
+    return type >= 0 && type < OPENVPN_PLUGIN_N ? names[type] : "UNKNOWN";
+}
+
+/* The hook type whose fx_hook_name is NAME, or -1. */
+static inline int fx_hook_type(const char *name)
+{
+    for (int t = 0; t < OPENVPN_PLUGIN_N; t++)
+        if (!strcmp(name, fx_hook_name(t))) return t;
+    return -1;
+}
+
 /* Number of entries in a NULL-terminated string array. */
 static inline int fx_count(const char *v[])
 {

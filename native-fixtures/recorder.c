@@ -4,12 +4,6 @@
 #define NAME "recorder"
 static plugin_log_t plog;
 
-static const char *const HOOK[OPENVPN_PLUGIN_N] = {
-    "UP", "DOWN", "ROUTE_UP", "IPCHANGE", "TLS_VERIFY", "AUTH_USER_PASS_VERIFY", "CLIENT_CONNECT",
-    "CLIENT_DISCONNECT", "LEARN_ADDRESS", "CLIENT_CONNECT_V2", "TLS_FINAL", "ENABLE_PF", "ROUTE_PREDOWN",
-    "CLIENT_CONNECT_DEFER", "CLIENT_CONNECT_DEFER_V2", "CLIENT_CRRESPONSE",
-};
-
 struct handle { char *out; };
 
 /* Append "<tag>[\t<argc>\t<argv[1..]>\t<env keys>]\n" to PATH with a single write(). */
@@ -77,7 +71,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
 {
     (void)structver; (void)out;
     struct handle *h = in->handle;
-    const char *hook = in->type >= 0 && in->type < OPENVPN_PLUGIN_N ? HOOK[in->type] : "UNKNOWN";
+    const char *hook = fx_hook_name(in->type);
     record(h->out, hook, in->argv, in->envp, 1);
     plog(PLOG_NOTE, NAME, "%s recorded", hook);
     return OPENVPN_PLUGIN_FUNC_SUCCESS;
