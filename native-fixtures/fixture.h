@@ -71,6 +71,31 @@ static inline int fx_write_file(const char *path, const char *text, int create)
     return rc;
 }
 
+/* Append LEN bytes of BUF to PATH (created 0600 if missing) with a single write(), so that the lines of concurrent
+ * writers do not interleave. 0 on success, else -1 with errno set. */
+static inline int fx_append(const char *path, const void *buf, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0600);
+    if (fd < 0) return -1;
+    int rc = write(fd, buf, len) == (ssize_t)len ? 0 : -1;
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+/* The recorders' list fields: "\t<argc>\t<argv[1..] joined by ,>\t<env keys joined by ,>" (test/parity/recorder.ts). */
+static inline void fx_put_lists(FILE *f, const char *argv[], const char *envp[])
+{
+    fprintf(f, "\t%d\t", fx_count(argv));
+    for (int i = 1; argv && argv[i]; i++) fprintf(f, "%s%s", i > 1 ? "," : "", argv[i]);
+    fputc('\t', f);
+    for (int i = 0; envp && envp[i]; i++) {
+        const char *eq = strchr(envp[i], '=');
+        fprintf(f, "%s%.*s", i ? "," : "", (int)(eq ? eq - envp[i] : (long)strlen(envp[i])), envp[i]);
+    }
+}
+
 /* Write the byte B at offset 0 of PATH without truncating or creating it (OpenVPN creates the file). 0 on success. */
 static inline int fx_put_byte(const char *path, char b)
 {

@@ -26,13 +26,7 @@ static void record(struct handle *h, const char *tag, int lists, const char *arg
     FILE *f = open_memstream(&buf, &len);
     fputs(tag, f);
     if (lists) {
-        fprintf(f, "\t%d\t", fx_count(argv));
-        for (int i = 1; argv && argv[i]; i++) fprintf(f, "%s%s", i > 1 ? "," : "", argv[i]);
-        fputc('\t', f);
-        for (int i = 0; envp && envp[i]; i++) {
-            const char *eq = strchr(envp[i], '=');
-            fprintf(f, "%s%.*s", i ? "," : "", (int)(eq ? eq - envp[i] : (long)strlen(envp[i])), envp[i]);
-        }
+        fx_put_lists(f, argv, envp);
     } else if (ctx >= 0) {
         fputs("\t\t\t", f);
     }
@@ -52,10 +46,7 @@ static void record(struct handle *h, const char *tag, int lists, const char *arg
     }
     fputc('\n', f);
     fclose(f);
-    int fd = open(h->out, O_WRONLY | O_APPEND | O_CREAT, 0600);
-    if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
-        plog(PLOG_ERR | PLOG_ERRNO, NAME, "cannot append to %s", h->out);
-    if (fd >= 0) close(fd);
+    if (fx_append(h->out, buf, len)) plog(PLOG_ERR | PLOG_ERRNO, NAME, "cannot append to %s", h->out);
     free(buf);
 }
 

@@ -13,21 +13,10 @@ static void record(const char *path, const char *tag, const char *argv[], const 
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     fputs(tag, f);
-    if (with_lists) {
-        fprintf(f, "\t%d\t", fx_count(argv));
-        for (int i = 1; argv && argv[i]; i++) fprintf(f, "%s%s", i > 1 ? "," : "", argv[i]);
-        fputc('\t', f);
-        for (int i = 0; envp && envp[i]; i++) {
-            const char *eq = strchr(envp[i], '=');
-            fprintf(f, "%s%.*s", i ? "," : "", (int)(eq ? eq - envp[i] : (long)strlen(envp[i])), envp[i]);
-        }
-    }
+    if (with_lists) fx_put_lists(f, argv, envp);
     fputc('\n', f);
     fclose(f);
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0600);
-    if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
-        plog(PLOG_ERR | PLOG_ERRNO, NAME, "cannot append to %s", path);
-    if (fd >= 0) close(fd);
+    if (fx_append(path, buf, len)) plog(PLOG_ERR | PLOG_ERRNO, NAME, "cannot append to %s", path);
     free(buf);
 }
 
