@@ -32,10 +32,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
 {
     (void)structver; (void)out;
     struct handle *h = in->handle;
-    if (in->type != OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY) {
-        plog(PLOG_ERR, NAME, "UNEXPECTED hook type %d", in->type);
-        return OPENVPN_PLUGIN_FUNC_ERROR;
-    }
+    if (in->type != OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY) return fx_unexpected(plog, NAME, in->type);
     const char *acf = fx_getenv("auth_control_file", in->envp);
     if (!acf) {
         plog(PLOG_ERR, NAME, "AUTH_USER_PASS_VERIFY missing auth_control_file");

@@ -104,7 +104,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
     if (in->type != OPENVPN_PLUGIN_CLIENT_CONNECT) return OPENVPN_PLUGIN_FUNC_ERROR;
 
     const char *ccr = fx_getenv("client_connect_deferred_file", in->envp);
-    const char *cfg = fx_count(in->argv) > 1 ? in->argv[1] : NULL;
+    const char *cfg = fx_argv1(in->argv, NULL);
     if (!ccr || !cfg || fx_put_byte(ccr, '2')) return OPENVPN_PLUGIN_FUNC_ERROR;
     int delay = delay_of(h);
     pid_t p1 = fork();

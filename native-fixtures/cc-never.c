@@ -46,8 +46,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
         plog(PLOG_NOTE, NAME, "CLIENT_CONNECT_DEFER_V2 still deferred (call %d)", k);
         return OPENVPN_PLUGIN_FUNC_DEFERRED;
     }
-    plog(PLOG_ERR, NAME, "UNEXPECTED hook type %d", in->type);
-    return OPENVPN_PLUGIN_FUNC_ERROR;
+    return fx_unexpected(plog, NAME, in->type);
 }
 
 OPENVPN_EXPORT void openvpn_plugin_close_v1(openvpn_plugin_handle_t handle)

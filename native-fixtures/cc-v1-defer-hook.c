@@ -44,16 +44,13 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
     struct client *c = in->per_client_context;
     const char *hook = in->type == OPENVPN_PLUGIN_CLIENT_CONNECT ? "CLIENT_CONNECT"
                      : in->type == OPENVPN_PLUGIN_CLIENT_CONNECT_DEFER ? "CLIENT_CONNECT_DEFER" : NULL;
-    if (!hook) {
-        plog(PLOG_ERR, NAME, "UNEXPECTED hook type %d", in->type);
-        return OPENVPN_PLUGIN_FUNC_ERROR;
-    }
+    if (!hook) return fx_unexpected(plog, NAME, in->type);
     if (!c) {
         plog(PLOG_ERR, NAME, "%s missing per-client context", hook);
         return OPENVPN_PLUGIN_FUNC_ERROR;
     }
     const char *ccr = fx_getenv("client_connect_deferred_file", in->envp);
-    const char *cfg = fx_count(in->argv) > 1 ? in->argv[1] : NULL;
+    const char *cfg = fx_argv1(in->argv, NULL);
     if (in->type == OPENVPN_PLUGIN_CLIENT_CONNECT) {
         c->count = 0;
         if (fx_put_byte(ccr, '2')) {

@@ -35,12 +35,9 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
 {
     (void)structver; (void)out;
     struct handle *h = in->handle;
-    if (in->type != OPENVPN_PLUGIN_CLIENT_CONNECT) {
-        plog(PLOG_ERR, NAME, "UNEXPECTED hook type %d", in->type);
-        return OPENVPN_PLUGIN_FUNC_ERROR;
-    }
+    if (in->type != OPENVPN_PLUGIN_CLIENT_CONNECT) return fx_unexpected(plog, NAME, in->type);
     const char *ccr = fx_getenv("client_connect_deferred_file", in->envp);
-    const char *cfg = fx_count(in->argv) > 1 ? in->argv[1] : NULL;
+    const char *cfg = fx_argv1(in->argv, NULL);
     if (!ccr || !cfg) {
         plog(PLOG_ERR, NAME, "CLIENT_CONNECT missing %s", !ccr ? "client_connect_deferred_file" : "config file argv[1]");
         return OPENVPN_PLUGIN_FUNC_ERROR;

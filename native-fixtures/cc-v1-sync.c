@@ -34,11 +34,8 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
 {
     (void)structver; (void)out;
     struct handle *h = in->handle;
-    if (in->type != OPENVPN_PLUGIN_CLIENT_CONNECT) {
-        plog(PLOG_ERR, NAME, "UNEXPECTED hook type %d", in->type);
-        return OPENVPN_PLUGIN_FUNC_ERROR;
-    }
-    const char *cfg = fx_count(in->argv) > 1 ? in->argv[1] : NULL;
+    if (in->type != OPENVPN_PLUGIN_CLIENT_CONNECT) return fx_unexpected(plog, NAME, in->type);
+    const char *cfg = fx_argv1(in->argv, NULL);
     if (fx_write_file(cfg, "push \"echo cc-v1-sync\"\n", 0))
         plog(PLOG_ERR | PLOG_ERRNO, NAME, "CLIENT_CONNECT cannot write config file %s", cfg ? cfg : "(no argv[1])");
     if (h->byte) {

@@ -74,10 +74,10 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
     (void)out;
     struct handle *h = in->handle;
     if (in->type == OPENVPN_PLUGIN_CLIENT_CONNECT) {
-        if (fx_write_file(fx_count(in->argv) > 1 ? in->argv[1] : NULL, "push \"echo fault-ccfile\"\n", 0))
+        if (fx_write_file(fx_argv1(in->argv, NULL), "push \"echo fault-ccfile\"\n", 0))
             h->cb->plugin_log(PLOG_ERR | PLOG_ERRNO, NAME, "cannot write the config file");
         tamper(h, "ccr", fx_getenv("client_connect_deferred_file", in->envp), h->ccr);
-        tamper(h, "cc", fx_count(in->argv) > 1 ? in->argv[1] : NULL, h->cc);
+        tamper(h, "cc", fx_argv1(in->argv, NULL), h->cc);
     } else if (in->type == OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY) {
         tamper(h, "acf", fx_getenv("auth_control_file", in->envp), h->acf);
     }

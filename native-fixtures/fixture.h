@@ -22,6 +22,12 @@ static inline const char *fx_arg(const char *argv[], const char *key, const char
     return def;
 }
 
+/* argv[1], the first argument after the plugin's path (in a v1 CLIENT_CONNECT call, the config file), or DEF. */
+static inline const char *fx_argv1(const char *argv[], const char *def)
+{
+    return argv && argv[0] && argv[1] ? argv[1] : def;
+}
+
 /* Value of NAME in an OpenVPN envp array, or NULL. */
 static inline const char *fx_getenv(const char *name, const char *envp[])
 {
@@ -125,6 +131,13 @@ static inline int fx_double_fork(void)
     pid_t p2 = fork();
     if (p2 != 0) exit(p2 < 0 ? 1 : 0);
     return 1;
+}
+
+/* For a hook the plugin did not register: logs "UNEXPECTED hook type N" (PLOG_ERR) and returns ERROR. */
+static inline int fx_unexpected(plugin_log_t log, const char *name, int type)
+{
+    log(PLOG_ERR, name, "UNEXPECTED hook type %d", type);
+    return OPENVPN_PLUGIN_FUNC_ERROR;
 }
 
 /* A malloc'd return-list node, as OpenVPN expects (it frees name, value and node with free()). */
