@@ -133,7 +133,7 @@ static inline int fx_double_fork(void)
     return 1;
 }
 
-/* For a hook the plugin did not register: logs "UNEXPECTED hook type N" (PLOG_ERR) and returns ERROR. */
+/* For a hook type the fixture does not handle: logs "UNEXPECTED hook type N" (PLOG_ERR) and returns ERROR. */
 static inline int fx_unexpected(plugin_log_t log, const char *name, int type)
 {
     log(PLOG_ERR, name, "UNEXPECTED hook type %d", type);
