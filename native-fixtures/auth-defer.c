@@ -1,41 +1,10 @@
 /* auth-defer: deferred AUTH_USER_PASS_VERIFY like OpenVPN's multi-auth.c: a double-forked grandchild checks user/pass after delay_ms and writes '1'/'0' into auth_control_file. Per client: env AUTH_DELAY_MS overrides delay_ms; AUTH_BLOCK_MS sleeps inside the call first. */
 #include "fixture.h"
-#include <sys/wait.h>
-#include <time.h>
-#include <errno.h>
 
 #define NAME "auth-defer"
 static plugin_log_t plog;
 
 struct handle { int delay_ms; char *user, *pass, *reason; int pending; };
-
-static const char *arg(const char *argv[], const char *key)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return NULL;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) && errno == EINTR) {}
-}
-
-/* Double fork as the OpenVPN samples do: 1 in the grandchild, 0 in the caller (child reaped), -1 on error. */
-static int double_fork(void)
-{
-    pid_t p1 = fork();
-    if (p1 < 0) return -1;
-    if (p1 > 0) {
-        while (waitpid(p1, NULL, 0) < 0 && errno == EINTR) {}
-        return 0;
-    }
-    pid_t p2 = fork();
-    if (p2 != 0) exit(p2 < 0 ? 1 : 0);
-    return 1;
-}
 
 OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_plugin_args_open_in const *in,
                                           struct openvpn_plugin_args_open_return *out)
@@ -43,8 +12,9 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     if (structver < 5) return OPENVPN_PLUGIN_FUNC_ERROR;
     plog = in->callbacks->plugin_log;
     struct handle *h = calloc(1, sizeof *h);
-    const char *d = arg(in->argv, "delay_ms"), *u = arg(in->argv, "user"), *p = arg(in->argv, "pass");
-    const char *pe = arg(in->argv, "pending"), *r = arg(in->argv, "reason");
+    const char *d = fx_arg(in->argv, "delay_ms", NULL), *u = fx_arg(in->argv, "user", NULL);
+    const char *p = fx_arg(in->argv, "pass", NULL), *pe = fx_arg(in->argv, "pending", NULL);
+    const char *r = fx_arg(in->argv, "reason", NULL);
     h->delay_ms = d ? atoi(d) : 300;
     h->user = strdup(u ? u : "foo");
     h->pass = strdup(p ? p : "bar");
@@ -62,10 +32,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
 {
     (void)structver; (void)out;
     struct handle *h = in->handle;
-    if (in->type != OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY) {
-        plog(PLOG_ERR, NAME, "UNEXPECTED hook type %d", in->type);
-        return OPENVPN_PLUGIN_FUNC_ERROR;
-    }
+    if (in->type != OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY) return fx_unexpected(plog, NAME, in->type);
     const char *acf = fx_getenv("auth_control_file", in->envp);
     if (!acf) {
         plog(PLOG_ERR, NAME, "AUTH_USER_PASS_VERIFY missing auth_control_file");
@@ -91,7 +58,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
     plog(PLOG_NOTE, NAME, "AUTH_USER_PASS_VERIFY user=%s deferring %d ms%s", user, delay_ms,
          h->pending ? " (auth_pending_file written)" : "");
 
-    switch (double_fork()) {
+    switch (fx_double_fork()) {
     case -1:
         plog(PLOG_ERR | PLOG_ERRNO, NAME, "AUTH_USER_PASS_VERIFY fork failed");
         memset(password, 0, strlen(password));
@@ -103,7 +70,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
         return OPENVPN_PLUGIN_FUNC_DEFERRED;
     }
     /* grandchild: never return into the host */
-    sleep_ms(delay_ms);
+    fx_sleep_ms(delay_ms);
     int pass = u && p && !strcmp(user, h->user) && !strcmp(password, h->pass);
     if (!pass && h->reason && fx_write_file(afr_copy, h->reason, 0))
         plog(PLOG_ERR | PLOG_ERRNO, NAME, "grandchild cannot write auth_failed_reason_file %s",

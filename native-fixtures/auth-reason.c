@@ -19,10 +19,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
                                           struct openvpn_plugin_args_func_return *out)
 {
     (void)structver; (void)out;
-    if (in->type != OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY) {
-        plog(PLOG_ERR, NAME, "UNEXPECTED hook type %d", in->type);
-        return OPENVPN_PLUGIN_FUNC_ERROR;
-    }
+    if (in->type != OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY) return fx_unexpected(plog, NAME, in->type);
     const char *u = fx_getenv("username", in->envp), *p = fx_getenv("password", in->envp);
     if (u && p && !strcmp(u, "foo") && !strcmp(p, "bar")) {
         plog(PLOG_NOTE, NAME, "AUTH_USER_PASS_VERIFY user=%s SUCCESS", u);

@@ -27,14 +27,6 @@ static plugin_log_t plog;
 struct handle { int v2, delay_ms, jitter_ms; char *stamp, *release, *seen; };
 struct client { int64_t available_ns; };
 
-static const char *arg(const char *argv[], const char *key)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return NULL;
-}
-
 static int64_t now_ns(void)
 {
     struct timespec ts;
@@ -50,12 +42,9 @@ static int delay_of(const struct handle *h)
 static void stamp_to(const char *path, int64_t t)
 {
     if (!path) return;
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd < 0) return;
     char line[32];
     int n = snprintf(line, sizeof line, "%lld\n", (long long)t);
-    if (write(fd, line, (size_t)n) != n) { /* the benchmark reports a missing stamp */ }
-    close(fd);
+    fx_append(path, line, (size_t)n); /* on failure the benchmark reports a missing stamp */
 }
 
 static void stamp(const struct handle *h, int64_t t) { stamp_to(h->stamp, t); }
@@ -66,8 +55,9 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     if (structver < 5) return OPENVPN_PLUGIN_FUNC_ERROR;
     plog = in->callbacks->plugin_log;
     struct handle *h = calloc(1, sizeof *h);
-    const char *m = arg(in->argv, "mode"), *d = arg(in->argv, "delay_ms"), *j = arg(in->argv, "jitter_ms"),
-               *s = arg(in->argv, "stamp"), *rel = arg(in->argv, "release"), *seen = arg(in->argv, "seen");
+    const char *m = fx_arg(in->argv, "mode", NULL), *d = fx_arg(in->argv, "delay_ms", NULL);
+    const char *j = fx_arg(in->argv, "jitter_ms", NULL), *s = fx_arg(in->argv, "stamp", NULL);
+    const char *rel = fx_arg(in->argv, "release", NULL), *seen = fx_arg(in->argv, "seen", NULL);
     h->v2 = m && !strcmp(m, "v2");
     h->delay_ms = d ? atoi(d) : 200;
     h->jitter_ms = j ? atoi(j) : 0;
@@ -94,15 +84,6 @@ OPENVPN_EXPORT void openvpn_plugin_client_destructor_v1(openvpn_plugin_handle_t 
     free(ctx);
 }
 
-static int put_byte(const char *path, char b)
-{
-    int fd = open(path, O_WRONLY);
-    if (fd < 0) return -1;
-    int rc = pwrite(fd, &b, 1, 0) == 1 ? 0 : -1;
-    close(fd);
-    return rc;
-}
-
 OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_plugin_args_func_in const *in,
                                           struct openvpn_plugin_args_func_return *out)
 {
@@ -123,8 +104,8 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
     if (in->type != OPENVPN_PLUGIN_CLIENT_CONNECT) return OPENVPN_PLUGIN_FUNC_ERROR;
 
     const char *ccr = fx_getenv("client_connect_deferred_file", in->envp);
-    const char *cfg = fx_count(in->argv) > 1 ? in->argv[1] : NULL;
-    if (!ccr || !cfg || put_byte(ccr, '2')) return OPENVPN_PLUGIN_FUNC_ERROR;
+    const char *cfg = fx_argv1(in->argv, NULL);
+    if (!ccr || !cfg || fx_put_byte(ccr, '2')) return OPENVPN_PLUGIN_FUNC_ERROR;
     int delay = delay_of(h);
     pid_t p1 = fork();
     if (p1 < 0) return OPENVPN_PLUGIN_FUNC_ERROR;
@@ -134,13 +115,12 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
     }
     if (fork() != 0) _exit(0);
     /* grandchild */
-    struct timespec ts = { delay / 1000, (long)(delay % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) && errno == EINTR) {}
+    fx_sleep_ms(delay);
     fx_write_file(cfg, "ifconfig-push 10.8.0.7 255.255.255.0\n", 0);
     int ino = h->seen ? inotify_init1(IN_CLOEXEC) : -1;
     if (ino >= 0) inotify_add_watch(ino, ccr, IN_DELETE_SELF);
     int64_t t = now_ns();
-    put_byte(ccr, '1');
+    fx_put_byte(ccr, '1');
     stamp(h, t);
     if (ino >= 0) {
         struct pollfd p = { .fd = ino, .events = POLLIN };

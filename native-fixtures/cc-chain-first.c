@@ -20,10 +20,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
                                           struct openvpn_plugin_args_func_return *out)
 {
     (void)structver;
-    if (in->type != OPENVPN_PLUGIN_CLIENT_CONNECT_V2 && in->type != OPENVPN_PLUGIN_CLIENT_CONNECT_DEFER_V2) {
-        plog(PLOG_ERR, NAME, "UNEXPECTED hook type %d", in->type);
-        return OPENVPN_PLUGIN_FUNC_ERROR;
-    }
+    if (in->type != OPENVPN_PLUGIN_CLIENT_CONNECT_V2 && in->type != OPENVPN_PLUGIN_CLIENT_CONNECT_DEFER_V2) return fx_unexpected(plog, NAME, in->type);
     const char *hook = in->type == OPENVPN_PLUGIN_CLIENT_CONNECT_V2 ? "CLIENT_CONNECT_V2" : "CLIENT_CONNECT_DEFER_V2";
     if (out && out->return_list) *out->return_list = fx_node("config", "push \"echo chain-first\"\n", NULL);
     plog(PLOG_NOTE, NAME, "%s returning config + SUCCESS", hook);

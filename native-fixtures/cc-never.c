@@ -6,21 +6,13 @@ static plugin_log_t plog;
 
 struct handle { int v1; int calls; };
 
-static const char *arg(const char *argv[], const char *key)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return NULL;
-}
-
 OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_plugin_args_open_in const *in,
                                           struct openvpn_plugin_args_open_return *out)
 {
     if (structver < 5) return OPENVPN_PLUGIN_FUNC_ERROR;
     plog = in->callbacks->plugin_log;
     struct handle *h = calloc(1, sizeof *h);
-    const char *m = arg(in->argv, "mode");
+    const char *m = fx_arg(in->argv, "mode", NULL);
     h->v1 = m && !strcmp(m, "v1");
     out->type_mask = h->v1 ? OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT)
                            : OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2)
@@ -54,8 +46,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
         plog(PLOG_NOTE, NAME, "CLIENT_CONNECT_DEFER_V2 still deferred (call %d)", k);
         return OPENVPN_PLUGIN_FUNC_DEFERRED;
     }
-    plog(PLOG_ERR, NAME, "UNEXPECTED hook type %d", in->type);
-    return OPENVPN_PLUGIN_FUNC_ERROR;
+    return fx_unexpected(plog, NAME, in->type);
 }
 
 OPENVPN_EXPORT void openvpn_plugin_close_v1(openvpn_plugin_handle_t handle)

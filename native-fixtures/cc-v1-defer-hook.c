@@ -7,31 +7,13 @@ static plugin_log_t plog;
 struct handle { int polls; };
 struct client { int count; };
 
-static const char *arg(const char *argv[], const char *key)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return NULL;
-}
-
-/* Write one byte at offset 0 without truncating or creating (OpenVPN creates the file). */
-static int put_byte(const char *path, char b)
-{
-    int fd = path ? open(path, O_WRONLY) : -1;
-    if (fd < 0) return -1;
-    int rc = pwrite(fd, &b, 1, 0) == 1 ? 0 : -1;
-    close(fd);
-    return rc;
-}
-
 OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_plugin_args_open_in const *in,
                                           struct openvpn_plugin_args_open_return *out)
 {
     if (structver < 5) return OPENVPN_PLUGIN_FUNC_ERROR;
     plog = in->callbacks->plugin_log;
     struct handle *h = calloc(1, sizeof *h);
-    const char *p = arg(in->argv, "polls");
+    const char *p = fx_arg(in->argv, "polls", NULL);
     h->polls = p ? atoi(p) : 2;
     out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT)
                    | OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_DEFER);
@@ -62,19 +44,16 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
     struct client *c = in->per_client_context;
     const char *hook = in->type == OPENVPN_PLUGIN_CLIENT_CONNECT ? "CLIENT_CONNECT"
                      : in->type == OPENVPN_PLUGIN_CLIENT_CONNECT_DEFER ? "CLIENT_CONNECT_DEFER" : NULL;
-    if (!hook) {
-        plog(PLOG_ERR, NAME, "UNEXPECTED hook type %d", in->type);
-        return OPENVPN_PLUGIN_FUNC_ERROR;
-    }
+    if (!hook) return fx_unexpected(plog, NAME, in->type);
     if (!c) {
         plog(PLOG_ERR, NAME, "%s missing per-client context", hook);
         return OPENVPN_PLUGIN_FUNC_ERROR;
     }
     const char *ccr = fx_getenv("client_connect_deferred_file", in->envp);
-    const char *cfg = fx_count(in->argv) > 1 ? in->argv[1] : NULL;
+    const char *cfg = fx_argv1(in->argv, NULL);
     if (in->type == OPENVPN_PLUGIN_CLIENT_CONNECT) {
         c->count = 0;
-        if (put_byte(ccr, '2')) {
+        if (fx_put_byte(ccr, '2')) {
             plog(PLOG_ERR | PLOG_ERRNO, NAME, "%s cannot write '2' to client_connect_deferred_file %s", hook,
                  ccr ? ccr : "(unset)");
             return OPENVPN_PLUGIN_FUNC_ERROR;
@@ -87,7 +66,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
         plog(PLOG_NOTE, NAME, "%s poll %d of %d", hook, k, h->polls);
         return OPENVPN_PLUGIN_FUNC_DEFERRED;
     }
-    if (fx_write_file(cfg, "push \"echo cc-v1-defer-hook\"\n", 0) || put_byte(ccr, '1')) {
+    if (fx_write_file(cfg, "push \"echo cc-v1-defer-hook\"\n", 0) || fx_put_byte(ccr, '1')) {
         plog(PLOG_ERR | PLOG_ERRNO, NAME, "%s poll %d of %d: cannot write config %s or ccr %s", hook, k, h->polls,
              cfg ? cfg : "(no argv[1])", ccr ? ccr : "(unset)");
         return OPENVPN_PLUGIN_FUNC_ERROR;

@@ -1,8 +1,5 @@
 /* cc-v1-file: v1 CLIENT_CONNECT deferred via the ccr file only (like sample-client-connect): writes '2', a double-forked grandchild writes the config then the final byte. */
 #include "fixture.h"
-#include <sys/wait.h>
-#include <time.h>
-#include <errno.h>
 
 #define NAME "cc-v1-file"
 static plugin_log_t plog;
@@ -14,52 +11,14 @@ struct handle {
     int early;       /* 1 = do not write '2' before returning (the "late writer" pitfall) */
 };
 
-static const char *arg(const char *argv[], const char *key)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return NULL;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) && errno == EINTR) {}
-}
-
-/* Write one byte at offset 0 without truncating or creating (OpenVPN creates the file). */
-static int put_byte(const char *path, char b)
-{
-    int fd = open(path, O_WRONLY);
-    if (fd < 0) return -1;
-    int rc = pwrite(fd, &b, 1, 0) == 1 ? 0 : -1;
-    close(fd);
-    return rc;
-}
-
-/* Double fork as the OpenVPN samples do: 1 in the grandchild, 0 in the caller (child reaped), -1 on error. */
-static int double_fork(void)
-{
-    pid_t p1 = fork();
-    if (p1 < 0) return -1;
-    if (p1 > 0) {
-        while (waitpid(p1, NULL, 0) < 0 && errno == EINTR) {}
-        return 0;
-    }
-    pid_t p2 = fork();
-    if (p2 != 0) exit(p2 < 0 ? 1 : 0);
-    return 1;
-}
-
 OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_plugin_args_open_in const *in,
                                           struct openvpn_plugin_args_open_return *out)
 {
     if (structver < 5) return OPENVPN_PLUGIN_FUNC_ERROR;
     plog = in->callbacks->plugin_log;
     struct handle *h = calloc(1, sizeof *h);
-    const char *d = arg(in->argv, "delay_ms"), *b = arg(in->argv, "byte");
-    const char *r = arg(in->argv, "return"), *e = arg(in->argv, "early");
+    const char *d = fx_arg(in->argv, "delay_ms", NULL), *b = fx_arg(in->argv, "byte", NULL);
+    const char *r = fx_arg(in->argv, "return", NULL), *e = fx_arg(in->argv, "early", NULL);
     h->delay_ms = d ? atoi(d) : 200;
     h->byte = !b ? '1' : !strcmp(b, "none") ? 0 : b[0];
     h->ret = r && !strcmp(r, "success") ? OPENVPN_PLUGIN_FUNC_SUCCESS : OPENVPN_PLUGIN_FUNC_DEFERRED;
@@ -76,24 +35,21 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
 {
     (void)structver; (void)out;
     struct handle *h = in->handle;
-    if (in->type != OPENVPN_PLUGIN_CLIENT_CONNECT) {
-        plog(PLOG_ERR, NAME, "UNEXPECTED hook type %d", in->type);
-        return OPENVPN_PLUGIN_FUNC_ERROR;
-    }
+    if (in->type != OPENVPN_PLUGIN_CLIENT_CONNECT) return fx_unexpected(plog, NAME, in->type);
     const char *ccr = fx_getenv("client_connect_deferred_file", in->envp);
-    const char *cfg = fx_count(in->argv) > 1 ? in->argv[1] : NULL;
+    const char *cfg = fx_argv1(in->argv, NULL);
     if (!ccr || !cfg) {
         plog(PLOG_ERR, NAME, "CLIENT_CONNECT missing %s", !ccr ? "client_connect_deferred_file" : "config file argv[1]");
         return OPENVPN_PLUGIN_FUNC_ERROR;
     }
-    if (!h->early && put_byte(ccr, '2')) {
+    if (!h->early && fx_put_byte(ccr, '2')) {
         plog(PLOG_ERR | PLOG_ERRNO, NAME, "CLIENT_CONNECT cannot write '2' to %s", ccr);
         return OPENVPN_PLUGIN_FUNC_ERROR;
     }
     plog(PLOG_NOTE, NAME, "CLIENT_CONNECT %s, grandchild finishes in %d ms", h->early ? "did not write '2'" : "wrote '2'",
          h->delay_ms);
 
-    switch (double_fork()) {
+    switch (fx_double_fork()) {
     case -1:
         plog(PLOG_ERR | PLOG_ERRNO, NAME, "CLIENT_CONNECT fork failed");
         return OPENVPN_PLUGIN_FUNC_ERROR;
@@ -101,12 +57,12 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
         return h->ret;
     }
     /* grandchild: never return into the host */
-    sleep_ms(h->delay_ms);
+    fx_sleep_ms(h->delay_ms);
     if (fx_write_file(cfg, "push \"echo cc-v1-file\"\nifconfig-push 10.8.0.7 255.255.255.0\n", 0))
         plog(PLOG_ERR | PLOG_ERRNO, NAME, "grandchild cannot write config file %s", cfg);
     if (!h->byte)
         plog(PLOG_NOTE, NAME, "grandchild wrote nothing");
-    else if (put_byte(ccr, h->byte))
+    else if (fx_put_byte(ccr, h->byte))
         plog(PLOG_ERR | PLOG_ERRNO, NAME, "grandchild cannot write '%c' to %s", h->byte, ccr);
     else
         plog(PLOG_NOTE, NAME, "grandchild wrote '%c'", h->byte);

@@ -11,21 +11,13 @@ struct handle {
     char ret_name[16];
 };
 
-static const char *arg(const char *argv[], const char *key)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return NULL;
-}
-
 OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_plugin_args_open_in const *in,
                                           struct openvpn_plugin_args_open_return *out)
 {
     if (structver < 5) return OPENVPN_PLUGIN_FUNC_ERROR;
     plog = in->callbacks->plugin_log;
     struct handle *h = calloc(1, sizeof *h);
-    const char *b = arg(in->argv, "byte"), *r = arg(in->argv, "return");
+    const char *b = fx_arg(in->argv, "byte", NULL), *r = fx_arg(in->argv, "return", NULL);
     snprintf(h->byte_name, sizeof h->byte_name, "%s", b ? b : "none");
     snprintf(h->ret_name, sizeof h->ret_name, "%s", r ? r : "success");
     h->byte = !strcmp(h->byte_name, "none") ? 0 : !strcmp(h->byte_name, "newline") ? '\n' : h->byte_name[0];
@@ -42,11 +34,8 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
 {
     (void)structver; (void)out;
     struct handle *h = in->handle;
-    if (in->type != OPENVPN_PLUGIN_CLIENT_CONNECT) {
-        plog(PLOG_ERR, NAME, "UNEXPECTED hook type %d", in->type);
-        return OPENVPN_PLUGIN_FUNC_ERROR;
-    }
-    const char *cfg = fx_count(in->argv) > 1 ? in->argv[1] : NULL;
+    if (in->type != OPENVPN_PLUGIN_CLIENT_CONNECT) return fx_unexpected(plog, NAME, in->type);
+    const char *cfg = fx_argv1(in->argv, NULL);
     if (fx_write_file(cfg, "push \"echo cc-v1-sync\"\n", 0))
         plog(PLOG_ERR | PLOG_ERRNO, NAME, "CLIENT_CONNECT cannot write config file %s", cfg ? cfg : "(no argv[1])");
     if (h->byte) {

@@ -7,14 +7,6 @@ static plugin_log_t plog;
 struct handle { int polls; char *result; };   /* result: "success" | "fail" | "disable" */
 struct client { int count; };
 
-static const char *arg(const char *argv[], const char *key)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return NULL;
-}
-
 static void set_config(struct openvpn_plugin_args_func_return *out, const char *text)
 {
     if (out && out->return_list) *out->return_list = fx_node("config", text, NULL);
@@ -26,7 +18,7 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     if (structver < 5) return OPENVPN_PLUGIN_FUNC_ERROR;
     plog = in->callbacks->plugin_log;
     struct handle *h = calloc(1, sizeof *h);
-    const char *p = arg(in->argv, "polls"), *r = arg(in->argv, "result");
+    const char *p = fx_arg(in->argv, "polls", NULL), *r = fx_arg(in->argv, "result", NULL);
     h->polls = p ? atoi(p) : 3;
     h->result = strdup(r ? r : "success");
     out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2)

@@ -19,10 +19,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
                                           struct openvpn_plugin_args_func_return *out)
 {
     (void)structver; (void)out;
-    if (in->type != OPENVPN_PLUGIN_CLIENT_CONNECT_V2) {
-        plog(PLOG_ERR, NAME, "UNEXPECTED hook type %d", in->type);
-        return OPENVPN_PLUGIN_FUNC_ERROR;
-    }
+    if (in->type != OPENVPN_PLUGIN_CLIENT_CONNECT_V2) return fx_unexpected(plog, NAME, in->type);
     plog(PLOG_NOTE, NAME, "CLIENT_CONNECT_V2 deferring without DEFER_V2 registered");
     return OPENVPN_PLUGIN_FUNC_DEFERRED;
 }

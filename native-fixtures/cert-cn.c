@@ -64,10 +64,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
     (void)structver;
     struct client *c = in->per_client_context;
     if (in->type == OPENVPN_PLUGIN_TLS_VERIFY) return tls_verify(in, c);
-    if (in->type != OPENVPN_PLUGIN_CLIENT_CONNECT_V2) {
-        plog(PLOG_ERR, NAME, "UNEXPECTED hook type %d", in->type);
-        return OPENVPN_PLUGIN_FUNC_ERROR;
-    }
+    if (in->type != OPENVPN_PLUGIN_CLIENT_CONNECT_V2) return fx_unexpected(plog, NAME, in->type);
     if (!c) {
         plog(PLOG_ERR, NAME, "CLIENT_CONNECT_V2 missing per-client context");
         return OPENVPN_PLUGIN_FUNC_ERROR;

@@ -17,14 +17,6 @@ struct handle {
     int ret;
 };
 
-static const char *arg(const char *argv[], const char *key, const char *def)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return def;
-}
-
 static int tamper(struct handle *h, const char *what, const char *path, const char *action)
 {
     int rc = 0;
@@ -61,10 +53,10 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     struct handle *h = calloc(1, sizeof *h);
     if (!h) return OPENVPN_PLUGIN_FUNC_ERROR;
     h->cb = in->callbacks;
-    snprintf(h->ccr, sizeof h->ccr, "%s", arg(in->argv, "ccr", ""));
-    snprintf(h->cc, sizeof h->cc, "%s", arg(in->argv, "cc", ""));
-    snprintf(h->acf, sizeof h->acf, "%s", arg(in->argv, "acf", ""));
-    const char *r = arg(in->argv, "ret", "success");
+    snprintf(h->ccr, sizeof h->ccr, "%s", fx_arg(in->argv, "ccr", ""));
+    snprintf(h->cc, sizeof h->cc, "%s", fx_arg(in->argv, "cc", ""));
+    snprintf(h->acf, sizeof h->acf, "%s", fx_arg(in->argv, "acf", ""));
+    const char *r = fx_arg(in->argv, "ret", "success");
     h->ret = !strcmp(r, "deferred") ? OPENVPN_PLUGIN_FUNC_DEFERRED
              : !strcmp(r, "error")  ? OPENVPN_PLUGIN_FUNC_ERROR
                                     : OPENVPN_PLUGIN_FUNC_SUCCESS;
@@ -82,10 +74,10 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
     (void)out;
     struct handle *h = in->handle;
     if (in->type == OPENVPN_PLUGIN_CLIENT_CONNECT) {
-        if (fx_write_file(fx_count(in->argv) > 1 ? in->argv[1] : NULL, "push \"echo fault-ccfile\"\n", 0))
+        if (fx_write_file(fx_argv1(in->argv, NULL), "push \"echo fault-ccfile\"\n", 0))
             h->cb->plugin_log(PLOG_ERR | PLOG_ERRNO, NAME, "cannot write the config file");
         tamper(h, "ccr", fx_getenv("client_connect_deferred_file", in->envp), h->ccr);
-        tamper(h, "cc", fx_count(in->argv) > 1 ? in->argv[1] : NULL, h->cc);
+        tamper(h, "cc", fx_argv1(in->argv, NULL), h->cc);
     } else if (in->type == OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY) {
         tamper(h, "acf", fx_getenv("auth_control_file", in->envp), h->acf);
     }

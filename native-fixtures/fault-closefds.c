@@ -13,14 +13,6 @@ struct handle {
     int from, to, own, in_child;
 };
 
-static const char *arg(const char *argv[], const char *key, const char *def)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return def;
-}
-
 static void close_range_now(struct handle *h, int own);
 
 static void close_all(struct handle *h, int own)
@@ -58,10 +50,10 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     struct handle *h = calloc(1, sizeof *h);
     if (!h) return OPENVPN_PLUGIN_FUNC_ERROR;
     h->cb = in->callbacks;
-    snprintf(h->where, sizeof h->where, "%s", arg(in->argv, "where", "hook"));
-    h->from = atoi(arg(in->argv, "from", "0"));
-    h->to = atoi(arg(in->argv, "to", "1023"));
-    h->in_child = !strcmp(arg(in->argv, "in", "worker"), "child");
+    snprintf(h->where, sizeof h->where, "%s", fx_arg(in->argv, "where", "hook"));
+    h->from = atoi(fx_arg(in->argv, "from", "0"));
+    h->to = atoi(fx_arg(in->argv, "to", "1023"));
+    h->in_child = !strcmp(fx_arg(in->argv, "in", "worker"), "child");
     h->own = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
     out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2);
     out->handle = h;

@@ -21,14 +21,6 @@ struct handle {
 static struct openvpn_plugin_callbacks *g_cb;
 static int g_child_index;
 
-static const char *arg(const char *argv[], const char *key, const char *def)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return def;
-}
-
 static int has_mode(const char *modes, const char *m)
 {
     size_t n = strlen(m);
@@ -112,9 +104,9 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     struct handle *h = calloc(1, sizeof *h);
     if (!h) return OPENVPN_PLUGIN_FUNC_ERROR;
     g_cb = h->cb = in->callbacks;
-    snprintf(h->mode, sizeof h->mode, "%s", arg(in->argv, "mode", "exit"));
-    snprintf(h->where, sizeof h->where, "%s", arg(in->argv, "where", "hook"));
-    h->n = atoi(arg(in->argv, "n", "3"));
+    snprintf(h->mode, sizeof h->mode, "%s", fx_arg(in->argv, "mode", "exit"));
+    snprintf(h->where, sizeof h->where, "%s", fx_arg(in->argv, "where", "hook"));
+    h->n = atoi(fx_arg(in->argv, "n", "3"));
     out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2);
     out->handle = h;
     if (!strcmp(h->where, "open")) run(h);

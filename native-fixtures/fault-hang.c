@@ -1,4 +1,6 @@
-/* fault-hang: never returns (where=open|hook|close); how=sleep sleeps forever, how=spin busy-loops with every signal blocked. */
+/* fault-hang: never returns (where=open|hook|close); how=sleep (default) sleeps forever and logs "hanging in <where>",
+ * how=spin busy-loops with every signal blocked and logs "hanging (spin) in <where>". Registers CLIENT_CONNECT_V2;
+ * auth=1 also AUTH_USER_PASS_VERIFY (with where=hook, every registered hook hangs). */
 #include "fixture.h"
 #include <signal.h>
 
@@ -10,23 +12,16 @@ struct handle {
     char how[16];
 };
 
-static const char *arg(const char *argv[], const char *key, const char *def)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return def;
-}
-
 static void hang(struct openvpn_plugin_callbacks *cb, const char *how, const char *where)
 {
-    cb->plugin_log(PLOG_NOTE, NAME, "hanging (%s) in %s", how, where);
     if (!strcmp(how, "spin")) {
+        cb->plugin_log(PLOG_NOTE, NAME, "hanging (spin) in %s", where);
         sigset_t all;
         sigfillset(&all);
         sigprocmask(SIG_BLOCK, &all, NULL);
         for (volatile unsigned long i = 0;; i++) {}
     }
+    cb->plugin_log(PLOG_NOTE, NAME, "hanging in %s", where);
     for (;;) sleep(1);
 }
 
@@ -34,14 +29,15 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
                                           struct openvpn_plugin_args_open_return *out)
 {
     (void)structver;
-    const char *where = arg(in->argv, "where", "hook"), *how = arg(in->argv, "how", "sleep");
+    const char *where = fx_arg(in->argv, "where", "hook"), *how = fx_arg(in->argv, "how", "sleep");
     if (!strcmp(where, "open")) hang(in->callbacks, how, where);
     struct handle *h = calloc(1, sizeof *h);
     if (!h) return OPENVPN_PLUGIN_FUNC_ERROR;
     h->cb = in->callbacks;
     snprintf(h->where, sizeof h->where, "%s", where);
     snprintf(h->how, sizeof h->how, "%s", how);
-    out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2);
+    out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2)
+                     | (atoi(fx_arg(in->argv, "auth", "0")) ? OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY) : 0);
     out->handle = h;
     return OPENVPN_PLUGIN_FUNC_SUCCESS;
 }

@@ -15,14 +15,6 @@ struct handle {
     int rc;
 };
 
-static const char *arg(const char *argv[], const char *key, const char *def)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return def;
-}
-
 OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_plugin_args_open_in const *in,
                                           struct openvpn_plugin_args_open_return *out)
 {
@@ -30,8 +22,8 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     struct handle *h = calloc(1, sizeof *h);
     if (!h) return OPENVPN_PLUGIN_FUNC_ERROR;
     h->cb = in->callbacks;
-    snprintf(h->shape, sizeof h->shape, "%s", arg(in->argv, "shape", "null-name-first"));
-    h->rc = atoi(arg(in->argv, "rc", "0"));
+    snprintf(h->shape, sizeof h->shape, "%s", fx_arg(in->argv, "shape", "null-name-first"));
+    h->rc = atoi(fx_arg(in->argv, "rc", "0"));
     out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2)
                      | OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_DEFER_V2);
     out->handle = h;

@@ -24,14 +24,6 @@ struct writer {
     char name[16];
 };
 
-static const char *arg(const char *argv[], const char *key, const char *def)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return def;
-}
-
 static void write_lines(struct handle *h, const char *who)
 {
     static const char pad_src[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -108,14 +100,14 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     struct handle *h = calloc(1, sizeof *h);
     if (!h) return OPENVPN_PLUGIN_FUNC_ERROR;
     h->cb = in->callbacks;
-    h->threads = atoi(arg(in->argv, "threads", "4"));
-    h->children = atoi(arg(in->argv, "children", "4"));
-    h->lines = atoi(arg(in->argv, "lines", "1000"));
-    h->size = atoi(arg(in->argv, "size", "16"));
-    h->out = atoi(arg(in->argv, "stdout", "0"));
-    h->late = atoi(arg(in->argv, "late", "0"));
-    h->sequential = !strcmp(arg(in->argv, "order", "concurrent"), "sequential");
-    snprintf(h->where, sizeof h->where, "%s", arg(in->argv, "where", "hook"));
+    h->threads = atoi(fx_arg(in->argv, "threads", "4"));
+    h->children = atoi(fx_arg(in->argv, "children", "4"));
+    h->lines = atoi(fx_arg(in->argv, "lines", "1000"));
+    h->size = atoi(fx_arg(in->argv, "size", "16"));
+    h->out = atoi(fx_arg(in->argv, "stdout", "0"));
+    h->late = atoi(fx_arg(in->argv, "late", "0"));
+    h->sequential = !strcmp(fx_arg(in->argv, "order", "concurrent"), "sequential");
+    snprintf(h->where, sizeof h->where, "%s", fx_arg(in->argv, "where", "hook"));
     out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2);
     out->handle = h;
     if (!strcmp(h->where, "open")) flood(h);

@@ -10,14 +10,6 @@ struct handle {
     int rc, defer;
 };
 
-static const char *arg(const char *argv[], const char *key, const char *def)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return def;
-}
-
 OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_plugin_args_open_in const *in,
                                           struct openvpn_plugin_args_open_return *out)
 {
@@ -25,12 +17,12 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     struct handle *h = calloc(1, sizeof *h);
     if (!h) return OPENVPN_PLUGIN_FUNC_ERROR;
     h->cb = in->callbacks;
-    h->rc = atoi(arg(in->argv, "rc", "7"));
-    h->defer = atoi(arg(in->argv, "defer", "0"));
+    h->rc = atoi(fx_arg(in->argv, "rc", "7"));
+    h->defer = atoi(fx_arg(in->argv, "defer", "0"));
     out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2)
                      | OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_DEFER_V2)
-                     | (atoi(arg(in->argv, "final", "0")) ? OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_TLS_FINAL) : 0)
-                     | (atoi(arg(in->argv, "auth", "0")) ? OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY) : 0);
+                     | (atoi(fx_arg(in->argv, "final", "0")) ? OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_TLS_FINAL) : 0)
+                     | (atoi(fx_arg(in->argv, "auth", "0")) ? OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY) : 0);
     out->handle = h;
     return OPENVPN_PLUGIN_FUNC_SUCCESS;
 }

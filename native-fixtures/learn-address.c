@@ -8,14 +8,6 @@ static plugin_log_t plog;
 struct entry { char addr[128]; char cn[256]; };
 struct handle { char *reject; int n; struct entry tab[MAX_ENTRIES]; };
 
-static const char *arg(const char *argv[], const char *key)
-{
-    size_t n = strlen(key);
-    for (int i = 1; argv && argv[i]; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=') return argv[i] + n + 1;
-    return NULL;
-}
-
 static int find(struct handle *h, const char *addr)
 {
     for (int i = 0; i < h->n; i++)
@@ -29,7 +21,7 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     if (structver < 5) return OPENVPN_PLUGIN_FUNC_ERROR;
     plog = in->callbacks->plugin_log;
     struct handle *h = calloc(1, sizeof *h);
-    const char *r = arg(in->argv, "reject");
+    const char *r = fx_arg(in->argv, "reject", NULL);
     h->reject = r ? strdup(r) : NULL;
     out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_LEARN_ADDRESS)
                    | OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_DISCONNECT);
@@ -77,8 +69,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
              cn ? cn : "-", rx ? rx : "-", tx ? tx : "-", dur ? dur : "-");
         return OPENVPN_PLUGIN_FUNC_SUCCESS;
     }
-    plog(PLOG_ERR, NAME, "UNEXPECTED hook type %d", in->type);
-    return OPENVPN_PLUGIN_FUNC_ERROR;
+    return fx_unexpected(plog, NAME, in->type);
 }
 
 OPENVPN_EXPORT void openvpn_plugin_close_v1(openvpn_plugin_handle_t handle)

@@ -54,7 +54,7 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     struct handle *h = calloc(1, sizeof *h);
     if (!h) return OPENVPN_PLUGIN_FUNC_ERROR;
     h->cb = in->callbacks;
-    h->lines = in->argv[0] && in->argv[1] ? atoi(in->argv[1]) : 5;
+    h->lines = atoi(fx_argv1(in->argv, "5"));
     LOG(h, PLOG_NOTE, "open: %d lines per writer", h->lines);
     out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2)
                      | OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_TLS_FINAL);

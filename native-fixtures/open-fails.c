@@ -9,7 +9,7 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
 {
     (void)structver;
     struct openvpn_plugin_callbacks *cb = in->callbacks;
-    const char *mode = in->argv[0] && in->argv[1] ? in->argv[1] : "error";
+    const char *mode = fx_argv1(in->argv, "error");
 
     if (!strcmp(mode, "null-handle")) {
         cb->plugin_log(PLOG_NOTE, NAME, "returning success with a NULL handle");

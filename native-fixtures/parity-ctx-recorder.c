@@ -8,12 +8,6 @@
 #define NAME "parity-ctx-recorder"
 static plugin_log_t plog;
 
-static const char *const HOOK[OPENVPN_PLUGIN_N] = {
-    "UP", "DOWN", "ROUTE_UP", "IPCHANGE", "TLS_VERIFY", "AUTH_USER_PASS_VERIFY", "CLIENT_CONNECT",
-    "CLIENT_DISCONNECT", "LEARN_ADDRESS", "CLIENT_CONNECT_V2", "TLS_FINAL", "ENABLE_PF", "ROUTE_PREDOWN",
-    "CLIENT_CONNECT_DEFER", "CLIENT_CONNECT_DEFER_V2", "CLIENT_CRRESPONSE",
-};
-
 #define MAX_TAGS 8
 struct handle { char *out; int next_ctx; int ntags; char *tags[MAX_TAGS]; };
 struct ctx { int id; };
@@ -32,13 +26,7 @@ static void record(struct handle *h, const char *tag, int lists, const char *arg
     FILE *f = open_memstream(&buf, &len);
     fputs(tag, f);
     if (lists) {
-        fprintf(f, "\t%d\t", fx_count(argv));
-        for (int i = 1; argv && argv[i]; i++) fprintf(f, "%s%s", i > 1 ? "," : "", argv[i]);
-        fputc('\t', f);
-        for (int i = 0; envp && envp[i]; i++) {
-            const char *eq = strchr(envp[i], '=');
-            fprintf(f, "%s%.*s", i ? "," : "", (int)(eq ? eq - envp[i] : (long)strlen(envp[i])), envp[i]);
-        }
+        fx_put_lists(f, argv, envp);
     } else if (ctx >= 0) {
         fputs("\t\t\t", f);
     }
@@ -58,10 +46,7 @@ static void record(struct handle *h, const char *tag, int lists, const char *arg
     }
     fputc('\n', f);
     fclose(f);
-    int fd = open(h->out, O_WRONLY | O_APPEND | O_CREAT, 0600);
-    if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
-        plog(PLOG_ERR | PLOG_ERRNO, NAME, "cannot append to %s", h->out);
-    if (fd >= 0) close(fd);
+    if (fx_append(h->out, buf, len)) plog(PLOG_ERR | PLOG_ERRNO, NAME, "cannot append to %s", h->out);
     free(buf);
 }
 
@@ -85,10 +70,9 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
                     if (h->ntags < MAX_TAGS) h->tags[h->ntags++] = strdup(name);
                     continue;
                 }
-                int found = 0;
-                for (int t = 0; t < OPENVPN_PLUGIN_N; t++)
-                    if (!strcmp(name, HOOK[t])) { mask &= ~OPENVPN_PLUGIN_MASK(t); found = 1; }
-                if (!found) plog(PLOG_WARN, NAME, "skip: unknown hook name %s", name);
+                int t = fx_hook_type(name);
+                if (t >= 0) mask &= ~OPENVPN_PLUGIN_MASK(t);
+                else plog(PLOG_WARN, NAME, "skip: unknown hook name %s", name);
             }
             free(list);
         }
@@ -130,7 +114,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
     (void)structver; (void)out;
     struct handle *h = in->handle;
     struct ctx *c = in->per_client_context;
-    const char *hook = in->type >= 0 && in->type < OPENVPN_PLUGIN_N ? HOOK[in->type] : "UNKNOWN";
+    const char *hook = fx_hook_name(in->type);
     record(h, hook, 1, in->argv, in->envp, c ? c->id : 0);
     plog(PLOG_NOTE, NAME, "%s recorded (#%d)", hook, c ? c->id : 0);
     return OPENVPN_PLUGIN_FUNC_SUCCESS;

@@ -12,10 +12,9 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
         if (strncmp(in->argv[i], "skip=", 5)) continue;
         char *list = strdup(in->argv[i] + 5), *save = NULL;
         for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
-            int found = 0;
-            for (int t = 0; t < OPENVPN_PLUGIN_N; t++)
-                if (!strcmp(name, HOOK[t])) { out->type_mask &= ~OPENVPN_PLUGIN_MASK(t); found = 1; }
-            if (!found) plog(PLOG_WARN, NAME, "skip: unknown hook name %s", name);
+            int t = fx_hook_type(name);
+            if (t >= 0) out->type_mask &= ~OPENVPN_PLUGIN_MASK(t);
+            else plog(PLOG_WARN, NAME, "skip: unknown hook name %s", name);
         }
         free(list);
     }

@@ -4,12 +4,6 @@
 #define NAME "per-client"
 static plugin_log_t plog;
 
-static const char *const HOOK[OPENVPN_PLUGIN_N] = {
-    "UP", "DOWN", "ROUTE_UP", "IPCHANGE", "TLS_VERIFY", "AUTH_USER_PASS_VERIFY", "CLIENT_CONNECT",
-    "CLIENT_DISCONNECT", "LEARN_ADDRESS", "CLIENT_CONNECT_V2", "TLS_FINAL", "ENABLE_PF", "ROUTE_PREDOWN",
-    "CLIENT_CONNECT_DEFER", "CLIENT_CONNECT_DEFER_V2", "CLIENT_CRRESPONSE",
-};
-
 struct handle { int next_id; };
 struct client { int id; int calls; unsigned int seen; };
 
@@ -52,7 +46,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
 {
     (void)structver;
     struct client *c = in->per_client_context;
-    const char *hook = in->type >= 0 && in->type < OPENVPN_PLUGIN_N ? HOOK[in->type] : "UNKNOWN";
+    const char *hook = fx_hook_name(in->type);
     if (!c) {
         plog(PLOG_ERR, NAME, "%s missing per-client context", hook);
         return OPENVPN_PLUGIN_FUNC_ERROR;

@@ -4,12 +4,6 @@
 #define NAME "recorder"
 static plugin_log_t plog;
 
-static const char *const HOOK[OPENVPN_PLUGIN_N] = {
-    "UP", "DOWN", "ROUTE_UP", "IPCHANGE", "TLS_VERIFY", "AUTH_USER_PASS_VERIFY", "CLIENT_CONNECT",
-    "CLIENT_DISCONNECT", "LEARN_ADDRESS", "CLIENT_CONNECT_V2", "TLS_FINAL", "ENABLE_PF", "ROUTE_PREDOWN",
-    "CLIENT_CONNECT_DEFER", "CLIENT_CONNECT_DEFER_V2", "CLIENT_CRRESPONSE",
-};
-
 struct handle { char *out; };
 
 /* Append "<tag>[\t<argc>\t<argv[1..]>\t<env keys>]\n" to PATH with a single write(). */
@@ -19,21 +13,10 @@ static void record(const char *path, const char *tag, const char *argv[], const 
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     fputs(tag, f);
-    if (with_lists) {
-        fprintf(f, "\t%d\t", fx_count(argv));
-        for (int i = 1; argv && argv[i]; i++) fprintf(f, "%s%s", i > 1 ? "," : "", argv[i]);
-        fputc('\t', f);
-        for (int i = 0; envp && envp[i]; i++) {
-            const char *eq = strchr(envp[i], '=');
-            fprintf(f, "%s%.*s", i ? "," : "", (int)(eq ? eq - envp[i] : (long)strlen(envp[i])), envp[i]);
-        }
-    }
+    if (with_lists) fx_put_lists(f, argv, envp);
     fputc('\n', f);
     fclose(f);
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0600);
-    if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
-        plog(PLOG_ERR | PLOG_ERRNO, NAME, "cannot append to %s", path);
-    if (fd >= 0) close(fd);
+    if (fx_append(path, buf, len)) plog(PLOG_ERR | PLOG_ERRNO, NAME, "cannot append to %s", path);
     free(buf);
 }
 
@@ -77,7 +60,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
 {
     (void)structver; (void)out;
     struct handle *h = in->handle;
-    const char *hook = in->type >= 0 && in->type < OPENVPN_PLUGIN_N ? HOOK[in->type] : "UNKNOWN";
+    const char *hook = fx_hook_name(in->type);
     record(h->out, hook, in->argv, in->envp, 1);
     plog(PLOG_NOTE, NAME, "%s recorded", hook);
     return OPENVPN_PLUGIN_FUNC_SUCCESS;

@@ -11,7 +11,8 @@ OPENVPN_EXPORT openvpn_plugin_handle_t openvpn_plugin_open_v1(unsigned int *type
     (void)envp;
     struct handle *h = calloc(1, sizeof *h);
     if (!h) return NULL;
-    if (argv[0] && argv[1]) h->arg1 = strdup(argv[1]);
+    const char *arg1 = fx_argv1(argv, NULL);
+    h->arg1 = arg1 ? strdup(arg1) : NULL;
     printf("v1-only: open argv[1]=%s\n", h->arg1 ? h->arg1 : "(none)");
     *type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY)
                  | OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT);
@@ -30,7 +31,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v1(openvpn_plugin_handle_t handle, const 
     }
     if (type == OPENVPN_PLUGIN_CLIENT_CONNECT) {
         /* argv = [so path, client config file]; OpenVPN has already created the file. */
-        const char *path = argv[0] ? argv[1] : NULL;
+        const char *path = fx_argv1(argv, NULL);
         if (fx_write_file(path, "push \"echo v1-only\"\n", 0)) {
             printf("v1-only: cannot write config file %s\n", path ? path : "(none)");
             return OPENVPN_PLUGIN_FUNC_ERROR;

@@ -158,9 +158,9 @@ test('inspect failures: exit 5 for load errors, 4 for a crash; one message line 
   assert.match(fails.stderr, /open-fails: abort handle=null/);
   assert.doesNotMatch(fails.stderr, /\n\s+at /);
 
-  const crash = await cli(['inspect', fixture('crash'), 'open']);
+  const crash = await cli(['inspect', fixture('fault-signal'), 'where=open', 'how=crash']);
   assert.equal(crash.code, 4);
-  assert.match(crash.stderr.split('\n')[0]!, /^ovpn-plugin-host: the plugin crashed with SIGSEGV in open of .*crash\.so/);
+  assert.match(crash.stderr.split('\n')[0]!, /^ovpn-plugin-host: the plugin crashed with SIGSEGV in open of .*fault-signal\.so/);
 });
 
 test('inspect failures with --json: the failure object on stdout (load-error with its kind and logs)', async () => {
@@ -171,7 +171,7 @@ test('inspect failures with --json: the failure object on stdout (load-error wit
   assert.equal((o.error as { kind: string }).kind, 'open-failed');
   assert.ok((o.logs as Array<{ message: string }>).some((l) => l.message === 'open-fails: abort handle=null'));
   assert.equal(r.stderr, '');
-  const crash = json(await cli(['inspect', fixture('crash'), 'close', '--json']));
+  const crash = json(await cli(['inspect', fixture('fault-signal'), 'where=close', 'how=crash', 'auth=1', 'tls=1', '--json']));
   assert.equal(crash.outcome, 'crashed');
   assert.equal((crash.during as { call: string }).call, 'close');
 });
@@ -302,18 +302,18 @@ test('call usage errors: unknown hook lists the valid names; bad --env value; ex
 });
 
 test('call failures: crash -> 4, hang -> 4, open fails -> 5, missing file -> 5; temp dirs removed', async () => {
-  const crash = await cli(['call', fixture('crash'), '--hook', 'AUTH_USER_PASS_VERIFY']);
+  const crash = await cli(['call', fixture('fault-signal'), 'where=hook', 'how=crash', 'auth=1', 'tls=1', '--hook', 'AUTH_USER_PASS_VERIFY']);
   assert.equal(crash.code, 4);
-  assert.match(crash.stderr.split('\n')[0]!, /^ovpn-plugin-host: the plugin crashed with SIGSEGV in AUTH_USER_PASS_VERIFY of .*crash\.so$/);
+  assert.match(crash.stderr.split('\n')[0]!, /^ovpn-plugin-host: the plugin crashed with SIGSEGV in AUTH_USER_PASS_VERIFY of .*fault-signal\.so$/);
   assert.match(crash.stderr, /about to crash in hook/);
   assert.equal(crash.stdout, '');
 
-  const crashJson = json(await cli(['call', fixture('crash'), 'abort-hook', '--hook', 'CLIENT_CONNECT_V2', '--json']));
+  const crashJson = json(await cli(['call', fixture('fault-signal'), 'where=hook', 'how=abort', 'auth=1', 'tls=1', '--hook', 'CLIENT_CONNECT_V2', '--json']));
   assert.equal(crashJson.outcome, 'crashed');
   assert.equal(crashJson.signal, 'SIGABRT');
 
   const t0 = Date.now();
-  const hang = await cli(['call', fixture('hang'), '--hook', 'CLIENT_CONNECT_V2', '--call-timeout', '500']);
+  const hang = await cli(['call', fixture('fault-hang'), 'where=hook', 'auth=1', '--hook', 'CLIENT_CONNECT_V2', '--call-timeout', '500']);
   assert.equal(hang.code, 4);
   assert.match(hang.stderr, /did not return within 500 ms in CLIENT_CONNECT_V2/);
   assert.ok(Date.now() - t0 < 10_000);
@@ -327,7 +327,7 @@ test('call failures: crash -> 4, hang -> 4, open fails -> 5, missing file -> 5; 
 
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   test(`call interrupted by ${signal} while a plugin hangs: worker killed, temp dir removed, exit ${code}`, async () => {
-    const child = spawn(process.execPath, [CLI, 'call', fixture('hang'), '--hook', 'AUTH_USER_PASS_VERIFY'], {
+    const child = spawn(process.execPath, [CLI, 'call', fixture('fault-hang'), 'where=hook', 'auth=1', '--hook', 'AUTH_USER_PASS_VERIFY'], {
       cwd: ROOT, env: { ...process.env, TMPDIR: TMP }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

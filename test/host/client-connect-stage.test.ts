@@ -166,7 +166,7 @@ test('CLI connect: exit codes 0 accepted, 1 rejected, 3 timeout, 4 crashed, 5 lo
   assert.equal(await cli(fx('cc-v2-defer'), 'polls=1'), 0);
   assert.equal(await cli(fx('cc-v2-noreg')), 1);
   assert.equal(await cli(fx('cc-never'), '--timeout', '0.3'), 3);
-  assert.equal(await cli(fx('crash')), 4);
+  assert.equal(await cli(fx('fault-signal'), 'where=hook', 'how=crash', 'auth=1', 'tls=1'), 4);
   assert.equal(await cli(fx('open-fails')), 5);
   assert.equal(await cli(fx('v3-basic'), '--env', 'NOEQUALS'), 2);
   assert.equal(await cli(fx('v3-basic'), '--timing', 'slow'), 2);

@@ -261,7 +261,7 @@ test('log-threads: the unwaited child forked in TLS_FINAL is logged and reaped (
 // ---- crashes and hangs -----------------------------------------------------------------------------------------
 
 test('crash: a SIGSEGV in a hook is reported as crashed during that hook', async () => {
-  const host = await open(fixture('crash'), ['hook']);
+  const host = await open(fixture('fault-signal'), ['where=hook', 'how=crash', 'auth=1', 'tls=1']);
   const r = await host.call('CLIENT_CONNECT_V2', {});
   assert.equal(r.outcome, 'crashed');
   if (r.outcome !== 'crashed') return;
@@ -274,7 +274,7 @@ test('crash: a SIGSEGV in a hook is reported as crashed during that hook', async
 });
 
 test('crash: a crash in open is reported as crashed during open', async () => {
-  const r = await PluginHost.open({ plugins: [{ path: fixture('crash'), args: ['open'] }] });
+  const r = await PluginHost.open({ plugins: [{ path: fixture('fault-signal'), args: ['where=open', 'how=crash'] }] });
   assert.ok(isFailure(r));
   assert.equal(r.outcome, 'crashed');
   if (r.outcome !== 'crashed') return;
@@ -284,7 +284,7 @@ test('crash: a crash in open is reported as crashed during open', async () => {
 });
 
 test('crash: a crash in close is reported by close()', async () => {
-  const host = await open(fixture('crash'), ['close']);
+  const host = await open(fixture('fault-signal'), ['where=close', 'how=crash', 'auth=1', 'tls=1']);
   assert.equal(returned(await host.call('CLIENT_CONNECT_V2', {})).returnName, 'SUCCESS');
   const r = await host.close();
   assert.ok(r, 'close() reported nothing');
@@ -295,7 +295,7 @@ test('crash: a crash in close is reported by close()', async () => {
 });
 
 test('crash: abort() in a hook is reported as SIGABRT', async () => {
-  const host = await open(fixture('crash'), ['abort-hook']);
+  const host = await open(fixture('fault-signal'), ['where=hook', 'how=abort', 'auth=1', 'tls=1']);
   const r = await host.call('AUTH_USER_PASS_VERIFY', { env: AUTH_ENV('a', 'b') });
   assert.equal(r.outcome, 'crashed');
   if (r.outcome !== 'crashed') return;
@@ -304,7 +304,7 @@ test('crash: abort() in a hook is reported as SIGABRT', async () => {
 });
 
 test('hang: a hook that never returns is reported as hung within a few seconds (callTimeoutMs 500)', async () => {
-  const host = await open(fixture('hang'), ['hook'], 500);
+  const host = await open(fixture('fault-hang'), ['where=hook', 'auth=1'], 500);
   const t0 = Date.now();
   const r = await host.call('CLIENT_CONNECT_V2', {});
   const elapsed = Date.now() - t0;

@@ -48,7 +48,7 @@ test('CLI load: report text, --json shape, exit codes 0 / 1 / 4 / 5 / 2', async 
   assert.equal(r.outcome, 'completed');
   assert.equal(r.outcomes.rejected, 5);
   for (const k of ['connectMs', 'polls', 'longestHook', 'blockingCalls', 'worker', 'wallMs', 'clientsPerSecond']) assert.ok(k in r, k);
-  const crash = await cli([fixture('crash'), 'hook', '--clients', '5']);
+  const crash = await cli([fixture('fault-signal'), 'where=hook', 'how=crash', 'auth=1', 'tls=1', '--clients', '5']);
   assert.equal(crash.code, 4, crash.stdout + crash.stderr);
   assert.equal((await cli(['/nonexistent.so'])).code, 5);
   assert.equal((await cli([fixture('v3-basic'), '--clients', '0'])).code, 2);

@@ -100,13 +100,13 @@ test('an unexpected crash: exit 4, the rest not run; the same crash expected: ex
   assert.match(r.stdout, /disconnect not run: the worker died \(victim connect: crashed\)/);
   assert.match(r.stdout, /FAIL 1 of 1 expectation failed; unexpected crash or hang in victim connect/);
   assert.match(readFileSync(junit, 'utf8'), /<failure message="outcome connected: got crashed/);
-  const expected = scenarioFile('crash-expected.yaml', 'plugins: ["FIXTURES/crash.so hook"]\nclients:\n  - expect: { outcome: crashed, reason: SIGSEGV }\n');
+  const expected = scenarioFile('crash-expected.yaml', 'plugins: ["FIXTURES/fault-signal.so where=hook how=crash auth=1 tls=1"]\nclients:\n  - expect: { outcome: crashed, reason: SIGSEGV }\n');
   const ok = await run([expected]);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
 });
 
 test('a hang beyond host.callTimeoutMs is reported as hung (exit 4 unless expected)', async () => {
-  const file = scenarioFile('hang.yaml', 'plugins: ["FIXTURES/hang.so hook"]\nhost: { callTimeoutMs: 300 }\nclients:\n  - username: foo\n    expect: { outcome: hung }\n');
+  const file = scenarioFile('hang.yaml', 'plugins: ["FIXTURES/fault-hang.so where=hook auth=1"]\nhost: { callTimeoutMs: 300 }\nclients:\n  - username: foo\n    expect: { outcome: hung }\n');
   const r = await run([file]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /✓ outcome hung/);
