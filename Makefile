@@ -13,7 +13,7 @@ FIXTURE_SRC := $(wildcard native-fixtures/*.c)
 FIXTURES := $(patsubst native-fixtures/%.c,build/fixtures/%.so,$(filter-out native-fixtures/abi-layout.c native-fixtures/c-host.c,$(FIXTURE_SRC)))
 TEST_FILES := $(shell find test -name "*.test.ts" | sort)
 
-.PHONY: all build deps system-deps test demo bench parity clean check lint
+.PHONY: all build deps system-deps pack-deps prebuilt pack package-check test demo bench parity clean check lint
 
 all: build
 
@@ -59,6 +59,48 @@ build/fixtures/abi-layout-own: native-fixtures/abi-layout.c src/worker/native/pl
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DOWN_ABI_HEADER -Isrc/worker/native -o $@ $<
 
+# --- the npm package: the runtime prebuilt for linux-x64 and linux-arm64 (glibc) and three demo plugins for each,
+# built reproducibly (stripped, no build paths); `make pack` writes the tarball to build/ (npm pack runs it too) ---
+PACK_DEB_PACKAGES := gcc-aarch64-linux-gnu
+ARCHES := x64 arm64
+CC_x64 := gcc
+CC_arm64 := aarch64-linux-gnu-gcc
+PREBUILT_CFLAGS := -O2 -Wall -Wextra -fPIC -shared -s -ffile-prefix-map=$(CURDIR)=.
+DEMO_PLUGINS := auth-defer cc-v2-defer cc-v1-file
+PREBUILT := $(foreach a,$(ARCHES),prebuilt/linux-$(a)/libovph-runtime.so $(foreach p,$(DEMO_PLUGINS),prebuilt/linux-$(a)/plugins/$(p).so))
+
+pack-deps:
+	@if ! command -v $(CC_arm64) >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "== installing Debian packages: $(PACK_DEB_PACKAGES)"; \
+	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PACK_DEB_PACKAGES) >/dev/null; \
+	  else \
+	    echo "missing $(CC_arm64) (the arm64 cross compiler): run 'sudo apt-get install $(PACK_DEB_PACKAGES)' (or run make as root)" >&2; exit 2; \
+	  fi; \
+	fi
+
+define prebuilt_rules
+prebuilt/linux-$(1)/libovph-runtime.so: src/worker/native/runtime.c src/worker/native/plugin-abi.h | pack-deps
+	@mkdir -p $$(dir $$@)
+	$$(CC_$(1)) $$(PREBUILT_CFLAGS) -o $$@ $$< -lpthread
+prebuilt/linux-$(1)/plugins/%.so: native-fixtures/%.c native-fixtures/fixture.h src/worker/native/plugin-abi.h | pack-deps
+	@mkdir -p $$(dir $$@)
+	$$(CC_$(1)) $$(PREBUILT_CFLAGS) -DOVPH_OWN_ABI_HEADER -Isrc/worker/native -o $$@ $$<
+endef
+$(foreach a,$(ARCHES),$(eval $(call prebuilt_rules,$(a))))
+
+prebuilt: $(PREBUILT)
+
+pack: dist/cli.js prebuilt
+	@mkdir -p build
+	@rm -f build/ovpn-plugin-host-*.tgz
+	npm pack --ignore-scripts --pack-destination build
+
+# The tarball as a package: publint (package.json, files, exports) and arethetypeswrong (types resolve for consumers).
+package-check: pack node_modules/.package-lock.json
+	npx publint build/ovpn-plugin-host-*.tgz
+	npx attw build/ovpn-plugin-host-*.tgz --profile esm-only --format table-flipped
+
 # --- benchmarks (bench/run.ts; each prints our figure, the C baseline's, their ratio and a verdict) ---------
 BENCH_HOST := build/bench/c-host
 
@@ -83,7 +125,7 @@ lint: node_modules/.package-lock.json dist/cli.js
 	exit $$rc
 
 # --- the two commands -----------------------------------------------------
-test: build check lint
+test: build check lint package-check
 	$(NODE) --import tsx --test --test-concurrency=2 $(TEST_FILES)
 
 # differential suite only: a real OpenVPN 2.6 server vs the host (needs root, /dev/net/tun, unshare; else SKIPPED, with why)
@@ -110,4 +152,4 @@ demo: build
 	$(NODE) dist/cli.js load build/fixtures/cc-v2-defer.so polls=2 --clients 2000 --concurrency 200
 
 clean:
-	rm -rf dist build
+	rm -rf dist build prebuilt

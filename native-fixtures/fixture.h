@@ -2,7 +2,11 @@
 #ifndef OVPH_FIXTURE_H
 #define OVPH_FIXTURE_H
 
+#ifdef OVPH_OWN_ABI_HEADER /* the prebuilt demo plugins, cross-compiled without OpenSSL's headers for the target */
+#include "plugin-abi.h"
+#else
 #include <openvpn-plugin.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,6 +3,6 @@
 // core while the CLI's modules load), then build the commander program (src/cli/program.ts) and run it.
 import { prefork } from './host/worker/spawn.js';
 
-if (['inspect', 'call', 'connect', 'load', 'run'].includes(process.argv[2] ?? '')) prefork();
+if (['inspect', 'call', 'connect', 'load', 'run', 'demo'].includes(process.argv[2] ?? '')) prefork();
 const { runCli } = await import('./cli/program.js');
 process.exitCode = await runCli(process.argv);

@@ -7,6 +7,8 @@ export type * from './protocol/client-results.js';
 export type { ClientConnectOptions, ClientConnectResult, ClientConnectDone } from './host/client-connect-stage.js';
 export type { FailureOutcome, LoadErrorOutcome, CrashedOutcome, HungOutcome } from './protocol/failures.js';
 export { EXIT } from './host/exit-codes.js';
+export { BUNDLED_PLUGINS, bundledPlugin } from './host/bundled.js';
+export type { BundledPluginName } from './host/bundled.js';
 export type { PluginLogEntry } from './protocol/logs.js';
 export type { PluginInfo, PluginSpec } from './protocol/messages.js';
 export { HOOKS, hookName, parseHookName, returnName } from './openvpn/constants.js';

@@ -9,6 +9,7 @@ import { registerCall } from './call.js';
 import { registerConnect } from './connect.js';
 import { registerRun } from './run.js';
 import { registerLoad } from './load.js';
+import { registerDemo } from './demo.js';
 import { killOwnChildren } from './children.js';
 import { EXIT } from '../host/exit-codes.js';
 
@@ -51,6 +52,7 @@ function buildProgram(state: RunState): Command {
   registerConnect(program, state);
   registerRun(program, state);
   registerLoad(program, state);
+  registerDemo(program, state);
   return program;
 }
 

@@ -31,6 +31,10 @@
 #define OPENVPN_PLUGIN_CLIENT_CONNECT_DEFER_V2 14
 #define OPENVPN_PLUGIN_CLIENT_CRRESPONSE 15
 #define OPENVPN_PLUGIN_N 16
+#define OPENVPN_PLUGIN_MASK(x) (1 << (x))
+
+/* How a plugin marks its entry points (nothing extra with gcc on Linux). */
+#define OPENVPN_EXPORT
 
 /* What a hook returns. */
 #define OPENVPN_PLUGIN_FUNC_SUCCESS 0
