@@ -98,8 +98,7 @@ pack: dist/cli.js prebuilt
 
 # The tarball as a package: publint (package.json, files, exports) and arethetypeswrong (types resolve for consumers).
 package-check: pack node_modules/.package-lock.json
-	npx publint build/ovpn-plugin-host-*.tgz
-	npx attw build/ovpn-plugin-host-*.tgz --profile esm-only --format table-flipped
+	npm run --silent lint:package
 
 # --- benchmarks (bench/run.ts; each prints our figure, the C baseline's, their ratio and a verdict) ---------
 BENCH_HOST := build/bench/c-host

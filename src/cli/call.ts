@@ -18,8 +18,10 @@ interface CallOptions extends CommonOptions {
 function parseHookOption(text: string): HookName {
   const hook = parseHookName(text);
   if (!hook) {
-    throw new UsageError(`unknown hook '${text}'; valid hooks: ${Object.keys(HOOKS).join(', ')} `
-      + `(also as OPENVPN_PLUGIN_<NAME>, in lower case with dashes, or the number 0-${OPENVPN_PLUGIN_N - 1})`);
+    throw new UsageError(
+      `unknown hook '${text}'; valid hooks: ${Object.keys(HOOKS).join(', ')} `
+        + `(also as OPENVPN_PLUGIN_<NAME>, in lower case with dashes, or the number 0-${OPENVPN_PLUGIN_N - 1})`,
+    );
   }
   return hook;
 }
@@ -32,17 +34,25 @@ function exitCodeOfCall(r: RawCallResult): number {
 }
 
 export function registerCall(program: Command, state: RunState): void {
-  const cmd = program.command('call')
+  const cmd = program
+    .command('call')
     .description("call one hook once, with OpenVPN 2.6.14's env and argv for it; show the return code, return list, config, files and log")
     .argument('<plugin.so>', PLUGIN_ARGUMENT_HELP)
     .argument('[plugin-args...]', PLUGIN_ARGS_HELP)
     .requiredOption('--hook <name>', 'the hook: CLIENT_CONNECT_V2, OPENVPN_PLUGIN_CLIENT_CONNECT_V2, client-connect-v2 or its number (9)')
-    .option('--env <NAME=VALUE>', 'set an env variable (repeatable): an existing one is replaced in place, a new one is added '
-      + 'at the front (newest first, as OpenVPN does); NAME= sets an empty value', collect, [])
+    .option(
+      '--env <NAME=VALUE>',
+      'set an env variable (repeatable): an existing one is replaced in place, a new one is added '
+        + 'at the front (newest first, as OpenVPN does); NAME= sets an empty value',
+      collect,
+      [],
+    )
     .option('--arg <value>', "a hook argument after argv[0] (repeatable); replaces the hook's default argv", collect)
     .option('--no-client-context', 'do not give the plugin a fresh per-client context (it gets the generic one, as UP/DOWN do)');
   addCommonOptions(cmd)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 The env starts from OpenVPN 2.6.14's env for the hook, for a default test client; argv from its default argv
 (e.g. TLS_VERIFY: <depth> <subject>; CLIENT_CONNECT: <config file>; LEARN_ADDRESS: add <ip> <cn>).
 Files OpenVPN creates for the hook (client_connect_config_file, client_connect_deferred_file, auth_control_file,
@@ -50,7 +60,8 @@ auth_pending_file, auth_failed_reason_file) are created empty (0600) in a privat
 the call is shown, then the dir is removed. TLS_VERIFY gets the test PKI's certificate at the depth in argv[1].
 Exit codes: 0 SUCCESS (or the plugin did not register the hook, so OpenVPN would not call it),
 1 ERROR or any other code, DEFERRED included (a raw call does not wait for a deferred result),
-4 crashed or hung, 5 failed to load or open, 2 usage error (unknown hook, bad --env value).`)
+4 crashed or hung, 5 failed to load or open, 2 usage error (unknown hook, bad --env value).`,
+    )
     .action(async (path: string, args: string[], opts: CallOptions) => {
       state.exitCode = await runCall(state, path, args, opts);
     });
@@ -61,7 +72,13 @@ async function runCall(state: RunState, path: string, args: string[], opts: Call
   const env = opts.env.map(parseEnvOption);
   const logger = startLogger(state, opts.verbose);
   const op = new RawCall({
-    plugin: { path, args }, hook, env, argv: opts.arg, perClient: opts.clientContext, callTimeoutMs: opts.callTimeout, onLog: logger.plugin,
+    plugin: { path, args },
+    hook,
+    env,
+    argv: opts.arg,
+    perClient: opts.clientContext,
+    callTimeoutMs: opts.callTimeout,
+    onLog: logger.plugin,
   });
   state.current = op;
   logger.log.debug({ path, args, hook, env: opts.env, argv: opts.arg }, 'calling the hook');

@@ -1,5 +1,3 @@
-// What the CLI's commands share: run state, output sink, the common options, usage errors, the logger per run.
-import { Command, InvalidArgumentError } from 'commander';
 import { createLogger, type CliLogger } from './logger.js';
 
 export const PROGRAM_NAME = 'ovpn-plugin-host';

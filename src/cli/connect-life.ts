@@ -13,9 +13,12 @@ import { type ConnectCliOptions, parseEnvOption, parsePluginLine } from './optio
 function exitCodeOfLife(r: ConnectResult): number {
   if (isFailure(r)) return exitCodeOfFailure(r);
   switch (r.outcome) {
-    case 'connected': return EXIT.SUCCESS;
-    case 'timeout': return EXIT.TIMEOUT;
-    default: return EXIT.PLUGIN_ERROR;
+    case 'connected':
+      return EXIT.SUCCESS;
+    case 'timeout':
+      return EXIT.TIMEOUT;
+    default:
+      return EXIT.PLUGIN_ERROR;
   }
 }
 
@@ -35,15 +38,30 @@ export async function runLife(state: RunState, path: string, args: string[], opt
   let host;
   try {
     host = await openHost({
-      plugins, callTimeoutMs: opts.callTimeout, onLog: out.onLog, timeoutMs: opts.timeout * 1000, handWindowMs: opts.handWindow * 1000,
-      pollIntervalMs: opts.pollInterval, timing: opts.timing, script: script ? [script.path, ...(script.args ?? [])] : undefined,
+      plugins,
+      callTimeoutMs: opts.callTimeout,
+      onLog: out.onLog,
+      timeoutMs: opts.timeout * 1000,
+      handWindowMs: opts.handWindow * 1000,
+      pollIntervalMs: opts.pollInterval,
+      timing: opts.timing,
+      script: script ? [script.path, ...(script.args ?? [])] : undefined,
     });
   } catch (err) {
     if (err instanceof HostOpenError) return report(state, opts, err.failure);
     throw err;
   }
   let running: Promise<unknown> = Promise.resolve();
-  state.current = { abort: () => host.kill().then(() => running).then(() => undefined, () => undefined) };
+  state.current = {
+    abort: () =>
+      host
+        .kill()
+        .then(() => running)
+        .then(
+          () => undefined,
+          () => undefined,
+        ),
+  };
   try {
     let client;
     try {
@@ -84,25 +102,42 @@ function report(state: RunState, opts: ConnectCliOptions, r: ConnectResult | Fai
 
 /** One line per hook call; consecutive identical re-checks are shown once with a count. */
 function formatHooks(hooks: readonly HookStep[]): string[] {
-  return timedLines(hooks.map((h) => {
-    const argv = h.argv.length ? ` [${h.argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}]` : '';
-    const codes = h.calls.map((c) => `${c.plugin.split('/').pop()}=${c.returnName}`).join(' ');
-    return { t: h.t, text: `${h.hook}${h.hook.startsWith('LEARN_ADDRESS') || h.hook === 'TLS_VERIFY' ? argv : ''} ${codes} -> ${h.statusName}${h.note ? ` (${h.note})` : ''}` };
-  }));
+  return timedLines(
+    hooks.map((h) => {
+      const argv = h.argv.length ? ` [${h.argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}]` : '';
+      const codes = h.calls.map((c) => `${c.plugin.split('/').pop()}=${c.returnName}`).join(' ');
+      return {
+        t: h.t,
+        text: `${h.hook}${h.hook.startsWith('LEARN_ADDRESS') || h.hook === 'TLS_VERIFY' ? argv : ''} ${codes} -> ${h.statusName}${h.note ? ` (${h.note})` : ''}`,
+      };
+    }),
+  );
 }
 
 function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectResult): string[] {
   const lines: string[] = [];
   switch (r.outcome) {
-    case 'connected': lines.push(`CONNECTED as ${r.address} in ${Math.round(r.ms)} ms`); break;
-    case 'rejected': lines.push(`REJECTED at ${r.stage} in ${Math.round(r.ms)} ms: the client sees ${r.clientSees}`); break;
-    case 'timeout': lines.push(`TIMEOUT at ${r.stage} after ${Math.round(r.ms)} ms: ${r.pending}`); break;
-    case 'fatal': lines.push(`FATAL at ${r.stage}: ${r.reason}`); break;
+    case 'connected':
+      lines.push(`CONNECTED as ${r.address} in ${Math.round(r.ms)} ms`);
+      break;
+    case 'rejected':
+      lines.push(`REJECTED at ${r.stage} in ${Math.round(r.ms)} ms: the client sees ${r.clientSees}`);
+      break;
+    case 'timeout':
+      lines.push(`TIMEOUT at ${r.stage} after ${Math.round(r.ms)} ms: ${r.pending}`);
+      break;
+    case 'fatal':
+      lines.push(`FATAL at ${r.stage}: ${r.reason}`);
+      break;
   }
   if (r.outcome === 'rejected' && r.reason) lines.push(`reason: ${r.reason}`);
   if (r.auth.called) {
-    const p = r.auth.pending ? `; auth_pending_file: timeout ${r.auth.pending.timeout} s, method ${r.auth.pending.method}, extra ${JSON.stringify(r.auth.pending.extra)}` : '';
-    lines.push(`auth: ${r.auth.deferred ? `deferred, ${r.auth.polls} reads of auth_control_file${r.auth.controlByte ? `, decided by '${r.auth.controlByte}'` : ''}` : 'not deferred'}${p}`);
+    const p = r.auth.pending
+      ? `; auth_pending_file: timeout ${r.auth.pending.timeout} s, method ${r.auth.pending.method}, extra ${JSON.stringify(r.auth.pending.extra)}`
+      : '';
+    lines.push(
+      `auth: ${r.auth.deferred ? `deferred, ${r.auth.polls} reads of auth_control_file${r.auth.controlByte ? `, decided by '${r.auth.controlByte}'` : ''}` : 'not deferred'}${p}`,
+    );
   }
   if ('clientConnect' in r && r.clientConnect) {
     lines.push(`client-connect: ${r.clientConnect.deferred ? `deferred, ${r.clientConnect.polls} re-checks` : 'not deferred'}`);
@@ -110,10 +145,15 @@ function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectRes
   lines.push('hooks:', ...(r.hooks.length ? formatHooks(r.hooks) : ['  (no plugin registered a client hook)']));
   if (r.outcome === 'connected') {
     lines.push('config the server applies:');
-    lines.push(...(r.options.length ? r.options.map((o) => `  ${o.name} ${o.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`.trimEnd()) : ['  (none)']));
+    lines.push(
+      ...(r.options.length
+        ? r.options.map((o) => `  ${o.name} ${o.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`.trimEnd())
+        : ['  (none)']),
+    );
     for (const w of r.warnings) lines.push(`warning: ${w}`);
   }
-  for (const b of r.blockingCalls) lines.push(`warning: ${b.hook} of ${b.plugin} blocked the server for ${Math.round(b.ms)} ms (every client stalls meanwhile)`);
+  for (const b of r.blockingCalls)
+    lines.push(`warning: ${b.hook} of ${b.plugin} blocked the server for ${Math.round(b.ms)} ms (every client stalls meanwhile)`);
   if (d && !isFailure(d) && d.hooks.length) lines.push('disconnect:', ...formatHooks(d.hooks));
   return lines;
 }

@@ -1,15 +1,23 @@
 // `connect <plugin.so> [args...]`: one client's whole server-side life (or only its client-connect stage), deferrals included.
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { PluginHost, isFailure } from '../host/host.js';
-import { tokenizeConfigLine } from '../openvpn/client-config.js';
 import type { ClientConnectDone, ClientConnectResult } from '../host/client-connect-stage.js';
-import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
+import { PROGRAM_NAME, printJson, printLines, startLogger, type RunState } from './common.js';
 import { failureLine, formatFailureDetails, timedLines } from './output.js';
 import { liveOutput } from './live.js';
 import { runLife } from './connect-life.js';
 import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
 import type { PluginSpec } from '../protocol/messages.js';
-import { parseEnvOption, addCommonOptions, type CommonOptions, PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP, collect, parsePluginLine, positiveNumber, type ConnectCliOptions } from './options.js';
+import {
+  parseEnvOption,
+  addCommonOptions,
+  PLUGIN_ARGS_HELP,
+  PLUGIN_ARGUMENT_HELP,
+  collect,
+  parsePluginLine,
+  positiveNumber,
+  type ConnectCliOptions,
+} from './options.js';
 
 function exitCodeOfConnect(r: ClientConnectResult): number {
   if (isFailure(r)) return exitCodeOfFailure(r);
@@ -17,9 +25,12 @@ function exitCodeOfConnect(r: ClientConnectResult): number {
 }
 
 export function registerConnect(program: Command, state: RunState): void {
-  const cmd = program.command('connect')
-    .description("run one client's whole life as an OpenVPN 2.6.14 server does (TLS_VERIFY per cert depth, AUTH_USER_PASS_VERIFY, TLS_FINAL, "
-      + 'IPCHANGE, client-connect, LEARN_ADDRESS, then CLIENT_DISCONNECT), waiting for deferred auth and client-connect')
+  const cmd = program
+    .command('connect')
+    .description(
+      "run one client's whole life as an OpenVPN 2.6.14 server does (TLS_VERIFY per cert depth, AUTH_USER_PASS_VERIFY, TLS_FINAL, "
+        + 'IPCHANGE, client-connect, LEARN_ADDRESS, then CLIENT_DISCONNECT), waiting for deferred auth and client-connect',
+    )
     .argument('<plugin.so>', PLUGIN_ARGUMENT_HELP)
     .argument('[plugin-args...]', PLUGIN_ARGS_HELP)
     .option('--plugin <"path args">', 'another plugin in the chain, after the positional one (repeatable, in config order)', collect, [])
@@ -30,18 +41,34 @@ export function registerConnect(program: Command, state: RunState): void {
     .option('--password <pass>', 'the password sent with --username (passed to AUTH_USER_PASS_VERIFY only)')
     .option('--cert <chain.pem>', 'the client certificate chain (PEM; default: the bundled test CA and client)')
     .option('--peer-info <K=V>', 'peer info the client sends, e.g. IV_SSO=webauth,crtext (repeatable)', collect, [])
-    .option('--timeout <seconds>', 'give up on a deferred client-connect after this long: outcome timeout, exit 3 (OpenVPN has no such limit)', positiveNumber('seconds'), 60)
+    .option(
+      '--timeout <seconds>',
+      'give up on a deferred client-connect after this long: outcome timeout, exit 3 (OpenVPN has no such limit)',
+      positiveNumber('seconds'),
+      60,
+    )
     .option('--hand-window <seconds>', 'a deferred auth not decided within this long fails (OpenVPN --hand-window)', positiveNumber('seconds'), 60)
     .option('--poll-interval <ms>', 'how often a deferred result is re-checked (default 20; files are also watched)', positiveNumber('milliseconds'))
-    .addOption(new Option('--timing <mode>', "'fast' (poll + watch files) or 'openvpn' (its measured ~1.1 s re-check cadence)").choices(['fast', 'openvpn']).default('fast'))
-    .addOption(new Option('--stage <stage>', "'life' (the whole client life) or 'client-connect' (only the client-connect stage, with its own JSON shape)").choices(['life', 'client-connect']).default('life'));
+    .addOption(
+      new Option('--timing <mode>', "'fast' (poll + watch files) or 'openvpn' (its measured ~1.1 s re-check cadence)")
+        .choices(['fast', 'openvpn'])
+        .default('fast'),
+    )
+    .addOption(
+      new Option('--stage <stage>', "'life' (the whole client life) or 'client-connect' (only the client-connect stage, with its own JSON shape)")
+        .choices(['life', 'client-connect'])
+        .default('life'),
+    );
   addCommonOptions(cmd)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 --json prints {"outcome":"connected"|"rejected"|"timeout"|"fatal","stage":..,"hooks":[..],"auth":{..},"config":"..",
 "options":[{"name","args"}],"logs":[..],"disconnect":{"outcome":"disconnected","hooks":[..]}} (README: JSON shapes);
 with --stage client-connect {"outcome":"accepted"|"rejected"|"timeout","deferred":..,"config":"..","steps":[..],...};
 or {"outcome":"crashed"|"hung"|"load-error",...}.
-Exit codes: 0 connected/accepted, 1 rejected (or fatal), 3 timeout, 4 crashed or hung, 5 failed to load or open, 2 usage error.`)
+Exit codes: 0 connected/accepted, 1 rejected (or fatal), 3 timeout, 4 crashed or hung, 5 failed to load or open, 2 usage error.`,
+    )
     .action(async (path: string, args: string[], opts: ConnectCliOptions) => {
       state.exitCode = opts.stage === 'client-connect' ? await runConnect(state, path, args, opts) : await runLife(state, path, args, opts);
     });
@@ -56,12 +83,25 @@ async function runConnect(state: RunState, path: string, args: string[], opts: C
   if (isFailure(host)) return report(state, opts, host);
   let stage: Promise<unknown> = Promise.resolve();
   // Ctrl-C: kill the worker, then let the stage finish its cleanup (it removes its temp dir).
-  state.current = { abort: () => host.kill().then(() => stage).then(() => undefined, () => undefined) };
+  state.current = {
+    abort: () =>
+      host
+        .kill()
+        .then(() => stage)
+        .then(
+          () => undefined,
+          () => undefined,
+        ),
+  };
   try {
     const pending = host.clientConnect({
       script: script ? [script.path, ...(script.args ?? [])] : undefined,
-      commonName: opts.commonName, username: opts.username, envOverrides,
-      timeoutMs: opts.timeout * 1000, pollIntervalMs: opts.pollInterval, timing: opts.timing,
+      commonName: opts.commonName,
+      username: opts.username,
+      envOverrides,
+      timeoutMs: opts.timeout * 1000,
+      pollIntervalMs: opts.pollInterval,
+      timing: opts.timing,
       onProgress: out.progress && ((p) => out.progress!(`waiting ${(p.elapsedMs / 1000).toFixed(1)} s, ${p.polls} re-checks: ${p.pending}`)),
     });
     stage = pending;
@@ -91,11 +131,13 @@ function report(state: RunState, opts: ConnectCliOptions, r: ClientConnectResult
 
 /** One line per step; consecutive identical re-checks are shown once with a count. */
 function formatSteps(r: ClientConnectDone): string[] {
-  return timedLines(r.steps.map((s) => {
-    const codes = s.calls?.map((c) => `${c.plugin.split('/').pop()}=${c.returnName}`).join(' ') ?? (s.exitCode !== undefined ? `exit ${s.exitCode}` : '');
-    const file = s.deferredFile ? ` file=${s.deferredFile}` : '';
-    return { t: s.t, text: `${s.handler.padEnd(17)} ${s.hook.padEnd(24)} ${codes}${file} -> ${s.result}${s.note ? ` (${s.note})` : ''}` };
-  }));
+  return timedLines(
+    r.steps.map((s) => {
+      const codes = s.calls?.map((c) => `${c.plugin.split('/').pop()}=${c.returnName}`).join(' ') ?? (s.exitCode !== undefined ? `exit ${s.exitCode}` : '');
+      const file = s.deferredFile ? ` file=${s.deferredFile}` : '';
+      return { t: s.t, text: `${s.handler.padEnd(17)} ${s.hook.padEnd(24)} ${codes}${file} -> ${s.result}${s.note ? ` (${s.note})` : ''}` };
+    }),
+  );
 }
 
 function formatConnect(r: ClientConnectDone): string[] {
@@ -105,7 +147,11 @@ function formatConnect(r: ClientConnectDone): string[] {
   lines.push('steps:', ...formatSteps(r));
   if (r.outcome === 'accepted') {
     lines.push('config the server would apply:');
-    lines.push(...(r.options.length ? r.options.map((o) => `  ${o.name} ${o.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`.trimEnd()) : ['  (none)']));
+    lines.push(
+      ...(r.options.length
+        ? r.options.map((o) => `  ${o.name} ${o.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`.trimEnd())
+        : ['  (none)']),
+    );
   }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines;

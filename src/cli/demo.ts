@@ -9,11 +9,19 @@ import { runLife } from './connect-life.js';
 import type { ConnectCliOptions } from './options.js';
 
 const BASE: ConnectCliOptions = {
-  plugin: [], env: [], peerInfo: [], timeout: 60, handWindow: 60, timing: 'fast', stage: 'life', callTimeout: DEFAULT_CALL_TIMEOUT_MS,
+  plugin: [],
+  env: [],
+  peerInfo: [],
+  timeout: 60,
+  handWindow: 60,
+  timing: 'fast',
+  stage: 'life',
+  callTimeout: DEFAULT_CALL_TIMEOUT_MS,
 };
 
 export function registerDemo(program: Command, state: RunState): void {
-  program.command('demo')
+  program
+    .command('demo')
     .description('show a deferred auth and a deferred client-connect on the plugins bundled with the package (no plugin of yours needed)')
     .action(async () => {
       state.exitCode = await runDemo(state);
@@ -26,8 +34,12 @@ async function runDemo(state: RunState): Promise<number> {
   for (const [name, what] of Object.entries(BUNDLED_PLUGINS)) say(`  ${bundledPlugin(name as keyof typeof BUNDLED_PLUGINS)}\n      ${what}`);
   say('\n== 1. auth deferred through auth_control_file (decided after 300 ms), then client-connect deferred with CLIENT_CONNECT_DEFER_V2');
   say(`$ ovpn-plugin-host connect auth-defer.so delay_ms=300 --plugin "cc-v2-defer.so polls=3" --username foo --password bar\n`);
-  const first = await runLife(state, bundledPlugin('auth-defer'), ['delay_ms=300'],
-    { ...BASE, plugin: [`${bundledPlugin('cc-v2-defer')} polls=3`], username: 'foo', password: 'bar' });
+  const first = await runLife(state, bundledPlugin('auth-defer'), ['delay_ms=300'], {
+    ...BASE,
+    plugin: [`${bundledPlugin('cc-v2-defer')} polls=3`],
+    username: 'foo',
+    password: 'bar',
+  });
   say('\n== 2. client-connect deferred through client_connect_deferred_file (a forked helper writes it after 300 ms)');
   say('$ ovpn-plugin-host connect cc-v1-file.so delay_ms=300\n');
   const second = await runLife(state, bundledPlugin('cc-v1-file'), ['delay_ms=300'], BASE);

@@ -29,10 +29,13 @@ export function liveOutput(state: RunState, logger: CliLogger, opts: { json?: bo
         state.io.err(`${formatLogLine(e)}\n`);
       }
     },
-    progress: process.stderr.isTTY === true && live ? (text) => {
-      state.io.err(`\r\x1b[K${text}`.slice(0, (process.stderr.columns || 120) + 4));
-      shown = true;
-    } : undefined,
+    progress:
+      process.stderr.isTTY === true && live
+        ? (text) => {
+            state.io.err(`\r\x1b[K${text}`.slice(0, (process.stderr.columns || 120) + 4));
+            shown = true;
+          }
+        : undefined,
     clear,
   };
 }

@@ -9,7 +9,16 @@ import { failureLine, formatFailureDetails } from './output.js';
 import { liveOutput } from './live.js';
 import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
 import type { PluginSpec } from '../protocol/messages.js';
-import { parseEnvOption, addCommonOptions, type CommonOptions, parsePluginLine, positiveNumber, PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP, collect } from './options.js';
+import {
+  parseEnvOption,
+  addCommonOptions,
+  type CommonOptions,
+  parsePluginLine,
+  positiveNumber,
+  PLUGIN_ARGS_HELP,
+  PLUGIN_ARGUMENT_HELP,
+  collect,
+} from './options.js';
 
 interface LoadCliOptions extends CommonOptions {
   plugin: string[];
@@ -28,8 +37,6 @@ interface LoadCliOptions extends CommonOptions {
   timing: 'fast' | 'openvpn';
 }
 
-
-
 function positiveInteger(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) <= 0) throw new InvalidArgumentError('expected a positive whole number.');
   return Number(value);
@@ -44,15 +51,22 @@ function exitCodeOfLoad(r: LoadReport): number {
 }
 
 export function registerLoad(program: Command, state: RunState): void {
-  const cmd = program.command('load')
-    .description('drive many simulated clients through their whole life against a plugin chain and report outcomes, '
-      + 'connect latency percentiles, deferral polls, the longest blocking hook call, worker RSS and CPU')
+  const cmd = program
+    .command('load')
+    .description(
+      'drive many simulated clients through their whole life against a plugin chain and report outcomes, '
+        + 'connect latency percentiles, deferral polls, the longest blocking hook call, worker RSS and CPU',
+    )
     .argument('<plugin.so>', PLUGIN_ARGUMENT_HELP)
     .argument('[plugin-args...]', PLUGIN_ARGS_HELP)
     .option('--plugin <"path args">', 'another plugin in the chain, after the positional one (repeatable)', collect, [])
     .option('--clients <n>', 'how many clients in total', positiveInteger, 100)
     .option('--concurrency <n>', 'at most this many clients in progress at once', positiveInteger, 100)
-    .option('--arrival-rate <per-second>', 'start at most this many clients per second (default: as fast as --concurrency allows)', positiveNumber('clients per second'))
+    .option(
+      '--arrival-rate <per-second>',
+      'start at most this many clients per second (default: as fast as --concurrency allows)',
+      positiveNumber('clients per second'),
+    )
     .option('--duration <seconds>', 'stop starting clients after this long (started ones finish)', positiveNumber('seconds'))
     .option('--hold <ms>', 'how long each client stays connected before it disconnects', (v) => positiveNumber('milliseconds')(v), 0)
     .option('--username <user>', 'every client sends this username (without it: no AUTH_USER_PASS_VERIFY)')
@@ -62,12 +76,17 @@ export function registerLoad(program: Command, state: RunState): void {
     .option('--timeout <seconds>', 'a deferred client-connect not resolved within this long counts as timeout', positiveNumber('seconds'), 60)
     .option('--hand-window <seconds>', 'a deferred auth not decided within this long fails', positiveNumber('seconds'), 60)
     .option('--poll-interval <ms>', 'how often deferred results are re-checked (default 20; files are also watched)', positiveNumber('milliseconds'))
-    .addOption(new Option('--timing <mode>', "'fast' (poll + watch files) or 'openvpn' (~1.1 s re-check cadence)").choices(['fast', 'openvpn']).default('fast'));
+    .addOption(
+      new Option('--timing <mode>', "'fast' (poll + watch files) or 'openvpn' (~1.1 s re-check cadence)").choices(['fast', 'openvpn']).default('fast'),
+    );
   addCommonOptions(cmd)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 --json prints {"outcome":"completed","clients":{..},"outcomes":{"connected":N,..},"connectMs":{"p50",..},"polls":{..},
 "longestHook":{..},"blockingCalls":N,"worker":{"rssPeakMb",..,"cpuPercent"},..} (README: JSON shapes).
-Exit codes: 0 every client connected, 1 some rejected, 3 some timed out, 4 crashed or hung, 5 failed to load, 2 usage error.`)
+Exit codes: 0 every client connected, 1 some rejected, 3 some timed out, 4 crashed or hung, 5 failed to load, 2 usage error.`,
+    )
     .action(async (path: string, args: string[], opts: LoadCliOptions) => {
       state.exitCode = await load(state, path, args, opts);
     });
@@ -76,8 +95,10 @@ Exit codes: 0 every client connected, 1 some rejected, 3 some timed out, 4 crash
 function bar(p: LoadProgress, width = 30): string {
   const filled = Math.round((p.finished / p.total) * width);
   const o = p.outcomes;
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.finished}/${p.total} done, ${p.inFlight} in progress `
-    + `| connected ${o.connected} rejected ${o.rejected} timeout ${o.timeout} | ${(p.elapsedMs / 1000).toFixed(1)} s`;
+  return (
+    `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.finished}/${p.total} done, ${p.inFlight} in progress `
+    + `| connected ${o.connected} rejected ${o.rejected} timeout ${o.timeout} | ${(p.elapsedMs / 1000).toFixed(1)} s`
+  );
 }
 
 async function load(state: RunState, path: string, args: string[], opts: LoadCliOptions): Promise<number> {
@@ -92,8 +113,13 @@ async function load(state: RunState, path: string, args: string[], opts: LoadCli
   }
   const out = liveOutput(state, startLogger(state, opts.verbose), opts);
   const r = await runLoad({
-    plugins, clients: opts.clients, concurrency: opts.concurrency, arrivalRate: opts.arrivalRate,
-    durationMs: opts.duration === undefined ? undefined : opts.duration * 1000, holdMs: opts.hold, callTimeoutMs: opts.callTimeout,
+    plugins,
+    clients: opts.clients,
+    concurrency: opts.concurrency,
+    arrivalRate: opts.arrivalRate,
+    durationMs: opts.duration === undefined ? undefined : opts.duration * 1000,
+    holdMs: opts.hold,
+    callTimeoutMs: opts.callTimeout,
     client: { username: opts.username ?? null, password: opts.password, cert, env },
     connect: { timeoutMs: opts.timeout * 1000, handWindowMs: opts.handWindow * 1000, pollIntervalMs: opts.pollInterval, timing: opts.timing },
     onProgress: out.progress && ((p) => out.progress!(bar(p))),

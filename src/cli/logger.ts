@@ -10,7 +10,13 @@ import type { PluginLogEntry } from '../protocol/logs.js';
 
 /** Plugin log levels (and stdout/stderr lines) as pino levels. */
 const PINO_LEVEL_OF: Record<PluginLogLevel, 'error' | 'warn' | 'info' | 'debug'> = {
-  error: 'error', warn: 'warn', note: 'info', info: 'info', debug: 'debug', stdout: 'info', stderr: 'warn',
+  error: 'error',
+  warn: 'warn',
+  note: 'info',
+  info: 'info',
+  debug: 'debug',
+  stdout: 'info',
+  stderr: 'warn',
 };
 
 export interface CliLogger {
@@ -58,7 +64,11 @@ export function createLogger(options: LoggerOptions): CliLogger {
   const isTty = options.pretty ?? (fd === 2 ? process.stderr.isTTY === true : false);
   const stream = isTty
     ? pretty({
-        destination: fd, sync: true, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'plugin,source',
+        destination: fd,
+        sync: true,
+        colorize: true,
+        translateTime: 'HH:MM:ss.l',
+        ignore: 'plugin,source',
         messageFormat: (log, messageKey) => {
           const msg = String(log[messageKey] ?? '');
           return log.plugin === undefined ? msg : `[${String(log.plugin)} ${String(log.source ?? '')}] ${msg}`;

@@ -29,8 +29,7 @@ export function addCommonOptions(cmd: Command): Command {
   return cmd
     .option('--json', 'print one JSON object on stdout (the result, including the log) instead of text')
     .option('-v, --verbose', 'log progress and every plugin log line as it arrives on stderr (pino: JSON lines, pretty on a terminal)')
-    .option('--call-timeout <ms>', 'a plugin call that does not return within this time is killed and reported as hung',
-      parseTimeout, DEFAULT_CALL_TIMEOUT_MS);
+    .option('--call-timeout <ms>', 'a plugin call that does not return within this time is killed and reported as hung', parseTimeout, DEFAULT_CALL_TIMEOUT_MS);
 }
 
 export function positiveNumber(what: string) {
@@ -71,4 +70,3 @@ export interface ConnectCliOptions extends CommonOptions {
   timing: 'fast' | 'openvpn';
   stage: 'life' | 'client-connect';
 }
-

@@ -58,15 +58,30 @@ function formatPluginInfo(info: PluginInfo): string[] {
   const lines = [row('file', info.file === info.path ? info.file : `${info.file} (given as ${info.path})`)];
   lines.push(row('argv', [info.path, ...info.args].map((a) => (/[\s"']/.test(a) || a === '' ? JSON.stringify(a) : a)).join(' ')));
   lines.push(row('exports', wrapList(info.exported)));
-  lines.push(row('ABI', `open v${info.openVersion} (openvpn_plugin_open_v${info.openVersion}), func v${info.funcVersion} `
-    + `(openvpn_plugin_func_v${info.funcVersion}); each chosen on its own, v3 then v2 then v1, as OpenVPN does`));
-  lines.push(row('min version', info.minVersionRequired === null
-    ? 'openvpn_plugin_min_version_required_v1 not exported'
-    : `${info.minVersionRequired} (openvpn_plugin_min_version_required_v1; OpenVPN 2.6 provides 3)`));
+  lines.push(
+    row(
+      'ABI',
+      `open v${info.openVersion} (openvpn_plugin_open_v${info.openVersion}), func v${info.funcVersion} `
+        + `(openvpn_plugin_func_v${info.funcVersion}); each chosen on its own, v3 then v2 then v1, as OpenVPN does`,
+    ),
+  );
+  lines.push(
+    row(
+      'min version',
+      info.minVersionRequired === null
+        ? 'openvpn_plugin_min_version_required_v1 not exported'
+        : `${info.minVersionRequired} (openvpn_plugin_min_version_required_v1; OpenVPN 2.6 provides 3)`,
+    ),
+  );
   const initName = INIT_POINT_NAMES[info.initPoint] ?? 'unknown';
-  lines.push(row('init point', info.exported.includes('openvpn_plugin_select_initialization_point_v1')
-    ? `${info.initPoint} ${initName} (openvpn_plugin_select_initialization_point_v1)`
-    : `${info.initPoint} ${initName} (default: openvpn_plugin_select_initialization_point_v1 not exported)`));
+  lines.push(
+    row(
+      'init point',
+      info.exported.includes('openvpn_plugin_select_initialization_point_v1')
+        ? `${info.initPoint} ${initName} (openvpn_plugin_select_initialization_point_v1)`
+        : `${info.initPoint} ${initName} (default: openvpn_plugin_select_initialization_point_v1 not exported)`,
+    ),
+  );
   lines.push(row('hooks', info.hooks.length ? `${hexMask(info.typeMask)} ${info.hooks.join(', ')}` : `${hexMask(info.typeMask)} (none)`));
   return lines;
 }
@@ -105,8 +120,10 @@ function formatNodes(list: ReturnListNode[] | null): string[] {
 
 function formatFiles(files: readonly HookFileReport[]): string[] {
   if (files.length === 0) return [];
-  return [row('files', 'created empty (0600) before the call, as OpenVPN does; content after the call:'),
-    ...files.map((f) => `  ${f.name} ${f.path}: ${f.content === null ? '(removed by the plugin)' : f.content === '' ? '(empty)' : quote(f.content)}`)];
+  return [
+    row('files', 'created empty (0600) before the call, as OpenVPN does; content after the call:'),
+    ...files.map((f) => `  ${f.name} ${f.path}: ${f.content === null ? '(removed by the plugin)' : f.content === '' ? '(empty)' : quote(f.content)}`),
+  ];
 }
 
 export function formatCall(r: RawCallReturned, plugin?: PluginInfo): string[] {
@@ -127,7 +144,12 @@ export function formatCall(r: RawCallReturned, plugin?: PluginInfo): string[] {
   }
   if (r.config !== null) {
     lines.push(row('config', 'the first "config" node, which OpenVPN would import as client config:'));
-    lines.push(...r.config.replace(/\n$/, '').split('\n').map((l) => `    ${l}`));
+    lines.push(
+      ...r.config
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((l) => `    ${l}`),
+    );
   }
   lines.push(...formatFiles(r.files));
   lines.push(...formatLogs(r.logs));

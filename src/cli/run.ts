@@ -19,15 +19,19 @@ interface RunCommandOptions {
 }
 
 export function registerRun(program: Command, state: RunState): void {
-  program.command('run')
+  program
+    .command('run')
     .description('run a scenario file (JSON or YAML): a plugin chain, clients that connect and disconnect, and what to expect of each')
     .argument('<scenario-file>', 'the scenario (.yaml, .yml or .json); relative paths in it are relative to its directory')
     .option('--json', 'print the report as one JSON object on stdout instead of text')
     .option('--junit <file>', 'also write a JUnit XML report (one testsuite, one testcase per expectation) to FILE')
     .option('-v, --verbose', 'log progress and every plugin log line as it arrives on stderr (pino)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Exit codes: 0 every expectation held, 1 an expectation failed, 2 bad scenario file (one line: file:line: field: problem),
-4 a plugin crashed or hung where the scenario did not expect it, 5 the plugin chain failed to load or open.`)
+4 a plugin crashed or hung where the scenario did not expect it, 5 the plugin chain failed to load or open.`,
+    )
     .action(async (file: string, opts: RunCommandOptions) => {
       state.exitCode = await runCommand(state, file, opts);
     });

@@ -14,7 +14,11 @@ export class WorkerChannel {
   clients = 0;
   private logStart = 0;
 
-  constructor(readonly worker: WorkerProcess, readonly paths: readonly string[], readonly callTimeoutMs: number) {}
+  constructor(
+    readonly worker: WorkerProcess,
+    readonly paths: readonly string[],
+    readonly callTimeoutMs: number,
+  ) {}
 
   /** Every log line so far. */
   get logs(): PluginLogEntry[] {

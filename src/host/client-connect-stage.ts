@@ -36,15 +36,23 @@ export interface ClientConnectDone extends ClientConnectReport {
 export type ClientConnectResult = ClientConnectDone | FailureOutcome;
 
 /** Run the stage in the host's worker; temp files live in a private 0700 dir removed afterwards, whatever happens. */
-export async function clientConnectStage(channel: WorkerChannel, plugins: readonly PluginInfo[], opts: ClientConnectOptions = {}):
-  Promise<ClientConnectResult> {
+export async function clientConnectStage(
+  channel: WorkerChannel,
+  plugins: readonly PluginInfo[],
+  opts: ClientConnectOptions = {},
+): Promise<ClientConnectResult> {
   const tmpDir = await mkdtemp(join(tmpdir(), 'ovpn-plugin-host-'));
   const { onProgress } = opts;
   channel.takeLogs();
   try {
-    const env = opts.env ?? clientConnectEnv({
-      registeredHooks: plugins.flatMap((p) => p.hooks), commonName: opts.commonName, username: opts.username, env: opts.envOverrides,
-    });
+    const env =
+      opts.env
+      ?? clientConnectEnv({
+        registeredHooks: plugins.flatMap((p) => p.hooks),
+        commonName: opts.commonName,
+        username: opts.username,
+        env: opts.envOverrides,
+      });
     const r = await channel.request<'client-connect'>(
       { op: 'client-connect', env, tmpDir, timing: deferralTiming(opts), progress: !!onProgress },
       onProgress && ((p) => onProgress({ polls: p.polls, elapsedMs: p.elapsedMs, pending: p.pending })),

@@ -50,8 +50,13 @@ export class Client {
   private ended?: Promise<DisconnectResult>;
 
   /** Made by host.client(). */
-  constructor(private readonly channel: WorkerChannel, readonly id: number, readonly setup: ClientSetup,
-    private readonly created: Promise<FailureOutcome | undefined>, private readonly defaults: ConnectOptions) {}
+  constructor(
+    private readonly channel: WorkerChannel,
+    readonly id: number,
+    readonly setup: ClientSetup,
+    private readonly created: Promise<FailureOutcome | undefined>,
+    private readonly defaults: ConnectOptions,
+  ) {}
 
   get name(): string {
     return this.setup.name;

@@ -9,8 +9,13 @@ export function failureFromDeath(death: WorkerDeath, logs: PluginLogEntry[], pat
   const during = death.during ? { ...death.during, pluginPath: paths[death.during.plugin] } : undefined;
   const where = during ? ` in ${during.call} of ${during.pluginPath ?? `plugin #${during.plugin}`}` : '';
   if (death.reason === 'hung') {
-    return { outcome: 'hung', timeoutMs: death.timeoutMs, during, logs,
-      message: death.cause ? `${death.cause}; the worker was killed` : `the plugin did not return within ${death.timeoutMs} ms${where}; the worker was killed` };
+    return {
+      outcome: 'hung',
+      timeoutMs: death.timeoutMs,
+      during,
+      logs,
+      message: death.cause ? `${death.cause}; the worker was killed` : `the plugin did not return within ${death.timeoutMs} ms${where}; the worker was killed`,
+    };
   }
   if (death.cause) return { outcome: 'crashed', signal: death.signal, exitCode: death.exitCode, during, logs, message: death.cause };
   const how = death.signal ? `crashed with ${death.signal}` : `exited unexpectedly (code ${death.exitCode})`;

@@ -7,8 +7,11 @@ import type { HookName } from '../openvpn/constants.js';
 
 /** Env variables naming a file OpenVPN creates (empty) before the call and reads after it. */
 const HOOK_FILE_KEYS = [
-  'client_connect_config_file', 'client_connect_deferred_file',
-  'auth_control_file', 'auth_pending_file', 'auth_failed_reason_file',
+  'client_connect_config_file',
+  'client_connect_deferred_file',
+  'auth_control_file',
+  'auth_pending_file',
+  'auth_failed_reason_file',
 ] as const;
 export type HookFileKey = (typeof HOOK_FILE_KEYS)[number];
 

@@ -63,7 +63,11 @@ export class PluginHost {
   readonly #options: HostOptions;
   #tmp?: string;
 
-  private constructor(channel: WorkerChannel, readonly plugins: PluginInfo[], options: HostOptions) {
+  private constructor(
+    channel: WorkerChannel,
+    readonly plugins: PluginInfo[],
+    options: HostOptions,
+  ) {
     this.#channel = channel;
     this.#options = options;
   }
@@ -114,8 +118,7 @@ export class PluginHost {
   client(input: ClientInput = {}): Client {
     const n = this.#channel.clients++;
     const setup = clientSetup(input, n, this.tmpDir());
-    const created = this.#channel.request<'client-new'>({ op: 'client-new', client: n, setup })
-      .then((r) => ('failure' in r ? r.failure : undefined));
+    const created = this.#channel.request<'client-new'>({ op: 'client-new', client: n, setup }).then((r) => ('failure' in r ? r.failure : undefined));
     const { plugins: _p, callTimeoutMs: _c, openEnv: _o, onLog: _l, server: _s, ...defaults } = this.#options;
     return new Client(this.#channel, n, setup, created, defaults);
   }
@@ -147,15 +150,28 @@ export class PluginHost {
     const collect = opts.collectReturnList ?? (hook === 'CLIENT_CONNECT_V2' || hook === 'CLIENT_CONNECT_DEFER_V2');
     this.takeLogs();
     const r = await this.#channel.request<'call'>({
-      op: 'call', hook: type, argv: opts.argv ?? [], env: opts.env ?? [], perClient: opts.perClient ?? true,
-      collectReturnList: collect, certDer: opts.certDer?.toString('base64'), certDepth: opts.certDepth, client: opts.client?.id,
+      op: 'call',
+      hook: type,
+      argv: opts.argv ?? [],
+      env: opts.env ?? [],
+      perClient: opts.perClient ?? true,
+      collectReturnList: collect,
+      certDer: opts.certDer?.toString('base64'),
+      certDepth: opts.certDepth,
+      client: opts.client?.id,
     });
     if ('failure' in r) return r.failure;
     const calls = r.ok.calls.map((c) => ({ ...c, returnName: returnName(c.returnCode) }));
     const config = r.ok.calls.map((c) => configValue(c.returnList)).find((v) => v !== undefined);
     return {
-      outcome: 'returned', hook: hookName(type) as HookName, returnCode: r.ok.status, returnName: returnName(r.ok.status),
-      notRegistered: r.ok.undefinedHook, config, calls, logs: this.takeLogs(),
+      outcome: 'returned',
+      hook: hookName(type) as HookName,
+      returnCode: r.ok.status,
+      returnName: returnName(r.ok.status),
+      notRegistered: r.ok.undefinedHook,
+      config,
+      calls,
+      logs: this.takeLogs(),
     };
   }
 

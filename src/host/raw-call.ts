@@ -2,7 +2,7 @@
 import type { HookName } from '../openvpn/constants.js';
 import { PluginHost, isFailure, type PluginCallReport } from './host.js';
 import type { FailureOutcome } from '../protocol/failures.js';
-import { EnvSet } from '../openvpn/env-set.js';
+import type { EnvSet } from '../openvpn/env-set.js';
 import { HookFiles, filesCreatedFor, type HookFileReport } from './hook-files.js';
 import { envForHook } from '../openvpn/server-env.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
@@ -131,7 +131,11 @@ export class RawCall {
       this.plugin = host.plugins[0];
       if (this.aborted) await host.kill();
       const r = await host.call(o.hook, {
-        argv: input.argv, env: input.env.toEnvp(), perClient: input.perClient, certDer: input.certDer, certDepth: input.certDepth,
+        argv: input.argv,
+        env: input.env.toEnvp(),
+        perClient: input.perClient,
+        certDer: input.certDer,
+        certDepth: input.certDepth,
       });
       // Report the files the plugin was told about (a user's --env may have pointed a name elsewhere).
       const referenced = new Set([...input.env.entries().map(([, v]) => v), ...input.argv]);
@@ -142,9 +146,17 @@ export class RawCall {
       }
       const closeFailure = await host.close();
       const result: RawCallReturned = {
-        outcome: 'returned', hook: r.hook, returnCode: r.returnCode, returnName: r.returnName, notRegistered: r.notRegistered,
-        config: r.config ?? null, calls: r.calls, files: fileReport, logs: [...host.logs],
-        argv: [o.plugin.path, ...input.argv], env: input.env.toEnvp(),
+        outcome: 'returned',
+        hook: r.hook,
+        returnCode: r.returnCode,
+        returnName: r.returnName,
+        notRegistered: r.notRegistered,
+        config: r.config ?? null,
+        calls: r.calls,
+        files: fileReport,
+        logs: [...host.logs],
+        argv: [o.plugin.path, ...input.argv],
+        env: input.env.toEnvp(),
       };
       if (input.note) result.note = input.note;
       if (closeFailure) result.closeFailure = closeFailure;

@@ -154,13 +154,15 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           const n = started++;
           inFlight++;
           peakInFlight = Math.max(peakInFlight, inFlight);
-          void oneClient(n).catch((err: unknown) => {
-            thrown ??= err;
-          }).finally(() => {
-            inFlight--;
-            finished++;
-            pump();
-          });
+          void oneClient(n)
+            .catch((err: unknown) => {
+              thrown ??= err;
+            })
+            .finally(() => {
+              inFlight--;
+              finished++;
+              pump();
+            });
         }
         if (interval && started < total && inFlight < concurrency) timer = setTimeout(pump, Math.max(0, t0 + started * interval - now));
       };
@@ -209,9 +211,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     longestHook: longest,
     blockingCalls: blocking,
     worker: {
-      pid, rssStartMb: mb(rssStart), rssPeakMb: mb(rssPeak || null), rssEndMb: mb(rssEnd),
-      rssPerClientKb: perClient === null ? null : Math.round(perClient * 100) / 100, peakInFlight,
-      cpuSeconds: cpu, cpuPercent: cpu === null ? null : Math.round((cpu / (wallMs / 1000)) * 1000) / 10,
+      pid,
+      rssStartMb: mb(rssStart),
+      rssPeakMb: mb(rssPeak || null),
+      rssEndMb: mb(rssEnd),
+      rssPerClientKb: perClient === null ? null : Math.round(perClient * 100) / 100,
+      peakInFlight,
+      cpuSeconds: cpu,
+      cpuPercent: cpu === null ? null : Math.round((cpu / (wallMs / 1000)) * 1000) / 10,
     },
     wallMs: Math.round(wallMs),
     clientsPerSecond: Math.round((finished / (wallMs / 1000)) * 10) / 10,

@@ -22,8 +22,12 @@ export function distribution(values: readonly number[]): Distribution {
   const round = (v: number | undefined) => (v === undefined ? null : Math.round(v * 100) / 100);
   const mean = sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : undefined;
   return {
-    count: sorted.length, p50: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), p99: round(percentile(sorted, 99)),
-    max: round(sorted[sorted.length - 1]), mean: round(mean),
+    count: sorted.length,
+    p50: round(percentile(sorted, 50)),
+    p90: round(percentile(sorted, 90)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted[sorted.length - 1]),
+    mean: round(mean),
   };
 }
 

@@ -35,14 +35,34 @@ export interface CertInfo {
 
 /** Short names OpenSSL prints for common attribute types; used only if node's own subject text can't be matched. */
 const SHORT_NAMES: Record<string, string> = {
-  '2.5.4.3': 'CN', '2.5.4.4': 'SN', '2.5.4.5': 'serialNumber', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST',
-  '2.5.4.9': 'street', '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.12': 'title', '2.5.4.13': 'description',
-  '2.5.4.15': 'businessCategory', '2.5.4.17': 'postalCode', '2.5.4.41': 'name', '2.5.4.42': 'GN',
-  '2.5.4.43': 'initials', '2.5.4.44': 'generationQualifier', '2.5.4.45': 'x500UniqueIdentifier',
-  '2.5.4.46': 'dnQualifier', '2.5.4.65': 'pseudonym', '2.5.4.72': 'role', '2.5.4.97': 'organizationIdentifier',
-  '1.2.840.113549.1.9.1': 'emailAddress', '1.2.840.113549.1.9.2': 'unstructuredName',
-  '0.9.2342.19200300.100.1.1': 'UID', '0.9.2342.19200300.100.1.25': 'DC',
-  '1.3.6.1.4.1.311.60.2.1.1': 'jurisdictionL', '1.3.6.1.4.1.311.60.2.1.2': 'jurisdictionST',
+  '2.5.4.3': 'CN',
+  '2.5.4.4': 'SN',
+  '2.5.4.5': 'serialNumber',
+  '2.5.4.6': 'C',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.9': 'street',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.12': 'title',
+  '2.5.4.13': 'description',
+  '2.5.4.15': 'businessCategory',
+  '2.5.4.17': 'postalCode',
+  '2.5.4.41': 'name',
+  '2.5.4.42': 'GN',
+  '2.5.4.43': 'initials',
+  '2.5.4.44': 'generationQualifier',
+  '2.5.4.45': 'x500UniqueIdentifier',
+  '2.5.4.46': 'dnQualifier',
+  '2.5.4.65': 'pseudonym',
+  '2.5.4.72': 'role',
+  '2.5.4.97': 'organizationIdentifier',
+  '1.2.840.113549.1.9.1': 'emailAddress',
+  '1.2.840.113549.1.9.2': 'unstructuredName',
+  '0.9.2342.19200300.100.1.1': 'UID',
+  '0.9.2342.19200300.100.1.25': 'DC',
+  '1.3.6.1.4.1.311.60.2.1.1': 'jurisdictionL',
+  '1.3.6.1.4.1.311.60.2.1.2': 'jurisdictionST',
   '1.3.6.1.4.1.311.60.2.1.3': 'jurisdictionC',
 };
 
@@ -160,7 +180,7 @@ function parseTbs(der: Buffer): TbsParts {
   const issuer = f[i++];
   i++; // validity
   const subject = f[i++];
-  if (!serial || serial.tag !== 0x02 || !issuer || !subject) throw new Error('DER: unexpected TBSCertificate layout');
+  if (serial?.tag !== 0x02 || !issuer || !subject) throw new Error('DER: unexpected TBSCertificate layout');
   return { serialBytes: serial.content, issuer: parseName(issuer), subject: parseName(subject) };
 }
 
@@ -172,7 +192,7 @@ function escapeForSubject(value: string): string {
   let out = '';
   for (const ch of value) {
     const c = ch.codePointAt(0)!;
-    if (c < 0x20 || c === 0x7f) out += '\\' + c.toString(16).toUpperCase().padStart(2, '0');
+    if (c < 0x20 || c === 0x7f) out += `\\${c.toString(16).toUpperCase().padStart(2, '0')}`;
     else if (ch === '\\') out += '\\\\';
     else out += ch;
   }
@@ -210,12 +230,12 @@ function colonHex(b: Buffer): string {
 /** Serial as OpenVPN prints it: BN_bn2dec, and the ASN1_INTEGER's magnitude bytes (no sign padding) in colon hex. */
 function formatSerial(content: Buffer): { serial: string; serialHex: string } {
   if (content.length === 0) return { serial: '0', serialHex: '' };
-  let value = BigInt('0x' + content.toString('hex'));
+  let value = BigInt(`0x${content.toString('hex')}`);
   const negative = (content[0]! & 0x80) !== 0;
   if (negative) value = value - (1n << BigInt(content.length * 8));
   const magnitude = negative ? -value : value;
   let hex = magnitude.toString(16);
-  if (hex.length % 2) hex = '0' + hex;
+  if (hex.length % 2) hex = `0${hex}`;
   return { serial: value.toString(10), serialHex: colonHex(Buffer.from(hex, 'hex')) };
 }
 

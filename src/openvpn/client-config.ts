@@ -119,7 +119,11 @@ export interface TokenizeResult {
  * character (only '\\', '"' and whitespace may follow it), and '#' or ';' at the start of a token ends the line.
  */
 export function tokenizeConfigLine(line: string, fileName = '[CONFIG-STRING]', lineNum = 0, maxTokens = MAX_PARMS): TokenizeResult {
-  const INITIAL = 0, QUOTED = 1, UNQUOTED = 2, DONE = 3, SQUOTED = 4;
+  const INITIAL = 0,
+    QUOTED = 1,
+    UNQUOTED = 2,
+    DONE = 3,
+    SQUOTED = 4;
   const tokens: string[] = [];
   let state = INITIAL;
   let backslash = false;
@@ -161,9 +165,9 @@ export function tokenizeConfigLine(line: string, fileName = '[CONFIG-STRING]', l
           return {
             tokens: [],
             error:
-              `Options warning: Bad backslash ('\\') usage in ${fileName}:${lineNum}: remember that backslashes are treated ` +
-              `as shell-escapes and if you need to pass backslash characters as part of a Windows filename, you should use ` +
-              `double backslashes such as "c:\\\\openvpn\\\\static.key"`,
+              `Options warning: Bad backslash ('\\') usage in ${fileName}:${lineNum}: remember that backslashes are treated `
+              + `as shell-escapes and if you need to pass backslash characters as part of a Windows filename, you should use `
+              + `double backslashes such as "c:\\\\openvpn\\\\static.key"`,
           };
         }
       }
@@ -181,7 +185,7 @@ export function tokenizeConfigLine(line: string, fileName = '[CONFIG-STRING]', l
 /** Quote one token so tokenizeConfigLine gives it back unchanged. */
 function quoteConfigToken(token: string): string {
   if (token !== '' && !/[\s"'\\#;]/.test(token)) return token;
-  return '"' + token.replace(/(["\\])/g, '\\$1') + '"';
+  return `"${token.replace(/(["\\])/g, '\\$1')}"`;
 }
 
 /** A config line for a directive (inverse of tokenizeConfigLine). */
@@ -383,7 +387,7 @@ export function parseClientConfig(text: string, opts: ParseClientConfigOptions =
           break;
         }
         // in_src_get appends the newline buf_parse removed (fgets keeps its own).
-        content += kind === 'string' && Buffer.byteLength(l) + 1 < OPTION_LINE_SIZE ? l + '\n' : l;
+        content += kind === 'string' && Buffer.byteLength(l) + 1 < OPTION_LINE_SIZE ? `${l}\n` : l;
       }
       if (!found) {
         warn(`ERROR: Endtag ${closeTag} missing (M_FATAL: a real OpenVPN server exits here)`);
@@ -406,7 +410,7 @@ export function parseClientConfig(text: string, opts: ParseClientConfigOptions =
       unknownPrefix = '';
     }
     const [name, ...args] = p as [string, ...string[]];
-    const rule = Object.prototype.hasOwnProperty.call(RULES, name) ? RULES[name] : undefined;
+    const rule = Object.hasOwn(RULES, name) ? RULES[name] : undefined;
     if (!rule || args.length < rule.min || args.length > rule.max) {
       warn(`${unknownPrefix}Unrecognized option or missing or extra parameter(s) in ${fileName}:${line}: ${name} (${OVPN_VERSION.string})`);
       return;
@@ -462,6 +466,6 @@ export function mergeConfigs(parts: ReadonlyArray<{ source: string; text: string
     if (o.name === 'ifconfig-push') merged.ifconfigPush = [...o.args];
     if (o.name === 'ifconfig-ipv6-push') merged.ifconfigIpv6Push = [...o.args];
   }
-  merged.text = merged.options.map((o) => formatConfigLine(o.name, o.args) + '\n').join('');
+  merged.text = merged.options.map((o) => `${formatConfigLine(o.name, o.args)}\n`).join('');
   return merged;
 }

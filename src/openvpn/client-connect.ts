@@ -78,11 +78,11 @@ function describeByte(b: FileByte): string {
 
 /** Set NAME=VALUE the way OpenVPN's env_set does: the old entry goes, the new one is first. */
 export function envSet(env: string[], name: string, value: string): string[] {
-  return [`${name}=${value}`, ...env.filter((e) => !e.startsWith(name + '='))];
+  return [`${name}=${value}`, ...env.filter((e) => !e.startsWith(`${name}=`))];
 }
 
 function envUnset(env: string[], name: string): string[] {
-  return env.filter((e) => !e.startsWith(name + '='));
+  return env.filter((e) => !e.startsWith(`${name}=`));
 }
 
 /** Variables OpenVPN sets again (newest first) after every handler that succeeds: the client's VPN address. */
@@ -108,7 +108,7 @@ function refreshPoolEnv(env: string[], configTexts: readonly string[]): string[]
   let out = env;
   for (const name of POOL_VARS) {
     const value = current.get(name);
-    if (value !== undefined && (env.some((e) => e.startsWith(name + '=')))) out = envSet(out, name, value);
+    if (value !== undefined && env.some((e) => e.startsWith(`${name}=`))) out = envSet(out, name, value);
   }
   return out;
 }
@@ -132,7 +132,10 @@ export class ClientConnectRun {
   private finished: RunState | undefined;
   private pendingText = '';
 
-  constructor(private readonly io: ClientConnectIO, private readonly setup: ClientConnectSetup) {
+  constructor(
+    private readonly io: ClientConnectIO,
+    private readonly setup: ClientConnectSetup,
+  ) {
     this.env = [...setup.env];
     this.t0 = setup.now();
   }
@@ -163,7 +166,10 @@ export class ClientConnectRun {
       }
       if (result === 'failed') return this.finish({ state: 'rejected', reason: note ?? `${handler} failed`, config: this.config });
       if (result === 'succeeded') {
-        this.env = refreshPoolEnv(this.env, (config ?? []).map((c) => c.text));
+        this.env = refreshPoolEnv(
+          this.env,
+          (config ?? []).map((c) => c.text),
+        );
       }
       if (result === 'succeeded' && config !== undefined) {
         this.config.push(...config);
@@ -198,10 +204,14 @@ export class ClientConnectRun {
 
   private runHandler(handler: Handler, resumed: boolean): { result: HandlerResult; config?: ConfigPart[]; note?: string } {
     switch (handler) {
-      case 'plugin-v1': return this.pluginV1(resumed);
-      case 'plugin-v2': return this.pluginV2(resumed);
-      case 'script': return this.script(resumed);
-      default: return { result: 'skipped' };
+      case 'plugin-v1':
+        return this.pluginV1(resumed);
+      case 'plugin-v2':
+        return this.pluginV2(resumed);
+      case 'script':
+        return this.script(resumed);
+      default:
+        return { result: 'skipped' };
     }
   }
 
@@ -253,18 +263,28 @@ export class ClientConnectRun {
       note = `client-connect plugin call failed (${this.pluginLabel(r)})`;
     } else if (byte.kind === 'byte' && byte.byte !== '1' && byte.byte !== '2') {
       result = 'failed';
-      note = byte.byte === '0'
-        ? 'client_connect_deferred_file says 0 (failure)'
-        : `Unknown/unexpected value in deferred client-connect resultfile: ${JSON.stringify(byte.byte)}`;
+      note =
+        byte.byte === '0'
+          ? 'client_connect_deferred_file says 0 (failure)'
+          : `Unknown/unexpected value in deferred client-connect resultfile: ${JSON.stringify(byte.byte)}`;
     } else if (r.status === RETURN.DEFERRED || (byte.kind === 'byte' && byte.byte === '2')) {
       result = 'deferred';
     } else {
       result = 'succeeded';
     }
-    this.record({
-      handler: 'plugin-v1', hook: resumed ? 'CLIENT_CONNECT_DEFER' : 'CLIENT_CONNECT', calls: this.chainCalls(r), status: r.status,
-      deferredFile: describeByte(byte), result, note, ms: this.setup.now() - started,
-    }, started);
+    this.record(
+      {
+        handler: 'plugin-v1',
+        hook: resumed ? 'CLIENT_CONNECT_DEFER' : 'CLIENT_CONNECT',
+        calls: this.chainCalls(r),
+        status: r.status,
+        deferredFile: describeByte(byte),
+        result,
+        note,
+        ms: this.setup.now() - started,
+      },
+      started,
+    );
     if (result === 'deferred') {
       this.pendingText = this.io.defines(HOOKS.CLIENT_CONNECT_DEFER)
         ? `plugin v1: CLIENT_CONNECT_DEFER of ${this.pluginLabel(r)} (client_connect_deferred_file is ${describeByte(byte)})`
@@ -287,8 +307,7 @@ export class ClientConnectRun {
     let config: ConfigPart[] | undefined;
     if (r.status === RETURN.SUCCESS) {
       result = 'succeeded';
-      config = r.calls.filter((c) => c.config !== undefined)
-        .map((c) => ({ source: c.plugin, text: c.config!, kind: 'string' as const }));
+      config = r.calls.filter((c) => c.config !== undefined).map((c) => ({ source: c.plugin, text: c.config!, kind: 'string' as const }));
     } else if (r.status === RETURN.DEFERRED) {
       if (this.io.defines(HOOKS.CLIENT_CONNECT_DEFER_V2)) {
         result = 'deferred';
@@ -300,13 +319,20 @@ export class ClientConnectRun {
       result = 'failed';
       note = `client-connect-v2 plugin call failed (${this.pluginLabel(r)})`;
     }
-    this.record({
-      handler: 'plugin-v2', hook: resumed ? 'CLIENT_CONNECT_DEFER_V2' : 'CLIENT_CONNECT_V2', calls: this.chainCalls(r),
-      status: r.status, result, note, ms: this.setup.now() - started,
-    }, started);
+    this.record(
+      {
+        handler: 'plugin-v2',
+        hook: resumed ? 'CLIENT_CONNECT_DEFER_V2' : 'CLIENT_CONNECT_V2',
+        calls: this.chainCalls(r),
+        status: r.status,
+        result,
+        note,
+        ms: this.setup.now() - started,
+      },
+      started,
+    );
     if (result === 'deferred') {
-      const deferring = r.calls.filter((c) => c.called && c.returnCode === RETURN.DEFERRED)
-        .map((c) => c.plugin);
+      const deferring = r.calls.filter((c) => c.called && c.returnCode === RETURN.DEFERRED).map((c) => c.plugin);
       this.pendingText = `plugin v2: CLIENT_CONNECT_DEFER_V2 of ${deferring.join(', ')} still returns DEFERRED`;
     }
     return { result, config, note };

@@ -46,7 +46,10 @@ export function parseHookName(text: string): HookName | undefined {
     const n = Number(t);
     return n < OPENVPN_PLUGIN_N ? (HOOK_NAMES[n] as HookName) : undefined;
   }
-  const name = t.toUpperCase().replace(/-/g, '_').replace(/^OPENVPN_PLUGIN_/, '');
+  const name = t
+    .toUpperCase()
+    .replace(/-/g, '_')
+    .replace(/^OPENVPN_PLUGIN_/, '');
   return name in HOOKS ? (name as HookName) : undefined;
 }
 
@@ -59,9 +62,17 @@ export function maskToHooks(mask: number): string[] {
 
 /** Hooks called for one client, with that client's per-client context. */
 export const CLIENT_HOOKS: ReadonlySet<HookName> = new Set<HookName>([
-  'TLS_VERIFY', 'AUTH_USER_PASS_VERIFY', 'TLS_FINAL', 'CLIENT_CONNECT', 'CLIENT_CONNECT_V2',
-  'CLIENT_CONNECT_DEFER', 'CLIENT_CONNECT_DEFER_V2', 'LEARN_ADDRESS', 'CLIENT_DISCONNECT',
-  'CLIENT_CRRESPONSE', 'IPCHANGE',
+  'TLS_VERIFY',
+  'AUTH_USER_PASS_VERIFY',
+  'TLS_FINAL',
+  'CLIENT_CONNECT',
+  'CLIENT_CONNECT_V2',
+  'CLIENT_CONNECT_DEFER',
+  'CLIENT_CONNECT_DEFER_V2',
+  'LEARN_ADDRESS',
+  'CLIENT_DISCONNECT',
+  'CLIENT_CRRESPONSE',
+  'IPCHANGE',
 ]);
 
 export const RETURN = { SUCCESS: 0, ERROR: 1, DEFERRED: 2 } as const;
@@ -87,11 +98,18 @@ export function logLevelOf(flags: number): PluginLogLevel {
 
 /** Entry points OpenVPN looks up in a plugin, in its order. */
 export const ENTRY_POINTS = [
-  'openvpn_plugin_open_v1', 'openvpn_plugin_open_v2', 'openvpn_plugin_open_v3',
-  'openvpn_plugin_func_v1', 'openvpn_plugin_func_v2', 'openvpn_plugin_func_v3',
-  'openvpn_plugin_close_v1', 'openvpn_plugin_abort_v1',
-  'openvpn_plugin_client_constructor_v1', 'openvpn_plugin_client_destructor_v1',
-  'openvpn_plugin_min_version_required_v1', 'openvpn_plugin_select_initialization_point_v1',
+  'openvpn_plugin_open_v1',
+  'openvpn_plugin_open_v2',
+  'openvpn_plugin_open_v3',
+  'openvpn_plugin_func_v1',
+  'openvpn_plugin_func_v2',
+  'openvpn_plugin_func_v3',
+  'openvpn_plugin_close_v1',
+  'openvpn_plugin_abort_v1',
+  'openvpn_plugin_client_constructor_v1',
+  'openvpn_plugin_client_destructor_v1',
+  'openvpn_plugin_min_version_required_v1',
+  'openvpn_plugin_select_initialization_point_v1',
 ] as const;
 export type EntryPointName = (typeof ENTRY_POINTS)[number];
 
@@ -100,5 +118,8 @@ export const PLUGIN_LIBDIR = '/usr/lib/x86_64-linux-gnu/openvpn/plugins';
 
 /** The initialization points a plugin can ask to be opened at (openvpn_plugin_select_initialization_point_v1). */
 export const INIT_POINT_NAMES: Readonly<Record<number, string>> = {
-  1: 'PRE_CONFIG_PARSE', 2: 'PRE_DAEMON', 3: 'POST_DAEMON', 4: 'POST_UID_CHANGE',
+  1: 'PRE_CONFIG_PARSE',
+  2: 'PRE_DAEMON',
+  3: 'POST_DAEMON',
+  4: 'POST_UID_CHANGE',
 };

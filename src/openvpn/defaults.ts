@@ -20,12 +20,15 @@ export interface ClientDefaults {
 /** The client's env when the client-connect chain starts, before plugin v1 adds its two file names. */
 export function clientConnectEnv(d: ClientDefaults = {}): string[] {
   const registered = d.registeredHooks
-    ? [...new Set([...d.registeredHooks.filter((h) => h !== 'CLIENT_CONNECT' && h !== 'CLIENT_CONNECT_DEFER'), 'CLIENT_CONNECT_V2'])] as HookName[]
+    ? ([...new Set([...d.registeredHooks.filter((h) => h !== 'CLIENT_CONNECT' && h !== 'CLIENT_CONNECT_DEFER'), 'CLIENT_CONNECT_V2'])] as HookName[])
     : (['TLS_VERIFY', 'CLIENT_CONNECT_V2'] as HookName[]);
   const overrides: Record<string, string> = {};
   if (d.commonName !== undefined) overrides.common_name = d.commonName;
   Object.assign(overrides, d.env ?? {});
   return envForHook('CLIENT_CONNECT_V2', {
-    ...d.params, registeredHooks: registered, ...(d.username !== undefined ? { username: d.username } : {}), envOverrides: overrides,
+    ...d.params,
+    registeredHooks: registered,
+    ...(d.username !== undefined ? { username: d.username } : {}),
+    envOverrides: overrides,
   }).env.toEnvp();
 }

@@ -443,14 +443,10 @@ export function afterTlsFinalEnv(env: EnvSet): void {
   env.unset('exported_keying_material');
 }
 
-/** Before CLIENT_CRRESPONSE: crresponse (for this call only; afterCrResponseEnv removes it). Returns argv (none). */
+/** Before CLIENT_CRRESPONSE: crresponse (for this call only). Returns argv (none). */
 function crResponseEnv(env: EnvSet, response: string): string[] {
   env.set('crresponse', response);
   return [];
-}
-
-function afterCrResponseEnv(env: EnvSet): void {
-  env.unset('crresponse');
 }
 
 /**
@@ -465,7 +461,14 @@ export function ipchangeEnv(env: EnvSet, trusted: PeerAddress, commonName?: stri
 
 /** multi.c:multi_set_virtual_addr_env: delete all ifconfig_pool_* vars, then set remote_ip, netmask|local_ip, IPv6. */
 function setPoolEnv(env: EnvSet, pool: PoolAddress): void {
-  for (const n of ['ifconfig_pool_local_ip', 'ifconfig_pool_netmask', 'ifconfig_pool_remote_ip', 'ifconfig_pool_local_ip6', 'ifconfig_pool_remote_ip6', 'ifconfig_pool_ip6_netbits']) {
+  for (const n of [
+    'ifconfig_pool_local_ip',
+    'ifconfig_pool_netmask',
+    'ifconfig_pool_remote_ip',
+    'ifconfig_pool_local_ip6',
+    'ifconfig_pool_remote_ip6',
+    'ifconfig_pool_ip6_netbits',
+  ]) {
     env.unset(n);
   }
   if (pool.remoteIp) {
@@ -585,7 +588,12 @@ function simulate(p: LifeParams): Life {
   const calls: HookCall[] = [];
   const registered = (h: HookName) => !p.registeredHooks || p.registeredHooks.includes(h);
   const snapshot = (hook: HookName, argv: string[], env: EnvSet, context: HookCall['context'], extra: Partial<HookCall> = {}): HookCall => ({
-    hook, argv, env: env.clone(), certDepth: -1, context, ...extra,
+    hook,
+    argv,
+    env: env.clone(),
+    certDepth: -1,
+    context,
+    ...extra,
   });
   const record = (call: HookCall) => {
     if (registered(call.hook)) calls.push(call);
@@ -606,8 +614,13 @@ function simulate(p: LifeParams): Life {
   const commonName = p.certChain[0]?.commonName;
   const userPass = (p.userPassAuth ?? registered('AUTH_USER_PASS_VERIFY')) && p.username !== null;
   const authArgv = authEnv(client, {
-    ivVars: p.peerInfo, username: userPass ? p.username : null, password: p.password, untrusted: p.untrusted,
-    plugin: registered('AUTH_USER_PASS_VERIFY'), authControlFile: p.authControlFile, authPendingFile: p.authPendingFile,
+    ivVars: p.peerInfo,
+    username: userPass ? p.username : null,
+    password: p.password,
+    untrusted: p.untrusted,
+    plugin: registered('AUTH_USER_PASS_VERIFY'),
+    authControlFile: p.authControlFile,
+    authPendingFile: p.authPendingFile,
     authFailedReasonFile: p.authFailedReasonFile,
   });
   record(snapshot('AUTH_USER_PASS_VERIFY', authArgv, client, 'client'));
@@ -623,8 +636,13 @@ function simulate(p: LifeParams): Life {
 
   const v1 = registered('CLIENT_CONNECT');
   const ccArgv = clientConnectEnv(client, {
-    commonName, trusted, pool: p.pool, timeUnix: p.timeUnix, configFile: p.clientConnectConfigFile,
-    deferredFile: p.clientConnectDeferredFile, v1,
+    commonName,
+    trusted,
+    pool: p.pool,
+    timeUnix: p.timeUnix,
+    configFile: p.clientConnectConfigFile,
+    deferredFile: p.clientConnectDeferredFile,
+    v1,
   });
   record(snapshot('CLIENT_CONNECT', ccArgv, client, 'client'));
   if (v1) afterClientConnectV1(client);
@@ -635,7 +653,14 @@ function simulate(p: LifeParams): Life {
   record(snapshot('LEARN_ADDRESS', learnAddressEnv(client, { op: laOp, address, commonName }), client, 'client'));
 
   // Disconnect, the lazy route delete, server shutdown.
-  record(snapshot('CLIENT_DISCONNECT', clientDisconnectEnv(client, { trusted, bytesReceived: p.bytesReceived, bytesSent: p.bytesSent, durationSeconds: p.durationSeconds }), client, 'client'));
+  record(
+    snapshot(
+      'CLIENT_DISCONNECT',
+      clientDisconnectEnv(client, { trusted, bytesReceived: p.bytesReceived, bytesSent: p.bytesSent, durationSeconds: p.durationSeconds }),
+      client,
+      'client',
+    ),
+  );
   record(snapshot('LEARN_ADDRESS', learnAddressEnv(client, { op: 'delete', address }), new EnvSet(), 'server'));
   record(snapshot('ROUTE_PREDOWN', downEnv(server, p), server, 'server'));
   record(snapshot('DOWN', downEnv(server, p), server, 'server'));
@@ -676,7 +701,8 @@ export function envForHook(hook: HookName, params: Partial<LifeParams> = {}): Ho
   let call: HookCall;
   switch (hook) {
     case 'TLS_VERIFY':
-      if (p.certDepth < 0 || p.certDepth >= p.certChain.length) throw new RangeError(`certDepth ${p.certDepth} is outside the chain (0..${p.certChain.length - 1})`);
+      if (p.certDepth < 0 || p.certDepth >= p.certChain.length)
+        throw new RangeError(`certDepth ${p.certDepth} is outside the chain (0..${p.certChain.length - 1})`);
       call = find('TLS_VERIFY', (c) => c.certDepth === p.certDepth);
       break;
     case 'LEARN_ADDRESS':
@@ -693,7 +719,11 @@ export function envForHook(hook: HookName, params: Partial<LifeParams> = {}): Ho
       break;
     case 'ENABLE_PF':
       call = {
-        hook, argv: [], env: life.serverEnv.clone(), certDepth: -1, context: 'server',
+        hook,
+        argv: [],
+        env: life.serverEnv.clone(),
+        certDepth: -1,
+        context: 'server',
         note: 'OpenVPN 2.6 never calls ENABLE_PF (packet filtering was removed); this is the server env',
       };
       break;

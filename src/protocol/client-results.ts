@@ -135,4 +135,3 @@ export interface DisconnectedResult {
 }
 
 export type DisconnectResult = DisconnectedResult | FailureOutcome;
-

@@ -9,14 +9,24 @@ export const LOST_CHANNEL_EXIT_BASE = 80;
 
 /** Negative "hook type" codes the runtime reports for the plugin entry points that are not hook calls. */
 export const PSEUDO_TYPE = {
-  open: -1, close: -2, abort: -3, constructor: -4, destructor: -5, minVersion: -6, initPoint: -7,
+  open: -1,
+  close: -2,
+  abort: -3,
+  constructor: -4,
+  destructor: -5,
+  minVersion: -6,
+  initPoint: -7,
 } as const;
 
 /** The name of each pseudo call, as reports show it. */
 export const PSEUDO_CALL_NAMES: Readonly<Record<number, string>> = {
-  [PSEUDO_TYPE.open]: 'open', [PSEUDO_TYPE.close]: 'close', [PSEUDO_TYPE.abort]: 'abort',
-  [PSEUDO_TYPE.constructor]: 'client_constructor', [PSEUDO_TYPE.destructor]: 'client_destructor',
-  [PSEUDO_TYPE.minVersion]: 'min_version_required', [PSEUDO_TYPE.initPoint]: 'select_initialization_point',
+  [PSEUDO_TYPE.open]: 'open',
+  [PSEUDO_TYPE.close]: 'close',
+  [PSEUDO_TYPE.abort]: 'abort',
+  [PSEUDO_TYPE.constructor]: 'client_constructor',
+  [PSEUDO_TYPE.destructor]: 'client_destructor',
+  [PSEUDO_TYPE.minVersion]: 'min_version_required',
+  [PSEUDO_TYPE.initPoint]: 'select_initialization_point',
 };
 
 /** Exit code of a worker that could not set itself up (it said why in a 'setup-failed' message first). */

@@ -16,8 +16,14 @@ export interface PluginSpec {
 export type AbiVersion = 1 | 2 | 3;
 
 export type LoadErrorKind =
-  | 'not-found' | 'not-shared-object' | 'wrong-architecture' | 'load-failed'
-  | 'missing-entry-point' | 'min-version' | 'open-failed' | 'bad-mask'
+  | 'not-found'
+  | 'not-shared-object'
+  | 'wrong-architecture'
+  | 'load-failed'
+  | 'missing-entry-point'
+  | 'min-version'
+  | 'open-failed'
+  | 'bad-mask'
   /** Not the plugin's fault: the host itself cannot run here (no native runtime for this machine, koffi missing). */
   | 'setup';
 
@@ -184,9 +190,7 @@ export interface WorkerError {
   plugins?: PluginInfo[];
 }
 
-export type ResponseMessage =
-  | { id: number; ok: true; result: ResponseOf<Op> }
-  | { id: number; ok: false; error: WorkerError };
+export type ResponseMessage = { id: number; ok: true; result: ResponseOf<Op> } | { id: number; ok: false; error: WorkerError };
 
 /** Where a deferred client is, sent about every 200 ms while it waits. */
 export interface DeferralProgress {
@@ -203,9 +207,6 @@ export interface DeferralProgress {
 
 /** Messages the worker sends on its own: it is ready (request time limits start), it cannot run here (and exits),
  * or a request's progress. */
-type WorkerEvent =
-  | { event: 'ready' }
-  | { event: 'setup-failed'; message: string }
-  | { event: 'progress'; request: number; progress: DeferralProgress };
+type WorkerEvent = { event: 'ready' } | { event: 'setup-failed'; message: string } | { event: 'progress'; request: number; progress: DeferralProgress };
 
 export type WorkerMessage = ResponseMessage | WorkerEvent;

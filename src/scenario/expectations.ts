@@ -1,8 +1,6 @@
 // Check a client's connect/disconnect result against the scenario's expectations. Pure: results in, verdicts out.
 import type { ConnectResult, DisconnectResult } from '../protocol/client-results.js';
-import type {
-  ConnectExpectations, DisconnectExpectations, HooksExpectation, LogsExpectation, StepName, TextMatcher,
-} from './schema.js';
+import type { ConnectExpectations, DisconnectExpectations, HooksExpectation, LogsExpectation, StepName, TextMatcher } from './schema.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
 
 /** One checked expectation. `expectation` is the field's path under expect/expectDisconnect (e.g. "logs.contains[1]"). */
@@ -32,8 +30,10 @@ export function isFailureResult(r: AnyResult): boolean {
 export function summarize(r: AnyResult): string {
   switch (r.outcome) {
     case 'connected': {
-      const defer = [r.auth.deferred ? `auth deferred, ${r.auth.polls} re-checks` : '',
-        r.clientConnect.deferred ? `client-connect deferred, ${r.clientConnect.polls} re-checks` : ''].filter(Boolean);
+      const defer = [
+        r.auth.deferred ? `auth deferred, ${r.auth.polls} re-checks` : '',
+        r.clientConnect.deferred ? `client-connect deferred, ${r.clientConnect.polls} re-checks` : '',
+      ].filter(Boolean);
       return `connected as ${r.address}${defer.length ? ` (${defer.join('; ')})` : ''}`;
     }
     case 'rejected':
@@ -86,17 +86,27 @@ function describeMatcher(m: TextMatcher): string {
 }
 
 function q(value: unknown): string {
-  return value === undefined ? 'nothing' : typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  return value === undefined ? 'nothing' : typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
 }
 
 /** Collects results for one client step. */
 class Verdicts {
   readonly out: ExpectationResult[] = [];
-  constructor(private readonly client: string, private readonly step: StepName, private readonly context: string) {}
+  constructor(
+    private readonly client: string,
+    private readonly step: StepName,
+    private readonly context: string,
+  ) {}
 
   add(expectation: string, pass: boolean, expected: unknown, actual: unknown, what: string, got: string): void {
     this.out.push({
-      client: this.client, step: this.step, expectation, pass, expected, actual, description: what,
+      client: this.client,
+      step: this.step,
+      expectation,
+      pass,
+      expected,
+      actual,
+      description: what,
       message: pass ? what : `${what}: got ${got}${this.context}`,
     });
   }
@@ -122,8 +132,7 @@ function checkLogs(v: Verdicts, l: LogsExpectation, logs: readonly PluginLogEntr
   const count = `${lines.length} log line${lines.length === 1 ? '' : 's'}`;
   l.contains?.forEach((m, i) => {
     const hit = lines.find((line) => matches(m, line));
-    v.add(`logs.contains[${i}]`, hit !== undefined, m.text, hit ?? null, `a log line matches ${describeMatcher(m)}`,
-      `no line matches (${count})`);
+    v.add(`logs.contains[${i}]`, hit !== undefined, m.text, hit ?? null, `a log line matches ${describeMatcher(m)}`, `no line matches (${count})`);
   });
   l.excludes?.forEach((m, i) => {
     const hit = lines.find((line) => matches(m, line));
@@ -153,20 +162,31 @@ export function checkConnect(client: string, e: ConnectExpectations, r: ConnectR
   if (e.reason !== undefined) {
     const reasons = reasonsOf(r);
     const m = e.reason;
-    v.add('reason', reasons.some((x) => matches(m, x)), m.text, reasons.length > 1 ? reasons : reasons[0] ?? null,
-      `reason matches ${describeMatcher(m)}`, reasons.length ? reasons.map(q).join(' / ') : `no reason (outcome ${r.outcome})`);
+    v.add(
+      'reason',
+      reasons.some((x) => matches(m, x)),
+      m.text,
+      reasons.length > 1 ? reasons : (reasons[0] ?? null),
+      `reason matches ${describeMatcher(m)}`,
+      reasons.length ? reasons.map(q).join(' / ') : `no reason (outcome ${r.outcome})`,
+    );
   }
   if (e.config) {
     const config = connected?.config;
     const got = config === undefined ? `no config (outcome ${r.outcome})` : q(config);
     e.config.contains?.forEach((m, i) => {
-      v.add(`config.contains[${i}]`, config !== undefined && matches(m, config), m.text, config ?? null,
-        `config contains ${describeMatcher(m)}`, got);
+      v.add(`config.contains[${i}]`, config !== undefined && matches(m, config), m.text, config ?? null, `config contains ${describeMatcher(m)}`, got);
     });
     if (e.config.equals !== undefined) {
       const norm = (s: string) => s.replace(/\s+$/, '');
-      v.add('config.equals', config !== undefined && norm(config) === norm(e.config.equals), e.config.equals, config ?? null,
-        `config equals ${q(norm(e.config.equals))}`, got);
+      v.add(
+        'config.equals',
+        config !== undefined && norm(config) === norm(e.config.equals),
+        e.config.equals,
+        config ?? null,
+        `config equals ${q(norm(e.config.equals))}`,
+        got,
+      );
     }
   }
   if (e.options) {
@@ -174,60 +194,106 @@ export function checkConnect(client: string, e: ConnectExpectations, r: ConnectR
     const shown = (o: { name: string; args: string[] }) => [o.name, ...o.args].join(' ');
     const got = options === undefined ? `no options (outcome ${r.outcome})` : options.length ? options.map(shown).join('; ') : 'no options';
     e.options.present?.forEach((o, i) => {
-      const hit = options?.find((x) => x.name === o.name && (o.args === undefined
-        || (x.args.length === o.args.length && x.args.every((a, j) => a === o.args![j]))));
+      const hit = options?.find(
+        (x) => x.name === o.name && (o.args === undefined || (x.args.length === o.args.length && x.args.every((a, j) => a === o.args![j]))),
+      );
       const label = o.args === undefined ? `option ${o.name} present` : `option "${shown({ name: o.name, args: o.args })}" present`;
       v.add(`options.present[${i}]`, hit !== undefined, o, hit ? { name: hit.name, args: hit.args } : null, label, got);
     });
     e.options.absent?.forEach((name, i) => {
       const hit = options?.find((x) => x.name === name);
-      v.add(`options.absent[${i}]`, options !== undefined && hit === undefined, name, hit ? { name: hit.name, args: hit.args } : null,
-        `option ${name} absent`, hit ? q(shown(hit)) : got);
+      v.add(
+        `options.absent[${i}]`,
+        options !== undefined && hit === undefined,
+        name,
+        hit ? { name: hit.name, args: hit.args } : null,
+        `option ${name} absent`,
+        hit ? q(shown(hit)) : got,
+      );
     });
   }
   if (e.address !== undefined) {
     const address = connected?.address;
-    v.add('address', address === e.address, e.address, address ?? null, `address ${e.address}`,
-      address ?? `no address (outcome ${r.outcome})`);
+    v.add('address', address === e.address, e.address, address ?? null, `address ${e.address}`, address ?? `no address (outcome ${r.outcome})`);
   }
   if (e.deferred) {
     if (e.deferred.auth !== undefined) {
       const d = life?.auth.deferred;
-      v.add('deferred.auth', d === e.deferred.auth, e.deferred.auth, d ?? null,
-        `auth ${e.deferred.auth ? 'deferred' : 'not deferred'}`, d === undefined ? 'unknown' : d ? 'deferred' : 'not deferred');
+      v.add(
+        'deferred.auth',
+        d === e.deferred.auth,
+        e.deferred.auth,
+        d ?? null,
+        `auth ${e.deferred.auth ? 'deferred' : 'not deferred'}`,
+        d === undefined ? 'unknown' : d ? 'deferred' : 'not deferred',
+      );
     }
     if (e.deferred.clientConnect !== undefined) {
       const cc = life && 'clientConnect' in life ? life.clientConnect : undefined;
       const d = life ? (cc?.deferred ?? false) : undefined;
-      v.add('deferred.clientConnect', d === e.deferred.clientConnect, e.deferred.clientConnect, d ?? null,
+      v.add(
+        'deferred.clientConnect',
+        d === e.deferred.clientConnect,
+        e.deferred.clientConnect,
+        d ?? null,
         `client-connect ${e.deferred.clientConnect ? 'deferred' : 'not deferred'}`,
-        d === undefined ? 'unknown' : d ? 'deferred' : cc ? 'not deferred' : 'not deferred (client-connect not reached)');
+        d === undefined ? 'unknown' : d ? 'deferred' : cc ? 'not deferred' : 'not deferred (client-connect not reached)',
+      );
     }
   }
   if (e.maxPolls !== undefined) {
     const cc = life && 'clientConnect' in life ? life.clientConnect : undefined;
     const polls = life ? life.auth.polls + (cc?.polls ?? 0) : undefined;
-    v.add('maxPolls', polls !== undefined && polls <= e.maxPolls, e.maxPolls, polls ?? null,
-      `at most ${e.maxPolls} re-checks of deferred results`, polls === undefined ? 'unknown' : `${polls}`);
+    v.add(
+      'maxPolls',
+      polls !== undefined && polls <= e.maxPolls,
+      e.maxPolls,
+      polls ?? null,
+      `at most ${e.maxPolls} re-checks of deferred results`,
+      polls === undefined ? 'unknown' : `${polls}`,
+    );
   }
   if (e.authPending) {
     const p = life?.auth.pending;
     const none = `no auth_pending_file content${life ? '' : ` (outcome ${r.outcome})`}`;
     if (e.authPending.method !== undefined) {
-      v.add('authPending.method', p?.method === e.authPending.method, e.authPending.method, p?.method ?? null,
-        `auth pending method ${e.authPending.method}`, p ? q(p.method) : none);
+      v.add(
+        'authPending.method',
+        p?.method === e.authPending.method,
+        e.authPending.method,
+        p?.method ?? null,
+        `auth pending method ${e.authPending.method}`,
+        p ? q(p.method) : none,
+      );
     }
     if (e.authPending.timeout !== undefined) {
-      v.add('authPending.timeout', p?.timeout === e.authPending.timeout, e.authPending.timeout, p?.timeout ?? null,
-        `auth pending timeout ${e.authPending.timeout} s`, p ? String(p.timeout) : none);
+      v.add(
+        'authPending.timeout',
+        p?.timeout === e.authPending.timeout,
+        e.authPending.timeout,
+        p?.timeout ?? null,
+        `auth pending timeout ${e.authPending.timeout} s`,
+        p ? String(p.timeout) : none,
+      );
     }
     if (e.authPending.extra !== undefined) {
-      v.add('authPending.extra', p !== undefined && matches(e.authPending.extra, p.extra), e.authPending.extra.text, p?.extra ?? null,
-        `auth pending extra matches ${describeMatcher(e.authPending.extra)}`, p ? q(p.extra) : none);
+      v.add(
+        'authPending.extra',
+        p !== undefined && matches(e.authPending.extra, p.extra),
+        e.authPending.extra.text,
+        p?.extra ?? null,
+        `auth pending extra matches ${describeMatcher(e.authPending.extra)}`,
+        p ? q(p.extra) : none,
+      );
     }
   }
   if (e.logs) checkLogs(v, e.logs, r.logs);
-  if (e.hooks) checkHooks(v, e.hooks, life?.hooks.map((h) => h.hook));
+  if (e.hooks)
+    checkHooks(
+      v,
+      e.hooks,
+      life?.hooks.map((h) => h.hook),
+    );
   return v.out;
 }
 
@@ -250,7 +316,9 @@ export function expectationKeys(e: ConnectExpectations | DisconnectExpectations)
   const one = (key: string, value: unknown) => {
     if (value !== undefined) keys.push(key);
   };
-  const each = (key: string, values: readonly unknown[] | undefined) => values?.forEach((_x, i) => keys.push(`${key}[${i}]`));
+  const each = (key: string, values: readonly unknown[] | undefined) => {
+    for (let i = 0; i < (values?.length ?? 0); i++) keys.push(`${key}[${i}]`);
+  };
   const c = e as ConnectExpectations;
   one('outcome', c.outcome);
   one('stage', c.stage);
@@ -278,7 +346,13 @@ export function expectationKeys(e: ConnectExpectations | DisconnectExpectations)
 export function notRun(client: string, step: StepName, e: ConnectExpectations | DisconnectExpectations, why: string): ExpectationResult[] {
   const keys = expectationKeys(e);
   return keys.map((expectation) => ({
-    client, step, expectation, pass: false, expected: undefined, actual: null, description: expectation,
+    client,
+    step,
+    expectation,
+    pass: false,
+    expected: undefined,
+    actual: null,
+    description: expectation,
     message: `${expectation}: not checked, ${why}`,
   }));
 }

@@ -3,14 +3,16 @@ import type { ScenarioReport } from './report.js';
 
 /** Text safe for XML 1.0 content and attribute values: escaped markup, characters XML cannot hold replaced by U+FFFD. */
 export function xmlEscape(text: string): string {
-  return text
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return (
+    text
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+  );
 }
 
 /** An attribute value: escaped, with newlines and tabs kept as character references (attribute normalization would lose them). */
@@ -24,7 +26,7 @@ function seconds(ms: number): string {
 
 function show(value: unknown): string {
   if (value === undefined) return '(nothing)';
-  return typeof value === 'string' ? value : JSON.stringify(value, null, 2) ?? String(value);
+  return typeof value === 'string' ? value : (JSON.stringify(value, null, 2) ?? String(value));
 }
 
 interface Case {
@@ -37,7 +39,8 @@ function casesOf(r: ScenarioReport): Case[] {
   const cases: Case[] = [];
   if (r.loadError) {
     cases.push({
-      classname: r.scenario, name: 'load and open the plugin chain',
+      classname: r.scenario,
+      name: 'load and open the plugin chain',
       failure: { message: r.loadError.message, body: `${r.loadError.outcome}${r.loadError.kind ? ` (${r.loadError.kind})` : ''}: ${r.loadError.message}` },
     });
   }
@@ -47,18 +50,22 @@ function casesOf(r: ScenarioReport): Case[] {
         cases.push({
           classname: `${r.scenario}.${c.name}`,
           name: `${s.step}: ${e.description}`,
-          failure: e.pass ? undefined : {
-            message: e.message,
-            body: `${e.message}\n\nexpected: ${show(e.expected)}\nactual: ${show(e.actual)}\nstep result: ${s.summary}`
-              + (c.logs.length ? `\n\nplugin log of ${c.name}:\n${c.logs.join('\n')}` : ''),
-          },
+          failure: e.pass
+            ? undefined
+            : {
+                message: e.message,
+                body:
+                  `${e.message}\n\nexpected: ${show(e.expected)}\nactual: ${show(e.actual)}\nstep result: ${s.summary}`
+                  + (c.logs.length ? `\n\nplugin log of ${c.name}:\n${c.logs.join('\n')}` : ''),
+              },
         });
       }
     }
   }
   if (r.closeError) {
     cases.push({
-      classname: r.scenario, name: 'close the plugin chain',
+      classname: r.scenario,
+      name: 'close the plugin chain',
       failure: { message: r.closeError.message, body: `${r.closeError.outcome}: ${r.closeError.message}` },
     });
   }
@@ -69,7 +76,9 @@ function casesOf(r: ScenarioReport): Case[] {
 function junitSuite(r: ScenarioReport): string {
   const cases = casesOf(r);
   const failures = cases.filter((c) => c.failure).length;
-  const lines = [`  <testsuite name="${attr(r.scenario)}" file="${attr(r.file)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="${seconds(r.ms)}">`];
+  const lines = [
+    `  <testsuite name="${attr(r.scenario)}" file="${attr(r.file)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="${seconds(r.ms)}">`,
+  ];
   lines.push('    <properties>');
   r.plugins.forEach((p, i) => {
     lines.push(`      <property name="plugin.${i}" value="${attr([p.path, ...p.args].join(' '))}"/>`);

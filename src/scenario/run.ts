@@ -5,9 +5,7 @@ import { join } from 'node:path';
 import { HostOpenError, openHost as libraryOpenHost } from '../host/host.js';
 import type { ConnectResult, DisconnectResult } from '../protocol/client-results.js';
 import type { FailureOutcome } from '../protocol/failures.js';
-import {
-  checkConnect, checkDisconnect, isFailureResult, logLines, notRun, summarize, unexpectedCrashOrHang, type ExpectationResult,
-} from './expectations.js';
+import { checkConnect, checkDisconnect, isFailureResult, logLines, notRun, summarize, unexpectedCrashOrHang, type ExpectationResult } from './expectations.js';
 import { finishReport, type ClientReport, type ScenarioReport, type StepReport } from './report.js';
 import { ScenarioError, type Scenario, type ScenarioClient } from './schema.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
@@ -72,7 +70,9 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
     if (!(err instanceof HostOpenError)) throw err;
     const f = err.failure;
     return finishReport({
-      ...base, clients: [], ms: since(t0),
+      ...base,
+      clients: [],
+      ms: since(t0),
       loadError: { outcome: f.outcome, kind: f.outcome === 'load-error' ? f.error.kind : undefined, message: err.message },
     });
   }
@@ -110,7 +110,11 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
         }
         report.logs.push(...logLines(r.logs));
         stepReport = {
-          step, outcome: r.outcome, summary: summarize(r), ms: since(t), expectations: checked,
+          step,
+          outcome: r.outcome,
+          summary: summarize(r),
+          ms: since(t),
+          expectations: checked,
           ...(unexpectedCrashOrHang(expectations.outcome, r) ? { unexpectedFailure: true } : {}),
         };
         if (isFailureResult(r)) dead = `the worker died (${spec.name} ${step}: ${r.outcome})`;
@@ -119,11 +123,22 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
         const message = errorMessage(err);
         broken = `${step} failed`;
         const failed: ExpectationResult = {
-          client: spec.name, step, expectation: 'step', pass: false, expected: `${step} runs`, actual: message,
-          description: `${step} runs`, message: `${step} failed: ${message}`,
+          client: spec.name,
+          step,
+          expectation: 'step',
+          pass: false,
+          expected: `${step} runs`,
+          actual: message,
+          description: `${step} runs`,
+          message: `${step} failed: ${message}`,
         };
-        stepReport = { step, outcome: 'error', summary: `error: ${message}`, ms: since(t),
-          expectations: [failed, ...notRun(spec.name, step, expectations, `${step} failed`)] };
+        stepReport = {
+          step,
+          outcome: 'error',
+          summary: `error: ${message}`,
+          ms: since(t),
+          expectations: [failed, ...notRun(spec.name, step, expectations, `${step} failed`)],
+        };
       }
       report.steps.push(stepReport);
       opts.onStep?.(spec.name, stepReport);
@@ -151,4 +166,3 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
   }
   return finishReport({ ...base, clients, closeError, ms: since(t0) });
 }
-

@@ -112,7 +112,12 @@ export interface Scenario {
 
 /** A bad scenario: "file:line: field: problem". */
 export class ScenarioError extends Error {
-  constructor(readonly file: string, readonly line: number, readonly field: string, readonly problem: string) {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly field: string,
+    readonly problem: string,
+  ) {
     super(`${file}:${line}: ${field ? `${field}: ` : ''}${problem}`);
     this.name = 'ScenarioError';
   }
@@ -123,7 +128,11 @@ export class ScenarioError extends Error {
 type AnyNode = Node | null | undefined;
 
 class Checker {
-  constructor(readonly file: string, readonly doc: Document, readonly lc: LineCounter) {}
+  constructor(
+    readonly file: string,
+    readonly doc: Document,
+    readonly lc: LineCounter,
+  ) {}
 
   line(node: AnyNode, fallback?: AnyNode): number {
     const n = node ?? fallback;
@@ -244,8 +253,14 @@ function oneOf<T extends string>(c: Checker, raw: AnyNode, anchor: AnyNode, fiel
   return v as T;
 }
 
-function list<T>(c: Checker, raw: AnyNode, anchor: AnyNode, field: string, item: (node: AnyNode, anchor: AnyNode, field: string, index: number) => T,
-  opts: { nonEmpty?: boolean; what?: string } = {}): T[] {
+function list<T>(
+  c: Checker,
+  raw: AnyNode,
+  anchor: AnyNode,
+  field: string,
+  item: (node: AnyNode, anchor: AnyNode, field: string, index: number) => T,
+  opts: { nonEmpty?: boolean; what?: string } = {},
+): T[] {
   const node = c.deref(raw);
   if (!isSeq(node)) c.fail(anchor, field, `must be ${opts.what ?? 'a list'} (got ${shown(node)})`);
   if (opts.nonEmpty && node.items.length === 0) c.fail(anchor, field, 'must not be empty');
@@ -439,8 +454,23 @@ function stringMap(c: Checker, raw: AnyNode, anchor: AnyNode, field: string, all
   return out;
 }
 
-const CLIENT_KEYS = ['name', 'commonName', 'username', 'password', 'cert', 'env', 'peerInfo', 'replacePeerInfo', 'address',
-  'poolIp', 'bytesReceived', 'bytesSent', 'steps', 'expect', 'expectDisconnect'];
+const CLIENT_KEYS = [
+  'name',
+  'commonName',
+  'username',
+  'password',
+  'cert',
+  'env',
+  'peerInfo',
+  'replacePeerInfo',
+  'address',
+  'poolIp',
+  'bytesReceived',
+  'bytesSent',
+  'steps',
+  'expect',
+  'expectDisconnect',
+];
 
 function client(c: Checker, raw: AnyNode, anchor: AnyNode, field: string, index: number, dir: string): ScenarioClient {
   const { node, fields } = mapping(c, raw, anchor, field, CLIENT_KEYS);
@@ -556,8 +586,7 @@ export function parseScenario(text: string, file: string, cwd = '/'): Scenario {
     clients: [],
   };
   const clientsNode = c.deref(clientsAt.node);
-  scenario.clients = list(c, clientsNode, clientsAt.anchor, 'clients', (n, a, f, i) => client(c, n, a, f, i, dir),
-    { nonEmpty: true });
+  scenario.clients = list(c, clientsNode, clientsAt.anchor, 'clients', (n, a, f, i) => client(c, n, a, f, i, dir), { nonEmpty: true });
   const seen = new Map<string, number>();
   scenario.clients.forEach((cl, i) => {
     const prev = seen.get(cl.name);

@@ -1,10 +1,7 @@
 // Read a file a plugin may have tampered with, never blocking: O_NONBLOCK (a FIFO opens at once), regular files only.
 import { closeSync, fstatSync, openSync, readSync, constants as fsc } from 'node:fs';
 
-export type SafeRead =
-  | { kind: 'text'; text: string; truncatedFrom?: number }
-  | { kind: 'missing' }
-  | { kind: 'not-regular'; what: string };
+export type SafeRead = { kind: 'text'; text: string; truncatedFrom?: number } | { kind: 'missing' } | { kind: 'not-regular'; what: string };
 
 /** Open for reading as OpenVPN's fopen does (following a symlink), but never block; undefined when it cannot open. */
 export function openForReading(path: string): number | undefined {

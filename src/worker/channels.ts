@@ -51,7 +51,10 @@ export function watchChannels(logFd: number): void {
   makeBlocking(1);
   makeBlocking(2);
   watched = [];
-  for (const [fd, bit] of [[logFd, 1], [IPC_FD, 2]] as const) {
+  for (const [fd, bit] of [
+    [logFd, 1],
+    [IPC_FD, 2],
+  ] as const) {
     const id = fd >= 0 ? identity(fd) : undefined;
     if (id) watched.push({ fd, bit, ...id });
   }

@@ -104,7 +104,11 @@ function runScript(argv: string[], env: string[], limitMs: number): { exitCode: 
   const rt = getRuntime();
   const name = basename(argv[0]);
   const r = spawnSync(argv[0], argv.slice(1), {
-    env: envObject(env), stdio: ['ignore', 'pipe', 'pipe'], timeout: limitMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024,
+    env: envObject(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: limitMs,
+    killSignal: 'SIGKILL',
+    maxBuffer: 64 * 1024 * 1024,
   });
   const lines = (flags: number, out: Buffer | null) => {
     for (const line of (out ?? Buffer.alloc(0)).toString('utf8').split('\n')) if (line) rt.logLine(flags, name, line);
@@ -128,15 +132,23 @@ function warnNullNames(calls: ReadonlyArray<{ plugin: string; returnList: Parame
   for (const c of calls) {
     const at = nullNameBeforeConfig(c.returnList);
     if (at < 0) continue;
-    getRuntime().logLine(PLOG.WARN, 'ovpn-plugin-host', `${c.plugin}: return list node ${at + 1} has a NULL `
-      + 'name before any "config" node; OpenVPN 2.6 would crash on it (strcmp(NULL, "config") in plugin_return_get_column); '
-      + 'the host skips the node');
+    getRuntime().logLine(
+      PLOG.WARN,
+      'ovpn-plugin-host',
+      `${c.plugin}: return list node ${at + 1} has a NULL `
+        + 'name before any "config" node; OpenVPN 2.6 would crash on it (strcmp(NULL, "config") in plugin_return_get_column); '
+        + 'the host skips the node',
+    );
   }
 }
 
 /** The I/O of a client-connect run against the worker's opened plugins. */
-function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[], params: ClientConnectParams, onWrite: () => void):
-  ClientConnectIO & { close(): void } {
+function makeIO(
+  plugins: readonly Plugin[],
+  contexts: readonly Pointer[],
+  params: ClientConnectParams,
+  onWrite: () => void,
+): ClientConnectIO & { close(): void } {
   const watchers = new Map<string, () => void>();
   return {
     defines: (type) => plugins.some((p) => p.wants(type)),
@@ -145,7 +157,8 @@ function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[], params
       const r = asClient(params.clientId, () => callChain(plugins, type, argv, env, { contexts, collectReturnList: collect }));
       if (collect && r.status === RETURN.SUCCESS) warnNullNames(r.calls);
       return {
-        status: r.status, undefinedHook: r.undefinedHook,
+        status: r.status,
+        undefinedHook: r.undefinedHook,
         calls: r.calls.map((c) => ({ plugin: c.plugin, called: c.called, returnCode: c.returnCode, config: configValue(c.returnList), ms: c.ms })),
       };
     },
@@ -176,15 +189,25 @@ function makeIO(plugins: readonly Plugin[], contexts: readonly Pointer[], params
 }
 
 /** The report of a finished run: the config it imported, as text, as parts and parsed. */
-function reportOf(run: ClientConnectRun, state: Exclude<RunState, { state: 'deferred' }> | { state: 'timeout'; pending: string; reason: string },
-  elapsedMs: number): ClientConnectReport {
+function reportOf(
+  run: ClientConnectRun,
+  state: Exclude<RunState, { state: 'deferred' }> | { state: 'timeout'; pending: string; reason: string },
+  elapsedMs: number,
+): ClientConnectReport {
   const configParts = state.state === 'timeout' ? [] : state.config;
   const parsed = mergeConfigs(configParts);
   return {
-    outcome: state.state, deferred: run.deferred, config: configParts.map((c) => c.text).join(''), configParts,
-    options: parsed.options, warnings: parsed.warnings,
-    reason: state.state === 'accepted' ? undefined : state.reason, pending: state.state === 'timeout' ? state.pending : undefined,
-    polls: run.polls, elapsedMs, steps: run.steps,
+    outcome: state.state,
+    deferred: run.deferred,
+    config: configParts.map((c) => c.text).join(''),
+    configParts,
+    options: parsed.options,
+    warnings: parsed.warnings,
+    reason: state.state === 'accepted' ? undefined : state.reason,
+    pending: state.state === 'timeout' ? state.pending : undefined,
+    polls: run.polls,
+    elapsedMs,
+    steps: run.steps,
   };
 }
 
@@ -194,8 +217,12 @@ function reportOf(run: ClientConnectRun, state: Exclude<RunState, { state: 'defe
  * LEARN_ADDRESS in the same turn, as OpenVPN's single thread does. `finish` is called, synchronously, the moment
  * the stage ends (also after a deferral), for the same reason.
  */
-export function runClientConnect(plugins: readonly Plugin[], contexts: readonly Pointer[], params: ClientConnectParams,
-  finish?: (outcome: ClientConnectOutcome) => void): ClientConnectOutcome | Promise<ClientConnectOutcome> {
+export function runClientConnect(
+  plugins: readonly Plugin[],
+  contexts: readonly Pointer[],
+  params: ClientConnectParams,
+  finish?: (outcome: ClientConnectOutcome) => void,
+): ClientConnectOutcome | Promise<ClientConnectOutcome> {
   const start = performance.now();
   const { timing } = params;
   const deadline = start + timing.timeoutMs;
@@ -218,21 +245,27 @@ export function runClientConnect(plugins: readonly Plugin[], contexts: readonly 
   if (first.state !== 'deferred') return end(first);
   let state: RunState = first;
   wait = new DeferralWait({
-    deadline, pollIntervalMs: timing.pollIntervalMs,
+    deadline,
+    pollIntervalMs: timing.pollIntervalMs,
     onProgress: params.onProgress && ((now) => params.onProgress!({ polls: run.polls, elapsedMs: now - start, pending: run.pending })),
   });
-  return wait.until(() => {
-    state = run.advance();
-    return state.state === 'deferred' ? undefined : state;
-  }, false).then((done) => {
-    if (done !== 'timeout') return end(done);
-    run.cleanup();
-    const pending = state.state === 'deferred' ? state.pending : '';
-    return end({ state: 'timeout', pending, reason: `still deferred after ${timing.timeoutMs / 1000} s: ${pending}` });
-  }, (err: unknown) => {
-    io.close();
-    throw err;
-  });
+  return wait
+    .until(() => {
+      state = run.advance();
+      return state.state === 'deferred' ? undefined : state;
+    }, false)
+    .then(
+      (done) => {
+        if (done !== 'timeout') return end(done);
+        run.cleanup();
+        const pending = state.state === 'deferred' ? state.pending : '';
+        return end({ state: 'timeout', pending, reason: `still deferred after ${timing.timeoutMs / 1000} s: ${pending}` });
+      },
+      (err: unknown) => {
+        io.close();
+        throw err;
+      },
+    );
 }
 
 /** After a failed client-connect chain OpenVPN calls CLIENT_DISCONNECT (plugins) for the client; T is the run's clock. */
@@ -243,12 +276,18 @@ export function disconnectAfterFailure(plugins: readonly Plugin[], contexts: rea
   const e = EnvSet.fromEnvp(env);
   clientDisconnectEnv(e, {
     trusted: { ip: e.get('trusted_ip') ?? e.get('trusted_ip6') ?? '127.0.0.1', port: Number(e.get('trusted_port') ?? 0) },
-    bytesReceived: 0, bytesSent: 0, durationSeconds: 0,
+    bytesReceived: 0,
+    bytesSent: 0,
+    durationSeconds: 0,
   });
   const r = callChain(plugins, HOOKS.CLIENT_DISCONNECT, [], e.toEnvp(), { contexts });
   return {
-    handler: 'client-disconnect', hook: 'CLIENT_DISCONNECT', status: r.status,
+    handler: 'client-disconnect',
+    hook: 'CLIENT_DISCONNECT',
+    status: r.status,
     calls: r.calls.filter((c) => c.called).map((c) => ({ plugin: c.plugin, returnCode: c.returnCode, returnName: returnName(c.returnCode), ms: c.ms })),
-    result: r.status === RETURN.SUCCESS ? 'succeeded' : 'failed', t, ms: performance.now() - started,
+    result: r.status === RETURN.SUCCESS ? 'succeeded' : 'failed',
+    t,
+    ms: performance.now() - started,
   };
 }

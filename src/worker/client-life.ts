@@ -12,8 +12,16 @@ import { authExpiryMs, authFailedMessage, controlFileVerdict, parsePendingFile }
 import { certChainInfo, defaultCertChain, type CertInfo } from '../openvpn/cert-env.js';
 import { EnvSet } from '../openvpn/env-set.js';
 import {
-  afterAuthEnv, afterTlsFinalEnv, authEnv, clientConnectEnv, clientDisconnectEnv, ipchangeEnv, learnAddressEnv,
-  newClientEnv, tlsFinalEnv, tlsVerifyEnv, type PeerAddress, type PoolAddress,
+  afterAuthEnv,
+  afterTlsFinalEnv,
+  authEnv,
+  clientConnectEnv,
+  clientDisconnectEnv,
+  ipchangeEnv,
+  learnAddressEnv,
+  newClientEnv,
+  tlsFinalEnv,
+  tlsVerifyEnv,
 } from '../openvpn/server-env.js';
 import { createTempFile, firstByte, runClientConnect, type ClientConnectOutcome } from './client-connect.js';
 import { dirWatcher } from './recheck-scheduler.js';
@@ -55,8 +63,14 @@ export class ClientLife {
   private t0 = 0;
   private summary = false;
 
-  constructor(private readonly plugins: readonly Plugin[], private readonly generic: readonly Pointer[], serverEnv: EnvSet,
-    readonly setup: ClientSetup, private readonly tcp = false, readonly id = -1) {
+  constructor(
+    private readonly plugins: readonly Plugin[],
+    private readonly generic: readonly Pointer[],
+    serverEnv: EnvSet,
+    readonly setup: ClientSetup,
+    private readonly tcp = false,
+    readonly id = -1,
+  ) {
     this.chain = setup.certPem ? certChainInfo(setup.certPem) : defaultCertChain();
     this.env = newClientEnv(serverEnv);
     // OpenVPN creates the client instance (and its plugin contexts) on the first packet, before TLS.
@@ -87,9 +101,13 @@ export class ClientLife {
     const started = performance.now();
     let r: ChainCallResult;
     try {
-      r = asClient(this.id, () => callChain(this.plugins, type, argv, envp, {
-        contexts: context === 'client' ? this.contexts : this.generic, cert: x509, certDepth: opts.cert?.depth,
-      }));
+      r = asClient(this.id, () =>
+        callChain(this.plugins, type, argv, envp, {
+          contexts: context === 'client' ? this.contexts : this.generic,
+          cert: x509,
+          certDepth: opts.cert?.depth,
+        }),
+      );
     } finally {
       if (x509) freeX509(x509);
     }
@@ -97,13 +115,26 @@ export class ClientLife {
     return r;
   }
 
-  private record(type: number, argv: readonly string[], envp: readonly string[], r: Pick<ChainCallResult, 'status' | 'calls'>,
-    context: 'client' | 'server', started: number, note?: string): void {
+  private record(
+    type: number,
+    argv: readonly string[],
+    envp: readonly string[],
+    r: Pick<ChainCallResult, 'status' | 'calls'>,
+    context: 'client' | 'server',
+    started: number,
+    note?: string,
+  ): void {
     this.hooks.push({
-      hook: hookName(type), argv: this.summary ? [] : [...argv], envKeys: this.summary ? [] : envp.map((e) => e.slice(0, Math.max(0, e.indexOf('=')))),
-      status: r.status, statusName: returnName(r.status),
+      hook: hookName(type),
+      argv: this.summary ? [] : [...argv],
+      envKeys: this.summary ? [] : envp.map((e) => e.slice(0, Math.max(0, e.indexOf('=')))),
+      status: r.status,
+      statusName: returnName(r.status),
       calls: r.calls.filter((c) => c.called).map((c) => ({ plugin: c.plugin, returnCode: c.returnCode, returnName: returnName(c.returnCode), ms: c.ms })),
-      context, t: started - this.t0, ms: performance.now() - started, note,
+      context,
+      t: started - this.t0,
+      ms: performance.now() - started,
+      note,
     });
   }
 
@@ -171,13 +202,27 @@ export class ClientLife {
     if (!authPlugin || this.setup.username === null) {
       authEnv(this.env, { ivVars: this.setup.peerInfo, username: null, untrusted: this.setup.address });
       if (!authPlugin) return {};
-      return this.refuse(run, 'auth', 'TLS handshake failed',
-        'the client sent no username/password but a plugin checks them (OpenVPN fails the TLS handshake unless --auth-user-pass-optional)');
+      return this.refuse(
+        run,
+        'auth',
+        'TLS handshake failed',
+        'the client sent no username/password but a plugin checks them (OpenVPN fails the TLS handshake unless --auth-user-pass-optional)',
+      );
     }
-    const files = { acf: createTempFile(this.setup.tmpDir, 'acf'), apf: createTempFile(this.setup.tmpDir, 'apf'), afr: createTempFile(this.setup.tmpDir, 'afr') };
+    const files = {
+      acf: createTempFile(this.setup.tmpDir, 'acf'),
+      apf: createTempFile(this.setup.tmpDir, 'apf'),
+      afr: createTempFile(this.setup.tmpDir, 'afr'),
+    };
     const argv = authEnv(this.env, {
-      ivVars: this.setup.peerInfo, username: this.setup.username, password: this.setup.password, untrusted: this.setup.address,
-      plugin: true, authControlFile: files.acf, authPendingFile: files.apf, authFailedReasonFile: files.afr,
+      ivVars: this.setup.peerInfo,
+      username: this.setup.username,
+      password: this.setup.password,
+      untrusted: this.setup.address,
+      plugin: true,
+      authControlFile: files.acf,
+      authPendingFile: files.apf,
+      authFailedReasonFile: files.afr,
     });
     auth.called = true;
     const r = this.call(HOOKS.AUTH_USER_PASS_VERIFY, argv);
@@ -187,8 +232,11 @@ export class ClientLife {
       this.state = 'ended';
       auth.ms = performance.now() - run.authStart;
       return {
-        outcome: 'fatal', stage: 'auth', ...this.base(run),
-        reason: 'a second plugin returned DEFERRED from AUTH_USER_PASS_VERIFY: OpenVPN exits ("multiple authentication plug-ins performing deferred authentication")',
+        outcome: 'fatal',
+        stage: 'auth',
+        ...this.base(run),
+        reason:
+          'a second plugin returned DEFERRED from AUTH_USER_PASS_VERIFY: OpenVPN exits ("multiple authentication plug-ins performing deferred authentication")',
       };
     }
     let status = r.status;
@@ -234,7 +282,8 @@ export class ClientLife {
     const { auth, timing, progress } = run;
     const start = performance.now();
     const wait = new DeferralWait({
-      deadline: pending.deadline, pollIntervalMs: timing.pollIntervalMs,
+      deadline: pending.deadline,
+      pollIntervalMs: timing.pollIntervalMs,
       onProgress: progress && ((now) => progress({ stage: 'auth', polls: auth.polls, elapsedMs: now - start, pending: `auth_control_file ${pending.acf}` })),
     });
     const unwatch = timing.watchFiles ? dirWatcher.watch(pending.acf, wait.wake) : undefined;
@@ -252,7 +301,9 @@ export class ClientLife {
     if (verdict === 'timeout') {
       this.state = 'ended';
       return {
-        outcome: 'timeout', stage: 'auth', ...this.base(run),
+        outcome: 'timeout',
+        stage: 'auth',
+        ...this.base(run),
         pending: `auth_control_file still undecided after ${Math.round(pending.deadline - run.authStart)} ms (${auth.pending ? 'auth_pending_file timeout' : 'hand-window'})`,
       };
     }
@@ -287,11 +338,19 @@ export class ClientLife {
         learned = this.learnAddress(address, commonName);
       }
     };
-    const stage = runClientConnect(this.plugins, this.contexts, {
-      env: this.envp(), tmpDir: this.setup.tmpDir, timing, clientId: this.id,
-      onProgress: progress ? (p) => progress({ stage: 'client-connect', ...p }) : undefined,
-      onChainCall: (_type, argv, env) => ccCalls.push(this.summary ? { argv: [], env: [] } : { argv: [...argv], env: [...env] }),
-    }, finish);
+    const stage = runClientConnect(
+      this.plugins,
+      this.contexts,
+      {
+        env: this.envp(),
+        tmpDir: this.setup.tmpDir,
+        timing,
+        clientId: this.id,
+        onProgress: progress ? (p) => progress({ stage: 'client-connect', ...p }) : undefined,
+        onChainCall: (_type, argv, env) => ccCalls.push(this.summary ? { argv: [], env: [] } : { argv: [...argv], env: [...env] }),
+      },
+      finish,
+    );
     const { report } = stage instanceof Promise ? await stage : stage;
     const summary = { deferred: report.deferred, polls: report.polls, ms: report.elapsedMs };
     if (report.outcome === 'timeout') {
@@ -303,9 +362,15 @@ export class ClientLife {
       return { outcome: 'rejected', stage: 'client-connect', reason: report.reason, clientSees: 'AUTH_FAILED', clientConnect: summary, ...this.base(run) };
     }
     return {
-      outcome: 'connected', ...this.base(run), config: report.config, configParts: report.configParts, options: report.options,
+      outcome: 'connected',
+      ...this.base(run),
+      config: report.config,
+      configParts: report.configParts,
+      options: report.options,
       warnings: learned ? report.warnings : [...report.warnings, `LEARN_ADDRESS add ${address} failed: OpenVPN routes nothing to this client`],
-      address, addressLearned: learned, clientConnect: summary,
+      address,
+      addressLearned: learned,
+      clientConnect: summary,
     };
   }
 
@@ -322,16 +387,33 @@ export class ClientLife {
   private recordStage(cc: ClientConnectReport, ccCalls: Array<{ argv: string[]; env: string[] }>, ccT: number): void {
     for (const s of cc.steps) {
       if (s.handler === 'script') {
-        this.hooks.push({ hook: 'script', argv: [], envKeys: [], status: s.result === 'failed' ? RETURN.ERROR : s.result === 'deferred' ? RETURN.DEFERRED : RETURN.SUCCESS,
-          statusName: s.result, calls: [], context: 'client', t: ccT + s.t, ms: s.ms, note: s.note });
+        this.hooks.push({
+          hook: 'script',
+          argv: [],
+          envKeys: [],
+          status: s.result === 'failed' ? RETURN.ERROR : s.result === 'deferred' ? RETURN.DEFERRED : RETURN.SUCCESS,
+          statusName: s.result,
+          calls: [],
+          context: 'client',
+          t: ccT + s.t,
+          ms: s.ms,
+          note: s.note,
+        });
         continue;
       }
       const c = ccCalls.shift();
       if (!s.calls || s.calls.length === 0) continue;
       this.hooks.push({
-        hook: s.hook, argv: c?.argv ?? [], envKeys: (c?.env ?? []).map((e) => e.slice(0, Math.max(0, e.indexOf('=')))),
-        status: s.status ?? RETURN.SUCCESS, statusName: returnName(s.status ?? RETURN.SUCCESS), calls: s.calls,
-        context: 'client', t: ccT + s.t, ms: s.ms, note: s.note,
+        hook: s.hook,
+        argv: c?.argv ?? [],
+        envKeys: (c?.env ?? []).map((e) => e.slice(0, Math.max(0, e.indexOf('=')))),
+        status: s.status ?? RETURN.SUCCESS,
+        statusName: returnName(s.status ?? RETURN.SUCCESS),
+        calls: s.calls,
+        context: 'client',
+        t: ccT + s.t,
+        ms: s.ms,
+        note: s.note,
       });
     }
   }
@@ -354,7 +436,9 @@ export class ClientLife {
   private disconnectEnv(): string[] {
     const since = this.connectedAt || this.t0;
     return clientDisconnectEnv(this.env, {
-      trusted: this.setup.address, bytesReceived: this.setup.bytesReceived, bytesSent: this.setup.bytesSent,
+      trusted: this.setup.address,
+      bytesReceived: this.setup.bytesReceived,
+      bytesSent: this.setup.bytesSent,
       durationSeconds: Math.round((performance.now() - since) / 1000),
     });
   }
@@ -362,7 +446,11 @@ export class ClientLife {
   /** Destructors (non-NULL contexts only) and the files kept for a deferred auth; safe to call twice. */
   free(): void {
     if (this.contexts.length) {
-      asClient(this.id, () => this.plugins.forEach((p, i) => p.destruct(this.contexts[i]!)));
+      asClient(this.id, () =>
+        this.plugins.forEach((p, i) => {
+          p.destruct(this.contexts[i]!);
+        }),
+      );
       this.contexts.length = 0;
     }
     this.state = 'ended';

@@ -14,15 +14,16 @@ send({ event: 'ready' }); // the caller's request time limits start now
 /** Reap plugins' zombie children after requests, at most every 50 ms (a /proc scan per request costs too much
  * with thousands of clients), and always within 50 ms of the last request. */
 let lastReap = 0;
-let reapTimer: NodeJS.Timeout | undefined;
+let reapScheduled = false;
 function reapSoon(): void {
   const wait = lastReap + 50 - performance.now();
   if (wait <= 0) {
     lastReap = performance.now();
     reapOrphans();
-  } else {
-    reapTimer ??= setTimeout(() => {
-      reapTimer = undefined;
+  } else if (!reapScheduled) {
+    reapScheduled = true;
+    setTimeout(() => {
+      reapScheduled = false;
       lastReap = performance.now();
       reapOrphans();
     }, wait);
@@ -46,14 +47,23 @@ function reply(msg: ResponseMessage): void {
 async function serve(msg: RequestMessage): Promise<ResponseOf<Op>> {
   const progress = (p: DeferralProgress) => send({ event: 'progress', request: msg.id, progress: p });
   switch (msg.op) {
-    case 'start': return session.start(msg);
-    case 'call': return session.call(msg);
-    case 'client-connect': return session.clientConnect(msg, msg.progress ? progress : undefined);
-    case 'client-new': return session.clientNew(msg);
-    case 'client-life-connect': return session.clientLifeConnect(msg, msg.progress ? progress : undefined);
-    case 'client-end': return session.clientEnd(msg);
-    case 'close': session.close(); return null;
-    default: throw new RequestError({ kind: 'bad-request', message: `unknown request ${(msg as { op: string }).op}` });
+    case 'start':
+      return session.start(msg);
+    case 'call':
+      return session.call(msg);
+    case 'client-connect':
+      return session.clientConnect(msg, msg.progress ? progress : undefined);
+    case 'client-new':
+      return session.clientNew(msg);
+    case 'client-life-connect':
+      return session.clientLifeConnect(msg, msg.progress ? progress : undefined);
+    case 'client-end':
+      return session.clientEnd(msg);
+    case 'close':
+      session.close();
+      return null;
+    default:
+      throw new RequestError({ kind: 'bad-request', message: `unknown request ${(msg as { op: string }).op}` });
   }
 }
 

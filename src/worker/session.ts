@@ -4,8 +4,17 @@ import { defaultServerParams, serverOpenEnv, serverUpEnv } from '../openvpn/serv
 import type { EnvSet } from '../openvpn/env-set.js';
 import type { ClientConnectReport, DisconnectedResult, WorkerConnectResult } from '../protocol/client-results.js';
 import type {
-  CallRequest, CallResponse, ClientConnectRequest, ClientEndRequest, ClientLifeConnectRequest, ClientNewRequest, DeferralProgress,
-  PluginInfo, StartRequest, StartResponse, WorkerError,
+  CallRequest,
+  CallResponse,
+  ClientConnectRequest,
+  ClientEndRequest,
+  ClientLifeConnectRequest,
+  ClientNewRequest,
+  DeferralProgress,
+  PluginInfo,
+  StartRequest,
+  StartResponse,
+  WorkerError,
 } from '../protocol/messages.js';
 import { callChain } from './plugin/chain.js';
 import { Plugin, PluginLoadError } from './plugin/plugin.js';
@@ -99,7 +108,10 @@ export class WorkerSession {
       return { status: r.status, undefinedHook: r.undefinedHook, calls: r.calls };
     } finally {
       if (cert) freeX509(cert);
-      if (clientHook) this.plugins.forEach((p, i) => p.destruct(contexts[i]));
+      if (clientHook)
+        this.plugins.forEach((p, i) => {
+          p.destruct(contexts[i]);
+        });
     }
   }
 
@@ -108,7 +120,9 @@ export class WorkerSession {
     const contexts = this.plugins.map((p) => p.construct());
     try {
       const stage = runClientConnect(this.plugins, contexts, {
-        env: req.env, tmpDir: req.tmpDir, timing: req.timing,
+        env: req.env,
+        tmpDir: req.tmpDir,
+        timing: req.timing,
         onProgress: progress && ((p) => progress({ name: '', stage: 'client-connect', ...p })),
       });
       const { report, env } = stage instanceof Promise ? await stage : stage;
@@ -118,7 +132,9 @@ export class WorkerSession {
       }
       return report;
     } finally {
-      this.plugins.forEach((p, i) => p.destruct(contexts[i]));
+      this.plugins.forEach((p, i) => {
+        p.destruct(contexts[i]);
+      });
     }
   }
 
@@ -155,7 +171,9 @@ export class WorkerSession {
     this.closed = true;
     for (const c of this.clients.values()) c.disconnect();
     this.clients.clear();
-    this.plugins.forEach((p, i) => p.destruct(this.genericContexts[i]));
+    this.plugins.forEach((p, i) => {
+      p.destruct(this.genericContexts[i]);
+    });
     for (const p of this.plugins) p.close();
   }
 }

@@ -22,11 +22,10 @@ process.on('exit', () => rmSync(TMP, { recursive: true, force: true }));
 function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is not built: run 'make build' first`);
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, TMPDIR: TMP, ...extraEnv }, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const e = err as (Error & { code?: number | string; signal?: NodeJS.Signals }) | null;
-        resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr });
-      });
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, TMPDIR: TMP, ...extraEnv }, timeout: 60_000 }, (err, stdout, stderr) => {
+      const e = err as (Error & { code?: number | string; signal?: NodeJS.Signals }) | null;
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr });
+    });
   });
 }
 
@@ -132,7 +131,10 @@ test('inspect --json -v: pino JSON lines with plugin/pid/source on stderr, stdou
   const r = await cli(['inspect', fixture('log-threads'), '--json', '-v']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(json(r).outcome, 'ok');
-  const lines = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string; plugin?: string; pid?: number; source?: string });
+  const lines = r.stderr
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { level: number; msg: string; plugin?: string; pid?: number; source?: string });
   const open = lines.find((l) => l.msg === 'open: 5 lines per writer');
   assert.ok(open, r.stderr);
   assert.equal(open.plugin, 'log-threads');
@@ -193,8 +195,21 @@ test('call --env: replaces in place, adds new names at the front, NAME= sets an 
   const env0 = base.env as string[];
   const at = env0.findIndex((e) => e.startsWith('username='));
   assert.ok(at > 0, 'the default AUTH env has a username');
-  const r = await cli(['call', fixture('v3-basic'), '--hook', 'OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY', '--json',
-    '--env', 'username=foo', '--env', 'password=', '--env', 'MY_NEW_VAR=1', '--env', 'OTHER_NEW=a=b']);
+  const r = await cli([
+    'call',
+    fixture('v3-basic'),
+    '--hook',
+    'OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY',
+    '--json',
+    '--env',
+    'username=foo',
+    '--env',
+    'password=',
+    '--env',
+    'MY_NEW_VAR=1',
+    '--env',
+    'OTHER_NEW=a=b',
+  ]);
   const o = json(r);
   assert.equal(o.hook, 'AUTH_USER_PASS_VERIFY');
   const env = o.env as string[];
@@ -218,8 +233,10 @@ test('call --arg replaces the default argv; TLS_VERIFY gets the test PKI certifi
   assert.equal(r.code, 0, r.stderr);
   const o = json(r);
   assert.deepEqual((o.argv as string[]).slice(1), ['1', 'CN=some CA']);
-  assert.ok((o.logs as Array<{ message: string }>).some((l) => /^hook 4 context #\d+ argc=3 depth=1$/.test(l.message)),
-    'current_cert_depth 1 (a certificate was passed)');
+  assert.ok(
+    (o.logs as Array<{ message: string }>).some((l) => /^hook 4 context #\d+ argc=3 depth=1$/.test(l.message)),
+    'current_cert_depth 1 (a certificate was passed)',
+  );
   assert.equal((await cli(['call', fixture('v3-basic'), '--hook', 'TLS_VERIFY', '--arg', '7'])).code, 2, 'no cert at depth 7');
 });
 
@@ -266,7 +283,10 @@ test('call: DEFERRED exits 1; the plugin-written auth_pending_file content is re
   const o = json(r);
   assert.equal(o.returnName, 'DEFERRED');
   const files = o.files as Array<{ name: string; content: string | null }>;
-  assert.deepEqual(files.map((f) => f.name), ['auth_control_file', 'auth_pending_file', 'auth_failed_reason_file']);
+  assert.deepEqual(
+    files.map((f) => f.name),
+    ['auth_control_file', 'auth_pending_file', 'auth_failed_reason_file'],
+  );
   assert.equal(files.find((f) => f.name === 'auth_pending_file')!.content, '60\nwebauth\nOPEN_URL:https://example.invalid/login\n');
 });
 
@@ -274,10 +294,16 @@ test('call --no-client-context: the plugin gets the generic context (no construc
   const fresh = json(await cli(['call', fixture('v3-basic'), '--hook', 'AUTH_USER_PASS_VERIFY', '--json']));
   const freshLogs = (fresh.logs as Array<{ message: string }>).map((l) => l.message);
   assert.ok(freshLogs.includes('constructor: context #2'), freshLogs.join('\n'));
-  assert.ok(freshLogs.some((m) => /^hook 5 context #2 /.test(m)), freshLogs.join('\n'));
+  assert.ok(
+    freshLogs.some((m) => /^hook 5 context #2 /.test(m)),
+    freshLogs.join('\n'),
+  );
   const generic = json(await cli(['call', fixture('v3-basic'), '--hook', 'AUTH_USER_PASS_VERIFY', '--no-client-context', '--json']));
   const logs = (generic.logs as Array<{ message: string }>).map((l) => l.message);
-  assert.ok(logs.some((m) => /^hook 5 context #1 /.test(m)), logs.join('\n'));
+  assert.ok(
+    logs.some((m) => /^hook 5 context #1 /.test(m)),
+    logs.join('\n'),
+  );
   assert.ok(!logs.includes('constructor: context #2'), logs.join('\n'));
 });
 
@@ -325,13 +351,20 @@ test('call failures: crash -> 4, hang -> 4, open fails -> 5, missing file -> 5; 
   assert.deepEqual(tempDirsLeft(), [], 'a temp dir was left behind');
 });
 
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   test(`call interrupted by ${signal} while a plugin hangs: worker killed, temp dir removed, exit ${code}`, async () => {
     const child = spawn(process.execPath, [CLI, 'call', fixture('fault-hang'), 'where=hook', 'auth=1', '--hook', 'AUTH_USER_PASS_VERIFY'], {
-      cwd: ROOT, env: { ...process.env, TMPDIR: TMP }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: ROOT,
+      env: { ...process.env, TMPDIR: TMP },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     for (let i = 0; i < 100 && !/hanging in hook/.test(stderr) && tempDirsLeft().length === 0; i++) await sleep(100);
     await sleep(500); // the call is in progress

@@ -37,9 +37,21 @@ test('v2: deferring 3 polls then SUCCESS: config from DEFER_V2, the deferring ro
   assert.equal(r.polls, 3);
   assert.equal(r.config, 'ifconfig-push 10.8.0.9 255.255.255.0\npush "route 10.9.0.0 255.255.0.0"\n');
   assert.ok(!r.config.includes('from-deferring-round'));
-  assert.deepEqual(r.options.map((o) => [o.name, ...o.args]), [['ifconfig-push', '10.8.0.9', '255.255.255.0'], ['push', 'route 10.9.0.0 255.255.0.0']]);
-  assert.deepEqual(r.steps.map((s) => s.hook), ['CLIENT_CONNECT_V2', 'CLIENT_CONNECT_DEFER_V2', 'CLIENT_CONNECT_DEFER_V2', 'CLIENT_CONNECT_DEFER_V2']);
-  assert.ok(messages(r).some((m) => m.includes('DESTRUCTOR')), 'per-client context destroyed at the end');
+  assert.deepEqual(
+    r.options.map((o) => [o.name, ...o.args]),
+    [
+      ['ifconfig-push', '10.8.0.9', '255.255.255.0'],
+      ['push', 'route 10.9.0.0 255.255.0.0'],
+    ],
+  );
+  assert.deepEqual(
+    r.steps.map((s) => s.hook),
+    ['CLIENT_CONNECT_V2', 'CLIENT_CONNECT_DEFER_V2', 'CLIENT_CONNECT_DEFER_V2', 'CLIENT_CONNECT_DEFER_V2'],
+  );
+  assert.ok(
+    messages(r).some((m) => m.includes('DESTRUCTOR')),
+    'per-client context destroyed at the end',
+  );
 });
 
 test('v2: deferring then ERROR rejects, and CLIENT_DISCONNECT-less plugins are not called', async () => {
@@ -48,7 +60,7 @@ test('v2: deferring then ERROR rejects, and CLIENT_DISCONNECT-less plugins are n
   assert.match(r.reason ?? '', /client-connect-v2 plugin call failed/);
 });
 
-test('v2: DEFERRED without DEFER_V2 registered fails with OpenVPN\'s warning', async () => {
+test("v2: DEFERRED without DEFER_V2 registered fails with OpenVPN's warning", async () => {
   const r = await connect([{ path: fx('cc-v2-noreg') }]);
   assert.equal(r.outcome, 'rejected');
   assert.equal(r.deferred, false);
@@ -103,13 +115,17 @@ test('v1: the file verdict and return code combine as in OpenVPN (sync plugin)',
 test('v1: CLIENT_CONNECT_DEFER is called when the plugin registers it', async () => {
   const r = await connect([{ path: fx('cc-v1-defer-hook'), args: ['polls=2'] }]);
   assert.equal(r.outcome, 'accepted');
-  assert.deepEqual(r.steps.map((s) => s.hook), ['CLIENT_CONNECT', 'CLIENT_CONNECT_DEFER', 'CLIENT_CONNECT_DEFER']);
+  assert.deepEqual(
+    r.steps.map((s) => s.hook),
+    ['CLIENT_CONNECT', 'CLIENT_CONNECT_DEFER', 'CLIENT_CONNECT_DEFER'],
+  );
   assert.equal(r.config, 'push "echo cc-v1-defer-hook"\n');
 });
 
 test('script: defers with "2", resolved by a background process; the script sees script_type and the files', async () => {
   const r = await connect([{ path: fx('v3-basic') }], {
-    script: ['native-fixtures/scripts/cc-defer.sh'], envOverrides: { CC_SCRIPT_DELAY: '0.2' },
+    script: ['native-fixtures/scripts/cc-defer.sh'],
+    envOverrides: { CC_SCRIPT_DELAY: '0.2' },
   });
   assert.equal(r.outcome, 'accepted');
   assert.equal(r.deferred, true);
@@ -145,7 +161,10 @@ test('--timing openvpn re-checks about once per 1.1 s', async () => {
 });
 
 test('the env at CLIENT_CONNECT has the real 2.6.14 keys, the file names and the overrides', async () => {
-  const r = await connect([{ path: fx('recorder'), args: [`out=${tmpdir()}/ovph-rec-${process.pid}.txt`] }], { commonName: 'bob', envOverrides: { EXTRA: 'x' } });
+  const r = await connect([{ path: fx('recorder'), args: [`out=${tmpdir()}/ovph-rec-${process.pid}.txt`] }], {
+    commonName: 'bob',
+    envOverrides: { EXTRA: 'x' },
+  });
   assert.equal(r.outcome, 'accepted');
   const { readFileSync, rmSync } = await import('node:fs');
   const lines = readFileSync(`${tmpdir()}/ovph-rec-${process.pid}.txt`, 'utf8').trim().split('\n');
@@ -156,13 +175,20 @@ test('the env at CLIENT_CONNECT has the real 2.6.14 keys, the file names and the
   for (const k of ['time_unix', 'time_ascii', 'ifconfig_pool_remote_ip', 'trusted_ip', 'common_name', 'IV_VER', 'X509_0_CN', 'daemon_pid', 'EXTRA']) {
     assert.ok(keys.includes(k), `CLIENT_CONNECT env has ${k}`);
   }
-  const v2 = lines.find((l) => l.startsWith('CLIENT_CONNECT_V2\t'))!.split('\t')[3].split(',');
+  const v2 = lines
+    .find((l) => l.startsWith('CLIENT_CONNECT_V2\t'))!
+    .split('\t')[3]
+    .split(',');
   assert.ok(!v2.includes('client_connect_config_file'), 'v2 has no client_connect_* vars');
   assert.deepEqual(v2.slice(0, 2), ['ifconfig_pool_netmask', 'ifconfig_pool_remote_ip']);
 });
 
 test('CLI connect: exit codes 0 accepted, 1 rejected, 3 timeout, 4 crashed, 5 load error, 2 usage', async () => {
-  const cli = async (...args: string[]) => run('node', ['dist/cli.js', 'connect', ...args]).then(() => 0, (e: { code: number }) => e.code);
+  const cli = async (...args: string[]) =>
+    run('node', ['dist/cli.js', 'connect', ...args]).then(
+      () => 0,
+      (e: { code: number }) => e.code,
+    );
   assert.equal(await cli(fx('cc-v2-defer'), 'polls=1'), 0);
   assert.equal(await cli(fx('cc-v2-noreg')), 1);
   assert.equal(await cli(fx('cc-never'), '--timeout', '0.3'), 3);
@@ -173,20 +199,36 @@ test('CLI connect: exit codes 0 accepted, 1 rejected, 3 timeout, 4 crashed, 5 lo
 });
 
 test('CLI connect --json: the whole life, then the disconnect', async () => {
-  const { stdout } = await run('node', ['dist/cli.js', 'connect', fx('auth-defer'), 'delay_ms=50', '--plugin', `${fx('cc-v2-defer')} polls=2`,
-    '--username', 'foo', '--password', 'bar', '--json']);
+  const { stdout } = await run('node', [
+    'dist/cli.js',
+    'connect',
+    fx('auth-defer'),
+    'delay_ms=50',
+    '--plugin',
+    `${fx('cc-v2-defer')} polls=2`,
+    '--username',
+    'foo',
+    '--password',
+    'bar',
+    '--json',
+  ]);
   const r = JSON.parse(stdout);
   assert.equal(r.outcome, 'connected');
   assert.equal(r.auth.deferred, true);
   assert.equal(r.clientConnect.polls, 2);
-  assert.deepEqual(r.hooks.map((h: { hook: string }) => h.hook),
-    ['AUTH_USER_PASS_VERIFY', 'CLIENT_CONNECT_V2', 'CLIENT_CONNECT_DEFER_V2', 'CLIENT_CONNECT_DEFER_V2']);
+  assert.deepEqual(
+    r.hooks.map((h: { hook: string }) => h.hook),
+    ['AUTH_USER_PASS_VERIFY', 'CLIENT_CONNECT_V2', 'CLIENT_CONNECT_DEFER_V2', 'CLIENT_CONNECT_DEFER_V2'],
+  );
   assert.equal(r.disconnect.outcome, 'disconnected');
   assert.ok(r.logs.some((l: { message: string }) => /auth result PASS for foo/.test(l.message)));
 });
 
 test('CLI connect: a wrong password is rejected (exit 1) with what the client sees', async () => {
-  const err = await run('node', ['dist/cli.js', 'connect', fx('auth-reason'), '--username', 'x', '--password', 'y']).then(() => undefined, (e) => e);
+  const err = await run('node', ['dist/cli.js', 'connect', fx('auth-reason'), '--username', 'x', '--password', 'y']).then(
+    () => undefined,
+    (e) => e,
+  );
   assert.equal(err?.code, 1);
   assert.match(err.stdout, /^REJECTED at auth .*the client sees AUTH_FAILED,bad credentials for x$/m);
 });

@@ -32,11 +32,18 @@ test('life: hooks in OpenVPN 2.6.14 order with the per-client context kept from 
     const c = host.client({ username: 'alice', password: 'pw' });
     const r = connected(await c.connect());
     assert.deepEqual(hookNames(r), ['TLS_VERIFY', 'TLS_VERIFY', 'AUTH_USER_PASS_VERIFY', 'TLS_FINAL', 'CLIENT_CONNECT_V2', 'LEARN_ADDRESS']);
-    assert.deepEqual(r.hooks.slice(0, 2).map((h) => h.argv[0]), ['1', '0'], 'deepest certificate first');
+    assert.deepEqual(
+      r.hooks.slice(0, 2).map((h) => h.argv[0]),
+      ['1', '0'],
+      'deepest certificate first',
+    );
     assert.ok(r.hooks.every((h) => h.context === 'client'));
     // The same context (#2: #1 is the generic one) saw every call: the v2 config pushes "context-2-calls-5".
     assert.equal(r.config, 'push "echo context-2-calls-5"\n');
-    assert.deepEqual(r.options.map((o) => [o.name, ...o.args]), [['push', 'echo context-2-calls-5']]);
+    assert.deepEqual(
+      r.options.map((o) => [o.name, ...o.args]),
+      [['push', 'echo context-2-calls-5']],
+    );
     const auth = r.hooks[2]!;
     assert.ok(auth.envKeys.includes('password') && auth.envKeys.includes('auth_control_file'));
     assert.ok(!r.hooks[3]!.envKeys.includes('password'), 'password only during AUTH_USER_PASS_VERIFY');
@@ -48,7 +55,10 @@ test('life: hooks in OpenVPN 2.6.14 order with the per-client context kept from 
       assert.deepEqual(d.hooks[1]!.envKeys, [], 'the route delete gets an empty env');
       assert.equal(d.hooks[1]!.context, 'server');
       assert.ok(d.hooks[0]!.envKeys.includes('bytes_received') && d.hooks[0]!.envKeys.includes('time_duration'));
-      assert.ok(messages(d.logs).some((m) => /DESTRUCTOR destroy context #2 after 7 calls/.test(m)), messages(d.logs).join('\n'));
+      assert.ok(
+        messages(d.logs).some((m) => /DESTRUCTOR destroy context #2 after 7 calls/.test(m)),
+        messages(d.logs).join('\n'),
+      );
     }
   });
 });
@@ -83,7 +93,8 @@ test('life: auth_pending_file is read right after DEFERRED; its method must be i
     assert.deepEqual(r.auth.pending, { timeout: 60, method: 'webauth', extra: 'OPEN_URL:https://example.invalid/login' });
     const refused = await host.client({ username: 'foo', password: 'bar' }).connect();
     assert.equal(refused.outcome, 'rejected');
-    if (refused.outcome === 'rejected') assert.equal(refused.clientSees, "AUTH_FAILED,Authentication failed, required pending auth method 'webauth' not supported");
+    if (refused.outcome === 'rejected')
+      assert.equal(refused.clientSees, "AUTH_FAILED,Authentication failed, required pending auth method 'webauth' not supported");
   });
 });
 
@@ -110,13 +121,23 @@ test('life: chain rules: ERROR beats DEFERRED, a second deferring auth plugin is
   await withHost([{ path: fixture('auth-defer'), args: ['delay_ms=50'] }, { path: fixture('auth-reason') }], async (host) => {
     const r = await host.client({ username: 'foo', password: 'bar2' }).connect();
     assert.equal(r.outcome, 'rejected');
-    if (r.outcome === 'rejected') assert.deepEqual(r.hooks[0]!.calls.map((c) => c.returnName), ['DEFERRED', 'ERROR']);
+    if (r.outcome === 'rejected')
+      assert.deepEqual(
+        r.hooks[0]!.calls.map((c) => c.returnName),
+        ['DEFERRED', 'ERROR'],
+      );
   });
-  await withHost([{ path: fixture('auth-defer'), args: ['delay_ms=50'] }, { path: fixture('auth-defer'), args: ['delay_ms=50'] }], async (host) => {
-    const r = await host.client({ username: 'foo', password: 'bar' }).connect();
-    assert.equal(r.outcome, 'fatal');
-    if (r.outcome === 'fatal') assert.match(r.reason, /multiple authentication plug-ins/);
-  });
+  await withHost(
+    [
+      { path: fixture('auth-defer'), args: ['delay_ms=50'] },
+      { path: fixture('auth-defer'), args: ['delay_ms=50'] },
+    ],
+    async (host) => {
+      const r = await host.client({ username: 'foo', password: 'bar' }).connect();
+      assert.equal(r.outcome, 'fatal');
+      if (r.outcome === 'fatal') assert.match(r.reason, /multiple authentication plug-ins/);
+    },
+  );
 });
 
 test('life: learn-address keeps per-address state; a refused address is reported', async () => {
@@ -132,7 +153,7 @@ test('life: learn-address keeps per-address state; a refused address is reported
   });
 });
 
-test('life: current_cert is a real X509* (CN read with OpenSSL), from the bundled chain or the user\'s', async () => {
+test("life: current_cert is a real X509* (CN read with OpenSSL), from the bundled chain or the user's", async () => {
   await withHost([{ path: fixture('cert-cn') }], async (host) => {
     const def = connected(await host.client().connect());
     assert.equal(def.config, 'push "echo cert-cn Test-Client"\n');
@@ -144,14 +165,20 @@ test('life: current_cert is a real X509* (CN read with OpenSSL), from the bundle
   });
 });
 
-test('life: clients interleave; one client\'s deferral does not hold up another; a blocking hook is reported', async () => {
+test("life: clients interleave; one client's deferral does not hold up another; a blocking hook is reported", async () => {
   await withHost([{ path: fixture('auth-defer'), args: ['delay_ms=50'] }, { path: fixture('per-client') }], async (host) => {
     const order: string[] = [];
     const slow = host.client({ name: 'slow', username: 'foo', password: 'bar', env: { AUTH_DELAY_MS: '1500' } });
     const fast = host.client({ name: 'fast', username: 'foo', password: 'bar', env: { AUTH_DELAY_MS: '10' } });
     const [s, f] = await Promise.all([
-      slow.connect().then((r) => (order.push('slow'), r)),
-      fast.connect().then((r) => (order.push('fast'), r)),
+      slow.connect().then((r) => {
+        order.push('slow');
+        return r;
+      }),
+      fast.connect().then((r) => {
+        order.push('fast');
+        return r;
+      }),
     ]);
     assert.deepEqual(order, ['fast', 'slow']);
     connected(s);
@@ -165,19 +192,28 @@ test('life: clients interleave; one client\'s deferral does not hold up another;
 });
 
 test('life: the deferred client-connect stage runs inside the life (v2 config, v1 file)', async () => {
-  await withHost([{ path: fixture('cc-v2-defer'), args: ['polls=2'] }, { path: fixture('cc-v1-file'), args: ['delay_ms=50'] }], async (host) => {
-    const r = connected(await host.client().connect());
-    assert.equal(r.clientConnect.deferred, true);
-    assert.ok(hookNames(r).includes('CLIENT_CONNECT') && hookNames(r).includes('CLIENT_CONNECT_DEFER_V2'));
-    const cc = r.hooks.find((h) => h.hook === 'CLIENT_CONNECT')!;
-    assert.equal(cc.argv.length, 1, 'CLIENT_CONNECT gets the config file path');
-    assert.deepEqual(cc.envKeys.slice(0, 2), ['client_connect_deferred_file', 'client_connect_config_file']);
-    assert.ok(r.options.some((o) => o.name === 'push'));
-  });
+  await withHost(
+    [
+      { path: fixture('cc-v2-defer'), args: ['polls=2'] },
+      { path: fixture('cc-v1-file'), args: ['delay_ms=50'] },
+    ],
+    async (host) => {
+      const r = connected(await host.client().connect());
+      assert.equal(r.clientConnect.deferred, true);
+      assert.ok(hookNames(r).includes('CLIENT_CONNECT') && hookNames(r).includes('CLIENT_CONNECT_DEFER_V2'));
+      const cc = r.hooks.find((h) => h.hook === 'CLIENT_CONNECT')!;
+      assert.equal(cc.argv.length, 1, 'CLIENT_CONNECT gets the config file path');
+      assert.deepEqual(cc.envKeys.slice(0, 2), ['client_connect_deferred_file', 'client_connect_config_file']);
+      assert.ok(r.options.some((o) => o.name === 'push'));
+    },
+  );
 });
 
 test('life: open failure throws HostOpenError with a one-line message; temp dirs are gone after close', async () => {
-  await assert.rejects(openHost({ plugins: [{ path: '/nonexistent/x.so' }] }), (e: unknown) => e instanceof HostOpenError && /no such file/.test(e.message) && !e.message.includes('\n'));
+  await assert.rejects(
+    openHost({ plugins: [{ path: '/nonexistent/x.so' }] }),
+    (e: unknown) => e instanceof HostOpenError && /no such file/.test(e.message) && !e.message.includes('\n'),
+  );
   const before = readdirSync(tmpdir()).filter((n) => n.startsWith('ovpn-plugin-host-')).length;
   const host = await openHost({ plugins: [{ path: fixture('auth-defer'), args: ['delay_ms=5000'] }] });
   const pending = host.client({ username: 'foo', password: 'bar' }).connect({ handWindowMs: 60_000 });
@@ -190,19 +226,26 @@ test('life: open failure throws HostOpenError with a one-line message; temp dirs
 
 test('life: IPCHANGE gets the server context over UDP and the client context with proto tcp-server', async () => {
   const out = join(tmpdir(), `rec-${process.pid}-${Date.now()}`);
-  for (const [proto, context] of [['udp', 'server'], ['tcp-server', 'client']] as const) {
-    await withHost([{ path: fixture('recorder'), args: [`out=${out}`] }], async (host) => {
-      const r = connected(await host.client({ username: 'u', password: 'p' }).connect());
-      const ip = r.hooks.find((h) => h.hook === 'IPCHANGE')!;
-      assert.equal(ip.context, context);
-      assert.match(ip.argv[0]!, /^\[AF_INET\]127\.0\.0\.1 \d+$/);
-      assert.ok(ip.envKeys.includes('proto_1'));
-    }, { server: { proto } });
+  for (const [proto, context] of [
+    ['udp', 'server'],
+    ['tcp-server', 'client'],
+  ] as const) {
+    await withHost(
+      [{ path: fixture('recorder'), args: [`out=${out}`] }],
+      async (host) => {
+        const r = connected(await host.client({ username: 'u', password: 'p' }).connect());
+        const ip = r.hooks.find((h) => h.hook === 'IPCHANGE')!;
+        assert.equal(ip.context, context);
+        assert.match(ip.argv[0]!, /^\[AF_INET\]127\.0\.0\.1 \d+$/);
+        assert.ok(ip.envKeys.includes('proto_1'));
+      },
+      { server: { proto } },
+    );
   }
   rmSync(out, { force: true });
 });
 
-test('life: each client\'s logs are its own, also lines from the helpers its calls forked', async () => {
+test("life: each client's logs are its own, also lines from the helpers its calls forked", async () => {
   await withHost([{ path: fixture('auth-defer'), args: ['delay_ms=100'] }], async (host) => {
     const a = host.client({ name: 'a', username: 'foo', password: 'bar' });
     const m = host.client({ name: 'm', username: 'mallory', password: 'x', env: { AUTH_DELAY_MS: '60' } });

@@ -74,7 +74,10 @@ test('down-root: inspect with a command argument: v1 open/func, hooks UP and DOW
   assert.deepEqual(r.plugin.hooks, ['UP', 'DOWN']);
 });
 
-for (const [command, expected] of [['/bin/true', 'SUCCESS'], ['/bin/false', 'ERROR']] as const) {
+for (const [command, expected] of [
+  ['/bin/true', 'SUCCESS'],
+  ['/bin/false', 'ERROR'],
+] as const) {
   test(`down-root ${command}: UP forks the root helper, DOWN runs the command in it (${expected}), close ends the helper`, async () => {
     const host = await PluginHost.open({ plugins: [{ path: DOWN_ROOT, args: [command] }] });
     if (isFailure(host)) assert.fail(JSON.stringify(host));
@@ -135,8 +138,12 @@ function removePamServices(): void {
 
 async function pamCall(service: string): Promise<{ returnName: string; logs: string[] }> {
   const r = await new RawCall({
-    plugin: { path: AUTH_PAM, args: [service] }, hook: 'AUTH_USER_PASS_VERIFY',
-    env: [['username', 'alice'], ['password', 'alice-secret']],
+    plugin: { path: AUTH_PAM, args: [service] },
+    hook: 'AUTH_USER_PASS_VERIFY',
+    env: [
+      ['username', 'alice'],
+      ['password', 'alice-secret'],
+    ],
   }).run();
   if (r.outcome !== 'returned') assert.fail(JSON.stringify(r));
   return { returnName: r.returnName, logs: messages(r.logs) };
@@ -171,7 +178,10 @@ test('auth-pam through the whole client life (library openHost + connect CLI): p
   writePamServices();
   try {
     const { openHost } = await import('../../src/index.js');
-    for (const [service, expected] of [[SERVICES.permit, 'connected'], [SERVICES.deny, 'rejected']] as const) {
+    for (const [service, expected] of [
+      [SERVICES.permit, 'connected'],
+      [SERVICES.deny, 'rejected'],
+    ] as const) {
       const host = await openHost({ plugins: [{ path: AUTH_PAM, args: [service] }], callTimeoutMs: 20_000 });
       try {
         const r = await host.client({ username: 'alice', password: 'alice-secret' }).connect();

@@ -22,7 +22,11 @@ process.on('exit', () => rmSync(BASE, { recursive: true, force: true }));
 const MARK_VAR = 'OVPH_FAULT_MARK';
 let testNo = 0;
 
-interface ProcInfo { pid: number; ppid: number; state: string }
+interface ProcInfo {
+  pid: number;
+  ppid: number;
+  state: string;
+}
 
 function procTable(): ProcInfo[] {
   const out: ProcInfo[] = [];
@@ -129,7 +133,11 @@ function fault(name: string, body: (ctx: Ctx) => Promise<void>, options: { todo?
     assert.deepEqual(left, [], 'processes left behind');
     assert.deepEqual(pids, [], 'processes the plugin forked are still there (running or zombie)');
     // (tsx-<uid> is tsx's compile cache: workers forked from TypeScript sources run under tsx; not the tool's debris)
-    assert.deepEqual(readdirSync(tmp).filter((n) => !/^tsx-\d+$/.test(n)), [], `temp files left in TMPDIR ${tmp}`);
+    assert.deepEqual(
+      readdirSync(tmp).filter((n) => !/^tsx-\d+$/.test(n)),
+      [],
+      `temp files left in TMPDIR ${tmp}`,
+    );
     rmSync(tmp, { recursive: true, force: true });
   });
 }
@@ -148,11 +156,15 @@ function cli(args: string[], env: Record<string, string>, timeoutMs = 30_000): P
   if (!existsSync(CLI)) throw new Error(`${CLI} is not built: run 'make build' first`);
   const t0 = Date.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 << 20 },
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: ROOT, env: { ...process.env, ...env }, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 << 20 },
       (err, stdout, stderr) => {
         const e = err as (Error & { code?: number | string; signal?: NodeJS.Signals }) | null;
         resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr, ms: Date.now() - t0 });
-      });
+      },
+    );
   });
 }
 
@@ -204,8 +216,15 @@ const WHERE_CALL = { open: 'open', hook: 'CLIENT_CONNECT_V2', close: 'close' } a
 
 fault('signals (CLI): segfault and abort() in open, in a hook, in close -> crashed with the signal and the call site, exit 4', async (t) => {
   const humanRun = t.cli(['connect', fixture('fault-signal'), 'where=hook', 'how=abort']);
-  const runs = await Promise.all((['open', 'hook', 'close'] as const).flatMap((where) => (['segv', 'abort'] as const).map(async (how) =>
-    ({ where, how, r: await t.cli(['call', fixture('fault-signal'), `where=${where}`, `how=${how}`, '--hook', 'CLIENT_CONNECT_V2', '--json']) }))));
+  const runs = await Promise.all(
+    (['open', 'hook', 'close'] as const).flatMap((where) =>
+      (['segv', 'abort'] as const).map(async (how) => ({
+        where,
+        how,
+        r: await t.cli(['call', fixture('fault-signal'), `where=${where}`, `how=${how}`, '--hook', 'CLIENT_CONNECT_V2', '--json']),
+      })),
+    ),
+  );
   for (const { where, how, r } of runs) {
     const what = `${how} in ${where}`;
     assert.equal(r.code, 4, `${what}: ${r.stderr}`);
@@ -225,31 +244,41 @@ fault('signals (CLI): segfault and abort() in open, in a hook, in close -> crash
 });
 
 fault('signals (library): segfault and abort() in open, in a hook, in close -> crashed with the signal and the call site', async () => {
-  await Promise.all((['segv', 'abort'] as const).map(async (how) => {
-    const inOpen = failure(await PluginHost.open({ plugins: [{ path: fixture('fault-signal'), args: ['where=open', `how=${how}`] }] }), 'crashed');
-    assert.equal(inOpen.signal, SIGNALS[how]);
-    assert.equal(inOpen.during?.call, 'open');
+  await Promise.all(
+    (['segv', 'abort'] as const).map(async (how) => {
+      const inOpen = failure(await PluginHost.open({ plugins: [{ path: fixture('fault-signal'), args: ['where=open', `how=${how}`] }] }), 'crashed');
+      assert.equal(inOpen.signal, SIGNALS[how]);
+      assert.equal(inOpen.during?.call, 'open');
 
-    const hostH = await open('fault-signal', ['where=hook', `how=${how}`]);
-    const inHook = failure(await hostH.call('CLIENT_CONNECT_V2', {}), 'crashed');
-    assert.equal(inHook.signal, SIGNALS[how]);
-    assert.deepEqual(inHook.during, { plugin: 0, call: 'CLIENT_CONNECT_V2', pluginPath: fixture('fault-signal') });
-    assert.equal(await hostH.close(), undefined, 'closing a dead host is a no-op');
+      const hostH = await open('fault-signal', ['where=hook', `how=${how}`]);
+      const inHook = failure(await hostH.call('CLIENT_CONNECT_V2', {}), 'crashed');
+      assert.equal(inHook.signal, SIGNALS[how]);
+      assert.deepEqual(inHook.during, { plugin: 0, call: 'CLIENT_CONNECT_V2', pluginPath: fixture('fault-signal') });
+      assert.equal(await hostH.close(), undefined, 'closing a dead host is a no-op');
 
-    const hostC = await open('fault-signal', ['where=close', `how=${how}`]);
-    assert.equal(returned(await hostC.call('CLIENT_CONNECT_V2', {})).returnName, 'SUCCESS');
-    const inClose = failure(await hostC.close(), 'crashed');
-    assert.equal(inClose.signal, SIGNALS[how]);
-    assert.equal(inClose.during?.call, 'close');
-  }));
+      const hostC = await open('fault-signal', ['where=close', `how=${how}`]);
+      assert.equal(returned(await hostC.call('CLIENT_CONNECT_V2', {})).returnName, 'SUCCESS');
+      const inClose = failure(await hostC.close(), 'crashed');
+      assert.equal(inClose.signal, SIGNALS[how]);
+      assert.equal(inClose.during?.call, 'close');
+    }),
+  );
 });
 
 // ==== hangs ======================================================================================================
 
 fault('hangs (CLI): a call that never returns, in open, a hook or close -> hung at --call-timeout, exit 4', async (t) => {
   const humanRun = t.cli(['connect', fixture('fault-hang'), 'where=hook', '--call-timeout', '1000']);
-  const runs = await Promise.all([['open', 'sleep'], ['hook', 'spin'], ['close', 'sleep']].map(async ([where, how]) =>
-    ({ where: where as keyof typeof WHERE_CALL, r: await t.cli(['call', fixture('fault-hang'), `where=${where}`, `how=${how}`, '--hook', 'CLIENT_CONNECT_V2', '--call-timeout', '1000', '--json']) })));
+  const runs = await Promise.all(
+    [
+      ['open', 'sleep'],
+      ['hook', 'spin'],
+      ['close', 'sleep'],
+    ].map(async ([where, how]) => ({
+      where: where as keyof typeof WHERE_CALL,
+      r: await t.cli(['call', fixture('fault-hang'), `where=${where}`, `how=${how}`, '--hook', 'CLIENT_CONNECT_V2', '--call-timeout', '1000', '--json']),
+    })),
+  );
   for (const { where, r } of runs) {
     assert.equal(r.code, 4, `${where}: ${r.stderr}`);
     assert.ok(r.ms < 15_000, `${where}: took ${r.ms} ms`);
@@ -300,7 +329,11 @@ fault('a deferral that never resolves -> outcome timeout naming what is pending,
     t.cli(['connect', fixture('cc-never'), 'mode=v2', '--stage', 'client-connect', '--timeout', '0.5', '--json']),
     t.cli(['connect', fixture('cc-never'), 'mode=v1', '--timeout', '0.5', '--json']),
   ]);
-  for (const [r, re] of [[v1, /client_connect_deferred_file/], [v2, /CLIENT_CONNECT_DEFER_V2/], [life, /client_connect_deferred_file/]] as const) {
+  for (const [r, re] of [
+    [v1, /client_connect_deferred_file/],
+    [v2, /CLIENT_CONNECT_DEFER_V2/],
+    [life, /client_connect_deferred_file/],
+  ] as const) {
     assert.equal(r.code, 3, r.stderr);
     const o = json(r);
     assert.equal(o.outcome, 'timeout');
@@ -327,7 +360,9 @@ fault('fork guard: exit() in forked children (atexit handlers run, status kept);
   let zombies: number[] = unwaited;
   for (let i = 0; i < 40 && zombies.length; i++) {
     await sleep(100);
-    zombies = procTable().filter((p) => p.ppid === worker && p.state === 'Z').map((p) => p.pid);
+    zombies = procTable()
+      .filter((p) => p.ppid === worker && p.state === 'Z')
+      .map((p) => p.pid);
   }
   assert.deepEqual(zombies, [], 'zombies of the worker were not reaped');
   assert.equal(await host.close(), undefined);
@@ -346,7 +381,15 @@ fault('fork guard: exit() in forked children (atexit handlers run, status kept);
 
 fault('fork (CLI): children forked in open that exit, linger or are orphaned: exit 0 at once, nothing left', async (t) => {
   // and a crash after forking lingering children (two plugins in a chain): the children go with the worker
-  const crashRun = t.cli(['connect', fixture('fault-fork'), 'mode=linger,orphan', 'n=2', '--plugin', `${fixture('fault-signal')} where=hook how=segv`, '--json']);
+  const crashRun = t.cli([
+    'connect',
+    fixture('fault-fork'),
+    'mode=linger,orphan',
+    'n=2',
+    '--plugin',
+    `${fixture('fault-signal')} where=hook how=segv`,
+    '--json',
+  ]);
   const r = await t.cli(['call', fixture('fault-fork'), 'where=open', 'mode=exit,unwaited,linger,orphan', 'n=2', '--hook', 'CLIENT_CONNECT_V2', '--json']);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(r.ms < 10_000, `the CLI took ${r.ms} ms: lingering children must not keep it alive`);
@@ -400,7 +443,17 @@ fault('log flood: threads, forked children (plugin_log and printf) and a thread 
 });
 
 fault('log flood (CLI --json): 36 000 lines from threads and children, counted exactly', async (t) => {
-  const r = await t.cli(['call', fixture('fault-logflood'), 'order=sequential', 'threads=4', 'children=4', 'lines=4000', '--hook', 'CLIENT_CONNECT_V2', '--json']);
+  const r = await t.cli([
+    'call',
+    fixture('fault-logflood'),
+    'order=sequential',
+    'threads=4',
+    'children=4',
+    'lines=4000',
+    '--hook',
+    'CLIENT_CONNECT_V2',
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr.slice(0, 2000));
   expectFlood(countFlood(logsOf(json(r)), 16), ['t0', 't1', 't2', 't3', 'c0', 'c1', 'c2', 'c3', 'main'], 4000);
 });
@@ -431,7 +484,10 @@ fault('return codes 7 and -1: named as numbers, the chain is ERROR (exit 1); a r
     t.cli(['connect', fixture('fault-retcode'), 'rc=7', 'auth=1', '--username', 'u', '--password', 'p', '--json']),
     t.cli(['connect', fixture('fault-retcode'), 'rc=3', 'final=1', '--json']),
   ]);
-  for (const [r, rc] of [[seven, '7'], [minus, '-1']] as const) {
+  for (const [r, rc] of [
+    [seven, '7'],
+    [minus, '-1'],
+  ] as const) {
     assert.equal(r.code, 1, r.stderr);
     const o = json(r);
     assert.equal(o.outcome, 'returned');
@@ -439,7 +495,11 @@ fault('return codes 7 and -1: named as numbers, the chain is ERROR (exit 1); a r
     assert.equal((o.calls as Array<{ returnName: string; returnCode: number }>)[0]!.returnName, rc);
     assert.equal((o.calls as Array<{ returnName: string; returnCode: number }>)[0]!.returnCode, Number(rc));
   }
-  for (const [r, stage] of [[deferThenBad, 'client-connect'], [auth, 'auth'], [final, 'tls-final']] as const) {
+  for (const [r, stage] of [
+    [deferThenBad, 'client-connect'],
+    [auth, 'auth'],
+    [final, 'tls-final'],
+  ] as const) {
     assert.equal(r.code, 1, r.stderr);
     const o = json(r);
     assert.equal(o.outcome, 'rejected', stage);
@@ -454,7 +514,10 @@ fault('return list nodes with a NULL name or value: no crash; a NULL name never 
   const library = (async () => {
     const host = await open('fault-list', ['shape=null-name-first']);
     const r = returned(await host.call('CLIENT_CONNECT_V2', {}));
-    assert.deepEqual(r.calls[0]!.returnList, [{ name: null, value: 'nameless' }, { name: 'config', value: 'push "echo fault-list"\n' }]);
+    assert.deepEqual(r.calls[0]!.returnList, [
+      { name: null, value: 'nameless' },
+      { name: 'config', value: 'push "echo fault-list"\n' },
+    ]);
     assert.equal(r.config, 'push "echo fault-list"\n');
     assert.equal(await host.close(), undefined);
   })();
@@ -481,46 +544,52 @@ fault('return list nodes with a NULL name or value: no crash; a NULL name never 
 
 // ==== deferred-result and control files tampered with ===========================================================
 
-fault('client_connect_deferred_file: unknown byte fails, deleted succeeds (as OpenVPN), FIFO/directory fail without blocking, a symlink is read through and never written', async (t) => {
-  const outside = mkdtempSync(join(BASE, 'outside-'));
-  try {
-    writeFileSync(join(outside, 'one'), '1');
-    writeFileSync(join(outside, 'x'), 'x');
-    writeFileSync(join(outside, 'cfg'), 'push "echo from-the-symlink-target"\n');
-    const cases: Array<[string[], string, RegExp | string]> = [
-      [['ccr=byte:x'], 'rejected', /Unknown\/unexpected value .*"x"/],
-      [['ccr=byte:\n'], 'rejected', /Unknown\/unexpected value/],
-      [['ccr=delete'], 'connected', 'push "echo fault-ccfile"\n'],
-      [[`ccr=symlink:${join(outside, 'one')}`], 'connected', 'push "echo fault-ccfile"\n'],
-      [[`ccr=symlink:${join(outside, 'x')}`], 'rejected', /Unknown\/unexpected value .*"x"/],
-      [['ccr=fifo'], 'rejected', /not a regular file: a FIFO/],
-      [['ccr=dir'], 'rejected', /read error: EISDIR/],
-      [[`cc=symlink:${join(outside, 'cfg')}`], 'connected', 'push "echo from-the-symlink-target"\n'],
-      [['cc=fifo'], 'connected', ''],
-      [['cc=symlink:/dev/zero'], 'connected', ''],
-      [['ccr=symlink:/dev/zero'], 'rejected', /Unknown\/unexpected value .*"\\u0000"/],
-    ];
-    const runs = await Promise.all(cases.map(([args]) => t.cli(['connect', fixture('fault-ccfile'), ...args, '--call-timeout', '2000', '--json'])));
-    for (const [i, [args, outcome, expect]] of cases.entries()) {
-      const r = runs[i]!;
-      assert.ok(r.ms < 15_000, `${args}: took ${r.ms} ms`);
-      assert.equal(r.code, outcome === 'connected' ? 0 : 1, `${args}: ${r.stderr}`);
-      const o = json(r);
-      assert.equal(o.outcome, outcome, `${args}: ${JSON.stringify(o.reason)}`);
-      if (typeof expect === 'string') assert.equal(o.config ?? '', expect, String(args));
-      else assert.match(String(o.reason), expect, String(args));
-      if (args[0] === 'cc=fifo' || args[0] === 'cc=symlink:/dev/zero') {
-        assert.ok(logsOf(o).some((l) => l.plugin === 'ovpn-plugin-host' && /not a regular file: not read/.test(l.message)), String(args));
+fault(
+  'client_connect_deferred_file: unknown byte fails, deleted succeeds (as OpenVPN), FIFO/directory fail without blocking, a symlink is read through and never written',
+  async (t) => {
+    const outside = mkdtempSync(join(BASE, 'outside-'));
+    try {
+      writeFileSync(join(outside, 'one'), '1');
+      writeFileSync(join(outside, 'x'), 'x');
+      writeFileSync(join(outside, 'cfg'), 'push "echo from-the-symlink-target"\n');
+      const cases: Array<[string[], string, RegExp | string]> = [
+        [['ccr=byte:x'], 'rejected', /Unknown\/unexpected value .*"x"/],
+        [['ccr=byte:\n'], 'rejected', /Unknown\/unexpected value/],
+        [['ccr=delete'], 'connected', 'push "echo fault-ccfile"\n'],
+        [[`ccr=symlink:${join(outside, 'one')}`], 'connected', 'push "echo fault-ccfile"\n'],
+        [[`ccr=symlink:${join(outside, 'x')}`], 'rejected', /Unknown\/unexpected value .*"x"/],
+        [['ccr=fifo'], 'rejected', /not a regular file: a FIFO/],
+        [['ccr=dir'], 'rejected', /read error: EISDIR/],
+        [[`cc=symlink:${join(outside, 'cfg')}`], 'connected', 'push "echo from-the-symlink-target"\n'],
+        [['cc=fifo'], 'connected', ''],
+        [['cc=symlink:/dev/zero'], 'connected', ''],
+        [['ccr=symlink:/dev/zero'], 'rejected', /Unknown\/unexpected value .*"\\u0000"/],
+      ];
+      const runs = await Promise.all(cases.map(([args]) => t.cli(['connect', fixture('fault-ccfile'), ...args, '--call-timeout', '2000', '--json'])));
+      for (const [i, [args, outcome, expect]] of cases.entries()) {
+        const r = runs[i]!;
+        assert.ok(r.ms < 15_000, `${args}: took ${r.ms} ms`);
+        assert.equal(r.code, outcome === 'connected' ? 0 : 1, `${args}: ${r.stderr}`);
+        const o = json(r);
+        assert.equal(o.outcome, outcome, `${args}: ${JSON.stringify(o.reason)}`);
+        if (typeof expect === 'string') assert.equal(o.config ?? '', expect, String(args));
+        else assert.match(String(o.reason), expect, String(args));
+        if (args[0] === 'cc=fifo' || args[0] === 'cc=symlink:/dev/zero') {
+          assert.ok(
+            logsOf(o).some((l) => l.plugin === 'ovpn-plugin-host' && /not a regular file: not read/.test(l.message)),
+            String(args),
+          );
+        }
       }
+      // the symlink targets are untouched: the host only reads them and removes the links
+      assert.deepEqual(readdirSync(outside).sort(), ['cfg', 'one', 'x']);
+      assert.equal(readFileSync(join(outside, 'one'), 'utf8'), '1');
+      assert.equal(readFileSync(join(outside, 'x'), 'utf8'), 'x');
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
     }
-    // the symlink targets are untouched: the host only reads them and removes the links
-    assert.deepEqual(readdirSync(outside).sort(), ['cfg', 'one', 'x']);
-    assert.equal(readFileSync(join(outside, 'one'), 'utf8'), '1');
-    assert.equal(readFileSync(join(outside, 'x'), 'utf8'), 'x');
-  } finally {
-    rmSync(outside, { recursive: true, force: true });
-  }
-});
+  },
+);
 
 fault('auth_control_file: unknown byte, deleted, FIFO stay pending (timeout at hand-window, exit 3); a symlink is read through', async (t) => {
   const outside = mkdtempSync(join(BASE, 'outside-'));
@@ -530,9 +599,32 @@ fault('auth_control_file: unknown byte, deleted, FIFO stay pending (timeout at h
     writeFileSync(join(outside, 'dir', 'keep'), 'keep');
     // call: the acf replaced by a symlink to a directory; removing the call's temp dir removes the link, not the target
     const callRun = t.cli(['call', fixture('fault-ccfile'), `acf=symlink:${join(outside, 'dir')}`, '--hook', 'AUTH_USER_PASS_VERIFY', '--json']);
-    const cases = [['acf=byte:x', 3], ['acf=delete', 3], ['acf=fifo', 3], ['acf=dir', 3], [`acf=symlink:${join(outside, 'one')}`, 0]] as const;
-    const runs = await Promise.all(cases.map(([arg]) => t.cli(['connect', fixture('fault-ccfile'), arg, 'ret=deferred', '--username', 'u', '--password', 'p',
-      '--hand-window', '0.5', '--call-timeout', '2000', '--json'])));
+    const cases = [
+      ['acf=byte:x', 3],
+      ['acf=delete', 3],
+      ['acf=fifo', 3],
+      ['acf=dir', 3],
+      [`acf=symlink:${join(outside, 'one')}`, 0],
+    ] as const;
+    const runs = await Promise.all(
+      cases.map(([arg]) =>
+        t.cli([
+          'connect',
+          fixture('fault-ccfile'),
+          arg,
+          'ret=deferred',
+          '--username',
+          'u',
+          '--password',
+          'p',
+          '--hand-window',
+          '0.5',
+          '--call-timeout',
+          '2000',
+          '--json',
+        ]),
+      ),
+    );
     for (const [i, [arg, code]] of cases.entries()) {
       const r = runs[i]!;
       assert.equal(r.code, code, `${arg}: ${r.stderr}`);
@@ -556,7 +648,9 @@ fault('auth_control_file: unknown byte, deleted, FIFO stay pending (timeout at h
 });
 
 fault('call: an auth_control_file replaced by a FIFO is reported without blocking', async (t) => {
-  const r = await t.cli(['call', fixture('fault-ccfile'), 'acf=fifo', '--hook', 'AUTH_USER_PASS_VERIFY', '--call-timeout', '1000', '--json'], { timeoutMs: 2500 });
+  const r = await t.cli(['call', fixture('fault-ccfile'), 'acf=fifo', '--hook', 'AUTH_USER_PASS_VERIFY', '--call-timeout', '1000', '--json'], {
+    timeoutMs: 2500,
+  });
   if (r.signal === 'SIGKILL') {
     // the CLI blocked (not even SIGTERM ends it): clean up what it left, then fail
     for (let i = 0; i < 20 && leftovers(t.mark).length; i++) await sleep(100);
@@ -578,11 +672,16 @@ fault('closing fds it did not open (0..1023 in open, a hook or close; only the l
     // a forked helper that closes 3..100 (the usual daemon idiom) is harmless: the log pipe sits above 100
     const helper = await open('fault-closefds', ['in=child', 'from=3', 'to=100']);
     const h = returned(await helper.call('CLIENT_CONNECT_V2', {}));
-    assert.ok(messagesOf(h.logs).some((m) => /^closed \d+ fds; own fd ok$/.test(m)), 'a line logged after closing 3..100 arrived');
+    assert.ok(
+      messagesOf(h.logs).some((m) => /^closed \d+ fds; own fd ok$/.test(m)),
+      'a line logged after closing 3..100 arrived',
+    );
     assert.ok(messagesOf(h.logs).includes('helper exited status=0'));
     assert.equal(await helper.close(), undefined);
   })();
-  const runs = await Promise.all(cases.map((args) => t.cli(['call', fixture('fault-closefds'), ...args, '--hook', 'CLIENT_CONNECT_V2', '--call-timeout', '1000', '--json'])));
+  const runs = await Promise.all(
+    cases.map((args) => t.cli(['call', fixture('fault-closefds'), ...args, '--hook', 'CLIENT_CONNECT_V2', '--call-timeout', '1000', '--json'])),
+  );
   for (const [i, args] of cases.entries()) {
     const r = runs[i]!;
     assert.equal(r.code, 4, `${args}: ${r.stderr}`);
@@ -591,8 +690,11 @@ fault('closing fds it did not open (0..1023 in open, a hook or close; only the l
     const f = (args[0] === 'where=close' ? o.closeFailure : o) as Json;
     assert.equal(f.outcome, 'crashed', String(args));
     const cause = logsOf(o).find((l) => l.plugin === 'ovpn-plugin-host');
-    assert.ok(cause, `${args}: no cause logged: ${JSON.stringify(messagesOf(logsOf(o)))}; `
-      + `${JSON.stringify({ signal: f.signal, exitCode: f.exitCode, message: f.message, during: f.during })}`);
+    assert.ok(
+      cause,
+      `${args}: no cause logged: ${JSON.stringify(messagesOf(logsOf(o)))}; `
+        + `${JSON.stringify({ signal: f.signal, exitCode: f.exitCode, message: f.message, during: f.during })}`,
+    );
     assert.match(cause.message, /the worker lost its (log pipe|IPC channel).* while serving .*a plugin closed file descriptors it did not open/);
   }
   await library;
@@ -604,7 +706,10 @@ fault('closing fds it did not open (0..1023 in open, a hook or close; only the l
 function foreignElfs(dir: string): { i386: string; aarch64: string } {
   const i386 = join(dir, 'i386.so');
   try {
-    execFileSync('gcc', ['-m32', '-fPIC', '-shared', '-nostdlib', '-o', i386, '-x', 'c', '-'], { input: 'int openvpn_plugin_open_v1(void){return 0;}\n', stdio: ['pipe', 'ignore', 'ignore'] });
+    execFileSync('gcc', ['-m32', '-fPIC', '-shared', '-nostdlib', '-o', i386, '-x', 'c', '-'], {
+      input: 'int openvpn_plugin_open_v1(void){return 0;}\n',
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
   } catch {
     const b = readFileSync(fixture('v1-only'));
     b[4] = 1;
@@ -636,10 +741,12 @@ fault('not a plugin, not an ELF, another architecture, missing, a directory: one
     ];
     const commands = [['inspect'], ['call', '--hook', 'UP'], ['connect']];
     // every file with one command (rotating), and --json with another for half of them
-    const runs = await Promise.all(cases.flatMap(([file], i) => [
-      t.cli([...commands[i % 3]!.slice(0, 1), file, ...commands[i % 3]!.slice(1)]),
-      ...(i % 2 === 0 ? [t.cli([...commands[(i + 1) % 3]!.slice(0, 1), file, ...commands[(i + 1) % 3]!.slice(1), '--json'])] : []),
-    ]));
+    const runs = await Promise.all(
+      cases.flatMap(([file], i) => [
+        t.cli([...commands[i % 3]!.slice(0, 1), file, ...commands[i % 3]!.slice(1)]),
+        ...(i % 2 === 0 ? [t.cli([...commands[(i + 1) % 3]!.slice(0, 1), file, ...commands[(i + 1) % 3]!.slice(1), '--json'])] : []),
+      ]),
+    );
     let k = 0;
     for (const [i, [file, kind, re]] of cases.entries()) {
       const human = runs[k++]!;
@@ -662,7 +769,11 @@ fault('not a plugin, not an ELF, another architecture, missing, a directory: one
 
 fault('malformed --env (no "=", empty name) for call and connect: one line, exit 2, nothing started', async (t) => {
   const bad = ['NOVALUE', '=value', '', '='];
-  const commands = [['call', fixture('v3-basic'), '--hook', 'UP'], ['connect', fixture('v3-basic')], ['connect', fixture('v3-basic'), '--stage', 'client-connect']];
+  const commands = [
+    ['call', fixture('v3-basic'), '--hook', 'UP'],
+    ['connect', fixture('v3-basic')],
+    ['connect', fixture('v3-basic'), '--stage', 'client-connect'],
+  ];
   const runs = await Promise.all(bad.flatMap((value) => commands.map((cmd) => t.cli([...cmd, '--env', 'GOOD=1', '--env', value]))));
   for (const [i, r] of runs.entries()) {
     const value = bad[Math.floor(i / commands.length)]!;
@@ -680,10 +791,14 @@ for (const [signal, code, what, args] of [
 ] as const) {
   fault(`${signal} to connect during ${what}: temp files removed, worker and plugin children ended, exit ${code}`, async (t) => {
     const child = spawn(process.execPath, [CLI, 'connect', ...args], {
-      cwd: ROOT, env: { ...process.env, TMPDIR: t.tmp, [MARK_VAR]: t.mark }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: ROOT,
+      env: { ...process.env, TMPDIR: t.tmp, [MARK_VAR]: t.mark },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     child.stdout.resume();
     const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     // wait until the deferral is pending: the temp dir holds the files the plugin was given

@@ -47,8 +47,13 @@ test('v3-basic: entry points, open v3 / func v3, min_version 3, hooks by name an
   await withHost(fixture('v3-basic'), [], async (host) => {
     const info = host.plugins[0]!;
     assert.deepEqual(info.exported, [
-      'openvpn_plugin_open_v3', 'openvpn_plugin_func_v3', 'openvpn_plugin_close_v1', 'openvpn_plugin_abort_v1',
-      'openvpn_plugin_client_constructor_v1', 'openvpn_plugin_client_destructor_v1', 'openvpn_plugin_min_version_required_v1',
+      'openvpn_plugin_open_v3',
+      'openvpn_plugin_func_v3',
+      'openvpn_plugin_close_v1',
+      'openvpn_plugin_abort_v1',
+      'openvpn_plugin_client_constructor_v1',
+      'openvpn_plugin_client_destructor_v1',
+      'openvpn_plugin_min_version_required_v1',
     ]);
     assert.equal(info.openVersion, 3);
     assert.equal(info.funcVersion, 3);
@@ -78,7 +83,10 @@ test('v3-basic: a fresh per-client context per client call (constructor before, 
     // open made the generic context #1
     const first = returned(await host.call('AUTH_USER_PASS_VERIFY', { env: AUTH_ENV('foo', 'bar') }));
     assert.deepEqual(messages(first.logs), [
-      'constructor: context #2', 'hook 5 context #2 argc=1 depth=-1', "auth succeeded for user 'foo'", 'destructor: context #2 after 1 calls',
+      'constructor: context #2',
+      'hook 5 context #2 argc=1 depth=-1',
+      "auth succeeded for user 'foo'",
+      'destructor: context #2 after 1 calls',
     ]);
     const second = returned(await host.call('AUTH_USER_PASS_VERIFY', { env: AUTH_ENV('foo', 'bar') }));
     assert.equal(messages(second.logs)[0], 'constructor: context #3');
@@ -319,7 +327,11 @@ test('hang: a hook that never returns is reported as hung within a few seconds (
 
 // ---- load and open failures ------------------------------------------------------------------------------------
 
-for (const [mode, kind] of [['error', 'open-failed'], ['null-handle', 'open-failed'], ['bad-mask', 'bad-mask']] as const) {
+for (const [mode, kind] of [
+  ['error', 'open-failed'],
+  ['null-handle', 'open-failed'],
+  ['bad-mask', 'bad-mask'],
+] as const) {
   test(`open-fails ${mode}: load-error ${kind}, and abort_v1 was called`, async () => {
     const f = loadError(await PluginHost.open({ plugins: [{ path: fixture('open-fails'), args: [mode] }] }));
     assert.equal(f.error.kind, kind);
@@ -364,7 +376,10 @@ test('a non-ELF file: load-error not-shared-object', async () => {
   }
 });
 
-for (const [what, offset, value] of [['a 32-bit ELF (EI_CLASS 1)', 4, 1], ['an aarch64 ELF (e_machine 183)', 18, 183]] as const) {
+for (const [what, offset, value] of [
+  ['a 32-bit ELF (EI_CLASS 1)', 4, 1],
+  ['an aarch64 ELF (e_machine 183)', 18, 183],
+] as const) {
   test(`${what}: load-error wrong-architecture`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ovph-test-'));
     try {

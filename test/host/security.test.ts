@@ -8,7 +8,9 @@ import { openHost } from '../../src/index.js';
 import { fixture } from '../helpers.js';
 
 function hostTempDirs(): string[] {
-  return readdirSync(tmpdir()).filter((n) => n.startsWith('ovpn-plugin-host-')).map((n) => join(tmpdir(), n));
+  return readdirSync(tmpdir())
+    .filter((n) => n.startsWith('ovpn-plugin-host-'))
+    .map((n) => join(tmpdir(), n));
 }
 
 test('security: auth control files are 0600 in a private 0700 directory, removed with the host', async () => {
@@ -22,13 +24,19 @@ test('security: auth control files are 0600 in a private 0700 directory, removed
     const dir = mine[0]!;
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     const files = readdirSync(dir);
-    assert.ok(files.some((f) => /^openvpn_acf_[0-9a-f]{32}\.tmp$/.test(f)), files.join(', '));
+    assert.ok(
+      files.some((f) => /^openvpn_acf_[0-9a-f]{32}\.tmp$/.test(f)),
+      files.join(', '),
+    );
     for (const f of files) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, f);
     assert.equal((await pending).outcome, 'connected');
   } finally {
     await host.close();
   }
-  assert.deepEqual(hostTempDirs().filter((d) => !before.has(d)), []);
+  assert.deepEqual(
+    hostTempDirs().filter((d) => !before.has(d)),
+    [],
+  );
 });
 
 test('security: a --client-connect script gets env values verbatim and runs without a shell', async () => {

@@ -7,9 +7,11 @@ import { runLoad } from '../../src/load/run.js';
 import { CLI, ROOT, fixture } from '../helpers.js';
 
 const run = promisify(execFile);
-const cli = (args: string[]) => run(process.execPath, [CLI, 'load', ...args], { cwd: ROOT }).then(
-  (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-  (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }));
+const cli = (args: string[]) =>
+  run(process.execPath, [CLI, 'load', ...args], { cwd: ROOT }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
 
 test('runLoad: every client deferred and connected; concurrency bounds the clients in progress', async () => {
   const r = await runLoad({ plugins: [{ path: fixture('cc-v2-defer'), args: ['polls=2'] }], clients: 60, concurrency: 15 });
@@ -25,7 +27,10 @@ test('runLoad: every client deferred and connected; concurrency bounds the clien
 
 test('runLoad: arrival rate spreads the starts; a blocking hook is found as the longest call', async () => {
   const r = await runLoad({
-    plugins: [{ path: fixture('auth-defer'), args: ['delay_ms=1'] }], clients: 6, concurrency: 6, arrivalRate: 20,
+    plugins: [{ path: fixture('auth-defer'), args: ['delay_ms=1'] }],
+    clients: 6,
+    concurrency: 6,
+    arrivalRate: 20,
     client: { username: 'foo', password: 'bar', env: { AUTH_BLOCK_MS: '120' } },
   });
   if (r.outcome !== 'completed') assert.fail(JSON.stringify(r));

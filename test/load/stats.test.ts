@@ -20,6 +20,13 @@ test('distribution: sorts, rounds, and says count; empty gives nulls', () => {
 });
 
 test('tally: every outcome present, unknown ones added', () => {
-  assert.deepEqual(tally(['connected', 'connected', 'rejected', 'load-error']),
-    { connected: 2, rejected: 1, timeout: 0, fatal: 0, crashed: 0, hung: 0, 'load-error': 1 });
+  assert.deepEqual(tally(['connected', 'connected', 'rejected', 'load-error']), {
+    connected: 2,
+    rejected: 1,
+    timeout: 0,
+    fatal: 0,
+    crashed: 0,
+    hung: 0,
+    'load-error': 1,
+  });
 });

@@ -54,7 +54,9 @@ function fake(o: FakeOptions) {
 function run(o: FakeOptions) {
   const f = fake(o);
   const r = new ClientConnectRun(f.io, {
-    env: ['common_name=alice'], script: o.script ? ['/bin/cc-script'] : undefined, now: () => 0,
+    env: ['common_name=alice'],
+    script: o.script ? ['/bin/cc-script'] : undefined,
+    now: () => 0,
   });
   return { run: r, ...f };
 }
@@ -78,11 +80,14 @@ test('v2: DEFERRED then DEFER_V2 polled until SUCCESS; config from the resolving
   assert.equal(s.state, 'accepted');
   assert.deepEqual(s.state === 'accepted' && s.config, [{ source: 'p.so', text: 'ifconfig-push 10.8.0.9 255.255.255.0\n', kind: 'string' }]);
   assert.equal(r.polls, 3);
-  assert.deepEqual(calls.map((c) => c.type), [9, 14, 14, 14]);
+  assert.deepEqual(
+    calls.map((c) => c.type),
+    [9, 14, 14, 14],
+  );
   assert.ok(!calls[0].env.some((e) => e.startsWith('client_connect_')), 'v2 sees no client_connect_* vars');
 });
 
-test('v2: DEFERRED without DEFER_V2 registered fails with OpenVPN\'s warning', async () => {
+test("v2: DEFERRED without DEFER_V2 registered fails with OpenVPN's warning", async () => {
   const { run: r } = run({ defined: [HOOKS.CLIENT_CONNECT_V2], results: { [HOOKS.CLIENT_CONNECT_V2]: [{ status: 2 }] } });
   const s = await r.advance();
   assert.equal(s.state, 'rejected');
@@ -125,7 +130,11 @@ test('v1: late writer pitfall — DEFERRED, no CLIENT_CONNECT_DEFER, file still 
   const { run: r, calls } = run({ defined: [HOOKS.CLIENT_CONNECT], results: { [HOOKS.CLIENT_CONNECT]: [{ status: 2 }] } });
   assert.equal((await r.advance()).state, 'deferred');
   assert.equal((await r.advance()).state, 'accepted');
-  assert.deepEqual(calls.map((c) => c.type), [6, 13], 'CLIENT_CONNECT_DEFER is asked for but nothing registered it');
+  assert.deepEqual(
+    calls.map((c) => c.type),
+    [6, 13],
+    'CLIENT_CONNECT_DEFER is asked for but nothing registered it',
+  );
 });
 
 test('v1: CLIENT_CONNECT_DEFER that keeps returning DEFERRED never finishes, even with the file at 1', async () => {
@@ -146,7 +155,11 @@ test('v1 passes the config file as argv[1] and exports both file names, newest f
 });
 
 test('chain order: v1, then v2, then script; v1 config first', async () => {
-  const { run: r, calls, files } = run({
+  const {
+    run: r,
+    calls,
+    files,
+  } = run({
     defined: [HOOKS.CLIENT_CONNECT, HOOKS.CLIENT_CONNECT_V2],
     results: { [HOOKS.CLIENT_CONNECT_V2]: [{ status: 0, config: 'push "echo v2"\n' }] },
     script: { exitCode: 0 },
@@ -154,7 +167,10 @@ test('chain order: v1, then v2, then script; v1 config first', async () => {
   // v1 writes its config file through the fake: emulate by pre-setting after the call
   const s = await r.advance();
   assert.equal(s.state, 'accepted');
-  assert.deepEqual(calls.map((c) => c.type), [6, 9]);
+  assert.deepEqual(
+    calls.map((c) => c.type),
+    [6, 9],
+  );
   assert.deepEqual(s.state === 'accepted' && s.config.map((c) => c.source), ['p.so', 'script']);
   assert.equal(files.size, 0);
 });

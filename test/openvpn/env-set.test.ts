@@ -24,7 +24,10 @@ test('inherit() reverses the order (env_set_inherit), so two inheritances restor
 });
 
 test('clone() keeps the order and is independent', () => {
-  const env = new EnvSet([['x1', 'a'], ['y1', 'b']]);
+  const env = new EnvSet([
+    ['x1', 'a'],
+    ['y1', 'b'],
+  ]);
   const copy = env.clone();
   copy.set('z1', 'c');
   copy.unset('x1');
@@ -68,13 +71,26 @@ test('fromEnvp() round-trips and unsetWhere() removes by name', () => {
   const env = EnvSet.fromEnvp(envp);
   assert.deepEqual(env.toEnvp(), envp);
   assert.equal(env.get('tls_id_0'), 'C=KG, CN=a');
-  assert.equal(env.unsetWhere((n) => n.startsWith('X509_')), 2);
+  assert.equal(
+    env.unsetWhere((n) => n.startsWith('X509_')),
+    2,
+  );
   assert.deepEqual(env.keys(), ['tls_id_0', 'empty']);
-  assert.deepEqual([...env], [['tls_id_0', 'C=KG, CN=a'], ['empty', '']]);
+  assert.deepEqual(
+    [...env],
+    [
+      ['tls_id_0', 'C=KG, CN=a'],
+      ['empty', ''],
+    ],
+  );
 });
 
 test('override(): an existing variable keeps its place, a new one goes to the front; values unchanged', () => {
-  const env = new EnvSet([['a', '1'], ['b', '2'], ['c', '3']]);
+  const env = new EnvSet([
+    ['a', '1'],
+    ['b', '2'],
+    ['c', '3'],
+  ]);
   env.override('b', 'x y\t$z').override('new', 'n');
   assert.deepEqual(env.toEnvp(), ['new=n', 'a=1', 'b=x y\t$z', 'c=3']);
 });

@@ -6,8 +6,20 @@ import { fileURLToPath } from 'node:url';
 import type { HookName } from '../../src/openvpn/constants.js';
 import { EnvSet } from '../../src/openvpn/env-set.js';
 import {
-  afterClientConnectV1, authEnv, clearX509Env, clientConnectEnv, envAtInitPoint, envForHook, firstClientLife,
-  ipchangeArgument, newClientEnv, peerInfoEnv, serverOpenEnv, serverUpEnv, setPeerEnv, timeAscii,
+  afterClientConnectV1,
+  authEnv,
+  clearX509Env,
+  clientConnectEnv,
+  envAtInitPoint,
+  envForHook,
+  firstClientLife,
+  ipchangeArgument,
+  newClientEnv,
+  peerInfoEnv,
+  serverOpenEnv,
+  serverUpEnv,
+  setPeerEnv,
+  timeAscii,
 } from '../../src/openvpn/server-env.js';
 
 // A copy of ../shared/real-openvpn/real-env-dump.txt (a real OpenVPN 2.6.14 capture) kept in the repo so a clone tests alone.
@@ -59,15 +71,33 @@ function readDump(): DumpRecord[] {
 
 /** Values that differ from run to run (or from PKI to PKI); their keys and order are still compared. */
 const RUN_SPECIFIC = new Set([
-  'config', 'daemon_start_time', 'daemon_pid', 'time_unix', 'time_ascii', 'auth_control_file', 'auth_pending_file',
-  'auth_failed_reason_file', 'client_connect_config_file', 'client_connect_deferred_file', 'bytes_received',
-  'bytes_sent', 'time_duration', 'tls_serial_1', 'tls_serial_hex_1', 'tls_digest_0', 'tls_digest_1',
-  'tls_digest_sha256_0', 'tls_digest_sha256_1',
+  'config',
+  'daemon_start_time',
+  'daemon_pid',
+  'time_unix',
+  'time_ascii',
+  'auth_control_file',
+  'auth_pending_file',
+  'auth_failed_reason_file',
+  'client_connect_config_file',
+  'client_connect_deferred_file',
+  'bytes_received',
+  'bytes_sent',
+  'time_duration',
+  'tls_serial_1',
+  'tls_serial_hex_1',
+  'tls_digest_0',
+  'tls_digest_1',
+  'tls_digest_sha256_0',
+  'tls_digest_sha256_1',
 ]);
 
 const TEMP_FILE_VARS: Record<string, string> = {
-  auth_control_file: 'acf', auth_pending_file: 'apf', auth_failed_reason_file: 'afr',
-  client_connect_config_file: 'cc', client_connect_deferred_file: 'ccr',
+  auth_control_file: 'acf',
+  auth_pending_file: 'apf',
+  auth_failed_reason_file: 'afr',
+  client_connect_config_file: 'cc',
+  client_connect_deferred_file: 'ccr',
 };
 
 test('the capture is there and has the expected records', () => {
@@ -80,7 +110,10 @@ test('the capture is there and has the expected records', () => {
 test('serverOpenEnv reproduces the OPEN record: the same 10 vars in the same order', () => {
   const open = readDump().find((r) => r.entry === 'OPEN')!;
   const env = serverOpenEnv({ daemonPid: 23850, daemonStartTime: 1795927937 });
-  assert.deepEqual(env.keys(), open.env.map(([k]) => k));
+  assert.deepEqual(
+    env.keys(),
+    open.env.map(([k]) => k),
+  );
   for (const [k, v] of open.env) if (!RUN_SPECIFIC.has(k)) assert.equal(env.get(k), v, k);
   assert.equal(env.get('daemon_pid'), '23850');
   assert.equal(env.get('config'), '/etc/openvpn/server/server.conf');
@@ -90,8 +123,10 @@ test('serverOpenEnv reproduces the OPEN record: the same 10 vars in the same ord
 });
 
 test('firstClientLife makes the same hook calls, in the same order, as the real server', () => {
-  const dumpOrder = readDump().filter((r) => r.entry === 'FUNC').map((r) => `${r.hook}:${r.certDepth}:${r.argv[1] ?? ''}`);
-  const ours = firstClientLife().map((c) => `${c.hook}:${c.certDepth}:${c.hook === 'CLIENT_CONNECT' ? '' : c.argv[0] ?? ''}`);
+  const dumpOrder = readDump()
+    .filter((r) => r.entry === 'FUNC')
+    .map((r) => `${r.hook}:${r.certDepth}:${r.argv[1] ?? ''}`);
+  const ours = firstClientLife().map((c) => `${c.hook}:${c.certDepth}:${c.hook === 'CLIENT_CONNECT' ? '' : (c.argv[0] ?? '')}`);
   const dumpNormalised = dumpOrder.map((s) => (s.startsWith('CLIENT_CONNECT:') ? 'CLIENT_CONNECT:-1:' : s));
   assert.deepEqual(ours, dumpNormalised);
 });
@@ -105,7 +140,11 @@ for (const record of readDumpSafe().filter((r) => r.entry === 'FUNC')) {
       learnAddressOp: hook === 'LEARN_ADDRESS' ? (record.argv[1] as 'add' | 'delete') : undefined,
     });
     const keys = call.env.keys();
-    assert.deepEqual(keys, record.env.map(([k]) => k), 'env keys and order');
+    assert.deepEqual(
+      keys,
+      record.env.map(([k]) => k),
+      'env keys and order',
+    );
     for (const [k, v] of record.env) {
       if (!RUN_SPECIFIC.has(k)) assert.equal(call.env.get(k), v, `value of ${k}`);
       const prefix = TEMP_FILE_VARS[k];
@@ -141,11 +180,18 @@ test('with the capture run-specific inputs given, every value matches except the
   const cc = envOf('CLIENT_CONNECT');
   const disc = envOf('CLIENT_DISCONNECT');
   const params = {
-    configPath: cc.config, daemonPid: Number(cc.daemon_pid), daemonStartTime: Number(cc.daemon_start_time),
-    timeUnix: Number(cc.time_unix), authControlFile: cc.auth_control_file, authPendingFile: cc.auth_pending_file,
-    authFailedReasonFile: cc.auth_failed_reason_file, clientConnectConfigFile: cc.client_connect_config_file,
-    clientConnectDeferredFile: cc.client_connect_deferred_file, bytesReceived: Number(disc.bytes_received),
-    bytesSent: Number(disc.bytes_sent), durationSeconds: Number(disc.time_duration),
+    configPath: cc.config,
+    daemonPid: Number(cc.daemon_pid),
+    daemonStartTime: Number(cc.daemon_start_time),
+    timeUnix: Number(cc.time_unix),
+    authControlFile: cc.auth_control_file,
+    authPendingFile: cc.auth_pending_file,
+    authFailedReasonFile: cc.auth_failed_reason_file,
+    clientConnectConfigFile: cc.client_connect_config_file,
+    clientConnectDeferredFile: cc.client_connect_deferred_file,
+    bytesReceived: Number(disc.bytes_received),
+    bytesSent: Number(disc.bytes_sent),
+    durationSeconds: Number(disc.time_duration),
   };
   const pkiSpecific = new Set(['tls_serial_1', 'tls_serial_hex_1', 'tls_digest_0', 'tls_digest_1', 'tls_digest_sha256_0', 'tls_digest_sha256_1']);
   const ours = firstClientLife(params);
@@ -154,7 +200,8 @@ test('with the capture run-specific inputs given, every value matches except the
     const rec = records[i]!;
     for (const [k, v] of rec.env) {
       if (pkiSpecific.has(k)) continue;
-      if (k === 'time_ascii') assert.equal(call.env.get(k), timeAscii(params.timeUnix)); // local time zone of the run
+      if (k === 'time_ascii')
+        assert.equal(call.env.get(k), timeAscii(params.timeUnix)); // local time zone of the run
       else assert.equal(call.env.get(k), v, `#${rec.seq} ${rec.hook} ${k}`);
     }
     assert.deepEqual(call.argv, rec.argv.slice(1), `#${rec.seq} argv`);
@@ -178,8 +225,14 @@ test('envForHook: DEFER variants, CRRESPONSE, ENABLE_PF, overrides and bad depth
   const plain = envForHook('CLIENT_CONNECT_V2');
   const over = envForHook('CLIENT_CONNECT_V2', { envOverrides: { common_name: 'demo client\t', username: null, NEW_VAR: 'n' } });
   assert.equal(over.env.get('common_name'), 'demo client\t', 'user values pass through unchanged');
-  assert.equal(over.env.keys().indexOf('common_name') - 1, plain.env.keys().filter((k) => k !== 'username').indexOf('common_name'),
-    'an overridden variable keeps its place (shifted only by the new one at the front)');
+  assert.equal(
+    over.env.keys().indexOf('common_name') - 1,
+    plain.env
+      .keys()
+      .filter((k) => k !== 'username')
+      .indexOf('common_name'),
+    'an overridden variable keeps its place (shifted only by the new one at the front)',
+  );
   assert.deepEqual(over.env.entries()[0], ['NEW_VAR', 'n'], 'a new variable goes to the front');
   assert.equal(over.env.has('username'), false);
   assert.throws(() => envForHook('TLS_VERIFY', { certDepth: 5 }), RangeError);
@@ -188,7 +241,10 @@ test('envForHook: DEFER variants, CRRESPONSE, ENABLE_PF, overrides and bad depth
 test('registered hooks change the env: no AUTH plugin means no username/password/auth files; no v1 means no cc files', () => {
   const hooks: HookName[] = ['TLS_VERIFY', 'CLIENT_CONNECT_V2', 'LEARN_ADDRESS'];
   const life = firstClientLife({ registeredHooks: hooks });
-  assert.deepEqual(life.map((c) => c.hook), ['TLS_VERIFY', 'TLS_VERIFY', 'CLIENT_CONNECT_V2', 'LEARN_ADDRESS', 'LEARN_ADDRESS']);
+  assert.deepEqual(
+    life.map((c) => c.hook),
+    ['TLS_VERIFY', 'TLS_VERIFY', 'CLIENT_CONNECT_V2', 'LEARN_ADDRESS', 'LEARN_ADDRESS'],
+  );
   const v2 = life[2]!.env;
   assert.equal(v2.has('username'), false);
   assert.equal(v2.has('auth_control_file'), false);
@@ -199,7 +255,10 @@ test('registered hooks change the env: no AUTH plugin means no username/password
 });
 
 test('net30 topology uses ifconfig_remote and ifconfig_pool_local_ip; setenv lines come before the settings', () => {
-  const up = envForHook('UP', { topology: 'net30', setenv: [['FOO', 'bar baz'], { name: 'SAFE', value: 'x', safe: true }, ['PUSH_PEER_INFO', undefined as unknown as string]] });
+  const up = envForHook('UP', {
+    topology: 'net30',
+    setenv: [['FOO', 'bar baz'], { name: 'SAFE', value: 'x', safe: true }, ['PUSH_PEER_INFO', undefined as unknown as string]],
+  });
   assert.deepEqual(up.argv, ['tun0', '1500', '0', '10.29.41.1', '10.29.41.2', 'init']);
   assert.equal(up.env.get('ifconfig_remote'), '10.29.41.2');
   assert.equal(up.env.has('ifconfig_netmask'), false);
@@ -233,5 +292,8 @@ test('IPv6 and v4-mapped peers; ipchange argument; v1 handler without a config f
   assert.equal(client.has('client_connect_config_file'), false);
   client.set('X509_0_CN', 'x');
   clearX509Env(client);
-  assert.equal(client.keys().some((k) => k.startsWith('X509_')), false);
+  assert.equal(
+    client.keys().some((k) => k.startsWith('X509_')),
+    false,
+  );
 });

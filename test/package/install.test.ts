@@ -31,8 +31,10 @@ function env(withCc = false): NodeJS.ProcessEnv {
 }
 
 async function npx(args: string[], withCc = false) {
-  return exec(join(bareBin, 'npx'), ['--no-install', 'ovpn-plugin-host', ...args], { cwd: project, env: env(withCc) })
-    .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }), (e: { code: number; stdout: string; stderr: string }) => e);
+  return exec(join(bareBin, 'npx'), ['--no-install', 'ovpn-plugin-host', ...args], { cwd: project, env: env(withCc) }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  );
 }
 
 before(async () => {
@@ -46,7 +48,10 @@ before(async () => {
   project = join(dir, 'plugin-project');
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'my-plugin', private: true, type: 'module' }));
-  await exec(join(bareBin, 'npm'), ['install', '--no-audit', '--no-fund', '--prefer-offline', '-D', TARBALL, `@types/node@${NODE_TYPES}`], { cwd: project, env: env() });
+  await exec(join(bareBin, 'npm'), ['install', '--no-audit', '--no-fund', '--prefer-offline', '-D', TARBALL, `@types/node@${NODE_TYPES}`], {
+    cwd: project,
+    env: env(),
+  });
   installed = join(project, 'node_modules', 'ovpn-plugin-host');
 });
 
@@ -69,7 +74,10 @@ test('the tarball holds the package, not the project: no tests, benches or fixtu
   }
   assert.ok(files.includes('dist/cli.js') && files.includes('LICENSE') && files.includes('README.md'), files.join('\n'));
   assert.ok(files.includes(`prebuilt/linux-x64/libovph-runtime.so`) && files.includes(`prebuilt/linux-arm64/libovph-runtime.so`));
-  assert.deepEqual(files.filter((f) => /^(test|bench|native-fixtures)\/|\.test\.|Makefile/.test(f)), []);
+  assert.deepEqual(
+    files.filter((f) => /^(test|bench|native-fixtures)\/|\.test\.|Makefile/.test(f)),
+    [],
+  );
   const bytes = files.reduce((n, f) => n + statSync(join(installed, f)).size, 0);
   assert.ok(bytes < 2 * 1024 * 1024, `unpacked ${bytes} bytes`);
 });
@@ -91,7 +99,9 @@ test('npx ovpn-plugin-host demo: a deferred auth and deferred client-connects on
 });
 
 test('a node:test file in the project uses the library against a bundled plugin', async () => {
-  writeFileSync(join(project, 'plugin.test.js'), `
+  writeFileSync(
+    join(project, 'plugin.test.js'),
+    `
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openHost, bundledPlugin } from 'ovpn-plugin-host';
@@ -106,14 +116,17 @@ test('deferred client-connect', async () => {
     await host.close();
   }
 });
-`);
+`,
+  );
   const { stdout } = await exec(join(bareBin, 'node'), ['--test', '--test-reporter=tap', 'plugin.test.js'], { cwd: project, env: env() });
   assert.match(stdout, /# pass 1\n/);
   assert.match(stdout, /# fail 0\n/);
 });
 
 test('a TypeScript consumer type-checks against the installed package', async () => {
-  writeFileSync(join(project, 'consumer.ts'), `
+  writeFileSync(
+    join(project, 'consumer.ts'),
+    `
 import { openHost, isFailure, type ConnectResult, type HostOptions } from 'ovpn-plugin-host';
 const options: HostOptions = { plugins: [{ path: './my-plugin.so', args: ['verb=3'] }] };
 export async function outcome(): Promise<ConnectResult['outcome']> {
@@ -122,14 +135,28 @@ export async function outcome(): Promise<ConnectResult['outcome']> {
   await host.close();
   return isFailure(r) ? r.outcome : r.outcome;
 }
-`);
-  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, types: ['node'], lib: ['ES2022', 'ESNext.Disposable'] },
-    files: ['consumer.ts'],
-  }));
+`,
+  );
+  writeFileSync(
+    join(project, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        target: 'ES2022',
+        strict: true,
+        noEmit: true,
+        types: ['node'],
+        lib: ['ES2022', 'ESNext.Disposable'],
+      },
+      files: ['consumer.ts'],
+    }),
+  );
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = await exec(join(bareBin, 'node'), [tsc, '-p', 'tsconfig.json'], { cwd: project, env: env() })
-    .then(() => '', (e: { stdout: string }) => e.stdout);
+  const r = await exec(join(bareBin, 'node'), [tsc, '-p', 'tsconfig.json'], { cwd: project, env: env() }).then(
+    () => '',
+    (e: { stdout: string }) => e.stdout,
+  );
   assert.equal(r, '', 'tsc reports no error');
 });
 
@@ -137,7 +164,11 @@ test('the arm64 runtime is an aarch64 ELF exporting the same symbols as the x64 
   const symbols = async (arch: string) => {
     const { stdout } = await exec('readelf', ['-h', '--dyn-syms', '-W', join(installed, 'prebuilt', `linux-${arch}`, 'libovph-runtime.so')]);
     const machine = /Machine:\s+(.+)/.exec(stdout)?.[1]?.trim();
-    const names = stdout.split('\n').filter((l) => /\sGLOBAL\s+DEFAULT\s+\d+\s/.test(l)).map((l) => l.trim().split(/\s+/).pop()!).sort();
+    const names = stdout
+      .split('\n')
+      .filter((l) => /\sGLOBAL\s+DEFAULT\s+\d+\s/.test(l))
+      .map((l) => l.trim().split(/\s+/).pop()!)
+      .sort();
     return { machine, names };
   };
   const x64 = await symbols('x64');

@@ -46,13 +46,25 @@ function hostIfconfig(host: HostRun): string | undefined {
 
 /** A line diff (LCS) of two string lists: "  same", "- real only", "+ host only". */
 export function lineDiff(a: string[], b: string[]): string[] {
-  const n = a.length, m = b.length;
+  const n = a.length,
+    m = b.length;
   const L: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
   for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) L[i]![j] = a[i] === b[j] ? L[i + 1]![j + 1]! + 1 : Math.max(L[i + 1]![j]!, L[i]![j + 1]!);
   const out: string[] = [];
-  let i = 0, j = 0;
+  let i = 0,
+    j = 0;
   while (i < n || j < m) {
-    if (i < n && j < m && a[i] === b[j]) { out.push(`    ${a[i]}`); i++; j++; } else if (i < n && (j >= m || L[i + 1]![j]! >= L[i]![j + 1]!)) { out.push(`  - ${a[i]}   (real only)`); i++; } else { out.push(`  + ${b[j]}   (host only)`); j++; }
+    if (i < n && j < m && a[i] === b[j]) {
+      out.push(`    ${a[i]}`);
+      i++;
+      j++;
+    } else if (i < n && (j >= m || L[i + 1]![j]! >= L[i]![j + 1]!)) {
+      out.push(`  - ${a[i]}   (real only)`);
+      i++;
+    } else {
+      out.push(`  + ${b[j]}   (host only)`);
+      j++;
+    }
   }
   return out;
 }
@@ -65,21 +77,29 @@ export function hunks(diff: string[], context = 2): string[] {
   diff.forEach((l, i) => {
     let near = false;
     for (let k = Math.max(0, i - context); k <= Math.min(diff.length - 1, i + context); k++) if (changed[k]) near = true;
-    if (near) { out.push(l); skipped = false; } else if (!skipped) { out.push('    ...'); skipped = true; }
+    if (near) {
+      out.push(l);
+      skipped = false;
+    } else if (!skipped) {
+      out.push('    ...');
+      skipped = true;
+    }
   });
   return out;
 }
 
 function envDiff(hook: string, index: number, real: string[], host: string[]): string | null {
   if (real.join(',') === host.join(',')) return null;
-  const rs = new Set(real), hs = new Set(host);
+  const rs = new Set(real),
+    hs = new Set(host);
   const missing = real.filter((k) => !hs.has(k));
   const extra = host.filter((k) => !rs.has(k));
-  const head = missing.length || extra.length
-    ? `env keys of hook #${index} ${hook} differ:\n`
-      + (missing.length ? `    real only (missing in host): ${missing.join(', ')}\n` : '')
-      + (extra.length ? `    host only (not in real):     ${extra.join(', ')}\n` : '')
-    : `env key ORDER of hook #${index} ${hook} differs (same keys):\n`;
+  const head =
+    missing.length || extra.length
+      ? `env keys of hook #${index} ${hook} differ:\n`
+        + (missing.length ? `    real only (missing in host): ${missing.join(', ')}\n` : '')
+        + (extra.length ? `    host only (not in real):     ${extra.join(', ')}\n` : '')
+      : `env key ORDER of hook #${index} ${hook} differs (same keys):\n`;
   return `${head}  envp order, real (-) vs host (+):\n${hunks(lineDiff(real, host)).join('\n')}`;
 }
 
@@ -91,8 +111,10 @@ export function compareRuns(real: RealRun, host: HostRun, realRec: Recorded[], h
   if (host.problem) differences.push(`host side failed: ${host.problem}`);
   if (real.problem) differences.push(`real side problem: ${real.problem}`);
   if (ro.outcome !== host.outcome) {
-    differences.push(`outcome differs: real ${ro.outcome}${ro.sees ? ` (${ro.sees})` : ''}, host ${host.outcome}`
-      + `${host.clientSees ? ` (${host.clientSees})` : ''}${host.reason ? ` reason: ${host.reason}` : ''}`);
+    differences.push(
+      `outcome differs: real ${ro.outcome}${ro.sees ? ` (${ro.sees})` : ''}, host ${host.outcome}`
+        + `${host.clientSees ? ` (${host.clientSees})` : ''}${host.reason ? ` reason: ${host.reason}` : ''}`,
+    );
   } else if (ro.outcome === 'rejected' && host.clientSees !== undefined && ro.sees !== host.clientSees) {
     differences.push(`the client receives a different rejection: real "${ro.sees}", host "${host.clientSees}"`);
   }
@@ -101,7 +123,8 @@ export function compareRuns(real: RealRun, host: HostRun, realRec: Recorded[], h
   const rp = pluginPushed(real.pushed);
   const hp = ro.outcome === 'connected' && host.outcome === 'connected' ? hostPushed(host) : [];
   if (ro.outcome === 'connected' && host.outcome === 'connected') {
-    if (rp.join('\n') !== hp.join('\n')) differences.push(`plugin-provided pushed options differ (real PUSH_REPLY vs host config):\n${lineDiff(rp, hp).join('\n')}`);
+    if (rp.join('\n') !== hp.join('\n'))
+      differences.push(`plugin-provided pushed options differ (real PUSH_REPLY vs host config):\n${lineDiff(rp, hp).join('\n')}`);
     const hi = hostIfconfig(host);
     if (real.ifconfig !== hi) differences.push(`client address differs: real "ifconfig ${real.ifconfig}", host "${hi}"`);
   }
@@ -109,7 +132,8 @@ export function compareRuns(real: RealRun, host: HostRun, realRec: Recorded[], h
   // (3) hook order and (4) env keys, from the two recorder files
   const r = normalize(realRec, 'real', opts);
   const h = normalize(hostRec, 'host', opts);
-  const rl = r.map(describe), hl = h.map(describe);
+  const rl = r.map(describe),
+    hl = h.map(describe);
   if (rl.join('\n') !== hl.join('\n')) {
     differences.push(`hook calls differ (recorder, after the deliberate differences):\n${lineDiff(rl, hl).join('\n')}`);
   }
@@ -122,19 +146,35 @@ export function compareRuns(real: RealRun, host: HostRun, realRec: Recorded[], h
   }
   return {
     differences,
-    summary: { realOutcome: ro.outcome + (ro.sees ? ` (${ro.sees})` : ''), hostOutcome: host.outcome + (host.clientSees ? ` (${host.clientSees})` : ''), realPushed: rp, hostPushed: hp, realIfconfig: real.ifconfig, hostIfconfig: hostIfconfig(host), hooks: rl },
+    summary: {
+      realOutcome: ro.outcome + (ro.sees ? ` (${ro.sees})` : ''),
+      hostOutcome: host.outcome + (host.clientSees ? ` (${host.clientSees})` : ''),
+      realPushed: rp,
+      hostPushed: hp,
+      realIfconfig: real.ifconfig,
+      hostIfconfig: hostIfconfig(host),
+      hooks: rl,
+    },
   };
 }
 
 /** Pairs of records with the same hook name, in order (LCS on hook names), numbered by their real position. */
 function alignByHook(a: Recorded[], b: Recorded[]): Array<[number, Recorded, Recorded]> {
-  const n = a.length, m = b.length;
+  const n = a.length,
+    m = b.length;
   const L: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) L[i]![j] = a[i]!.hook === b[j]!.hook ? L[i + 1]![j + 1]! + 1 : Math.max(L[i + 1]![j]!, L[i]![j + 1]!);
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--) L[i]![j] = a[i]!.hook === b[j]!.hook ? L[i + 1]![j + 1]! + 1 : Math.max(L[i + 1]![j]!, L[i]![j + 1]!);
   const out: Array<[number, Recorded, Recorded]> = [];
-  let i = 0, j = 0;
+  let i = 0,
+    j = 0;
   while (i < n && j < m) {
-    if (a[i]!.hook === b[j]!.hook) { out.push([i + 1, a[i]!, b[j]!]); i++; j++; } else if (L[i + 1]![j]! >= L[i]![j + 1]!) i++; else j++;
+    if (a[i]!.hook === b[j]!.hook) {
+      out.push([i + 1, a[i]!, b[j]!]);
+      i++;
+      j++;
+    } else if (L[i + 1]![j]! >= L[i]![j + 1]!) i++;
+    else j++;
   }
   return out;
 }

@@ -84,7 +84,9 @@ export async function runHost(opts: HostRunOptions): Promise<HostRun> {
   let host: Awaited<ReturnType<typeof openHost>>;
   try {
     host = await openHost({
-      plugins: opts.plugins, callTimeoutMs: 10_000, timeoutMs: opts.timeoutMs ?? 20_000,
+      plugins: opts.plugins,
+      callTimeoutMs: 10_000,
+      timeoutMs: opts.timeoutMs ?? 20_000,
       ...(opts.proto === 'tcp' ? { server: { proto: 'tcp-server' } } : {}),
       ...(opts.script ? { script: opts.script } : {}),
     });
@@ -94,13 +96,15 @@ export async function runHost(opts: HostRunOptions): Promise<HostRun> {
   try {
     const inputs = opts.clients ?? [{ username: opts.username, password: opts.password }];
     const cert = sampleClientChain(opts.keys);
-    const clients = inputs.map((c, i) => host.client({
-      name: inputs.length === 1 ? 'parity-client' : `parity-client-${i + 1}`,
-      username: c.username ?? null,
-      ...(c.password !== undefined ? { password: c.password } : {}),
-      cert,
-      poolIp: realPoolAddress(i),
-    }));
+    const clients = inputs.map((c, i) =>
+      host.client({
+        name: inputs.length === 1 ? 'parity-client' : `parity-client-${i + 1}`,
+        username: c.username ?? null,
+        ...(c.password !== undefined ? { password: c.password } : {}),
+        cert,
+        poolIp: realPoolAddress(i),
+      }),
+    );
     const connected = await Promise.all(clients.map((c) => c.connect()));
     const ended = await Promise.all(clients.map((c) => c.disconnect()));
     const runs: HostClientRun[] = clients.map((_, i) => ({ ...toRun(connected[i]!, ended[i]!), username: inputs[i]!.username }));

@@ -57,11 +57,17 @@ export function attribute(records: Recorded[]): Attribution {
     if (r.ctx !== undefined && r.ctx !== '-' && r.ctx !== generic) owner = r.ctx;
     else if (r.hook === 'IPCHANGE') owner = byPort.get(/ (\d+)$/.exec(r.argv ?? '')?.[1] ?? '') ?? byPort.get(r.tags?.untrusted_port ?? '');
     else if (r.hook === 'LEARN_ADDRESS') owner = byAddress.get((r.argv ?? '').split(',')[1] ?? '');
-    else if (r.ctx === undefined && r.tags?.untrusted_port) owner = byPort.get(r.tags.untrusted_port);   // cc-script.sh's SCRIPT
+    else if (r.ctx === undefined && r.tags?.untrusted_port) owner = byPort.get(r.tags.untrusted_port); // cc-script.sh's SCRIPT
     all.push({ owner, rec: r });
-    if (owner === undefined) { server.push(r); continue; }
+    if (owner === undefined) {
+      server.push(r);
+      continue;
+    }
     let s = slices.get(owner);
-    if (!s) slices.set(owner, s = { ctx: owner, records: [], at: [] });
+    if (!s) {
+      s = { ctx: owner, records: [], at: [] };
+      slices.set(owner, s);
+    }
     s.records.push(r);
     s.at.push(i);
     if (r.tags?.untrusted_port && r.ctx === owner) byPort.set(r.tags.untrusted_port, owner);
@@ -91,7 +97,15 @@ export function atomicUnits(slice: ClientSlice): Array<{ what: string; from: num
     while (last + 1 < recs.length && CC_CHAIN.has(recs[last + 1]!.hook)) last++;
     const next = recs[last + 1];
     if (next?.hook === 'LEARN_ADDRESS' && /^add,/.test(next.argv ?? '')) last++;
-    if (last > first) units.push({ what: `the client-connect chain (${recs.slice(first, last + 1).map((r) => r.hook === 'LEARN_ADDRESS' ? 'LEARN_ADDRESS add' : r.hook).join(', ')}; no handler deferred)`, from: first, to: last });
+    if (last > first)
+      units.push({
+        what: `the client-connect chain (${recs
+          .slice(first, last + 1)
+          .map((r) => (r.hook === 'LEARN_ADDRESS' ? 'LEARN_ADDRESS add' : r.hook))
+          .join(', ')}; no handler deferred)`,
+        from: first,
+        to: last,
+      });
   }
   return units;
 }
@@ -101,9 +115,12 @@ export function brokenUnits(a: Attribution): string[] {
   const out: string[] = [];
   for (const s of a.clients) {
     for (const u of atomicUnits(s)) {
-      const g0 = s.at[u.from]!, g1 = s.at[u.to]!;
+      const g0 = s.at[u.from]!,
+        g1 = s.at[u.to]!;
       if (g1 - g0 === u.to - u.from) continue;
-      const intruders = a.all.slice(g0, g1 + 1).filter((x) => x.owner !== s.ctx)
+      const intruders = a.all
+        .slice(g0, g1 + 1)
+        .filter((x) => x.owner !== s.ctx)
         .map((x) => `${describe(x.rec).replace(/\(.*\)(?=(@[^()]*)?$)/, '')}${x.owner ? ` of client @${x.owner}` : ' (server)'}`);
       out.push(`client @${s.ctx}: ${u.what} is interrupted by ${intruders.length} other call(s): ${intruders.join(', ')}`);
     }
@@ -132,7 +149,13 @@ function hostAddress(c: HostRun | undefined): string {
   return push?.args[0] ?? c.address ?? '-';
 }
 
-export function compareMulti(real: RealRun, host: HostRun, realRec: Recorded[], hostRec: Recorded[], opts: { recheckCountVaries?: boolean; clients: number }): Comparison {
+export function compareMulti(
+  real: RealRun,
+  host: HostRun,
+  realRec: Recorded[],
+  hostRec: Recorded[],
+  opts: { recheckCountVaries?: boolean; clients: number },
+): Comparison {
   const differences: string[] = [];
   if (host.problem && !host.clients) differences.push(`host side failed: ${host.problem}`);
   if (real.problem) differences.push(`real side problem: ${real.problem}`);
@@ -141,21 +164,27 @@ export function compareMulti(real: RealRun, host: HostRun, realRec: Recorded[], 
   const hostClients: HostClientRun[] = host.clients ?? [host];
 
   // the server-level calls, in order
-  const ra = attribute(realRec), ha = attribute(hostRec);
-  const rs = normalize(ra.server, 'real', opts).map(describe), hs = normalize(ha.server, 'host', opts).map(describe);
-  if (rs.join('\n') !== hs.join('\n')) differences.push(`server-level calls differ (no client's; recorder, after the deliberate differences):\n${lineDiff(rs, hs).join('\n')}`);
+  const ra = attribute(realRec),
+    ha = attribute(hostRec);
+  const rs = normalize(ra.server, 'real', opts).map(describe),
+    hs = normalize(ha.server, 'host', opts).map(describe);
+  if (rs.join('\n') !== hs.join('\n'))
+    differences.push(`server-level calls differ (no client's; recorder, after the deliberate differences):\n${lineDiff(rs, hs).join('\n')}`);
 
   // how many clients each side saw
   if (ra.clients.length !== opts.clients || ha.clients.length !== opts.clients) {
-    differences.push(`client instances seen by the recorder: real ${ra.clients.length} (${ra.clients.map((c) => c.ctx).join(' ')}), `
-      + `host ${ha.clients.length} (${ha.clients.map((c) => c.ctx).join(' ')}); expected ${opts.clients}`);
+    differences.push(
+      `client instances seen by the recorder: real ${ra.clients.length} (${ra.clients.map((c) => c.ctx).join(' ')}), `
+        + `host ${ha.clients.length} (${ha.clients.map((c) => c.ctx).join(' ')}); expected ${opts.clients}`,
+    );
   }
 
   // client by client, paired by context number
   const ctxs = [...new Set([...ra.clients, ...ha.clients].map((c) => c.ctx))].sort((a, b) => ctxNumber(a) - ctxNumber(b));
   const summary = { realOutcome: [] as string[], hostOutcome: [] as string[], realPushed: [] as string[], hostPushed: [] as string[], hooks: [] as string[] };
   for (const ctx of ctxs) {
-    const rSlice = ra.clients.find((c) => c.ctx === ctx), hSlice = ha.clients.find((c) => c.ctx === ctx);
+    const rSlice = ra.clients.find((c) => c.ctx === ctx),
+      hSlice = ha.clients.find((c) => c.ctx === ctx);
     const label = `client @${ctx} (real user ${rSlice?.username ?? '?'}, host user ${hSlice?.username ?? '?'})`;
     if (!rSlice || !hSlice) {
       differences.push(`${label}: only on the ${rSlice ? 'real' : 'host'} side`);
@@ -167,7 +196,14 @@ export function compareMulti(real: RealRun, host: HostRun, realRec: Recorded[], 
       differences.push(`${label}: cannot tell which ${rc ? 'host' : 'real'} client this context is (no username recorded)`);
       continue;
     }
-    const realRun: RealRun = { ...real, state: rc.state, pushed: rc.pushed, ifconfig: rc.ifconfig === undefined ? undefined : poolize(rc.ifconfig, pool), authFailed: rc.authFailed, problem: undefined };
+    const realRun: RealRun = {
+      ...real,
+      state: rc.state,
+      pushed: rc.pushed,
+      ifconfig: rc.ifconfig === undefined ? undefined : poolize(rc.ifconfig, pool),
+      authFailed: rc.authFailed,
+      problem: undefined,
+    };
     const hostRun: HostRun = { ...hc, address: hc.address === undefined ? undefined : poolize(hc.address, pool), problem: hc.problem };
     const pz = (recs: Recorded[]) => recs.map((r) => (r.argv === undefined ? r : { ...r, argv: poolize(r.argv, pool) }));
     const c = compareRuns(realRun, hostRun, pz(rSlice.records), pz(hSlice.records), opts);
@@ -180,15 +216,20 @@ export function compareMulti(real: RealRun, host: HostRun, realRec: Recorded[], 
   }
 
   // the units OpenVPN runs in one go (see the top of this file)
-  const realBroken = brokenUnits(ra), hostBroken = brokenUnits(ha);
-  if (realBroken.length) differences.push(`the REAL server interleaved calls the harness assumes atomic (a harness assumption is wrong):\n  ${realBroken.join('\n  ')}`);
+  const realBroken = brokenUnits(ra),
+    hostBroken = brokenUnits(ha);
+  if (realBroken.length)
+    differences.push(`the REAL server interleaved calls the harness assumes atomic (a harness assumption is wrong):\n  ${realBroken.join('\n  ')}`);
   if (hostBroken.length) {
-    differences.push('calls of other clients come in between a unit that OpenVPN runs in one go (single-threaded event loop; '
-      + `no other client can run in between):\n  ${hostBroken.join('\n  ')}`);
+    differences.push(
+      'calls of other clients come in between a unit that OpenVPN runs in one go (single-threaded event loop; '
+        + `no other client can run in between):\n  ${hostBroken.join('\n  ')}`,
+    );
   }
 
   // the pool addresses handed out, as a multiset
-  const rAddr = realClients.map(realAddress).sort(), hAddr = hostClients.map(hostAddress).sort();
+  const rAddr = realClients.map(realAddress).sort(),
+    hAddr = hostClients.map(hostAddress).sort();
   if (rAddr.join(' ') !== hAddr.join(' ')) differences.push(`the clients' addresses differ (as a multiset): real ${rAddr.join(' ')}, host ${hAddr.join(' ')}`);
   const outcomes = (xs: string[]) => xs.join(' / ');
   return {
@@ -196,8 +237,10 @@ export function compareMulti(real: RealRun, host: HostRun, realRec: Recorded[], 
     summary: {
       realOutcome: outcomes(summary.realOutcome) || realClients.map(realOutcomeOf).join(' / '),
       hostOutcome: outcomes(summary.hostOutcome) || hostClients.map((c) => c.outcome).join(' / '),
-      realPushed: summary.realPushed, hostPushed: summary.hostPushed,
-      realIfconfig: rAddr.join(' '), hostIfconfig: hAddr.join(' '),
+      realPushed: summary.realPushed,
+      hostPushed: summary.hostPushed,
+      realIfconfig: rAddr.join(' '),
+      hostIfconfig: hAddr.join(' '),
       hooks: [...normalize(ra.server, 'real', opts).map(describe), `| per client, ${ctxs.length}x:`, ...summary.hooks],
     },
   };

@@ -38,8 +38,9 @@ test('parity with a real OpenVPN 2.6 server', { concurrency: JOBS, timeout: 15 *
     t.skip(`SKIPPED: ${skipReason}`);
     return;
   }
-  const missing = [...new Set(CASES.flatMap((c) => [...c.chain.map((p) => p.fixture), c.recorder?.fixture ?? 'recorder']))]
-    .filter((f) => !existsSync(join(FIXTURES, `${f}.so`)));
+  const missing = [...new Set(CASES.flatMap((c) => [...c.chain.map((p) => p.fixture), c.recorder?.fixture ?? 'recorder']))].filter(
+    (f) => !existsSync(join(FIXTURES, `${f}.so`)),
+  );
   assert.deepEqual(missing, [], `fixtures not built (run 'make build'): ${missing.join(', ')}`);
   // Everything of ours (run dirs, and the library's own ovpn-plugin-host-* temp dirs, in this process and its workers)
   // goes into a private TMPDIR: other test files, running at the same time, check the system temp dir for leftovers.
@@ -47,17 +48,24 @@ test('parity with a real OpenVPN 2.6 server', { concurrency: JOBS, timeout: 15 *
   const savedTmp = process.env.TMPDIR;
   process.env.TMPDIR = ownTmp;
   t.after(() => {
-    if (savedTmp === undefined) delete process.env.TMPDIR; else process.env.TMPDIR = savedTmp;
-    for (const n of readdirSync(ownTmp)) if (n.startsWith('tsx-')) rmSync(join(ownTmp, n), { recursive: true, force: true });   // tsx's cache
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+    for (const n of readdirSync(ownTmp)) if (n.startsWith('tsx-')) rmSync(join(ownTmp, n), { recursive: true, force: true }); // tsx's cache
     if (readdirSync(ownTmp).length === 0) rmdirSync(ownTmp);
   });
   t.diagnostic(`${await openvpnVersion()}; ${CASES.length} cases, ${JOBS} at a time; deliberate differences: ${DELIBERATE.map((d) => d.id).join(', ')}`);
-  await Promise.all(CASES.map((c) => t.test(c.name, async (st) => {
-    const r = await runCase(c, FIXTURES);
-    const s = r.comparison.summary;
-    st.diagnostic(`real ${s.realOutcome} in ${r.realS.toFixed(1)} s | host ${s.hostOutcome} | pushed [${s.realPushed.join(' | ')}] | ifconfig ${s.realIfconfig ?? '-'} | ${s.hooks.length} hook calls compared`);
-    if (r.labProblem || r.comparison.differences.length) assert.fail(`\n${report(r)}`);
-  })));
+  await Promise.all(
+    CASES.map((c) =>
+      t.test(c.name, async (st) => {
+        const r = await runCase(c, FIXTURES);
+        const s = r.comparison.summary;
+        st.diagnostic(
+          `real ${s.realOutcome} in ${r.realS.toFixed(1)} s | host ${s.hostOutcome} | pushed [${s.realPushed.join(' | ')}] | ifconfig ${s.realIfconfig ?? '-'} | ${s.hooks.length} hook calls compared`,
+        );
+        if (r.labProblem || r.comparison.differences.length) assert.fail(`\n${report(r)}`);
+      }),
+    ),
+  );
 });
 
 // The harness's own parsing and comparison, without a server (runs everywhere).
@@ -72,24 +80,42 @@ test('parity harness: client log, recorder file, normalisation and diff', () => 
   assert.deepEqual(p.pushed, ['route 192.0.2.0 255.255.255.0', 'echo', 'ifconfig 10.8.0.9 255.255.255.0', 'route 10.9.0.0 255.255.0.0', 'peer-id 0']);
   assert.equal(p.ifconfig, '10.8.0.9 255.255.255.0');
   assert.deepEqual(pluginPushed(restoreEchoes(p.pushed, ['cert-cn Test-Client'])), ['echo cert-cn Test-Client', 'route 10.9.0.0 255.255.0.0']);
-  assert.equal(parseClientLog("x AUTH: Received control message: AUTH_FAILED,bad credentials for foo\n").authFailed, 'AUTH_FAILED,bad credentials for foo');
+  assert.equal(parseClientLog('x AUTH: Received control message: AUTH_FAILED,bad credentials for foo\n').authFailed, 'AUTH_FAILED,bad credentials for foo');
 
-  const rec = parseRecorder([
-    'OPEN\t2\tout=/tmp/a/recorder.txt\tconfig,verb', 'CONSTRUCTOR', 'UP\t7\ttun0,1500\tdev',
-    'IPCHANGE\t2\t[AF_INET]127.0.0.1 33023\tcommon_name', 'CLIENT_CONNECT\t2\t/tmp/x/openvpn_cc_20fc46a5315405b55e79505b908b6a18.tmp\ta,b',
-    'CLIENT_CONNECT_DEFER\t2\t/tmp/x/openvpn_cc_20fc46a5315405b55e79505b908b6a18.tmp\ta,b',
-    'CLIENT_CONNECT_DEFER\t2\t/tmp/x/openvpn_cc_20fc46a5315405b55e79505b908b6a18.tmp\ta,b', 'LEARN_ADDRESS\t3\tdelete,10.8.0.9\t',
-  ].join('\n'));
+  const rec = parseRecorder(
+    [
+      'OPEN\t2\tout=/tmp/a/recorder.txt\tconfig,verb',
+      'CONSTRUCTOR',
+      'UP\t7\ttun0,1500\tdev',
+      'IPCHANGE\t2\t[AF_INET]127.0.0.1 33023\tcommon_name',
+      'CLIENT_CONNECT\t2\t/tmp/x/openvpn_cc_20fc46a5315405b55e79505b908b6a18.tmp\ta,b',
+      'CLIENT_CONNECT_DEFER\t2\t/tmp/x/openvpn_cc_20fc46a5315405b55e79505b908b6a18.tmp\ta,b',
+      'CLIENT_CONNECT_DEFER\t2\t/tmp/x/openvpn_cc_20fc46a5315405b55e79505b908b6a18.tmp\ta,b',
+      'LEARN_ADDRESS\t3\tdelete,10.8.0.9\t',
+    ].join('\n'),
+  );
   assert.deepEqual(rec[7], { hook: 'LEARN_ADDRESS', argc: 3, argv: 'delete,10.8.0.9', env: [] });
   const n = normalize(rec, 'real', { recheckCountVaries: true });
-  assert.deepEqual(n.map((r) => r.argv === undefined ? r.hook : `${r.hook}(${r.argv})`), [
-    'OPEN(out=<file>)', 'CONSTRUCTOR', 'IPCHANGE([AF_INET]127.0.0.1 <port>)', 'CLIENT_CONNECT(openvpn_cc_<hex>.tmp)',
-    'CLIENT_CONNECT_DEFER(openvpn_cc_<hex>.tmp)', 'LEARN_ADDRESS(delete,10.8.0.9)',
-  ]);
+  assert.deepEqual(
+    n.map((r) => (r.argv === undefined ? r.hook : `${r.hook}(${r.argv})`)),
+    [
+      'OPEN(out=<file>)',
+      'CONSTRUCTOR',
+      'IPCHANGE([AF_INET]127.0.0.1 <port>)',
+      'CLIENT_CONNECT(openvpn_cc_<hex>.tmp)',
+      'CLIENT_CONNECT_DEFER(openvpn_cc_<hex>.tmp)',
+      'LEARN_ADDRESS(delete,10.8.0.9)',
+    ],
+  );
   assert.equal(normalize(rec, 'host').length, 8, 'the host side keeps every call; only real tun hooks are dropped');
 
   assert.deepEqual(lineDiff(['a', 'b', 'c'], ['a', 'c', 'd']), ['    a', '  - b   (real only)', '    c', '  + d   (host only)']);
-  assert.deepEqual(hunks(lineDiff(['1', '2', '3', '4', '5', '6', '7'], ['1', '2', '3', '4', '5', '6', 'x']), 1), ['    ...', '    6', '  - 7   (real only)', '  + x   (host only)']);
+  assert.deepEqual(hunks(lineDiff(['1', '2', '3', '4', '5', '6', '7'], ['1', '2', '3', '4', '5', '6', 'x']), 1), [
+    '    ...',
+    '    6',
+    '  - 7   (real only)',
+    '  + x   (host only)',
+  ]);
 
   // a difference in env keys is reported with the keys missing on the host side
   const real = { state: 'connected', pushed: [], ifconfig: '10.29.41.2 255.255.255.0' } as unknown as RealRun;
@@ -105,7 +131,9 @@ test('parity harness: client log, recorder file, normalisation and diff', () => 
 test('parity harness: several clients (context recorder, attribution, atomic units)', () => {
   const line = (hook: string, argv: string, ctx: string, tags = '') => `${hook}\t2\t${argv}\tcommon_name,untrusted_port\t${ctx}\t${tags}`;
   const text = [
-    'OPEN\t3\tout=/tmp/r.txt,tag=username,untrusted_port\tverb\t\t', 'CONSTRUCTOR\t\t\t\t#1\t', 'CONSTRUCTOR\t\t\t\t#2\t',
+    'OPEN\t3\tout=/tmp/r.txt,tag=username,untrusted_port\tverb\t\t',
+    'CONSTRUCTOR\t\t\t\t#1\t',
+    'CONSTRUCTOR\t\t\t\t#2\t',
     'CONSTRUCTOR\t\t\t\t#3\t',
     line('TLS_VERIFY', '0,CN=x', '#3', 'untrusted_port=222'),
     line('AUTH_USER_PASS_VERIFY', '', '#3', 'username=user-1;untrusted_port=222'),
@@ -117,8 +145,12 @@ test('parity harness: several clients (context recorder, attribution, atomic uni
     line('CLIENT_CONNECT_V2', '', '#3', 'username=user-1'),
     'SCRIPT\t4\tsync,openvpn_cc_0123456789abcdef0123456789abcdef.tmp\ta,b\t\tusername=user-1;untrusted_port=222',
     line('LEARN_ADDRESS', 'add,10.29.41.2,Test-Client', '#3', 'username=user-1'),
-    line('CLIENT_DISCONNECT', '', '#3'), 'DESTRUCTOR\t\t\t\t#3\t',
-    line('LEARN_ADDRESS', 'delete,10.29.41.2', '#1'), 'DESTRUCTOR\t\t\t\t#2\t', 'DESTRUCTOR\t\t\t\t#1\t', 'CLOSE',
+    line('CLIENT_DISCONNECT', '', '#3'),
+    'DESTRUCTOR\t\t\t\t#3\t',
+    line('LEARN_ADDRESS', 'delete,10.29.41.2', '#1'),
+    'DESTRUCTOR\t\t\t\t#2\t',
+    'DESTRUCTOR\t\t\t\t#1\t',
+    'CLOSE',
   ].join('\n');
   const rec = parseRecorder(text);
   assert.deepEqual(rec[0], { hook: 'OPEN', argc: 3, argv: 'out=/tmp/r.txt,tag=username,untrusted_port', env: ['verb'], tags: {} });
@@ -128,13 +160,40 @@ test('parity harness: several clients (context recorder, attribution, atomic uni
   assert.deepEqual(normalize([rec[12]!], 'real').map(describe), ['SCRIPT(sync,openvpn_cc_<hex>.tmp)']);
 
   const a = attribute(rec);
-  assert.deepEqual(a.server.map((r) => r.hook), ['OPEN', 'CONSTRUCTOR', 'DESTRUCTOR', 'CLOSE'], 'the generic context and what no client owns');
-  assert.deepEqual(a.clients.map((c) => [c.ctx, c.username]), [['#2', 'user-2'], ['#3', 'user-1']]);
-  assert.deepEqual(a.clients[1]!.records.map((r) => r.hook), [
-    'CONSTRUCTOR', 'TLS_VERIFY', 'AUTH_USER_PASS_VERIFY', 'TLS_FINAL', 'IPCHANGE', 'CLIENT_CONNECT', 'CLIENT_CONNECT_V2', 'SCRIPT',
-    'LEARN_ADDRESS', 'CLIENT_DISCONNECT', 'DESTRUCTOR', 'LEARN_ADDRESS',
-  ], 'IPCHANGE and SCRIPT by port, LEARN_ADDRESS delete by address');
-  assert.deepEqual(atomicUnits(a.clients[1]!).map((u) => u.what.split(' (')[0]), ['AUTH_USER_PASS_VERIFY + TLS_FINAL', 'CLIENT_DISCONNECT + DESTRUCTOR', 'the client-connect chain']);
+  assert.deepEqual(
+    a.server.map((r) => r.hook),
+    ['OPEN', 'CONSTRUCTOR', 'DESTRUCTOR', 'CLOSE'],
+    'the generic context and what no client owns',
+  );
+  assert.deepEqual(
+    a.clients.map((c) => [c.ctx, c.username]),
+    [
+      ['#2', 'user-2'],
+      ['#3', 'user-1'],
+    ],
+  );
+  assert.deepEqual(
+    a.clients[1]!.records.map((r) => r.hook),
+    [
+      'CONSTRUCTOR',
+      'TLS_VERIFY',
+      'AUTH_USER_PASS_VERIFY',
+      'TLS_FINAL',
+      'IPCHANGE',
+      'CLIENT_CONNECT',
+      'CLIENT_CONNECT_V2',
+      'SCRIPT',
+      'LEARN_ADDRESS',
+      'CLIENT_DISCONNECT',
+      'DESTRUCTOR',
+      'LEARN_ADDRESS',
+    ],
+    'IPCHANGE and SCRIPT by port, LEARN_ADDRESS delete by address',
+  );
+  assert.deepEqual(
+    atomicUnits(a.clients[1]!).map((u) => u.what.split(' (')[0]),
+    ['AUTH_USER_PASS_VERIFY + TLS_FINAL', 'CLIENT_DISCONNECT + DESTRUCTOR', 'the client-connect chain'],
+  );
   const broken = brokenUnits(a);
   assert.equal(broken.length, 1);
   assert.match(broken[0]!, /^client @#3: the client-connect chain .* interrupted by 1 other call\(s\): AUTH_USER_PASS_VERIFY@#2 of client @#2$/);

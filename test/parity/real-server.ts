@@ -106,18 +106,35 @@ const now = () => performance.now() / 1000;
  * timeout); `timeout` forwards it to openvpn (a SIGKILL would orphan openvpn), and still bounds it otherwise. */
 const live = new Set<Proc>();
 process.on('exit', () => {
-  for (const p of live) if (p.pid !== undefined) try { process.kill(p.pid, 'SIGTERM'); } catch { /* gone */ }
+  for (const p of live)
+    if (p.pid !== undefined)
+      try {
+        process.kill(p.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
 });
 
 /** One process we started, with the promise of its end. */
 class Proc {
   readonly exited: Promise<number | null>;
   done = false;
-  constructor(readonly name: string, readonly child: ChildProcess) {
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
     live.add(this);
     this.exited = new Promise((resolve) => {
-      child.on('exit', (code, signal) => { this.done = true; live.delete(this); resolve(code ?? (signal ? -1 : null)); });
-      child.on('error', () => { this.done = true; live.delete(this); resolve(null); });
+      child.on('exit', (code, signal) => {
+        this.done = true;
+        live.delete(this);
+        resolve(code ?? (signal ? -1 : null));
+      });
+      child.on('error', () => {
+        this.done = true;
+        live.delete(this);
+        resolve(null);
+      });
     });
   }
 
@@ -128,15 +145,30 @@ class Proc {
   /** SIGTERM by pid, SIGKILL after graceS; resolves when the process is gone. */
   async stop(graceS: number): Promise<void> {
     if (this.done || this.child.pid === undefined) return;
-    try { process.kill(this.child.pid, 'SIGTERM'); } catch { /* already gone */ }
-    const t = setTimeout(() => { if (!this.done && this.child.pid) try { process.kill(this.child.pid, 'SIGKILL'); } catch { /* gone */ } }, graceS * 1000);
+    try {
+      process.kill(this.child.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+    const t = setTimeout(() => {
+      if (!this.done && this.child.pid)
+        try {
+          process.kill(this.child.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+    }, graceS * 1000);
     await this.exited;
     clearTimeout(t);
   }
 }
 
 function readText(path: string): string {
-  try { return readFileSync(path, 'latin1'); } catch { return ''; }
+  try {
+    return readFileSync(path, 'latin1');
+  } catch {
+    return '';
+  }
 }
 
 async function waitFor(pred: () => boolean, limitS: number, stepMs = 50): Promise<boolean> {
@@ -154,7 +186,16 @@ function splitPush(body: string): string[] {
   let cur = '';
   let esc = false;
   for (const ch of body) {
-    if (esc) { cur += ch; esc = false; } else if (ch === '\\') { cur += ch; esc = true; } else if (ch === ',') { parts.push(cur); cur = ''; } else cur += ch;
+    if (esc) {
+      cur += ch;
+      esc = false;
+    } else if (ch === '\\') {
+      cur += ch;
+      esc = true;
+    } else if (ch === ',') {
+      parts.push(cur);
+      cur = '';
+    } else cur += ch;
   }
   parts.push(cur);
   return parts.filter((p) => p !== '');
@@ -181,7 +222,9 @@ export function parseClientLog(text: string): { connected: boolean; pushed: stri
   const ifc = pushed.find((o) => o.startsWith('ifconfig '));
   return {
     connected: lines.some((l) => l.includes('Initialization Sequence Completed')),
-    pushed, ifconfig: ifc?.slice('ifconfig '.length), authFailed,
+    pushed,
+    ifconfig: ifc?.slice('ifconfig '.length),
+    authFailed,
   };
 }
 
@@ -191,9 +234,15 @@ function managementEchoes(socketPath: string, limitMs = 5000): Promise<string[]>
     const sock = createConnection(socketPath);
     let buf = '';
     let sent = false;
-    const timer = setTimeout(() => { sock.destroy(); reject(new Error(`management ${socketPath}: no answer to "echo all" in ${limitMs} ms`)); }, limitMs);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`management ${socketPath}: no answer to "echo all" in ${limitMs} ms`));
+    }, limitMs);
     sock.setEncoding('utf8');
-    sock.on('error', (e) => { clearTimeout(timer); reject(e); });
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     sock.on('data', (d: string) => {
       buf += d;
       if (!sent && buf.includes('>INFO:')) {
@@ -206,7 +255,9 @@ function managementEchoes(socketPath: string, limitMs = 5000): Promise<string[]>
         clearTimeout(timer);
         sock.end('quit\n');
         // "echo all" lists "<time>,<text>" lines, then END (">..." lines are real-time notifications)
-        const texts = buf.split(/\r?\n/).filter((l) => l !== '' && l !== 'END' && !l.startsWith('>'))
+        const texts = buf
+          .split(/\r?\n/)
+          .filter((l) => l !== '' && l !== 'END' && !l.startsWith('>'))
           .map((l) => l.replace(/^\d+,/, ''));
         resolve(texts);
       }
@@ -234,22 +285,44 @@ function serverConfig(work: string, keys: string, plugins: ChainPlugin[], extras
   const tcp = extras.proto === 'tcp';
   return [
     '# generated by ovpn-plugin-host test/parity (real side)',
-    'mode server', 'tls-server', 'dev tun', 'topology subnet', 'server 10.29.41.0 255.255.255.0',
-    tcp ? 'proto tcp-server' : 'proto udp', 'local 127.0.0.1', 'lport 1194',
-    `ca ${keys}/ca.crt`, `cert ${keys}/server.crt`, `key ${keys}/server.key`, 'dh none', `tls-auth ${keys}/ta.key 0`,
-    'duplicate-cn', 'max-clients 10', 'verb 4', `tmp-dir ${work}/tmp`, `status ${work}/server.status 1`, 'status-version 2',
+    'mode server',
+    'tls-server',
+    'dev tun',
+    'topology subnet',
+    'server 10.29.41.0 255.255.255.0',
+    tcp ? 'proto tcp-server' : 'proto udp',
+    'local 127.0.0.1',
+    'lport 1194',
+    `ca ${keys}/ca.crt`,
+    `cert ${keys}/server.crt`,
+    `key ${keys}/server.key`,
+    'dh none',
+    `tls-auth ${keys}/ta.key 0`,
+    'duplicate-cn',
+    'max-clients 10',
+    'verb 4',
+    `tmp-dir ${work}/tmp`,
+    `status ${work}/server.status 1`,
+    'status-version 2',
     // UDP only: over TCP the server sees the connection close
-    ...(tcp ? [] : ['explicit-exit-notify 1']), `push "route ${SERVER_PUSH_ROUTE}"`,
+    ...(tcp ? [] : ['explicit-exit-notify 1']),
+    `push "route ${SERVER_PUSH_ROUTE}"`,
     // the whole command is one parameter; OpenVPN splits it into argv itself
     ...(extras.clientConnect ? ['script-security 2', `client-connect ${quoteParam(extras.clientConnect.join(' '))}`] : []),
-    ...plugins.map(pluginLine), '',
+    ...plugins.map(pluginLine),
+    '',
   ].join('\n');
 }
 
 /** The file names of client number `index` (0-based) in the run dir: client.*, client-2.*, client-3.*, ... */
 function clientFiles(work: string, index: number): { conf: string; log: string; mgmt: string; auth: string } {
   const base = index === 0 ? 'client' : `client-${index + 1}`;
-  return { conf: join(work, `${base}.conf`), log: join(work, `${base}.log`), mgmt: join(work, `${base}-mgmt.sock`), auth: join(work, `${base}-auth-user-pass.txt`) };
+  return {
+    conf: join(work, `${base}.conf`),
+    log: join(work, `${base}.log`),
+    mgmt: join(work, `${base}-mgmt.sock`),
+    auth: join(work, `${base}-auth-user-pass.txt`),
+  };
 }
 
 function clientConfig(work: string, keys: string, withAuth: boolean, opts: { proto?: 'udp' | 'tcp'; index?: number } = {}): string {
@@ -257,12 +330,24 @@ function clientConfig(work: string, keys: string, withAuth: boolean, opts: { pro
   const files = clientFiles(work, opts.index ?? 0);
   return [
     '# generated by ovpn-plugin-host test/parity (real side)',
-    'client', 'dev null', 'ifconfig-noexec', 'route-noexec', 'nobind', 'remote 127.0.0.1 1194', tcp ? 'proto tcp-client' : 'proto udp',
-    `ca ${keys}/ca.crt`, `cert ${keys}/client.crt`, `key ${keys}/client.key`, `tls-auth ${keys}/ta.key 1`,
-    'remote-cert-tls server', 'verb 4', ...(tcp ? [] : ['explicit-exit-notify 1']),
+    'client',
+    'dev null',
+    'ifconfig-noexec',
+    'route-noexec',
+    'nobind',
+    'remote 127.0.0.1 1194',
+    tcp ? 'proto tcp-client' : 'proto udp',
+    `ca ${keys}/ca.crt`,
+    `cert ${keys}/client.crt`,
+    `key ${keys}/client.key`,
+    `tls-auth ${keys}/ta.key 1`,
+    'remote-cert-tls server',
+    'verb 4',
+    ...(tcp ? [] : ['explicit-exit-notify 1']),
     // the client log redacts pushed `echo` parameters; its management interface keeps them ("echo all")
     `management ${files.mgmt} unix`,
-    ...(withAuth ? [`auth-user-pass ${files.auth}`] : []), '',
+    ...(withAuth ? [`auth-user-pass ${files.auth}`] : []),
+    '',
   ].join('\n');
 }
 
@@ -271,7 +356,9 @@ export async function realServerUnavailable(openvpn = 'openvpn', keys = SAMPLE_K
   if (process.platform !== 'linux') return `needs Linux (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return 'needs root (the real OpenVPN server creates a tun device in a private network namespace)';
   if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing (no tun support in this container)';
-  try { await run(openvpn, ['--version']); } catch (e) {
+  try {
+    await run(openvpn, ['--version']);
+  } catch (e) {
     const err = e as { code?: string; stdout?: string };
     // `openvpn --version` exits 1 after printing the version
     if (err.code === 'ENOENT' || !/OpenVPN 2\./.test(err.stdout ?? '')) return `no '${openvpn}' binary (apt-get install openvpn)`;
@@ -279,7 +366,9 @@ export async function realServerUnavailable(openvpn = 'openvpn', keys = SAMPLE_K
   for (const f of ['ca.crt', 'server.crt', 'server.key', 'client.crt', 'client.key', 'ta.key']) {
     if (!existsSync(join(keys, f))) return `missing ${keys}/${f} (the Debian openvpn package's sample keys)`;
   }
-  try { await run('unshare', ['--net', '--', 'ip', 'link', 'set', 'lo', 'up'], { timeout: 10_000 }); } catch (e) {
+  try {
+    await run('unshare', ['--net', '--', 'ip', 'link', 'set', 'lo', 'up'], { timeout: 10_000 });
+  } catch (e) {
     return `'unshare --net' + 'ip link set lo up' does not work here: ${String((e as Error).message).split('\n')[0]}`;
   }
   return null;
@@ -287,7 +376,10 @@ export async function realServerUnavailable(openvpn = 'openvpn', keys = SAMPLE_K
 
 /** The installed openvpn's version line ("OpenVPN 2.6.14 x86_64-pc-linux-gnu ..."). */
 export async function openvpnVersion(openvpn = 'openvpn'): Promise<string> {
-  try { const r = await run(openvpn, ['--version']); return r.stdout.split('\n')[0] ?? ''; } catch (e) {
+  try {
+    const r = await run(openvpn, ['--version']);
+    return r.stdout.split('\n')[0] ?? '';
+  } catch (e) {
     return ((e as { stdout?: string }).stdout ?? '').split('\n')[0] ?? '';
   }
 }
@@ -317,10 +409,23 @@ export async function runRealServer(opts: RealRunOptions): Promise<RealRun> {
   // every process bound: settle + disconnect wait + start/stop slack
   const boundS = Math.ceil(settleTimeoutS + disconnectWaitS + 60);
   const procs: Proc[] = [];
-  const results: RealClientRun[] = clients.map((c, i) => ({ username: c.username, state: 'server_failed', pushed: [], clientLog: clientFiles(work, i).log, settleS: 0 }));
+  const results: RealClientRun[] = clients.map((c, i) => ({
+    username: c.username,
+    state: 'server_failed',
+    pushed: [],
+    clientLog: clientFiles(work, i).log,
+    settleS: 0,
+  }));
   const result: RealRun = {
-    workdir: work, state: 'server_failed', pushed: [], serverLog, clientLog: results[0]!.clientLog, settleS: 0, totalS: 0,
-    instanceClosed: false, clients: results,
+    workdir: work,
+    state: 'server_failed',
+    pushed: [],
+    serverLog,
+    clientLog: results[0]!.clientLog,
+    settleS: 0,
+    totalS: 0,
+    instanceClosed: false,
+    clients: results,
   };
   /** The top-level fields mirror the first client's. */
   const mirror = () => {
@@ -343,9 +448,17 @@ export async function runRealServer(opts: RealRunOptions): Promise<RealRun> {
     const holder = start('netns holder', ['unshare', '--net', '--', 'sleep', String(boundS + 30)], null, null);
     const self = readlinkSync('/proc/self/ns/net');
     const nsPath = `/proc/${holder.pid}/ns/net`;
-    const inNs = await waitFor(() => {
-      try { return readlinkSync(nsPath) !== self && readText(`/proc/${holder.pid}/comm`).trim() === 'sleep'; } catch { return false; }
-    }, 10, 10);
+    const inNs = await waitFor(
+      () => {
+        try {
+          return readlinkSync(nsPath) !== self && readText(`/proc/${holder.pid}/comm`).trim() === 'sleep';
+        } catch {
+          return false;
+        }
+      },
+      10,
+      10,
+    );
     if (!inNs) throw new Error('unshare --net did not create a network namespace');
     await run('nsenter', [`--net=${nsPath}`, '--', 'ip', 'link', 'set', 'lo', 'up'], { timeout: 10_000 });
 
@@ -369,24 +482,37 @@ export async function runRealServer(opts: RealRunOptions): Promise<RealRun> {
         if (text.includes('Initialization Sequence Completed')) state = 'connected';
         else if (text.includes('AUTH_FAILED')) state = 'auth_failed';
         else if (procsOf[i]!.done) state = 'exited';
-        if (state) { r.state = state; r.settleS = now() - tc; settled[i] = true; }
+        if (state) {
+          r.state = state;
+          r.settleS = now() - tc;
+          settled[i] = true;
+        }
       });
       return settled.every(Boolean);
     }, settleTimeoutS);
-    results.forEach((r, i) => { if (!settled[i]) { r.state = 'timeout'; r.settleS = now() - tc; } });
-    const echoes: string[][] = await Promise.all(results.map(async (r, i) => {
-      if (r.state !== 'connected') return [];
-      try { return await managementEchoes(clientFiles(work, i).mgmt); } catch (e) {
-        result.problem = `${result.problem ? `${result.problem}; ` : ''}client ${i + 1}: ${(e as Error).message}`;
-        return [];
+    results.forEach((r, i) => {
+      if (!settled[i]) {
+        r.state = 'timeout';
+        r.settleS = now() - tc;
       }
-    }));
+    });
+    const echoes: string[][] = await Promise.all(
+      results.map(async (r, i) => {
+        if (r.state !== 'connected') return [];
+        try {
+          return await managementEchoes(clientFiles(work, i).mgmt);
+        } catch (e) {
+          result.problem = `${result.problem ? `${result.problem}; ` : ''}client ${i + 1}: ${(e as Error).message}`;
+          return [];
+        }
+      }),
+    );
 
     // 4. stop the clients (UDP: each sends the exit notification; TCP: the connection closes), let the server close
     //    every client instance by itself
     await Promise.all(procsOf.map((p) => p.stop(5)));
     const closed = () => (readText(serverLog).match(/client-instance (exiting|restarting)/g) ?? []).length >= clients.length;
-    result.instanceClosed = await waitFor(() => closed() || server.done, disconnectWaitS, 100) && closed();
+    result.instanceClosed = (await waitFor(() => closed() || server.done, disconnectWaitS, 100)) && closed();
     await server.stop(10);
 
     results.forEach((r, i) => {

@@ -35,9 +35,15 @@ export function parseRecorder(text: string): Recorded[] {
   for (const line of text.split('\n')) {
     if (line === '') continue;
     const f = line.split('\t');
-    if (f.length === 1) { out.push({ hook: f[0]! }); continue; }
+    if (f.length === 1) {
+      out.push({ hook: f[0]! });
+      continue;
+    }
     const ctx = f[4] === undefined || f[4] === '' ? undefined : f[4];
-    if (f[1] === '') { out.push({ hook: f[0]!, ...(ctx !== undefined ? { ctx } : {}) }); continue; }
+    if (f[1] === '') {
+      out.push({ hook: f[0]!, ...(ctx !== undefined ? { ctx } : {}) });
+      continue;
+    }
     const r: Recorded = { hook: f[0]!, argc: Number(f[1]), argv: f[2] ?? '', env: (f[3] ?? '') === '' ? [] : f[3]!.split(',') };
     if (ctx !== undefined) r.ctx = ctx;
     const tags = parseTags(f[5]);
@@ -49,7 +55,11 @@ export function parseRecorder(text: string): Recorded[] {
 
 export function readRecorder(path: string): Recorded[] {
   let text = '';
-  try { text = readFileSync(path, 'utf8'); } catch { /* never written: no call recorded */ }
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    /* never written: no call recorded */
+  }
   return parseRecorder(text);
 }
 

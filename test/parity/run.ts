@@ -47,8 +47,12 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
   let host: HostRun;
   try {
     host = await runHost({
-      plugins: chainFor(c, fixturesDir, hostRecFile), username: c.username, password: c.password,
-      clients: c.clients, proto: c.proto, script: scriptArgv(c, hostRecFile),
+      plugins: chainFor(c, fixturesDir, hostRecFile),
+      username: c.username,
+      password: c.password,
+      clients: c.clients,
+      proto: c.proto,
+      script: scriptArgv(c, hostRecFile),
     });
   } catch (e) {
     host = { outcome: 'exception', options: [], problem: (e as Error).stack ?? String(e), raw: e };
@@ -61,15 +65,20 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
   const realRecFile = join(realRecDir, 'recorder.txt');
   const tr = performance.now();
   const real = await runRealServer({
-    plugins: chainFor(c, fixturesDir, realRecFile), username: c.username, password: c.password,
-    clients: c.clients, proto: c.proto, clientConnect: scriptArgv(c, realRecFile),
+    plugins: chainFor(c, fixturesDir, realRecFile),
+    username: c.username,
+    password: c.password,
+    clients: c.clients,
+    proto: c.proto,
+    clientConnect: scriptArgv(c, realRecFile),
   });
   const realS = (performance.now() - tr) / 1000;
   const realRec = readRecorder(realRecFile);
 
-  const comparison = c.clients && c.clients.length > 1
-    ? compareMulti(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries, clients: c.clients.length })
-    : compareRuns(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries });
+  const comparison =
+    c.clients && c.clients.length > 1
+      ? compareMulti(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries, clients: c.clients.length })
+      : compareRuns(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries });
   const outcomeOf = (state: string) => (state === 'connected' ? 'connected' : state === 'auth_failed' ? 'rejected' : state);
   const off = real.clients.filter((k) => outcomeOf(k.state) !== c.expect);
   const labProblem = off.length
@@ -77,7 +86,9 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
     : undefined;
   // a case marked with a product bug that is in parity: the mark is stale (the bug was fixed, or the case changed)
   if (c.productBug && comparison.differences.length === 0 && !labProblem) {
-    comparison.differences.push(`the case is marked with a product bug but is in parity: remove the mark (productBug in cases.ts) and the README entry:\n  ${c.productBug}`);
+    comparison.differences.push(
+      `the case is marked with a product bug but is in parity: remove the mark (productBug in cases.ts) and the README entry:\n  ${c.productBug}`,
+    );
   }
   const keep = opts.keepAll || comparison.differences.length > 0 || !!labProblem;
   const dirs = [real.workdir, realRecDir, hostDir];

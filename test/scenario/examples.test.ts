@@ -43,10 +43,15 @@ function assertOneLine(r: Run, re: RegExp): void {
 }
 
 const EXAMPLES = join(ROOT, 'examples', 'scenarios');
-const examples = readdirSync(EXAMPLES).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+const examples = readdirSync(EXAMPLES)
+  .filter((f) => /\.(ya?ml|json)$/.test(f))
+  .sort();
 
 test('there are YAML and JSON examples', () => {
-  assert.ok(examples.some((f) => f.endsWith('.json')), examples.join(' '));
+  assert.ok(
+    examples.some((f) => f.endsWith('.json')),
+    examples.join(' '),
+  );
   assert.ok(examples.filter((f) => /\.ya?ml$/.test(f)).length >= 4, examples.join(' '));
 });
 
@@ -69,7 +74,10 @@ test('a failing scenario: exit 1, ✗ lines with what was found, the log, and a 
   assert.match(r.stdout, /\nFAIL 1 of 3 expectations failed \(2 clients, /);
   const xml = readFileSync(junit, 'utf8');
   assert.match(xml, /<testsuite name="a failing scenario" file="test\/data\/scenario-failing\.yaml" tests="3" failures="1"/);
-  assert.match(xml, /<testcase classname="a failing scenario\.mallory" name="connect: outcome connected">\n\s+<failure message="outcome connected: got rejected/);
+  assert.match(
+    xml,
+    /<testcase classname="a failing scenario\.mallory" name="connect: outcome connected">\n\s+<failure message="outcome connected: got rejected/,
+  );
   assert.match(xml, /<testcase classname="a failing scenario\.alice" name="connect: outcome connected"\/>/);
 });
 
@@ -77,16 +85,32 @@ test('--json: one JSON report with scenario, passed, clients/steps/expectations,
   const r = await run(['test/data/scenario-failing.yaml', '--json']);
   assert.equal(r.code, 1);
   const j = JSON.parse(r.stdout) as {
-    scenario: string; passed: boolean; exitCode: number; ms: number; plugins: Array<{ path: string; args: string[] }>;
-    clients: Array<{ name: string; steps: Array<{ step: string; outcome: string; expectations: Array<{ expectation: string; pass: boolean; expected: unknown; actual: unknown; message: string }> }> }>;
+    scenario: string;
+    passed: boolean;
+    exitCode: number;
+    ms: number;
+    plugins: Array<{ path: string; args: string[] }>;
+    clients: Array<{
+      name: string;
+      steps: Array<{
+        step: string;
+        outcome: string;
+        expectations: Array<{ expectation: string; pass: boolean; expected: unknown; actual: unknown; message: string }>;
+      }>;
+    }>;
   };
   assert.equal(j.scenario, 'a failing scenario');
   assert.equal(j.passed, false);
   assert.equal(j.exitCode, 1);
   assert.ok(j.ms > 0);
   assert.deepEqual(j.plugins, [{ path: join(ROOT, 'build', 'fixtures', 'auth-reason.so'), args: [] }]);
-  assert.deepEqual(j.clients.map((c) => [c.name, c.steps.map((s) => `${s.step}:${s.outcome}`)]),
-    [['mallory', ['connect:rejected', 'disconnect:disconnected']], ['alice', ['connect:connected', 'disconnect:disconnected']]]);
+  assert.deepEqual(
+    j.clients.map((c) => [c.name, c.steps.map((s) => `${s.step}:${s.outcome}`)]),
+    [
+      ['mallory', ['connect:rejected', 'disconnect:disconnected']],
+      ['alice', ['connect:connected', 'disconnect:disconnected']],
+    ],
+  );
   const out = j.clients[0]!.steps[0]!.expectations[0]!;
   assert.deepEqual([out.expectation, out.pass, out.expected, out.actual], ['outcome', false, 'connected', 'rejected']);
   assert.equal(r.stderr, '');
@@ -100,13 +124,19 @@ test('an unexpected crash: exit 4, the rest not run; the same crash expected: ex
   assert.match(r.stdout, /disconnect not run: the worker died \(victim connect: crashed\)/);
   assert.match(r.stdout, /FAIL 1 of 1 expectation failed; unexpected crash or hang in victim connect/);
   assert.match(readFileSync(junit, 'utf8'), /<failure message="outcome connected: got crashed/);
-  const expected = scenarioFile('crash-expected.yaml', 'plugins: ["FIXTURES/fault-signal.so where=hook how=crash auth=1 tls=1"]\nclients:\n  - expect: { outcome: crashed, reason: SIGSEGV }\n');
+  const expected = scenarioFile(
+    'crash-expected.yaml',
+    'plugins: ["FIXTURES/fault-signal.so where=hook how=crash auth=1 tls=1"]\nclients:\n  - expect: { outcome: crashed, reason: SIGSEGV }\n',
+  );
   const ok = await run([expected]);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
 });
 
 test('a hang beyond host.callTimeoutMs is reported as hung (exit 4 unless expected)', async () => {
-  const file = scenarioFile('hang.yaml', 'plugins: ["FIXTURES/fault-hang.so where=hook auth=1"]\nhost: { callTimeoutMs: 300 }\nclients:\n  - username: foo\n    expect: { outcome: hung }\n');
+  const file = scenarioFile(
+    'hang.yaml',
+    'plugins: ["FIXTURES/fault-hang.so where=hook auth=1"]\nhost: { callTimeoutMs: 300 }\nclients:\n  - username: foo\n    expect: { outcome: hung }\n',
+  );
   const r = await run([file]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /✓ outcome hung/);
@@ -127,7 +157,10 @@ test('a plugin that does not load: the report says so, exit 5 (JUnit too)', asyn
 
 test('bad scenarios: one line file:line: field: problem on stderr, exit 2, no stack trace', async () => {
   const bad = scenarioFile('bad.yaml', 'plugins: [FIXTURES/auth-reason.so]\nclients:\n  - name: a\n  - name: b\n    expect:\n      outcome: ok\n');
-  assertOneLine(await run([bad]), /^ovpn-plugin-host: .*bad\.yaml:6: clients\[1\]\.expect\.outcome: must be one of connected, rejected, timeout, fatal, crashed, hung \(got "ok"\)$/);
+  assertOneLine(
+    await run([bad]),
+    /^ovpn-plugin-host: .*bad\.yaml:6: clients\[1\]\.expect\.outcome: must be one of connected, rejected, timeout, fatal, crashed, hung \(got "ok"\)$/,
+  );
   const typo = scenarioFile('typo.json', '{\n  "plugins": ["x.so"],\n  "clients": [{ "expect": { "outcom": "connected" } }]\n}\n');
   const t = await run([typo, '--json']);
   assert.equal(t.code, 2);

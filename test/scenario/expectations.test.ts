@@ -3,7 +3,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConnectedResult, ConnectResult, DisconnectResult, HookStep, RejectedResult } from '../../src/protocol/client-results.js';
 import {
-  checkConnect, checkDisconnect, expectationKeys, notRun, reasonsOf, summarize, unexpectedCrashOrHang, type ExpectationResult,
+  checkConnect,
+  checkDisconnect,
+  expectationKeys,
+  notRun,
+  reasonsOf,
+  summarize,
+  unexpectedCrashOrHang,
+  type ExpectationResult,
 } from '../../src/scenario/expectations.js';
 import { parseScenario, type ConnectExpectations, type DisconnectExpectations } from '../../src/scenario/schema.js';
 import type { PluginLogEntry } from '../../src/protocol/logs.js';
@@ -50,7 +57,13 @@ const rejected: RejectedResult = {
   hooks: [hook('AUTH_USER_PASS_VERIFY')],
 };
 
-const crashed: ConnectResult = { outcome: 'crashed', signal: 'SIGSEGV', exitCode: null, message: 'the plugin crashed with SIGSEGV in CLIENT_CONNECT_V2 of x.so', logs: [] };
+const crashed: ConnectResult = {
+  outcome: 'crashed',
+  signal: 'SIGSEGV',
+  exitCode: null,
+  message: 'the plugin crashed with SIGSEGV in CLIENT_CONNECT_V2 of x.so',
+  logs: [],
+};
 
 /** Expectations written as YAML, through the real parser (so the tests use the file format). */
 function expect(yaml: string): ConnectExpectations {
@@ -77,18 +90,45 @@ maxPolls: 5
 authPending: { method: webauth, timeout: 60, extra: OPEN_URL }
 hooks: { includes: [TLS_FINAL, LEARN_ADDRESS], excludes: [CLIENT_CONNECT] }`);
   const r = checkConnect('alice', e, connected);
-  assert.deepEqual(r.filter((x) => !x.pass).map((x) => x.message), []);
-  assert.deepEqual(r.map((x) => x.expectation), [
-    'outcome', 'config.contains[0]', 'config.contains[1]', 'config.equals', 'options.present[0]', 'options.present[1]',
-    'options.absent[0]', 'options.absent[1]', 'address', 'deferred.auth', 'deferred.clientConnect', 'maxPolls',
-    'authPending.method', 'authPending.timeout', 'authPending.extra', 'logs.contains[0]', 'logs.contains[1]', 'logs.excludes[0]',
-    'hooks.includes[0]', 'hooks.includes[1]', 'hooks.excludes[0]',
-  ]);
+  assert.deepEqual(
+    r.filter((x) => !x.pass).map((x) => x.message),
+    [],
+  );
+  assert.deepEqual(
+    r.map((x) => x.expectation),
+    [
+      'outcome',
+      'config.contains[0]',
+      'config.contains[1]',
+      'config.equals',
+      'options.present[0]',
+      'options.present[1]',
+      'options.absent[0]',
+      'options.absent[1]',
+      'address',
+      'deferred.auth',
+      'deferred.clientConnect',
+      'maxPolls',
+      'authPending.method',
+      'authPending.timeout',
+      'authPending.extra',
+      'logs.contains[0]',
+      'logs.contains[1]',
+      'logs.excludes[0]',
+      'hooks.includes[0]',
+      'hooks.includes[1]',
+      'hooks.excludes[0]',
+    ],
+  );
   assert.ok(r.every((x) => x.client === 'alice' && x.step === 'connect'));
   assert.deepEqual(r.find((x) => x.expectation === 'logs.contains[0]')!.actual, 'auth-defer: auth result PASS for foo', 'actual is the matching line');
   assert.deepEqual(r.find((x) => x.expectation === 'options.present[1]')!.actual, { name: 'push', args: ['route 10.9.0.0 255.255.0.0'] });
   assert.equal(r[0]!.message, 'outcome connected');
-  assert.deepEqual(expectationKeys(e), r.map((x) => x.expectation), 'expectationKeys names the same results');
+  assert.deepEqual(
+    expectationKeys(e),
+    r.map((x) => x.expectation),
+    'expectationKeys names the same results',
+  );
 });
 
 test('failures say what was expected and what was found, with the result in brackets', () => {
@@ -103,7 +143,10 @@ options: { present: [{ name: push, args: [route 10.0.0.0] }], absent: [ifconfig-
 logs: { contains: [/FAIL/], excludes: [result PASS] }
 hooks: [TLS_VERIFY, AUTH_USER_PASS_VERIFY]`);
   const r = checkConnect('alice', e, connected);
-  assert.ok(r.every((x) => !x.pass), JSON.stringify(r.filter((x) => x.pass)));
+  assert.ok(
+    r.every((x) => !x.pass),
+    JSON.stringify(r.filter((x) => x.pass)),
+  );
   const msg = Object.fromEntries(r.map((x) => [x.expectation, x.message]));
   const ctx = ' [connected as 10.8.0.9 (auth deferred, 3 re-checks; client-connect deferred, 2 re-checks)]';
   assert.equal(msg.outcome, `outcome rejected: got connected${ctx}`);
@@ -123,21 +166,37 @@ hooks: [TLS_VERIFY, AUTH_USER_PASS_VERIFY]`);
 });
 
 test('config equals ignores trailing whitespace only; option args must match exactly when given', () => {
-  assert.deepEqual(verdicts(checkConnect('a', expect('config: { equals: "ifconfig-push 10.8.0.9 255.255.255.0\\npush \\"route 10.9.0.0 255.255.0.0\\"\\n\\n" }'), connected)), [['config.equals', true]]);
+  assert.deepEqual(
+    verdicts(checkConnect('a', expect('config: { equals: "ifconfig-push 10.8.0.9 255.255.255.0\\npush \\"route 10.9.0.0 255.255.0.0\\"\\n\\n" }'), connected)),
+    [['config.equals', true]],
+  );
   assert.deepEqual(verdicts(checkConnect('a', expect('config: { equals: "ifconfig-push 10.8.0.9 255.255.255.0" }'), connected)), [['config.equals', false]]);
   assert.deepEqual(verdicts(checkConnect('a', expect('options: [{ name: ifconfig-push, args: [10.8.0.9] }]'), connected)), [['options.present[0]', false]]);
-  assert.deepEqual(verdicts(checkConnect('a', expect('options: [{ name: ifconfig-push, args: [10.8.0.9, 255.255.255.0] }]'), connected)), [['options.present[0]', true]]);
+  assert.deepEqual(verdicts(checkConnect('a', expect('options: [{ name: ifconfig-push, args: [10.8.0.9, 255.255.255.0] }]'), connected)), [
+    ['options.present[0]', true],
+  ]);
 });
 
-test('a rejected client: reason matches the plugin\'s reason or what the client sees; config checks fail plainly', () => {
-  const r = checkConnect('mallory', expect(`outcome: rejected
+test("a rejected client: reason matches the plugin's reason or what the client sees; config checks fail plainly", () => {
+  const r = checkConnect(
+    'mallory',
+    expect(`outcome: rejected
 stage: auth
 reason: bad credentials for mallory
 deferred: { auth: false, clientConnect: false }
 hooks: [AUTH_USER_PASS_VERIFY]
-config: { contains: [x] }`), rejected);
-  assert.deepEqual(verdicts(r), [['outcome', true], ['stage', true], ['reason', true], ['config.contains[0]', false],
-    ['deferred.auth', true], ['deferred.clientConnect', true], ['hooks.equals', true]]);
+config: { contains: [x] }`),
+    rejected,
+  );
+  assert.deepEqual(verdicts(r), [
+    ['outcome', true],
+    ['stage', true],
+    ['reason', true],
+    ['config.contains[0]', false],
+    ['deferred.auth', true],
+    ['deferred.clientConnect', true],
+    ['hooks.equals', true],
+  ]);
   assert.match(r[3]!.message, /^config contains "x": got no config \(outcome rejected\) \[rejected at auth: AUTH_FAILED,bad credentials for mallory\]$/);
   assert.equal(checkConnect('m', expect('reason: AUTH_FAILED,bad'), rejected)[0]!.pass, true, 'what the client sees also counts');
   assert.equal(checkConnect('m', expect('reason: /^bad credentials/'), rejected)[0]!.pass, true);
@@ -153,37 +212,74 @@ test('an unexpected crash fails even without an outcome expectation, and is flag
   assert.equal(unexpectedCrashOrHang('crashed', crashed), false);
   assert.equal(unexpectedCrashOrHang('connected', connected), false);
   const expected = checkConnect('a', expect('outcome: crashed\nreason: SIGSEGV\nhooks: { includes: [TLS_VERIFY] }\ndeferred: { auth: false }'), crashed);
-  assert.deepEqual(verdicts(expected), [['outcome', true], ['reason', true], ['deferred.auth', false], ['hooks.includes[0]', false]]);
+  assert.deepEqual(verdicts(expected), [
+    ['outcome', true],
+    ['reason', true],
+    ['deferred.auth', false],
+    ['hooks.includes[0]', false],
+  ]);
   assert.deepEqual(checkConnect('a', {}, connected), [], 'nothing expected, nothing checked');
 });
 
 test('timeout and fatal results: stage and reason', () => {
-  const timeout: ConnectResult = { ...common, outcome: 'timeout', stage: 'client-connect', pending: 'CLIENT_CONNECT_DEFER_V2 still DEFERRED after 60 s', hooks: [] };
-  assert.deepEqual(verdicts(checkConnect('a', expect('outcome: timeout\nstage: client-connect\nreason: still DEFERRED'), timeout)),
-    [['outcome', true], ['stage', true], ['reason', true]]);
+  const timeout: ConnectResult = {
+    ...common,
+    outcome: 'timeout',
+    stage: 'client-connect',
+    pending: 'CLIENT_CONNECT_DEFER_V2 still DEFERRED after 60 s',
+    hooks: [],
+  };
+  assert.deepEqual(verdicts(checkConnect('a', expect('outcome: timeout\nstage: client-connect\nreason: still DEFERRED'), timeout)), [
+    ['outcome', true],
+    ['stage', true],
+    ['reason', true],
+  ]);
   const fatal: ConnectResult = { ...common, outcome: 'fatal', stage: 'auth', reason: 'a second plugin deferred AUTH_USER_PASS_VERIFY', hooks: [] };
-  assert.deepEqual(verdicts(checkConnect('a', expect('outcome: fatal\nreason: second plugin'), fatal)), [['outcome', true], ['reason', true]]);
+  assert.deepEqual(verdicts(checkConnect('a', expect('outcome: fatal\nreason: second plugin'), fatal)), [
+    ['outcome', true],
+    ['reason', true],
+  ]);
   assert.equal(summarize(fatal), 'fatal at auth: a second plugin deferred AUTH_USER_PASS_VERIFY');
   assert.equal(summarize(timeout), 'timeout at client-connect: CLIENT_CONNECT_DEFER_V2 still DEFERRED after 60 s');
 });
 
 test('disconnect: outcome, hooks and logs', () => {
-  const d: DisconnectResult = { outcome: 'disconnected', client: 'alice', hooks: [hook('CLIENT_DISCONNECT'), hook('LEARN_ADDRESS')], logs: [log('la', 'learn delete 10.8.0.9')], ms: 2 };
-  const r = checkDisconnect('alice', expectDisconnect('outcome: disconnected\nhooks: [CLIENT_DISCONNECT, LEARN_ADDRESS]\nlogs: { contains: [delete 10.8.0.9] }'), d);
-  assert.deepEqual(verdicts(r), [['outcome', true], ['hooks.equals', true], ['logs.contains[0]', true]]);
+  const d: DisconnectResult = {
+    outcome: 'disconnected',
+    client: 'alice',
+    hooks: [hook('CLIENT_DISCONNECT'), hook('LEARN_ADDRESS')],
+    logs: [log('la', 'learn delete 10.8.0.9')],
+    ms: 2,
+  };
+  const r = checkDisconnect(
+    'alice',
+    expectDisconnect('outcome: disconnected\nhooks: [CLIENT_DISCONNECT, LEARN_ADDRESS]\nlogs: { contains: [delete 10.8.0.9] }'),
+    d,
+  );
+  assert.deepEqual(verdicts(r), [
+    ['outcome', true],
+    ['hooks.equals', true],
+    ['logs.contains[0]', true],
+  ]);
   assert.ok(r.every((x) => x.step === 'disconnect'));
   const hung: DisconnectResult = { outcome: 'hung', timeoutMs: 100, message: 'the plugin did not return within 100 ms', logs: [] };
   assert.deepEqual(verdicts(checkDisconnect('a', {}, hung)), [['outcome', false]]);
-  assert.deepEqual(verdicts(checkDisconnect('a', expectDisconnect('outcome: hung\nhooks: []'), hung)), [['outcome', true], ['hooks.equals', false]]);
+  assert.deepEqual(verdicts(checkDisconnect('a', expectDisconnect('outcome: hung\nhooks: []'), hung)), [
+    ['outcome', true],
+    ['hooks.equals', false],
+  ]);
   assert.deepEqual(verdicts(checkDisconnect('a', expectDisconnect('hooks: []'), { ...d, hooks: [] })), [['hooks.equals', true]]);
 });
 
 test('a step that did not run fails each of its expectations with the reason', () => {
   const r = notRun('bob', 'connect', expect('outcome: connected\nlogs: { contains: [a, b] }'), 'the worker died (alice connect: crashed)');
-  assert.deepEqual(r.map((x) => [x.expectation, x.pass, x.message]), [
-    ['outcome', false, 'outcome: not checked, the worker died (alice connect: crashed)'],
-    ['logs.contains[0]', false, 'logs.contains[0]: not checked, the worker died (alice connect: crashed)'],
-    ['logs.contains[1]', false, 'logs.contains[1]: not checked, the worker died (alice connect: crashed)'],
-  ]);
+  assert.deepEqual(
+    r.map((x) => [x.expectation, x.pass, x.message]),
+    [
+      ['outcome', false, 'outcome: not checked, the worker died (alice connect: crashed)'],
+      ['logs.contains[0]', false, 'logs.contains[0]: not checked, the worker died (alice connect: crashed)'],
+      ['logs.contains[1]', false, 'logs.contains[1]: not checked, the worker died (alice connect: crashed)'],
+    ],
+  );
   assert.deepEqual(notRun('bob', 'disconnect', {}, 'x'), []);
 });

@@ -5,7 +5,14 @@ import { junitXml, xmlEscape } from '../../src/scenario/junit.js';
 import { finishReport, type ScenarioReport } from '../../src/scenario/report.js';
 import type { ExpectationResult } from '../../src/scenario/expectations.js';
 
-function exp(client: string, step: 'connect' | 'disconnect', expectation: string, pass: boolean, description: string, message = description): ExpectationResult {
+function exp(
+  client: string,
+  step: 'connect' | 'disconnect',
+  expectation: string,
+  pass: boolean,
+  description: string,
+  message = description,
+): ExpectationResult {
   return { client, step, expectation, pass, expected: 'x', actual: pass ? 'x' : 'y', description, message };
 }
 
@@ -20,13 +27,23 @@ function report(over: Partial<Omit<ScenarioReport, 'passed' | 'exitCode' | 'tota
         name: 'alice',
         logs: ['auth: hello <world> & \u0001bell'],
         steps: [
-          { step: 'connect', outcome: 'connected', summary: 'connected as 10.8.0.2', ms: 12, expectations: [
-            exp('alice', 'connect', 'outcome', true, 'outcome connected'),
-            exp('alice', 'connect', 'reason', false, 'reason matches "a<b"', 'reason matches "a<b": got "x & y" [rejected]'),
-          ] },
-          { step: 'disconnect', outcome: 'disconnected', summary: 'disconnected', ms: 1, expectations: [
-            exp('alice', 'disconnect', 'outcome', true, 'outcome disconnected'),
-          ] },
+          {
+            step: 'connect',
+            outcome: 'connected',
+            summary: 'connected as 10.8.0.2',
+            ms: 12,
+            expectations: [
+              exp('alice', 'connect', 'outcome', true, 'outcome connected'),
+              exp('alice', 'connect', 'reason', false, 'reason matches "a<b"', 'reason matches "a<b": got "x & y" [rejected]'),
+            ],
+          },
+          {
+            step: 'disconnect',
+            outcome: 'disconnected',
+            summary: 'disconnected',
+            ms: 1,
+            expectations: [exp('alice', 'disconnect', 'outcome', true, 'outcome disconnected')],
+          },
         ],
       },
     ],
@@ -46,11 +63,17 @@ test('one testsuite per scenario, one testcase per expectation, a <failure> with
   const xml = junitXml([report()]);
   assert.match(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="ovpn-plugin-host run" tests="3" failures="1" errors="0" time="1\.500">/);
   assert.equal(xml.match(/<testsuite /g)?.length, 1);
-  assert.match(xml, /<testsuite name="demo &lt;1&gt; &amp; &quot;2&quot;" file="examples\/scenarios\/demo\.yaml" tests="3" failures="1" errors="0" skipped="0" time="1\.500">/);
+  assert.match(
+    xml,
+    /<testsuite name="demo &lt;1&gt; &amp; &quot;2&quot;" file="examples\/scenarios\/demo\.yaml" tests="3" failures="1" errors="0" skipped="0" time="1\.500">/,
+  );
   assert.match(xml, /<property name="plugin\.0" value="\/p\/auth\.so a=1 b c"\/>/);
   assert.match(xml, /<testcase classname="demo &lt;1&gt; &amp; &quot;2&quot;\.alice" name="connect: outcome connected"\/>/);
   assert.match(xml, /<testcase classname="[^"]*\.alice" name="disconnect: outcome disconnected"\/>/);
-  const failure = /<testcase classname="[^"]*" name="connect: reason matches &quot;a&lt;b&quot;">\n\s+<failure message="([^"]*)" type="expectation">([^<]*)<\/failure>\n\s+<\/testcase>/.exec(xml);
+  const failure =
+    /<testcase classname="[^"]*" name="connect: reason matches &quot;a&lt;b&quot;">\n\s+<failure message="([^"]*)" type="expectation">([^<]*)<\/failure>\n\s+<\/testcase>/.exec(
+      xml,
+    );
   assert.ok(failure, xml);
   assert.equal(failure[1], 'reason matches &quot;a&lt;b&quot;: got &quot;x &amp; y&quot; [rejected]');
   assert.match(failure[2]!, /expected: x\nactual: y\nstep result: connected as 10\.8\.0\.2/);
@@ -70,7 +93,10 @@ test('a chain that does not load is one failed testcase; a close that crashed is
   assert.equal(load.exitCode, 5);
   const xml = junitXml([load]);
   assert.match(xml, /tests="1" failures="1"/);
-  assert.match(xml, /<testcase classname="[^"]*" name="load and open the plugin chain">\n\s+<failure message="\/p\/auth\.so: no such file \(check the path\)" type="expectation">load-error \(not-found\): /);
+  assert.match(
+    xml,
+    /<testcase classname="[^"]*" name="load and open the plugin chain">\n\s+<failure message="\/p\/auth\.so: no such file \(check the path\)" type="expectation">load-error \(not-found\): /,
+  );
   const close = report({ closeError: { outcome: 'crashed', message: 'the plugin crashed with SIGSEGV in close' } });
   assert.equal(close.exitCode, 4);
   assert.match(junitXml([close]), /name="close the plugin chain">\n\s+<failure message="the plugin crashed with SIGSEGV in close"/);

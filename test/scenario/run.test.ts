@@ -12,10 +12,19 @@ import type { ClientInput } from '../../src/host/options.js';
 
 function connected(name: string): ConnectResult {
   return {
-    outcome: 'connected', client: name, hooks: [], auth: { called: false, deferred: false, polls: 0, ms: 0 }, logs: [
-      { plugin: 'fake', level: 'note', message: `hello ${name}`, flags: 4, pid: 1, source: 'plugin_log', t: 0 },
-    ],
-    ms: 1, blockingCalls: [], config: '', configParts: [], options: [], warnings: [], address: '10.8.0.2', addressLearned: true,
+    outcome: 'connected',
+    client: name,
+    hooks: [],
+    auth: { called: false, deferred: false, polls: 0, ms: 0 },
+    logs: [{ plugin: 'fake', level: 'note', message: `hello ${name}`, flags: 4, pid: 1, source: 'plugin_log', t: 0 }],
+    ms: 1,
+    blockingCalls: [],
+    config: '',
+    configParts: [],
+    options: [],
+    warnings: [],
+    address: '10.8.0.2',
+    addressLearned: true,
     clientConnect: { deferred: false, polls: 0, ms: 0 },
   };
 }
@@ -29,10 +38,14 @@ interface Fake extends ScenarioHost {
 }
 
 /** A host whose clients behave as BEHAVIOUR says (by client name). */
-function fakeHost(behaviour: Record<string, { connect?: () => Promise<ConnectResult>; throwAtClient?: boolean }> = {},
-  close: () => Promise<FailureOutcome | undefined> = async () => undefined): Fake {
+function fakeHost(
+  behaviour: Record<string, { connect?: () => Promise<ConnectResult>; throwAtClient?: boolean }> = {},
+  close: () => Promise<FailureOutcome | undefined> = async () => undefined,
+): Fake {
   const fake: Fake = {
-    events: [], closed: 0, killed: 0,
+    events: [],
+    closed: 0,
+    killed: 0,
     client(input: ClientInput) {
       const name = input.name!;
       const b = behaviour[name] ?? {};
@@ -40,7 +53,8 @@ function fakeHost(behaviour: Record<string, { connect?: () => Promise<ConnectRes
       return {
         connect: async () => {
           fake.events.push(`${name} connect start`);
-          const r = b.connect ? await b.connect() : (await sleep(5), connected(name));
+          if (!b.connect) await sleep(5);
+          const r = b.connect ? await b.connect() : connected(name);
           fake.events.push(`${name} connect end`);
           return r;
         },
@@ -71,10 +85,13 @@ test('concurrent by default: every client starts before any finishes; steps in o
   assert.equal(host.closed, 1);
   assert.equal(r.exitCode, 0);
   assert.equal(r.passed, true);
-  assert.deepEqual(r.clients.map((c) => [c.name, c.steps.map((s) => `${s.step}:${s.outcome}`), c.logs]), [
-    ['a', ['connect:connected', 'disconnect:disconnected'], ['fake: hello a']],
-    ['b', ['connect:connected', 'disconnect:disconnected'], ['fake: hello b']],
-  ]);
+  assert.deepEqual(
+    r.clients.map((c) => [c.name, c.steps.map((s) => `${s.step}:${s.outcome}`), c.logs]),
+    [
+      ['a', ['connect:connected', 'disconnect:disconnected'], ['fake: hello a']],
+      ['b', ['connect:connected', 'disconnect:disconnected'], ['fake: hello b']],
+    ],
+  );
   assert.deepEqual(r.plugins, [{ path: '/work/p.so', args: [] }]);
 });
 
@@ -86,19 +103,34 @@ test('sequential: true runs one client after another', async () => {
 
 test('after a crash the other steps are not run, and fail their expectations; exit 4 when the crash was not expected', async () => {
   const host = fakeHost({ a: { connect: async () => crashed } });
-  const r = await runScenario(scenario(`sequential: true
+  const r = await runScenario(
+    scenario(`sequential: true
 clients:
   - name: a
     expectDisconnect: { outcome: disconnected }
   - name: b
     expect: { outcome: connected }
-`), { openHost: async () => host });
+`),
+    { openHost: async () => host },
+  );
   assert.equal(r.exitCode, 4);
   const [a, b] = r.clients;
-  assert.deepEqual(a!.steps.map((s) => [s.step, s.outcome, !!s.unexpectedFailure]), [['connect', 'crashed', true], ['disconnect', 'not-run', false]]);
+  assert.deepEqual(
+    a!.steps.map((s) => [s.step, s.outcome, !!s.unexpectedFailure]),
+    [
+      ['connect', 'crashed', true],
+      ['disconnect', 'not-run', false],
+    ],
+  );
   assert.equal(a!.steps[1]!.summary, 'not run: the worker died (a connect: crashed)');
-  assert.deepEqual(a!.steps[1]!.expectations.map((e) => [e.expectation, e.pass]), [['outcome', false]]);
-  assert.deepEqual(b!.steps[0]!.expectations.map((e) => e.message), ['outcome: not checked, the worker died (a connect: crashed)']);
+  assert.deepEqual(
+    a!.steps[1]!.expectations.map((e) => [e.expectation, e.pass]),
+    [['outcome', false]],
+  );
+  assert.deepEqual(
+    b!.steps[0]!.expectations.map((e) => e.message),
+    ['outcome: not checked, the worker died (a connect: crashed)'],
+  );
   assert.equal(host.events.includes('b connect start'), false);
   assert.equal(host.closed, 1);
 });
@@ -107,25 +139,42 @@ test('an expected crash passes (exit 0) and the rest of that client is skipped',
   const host = fakeHost({ a: { connect: async () => crashed } });
   const r = await runScenario(scenario('clients:\n  - name: a\n    expect: { outcome: crashed, reason: SIGSEGV }\n'), { openHost: async () => host });
   assert.equal(r.exitCode, 0, JSON.stringify(r, null, 1));
-  assert.deepEqual(r.clients[0]!.steps.map((s) => s.outcome), ['crashed', 'not-run']);
+  assert.deepEqual(
+    r.clients[0]!.steps.map((s) => s.outcome),
+    ['crashed', 'not-run'],
+  );
 });
 
 test('a step that throws fails that client only, and the host is still closed', async () => {
   const host = fakeHost({ a: { throwAtClient: true } });
-  const r = await runScenario(scenario('clients:\n  - name: a\n    expect: { outcome: connected }\n  - name: b\n    expect: { outcome: connected }\n'), { openHost: async () => host });
+  const r = await runScenario(scenario('clients:\n  - name: a\n    expect: { outcome: connected }\n  - name: b\n    expect: { outcome: connected }\n'), {
+    openHost: async () => host,
+  });
   assert.equal(r.exitCode, 1);
   const a = r.clients[0]!;
-  assert.deepEqual(a.steps.map((s) => [s.step, s.outcome]), [['connect', 'error'], ['disconnect', 'not-run']]);
-  assert.deepEqual(a.steps[0]!.expectations.map((e) => e.message), [
-    'connect failed: cert a.pem: no such file',
-    'outcome: not checked, connect failed',
-  ]);
+  assert.deepEqual(
+    a.steps.map((s) => [s.step, s.outcome]),
+    [
+      ['connect', 'error'],
+      ['disconnect', 'not-run'],
+    ],
+  );
+  assert.deepEqual(
+    a.steps[0]!.expectations.map((e) => e.message),
+    ['connect failed: cert a.pem: no such file', 'outcome: not checked, connect failed'],
+  );
   assert.equal(r.clients[1]!.steps[0]!.outcome, 'connected');
   assert.equal(host.closed, 1);
 });
 
 test('a bug that escapes the runner still closes the host', async () => {
-  const host = fakeHost({ a: { connect: async () => { throw new Error('boom'); } } });
+  const host = fakeHost({
+    a: {
+      connect: async () => {
+        throw new Error('boom');
+      },
+    },
+  });
   const r = await runScenario(scenario('clients:\n  - name: a\n'), {
     openHost: async () => host,
     onStep: (_c, s) => {
@@ -171,15 +220,20 @@ test('host options from the scenario are passed to openHost', async () => {
   assert.deepEqual(seen, { plugins: [{ path: '/work/p.so', args: [] }], callTimeoutMs: 500, timing: 'openvpn', onLog: undefined });
 });
 
-test('plugin paths: with a slash, relative to the file; a bare name from the file\'s directory if there, else as written', () => {
+test("plugin paths: with a slash, relative to the file; a bare name from the file's directory if there, else as written", () => {
   const s = parseScenario('plugins: [sub/a.so, b.so, c.so]\nclients: [{}]\n', 'dir/s.yaml', '/w');
   const exists = (p: string) => p === '/w/dir/b.so';
-  assert.deepEqual([0, 1, 2].map((i) => pluginPath(s, i, exists)), ['/w/dir/sub/a.so', '/w/dir/b.so', 'c.so']);
+  assert.deepEqual(
+    [0, 1, 2].map((i) => pluginPath(s, i, exists)),
+    ['/w/dir/sub/a.so', '/w/dir/b.so', 'c.so'],
+  );
 });
 
 test('a missing cert file is a bad scenario with the line of `cert`', () => {
   const s = parseScenario('plugins: [./p.so]\nclients:\n  - name: a\n    cert: ./missing.pem\n', 's.yaml', '/w');
-  assert.throws(() => checkScenarioFiles(s, () => false), (err: unknown) => err instanceof ScenarioError
-    && err.message === 's.yaml:4: clients[0].cert: no such file /w/missing.pem');
+  assert.throws(
+    () => checkScenarioFiles(s, () => false),
+    (err: unknown) => err instanceof ScenarioError && err.message === 's.yaml:4: clients[0].cert: no such file /w/missing.pem',
+  );
   checkScenarioFiles(s, () => true);
 });

@@ -43,7 +43,12 @@ test('dir watcher: a write to a watched file calls its callback; stop() ends it'
     writeFileSync(b, '');
     let hitsA = 0;
     let hitsB = 0;
-    const gotA = new Promise<void>((resolve) => w.watch(a, () => (hitsA++, resolve())));
+    const gotA = new Promise<void>((resolve) =>
+      w.watch(a, () => {
+        hitsA++;
+        resolve();
+      }),
+    );
     const stopB = w.watch(b, () => hitsB++);
     stopB();
     writeFileSync(b, '1');

@@ -34,7 +34,7 @@ export interface DeathEvidence {
 /** The plugin call a runtime record names. */
 function callSite(record: RuntimeRecord): CallSite | undefined {
   if (record.plugin < 0) return undefined;
-  return { plugin: record.plugin, call: record.type >= 0 ? hookName(record.type) : PSEUDO_CALL_NAMES[record.type] ?? `call ${record.type}` };
+  return { plugin: record.plugin, call: record.type >= 0 ? hookName(record.type) : (PSEUDO_CALL_NAMES[record.type] ?? `call ${record.type}`) };
 }
 
 function signalName(sig: number): string {
@@ -62,7 +62,8 @@ export function classifyDeath(e: DeathEvidence): WorkerDeath {
     death = { reason: 'crashed', signal, exitCode: e.exitCode, during: e.crash ? callSite(e.crash) : undefined };
   }
   if (e.lost.size > 0 && !death.during) {
-    death.cause = `the worker lost ${[...e.lost].join(' and ')} while serving ${e.lostDuring}: a plugin closed file descriptors `
+    death.cause =
+      `the worker lost ${[...e.lost].join(' and ')} while serving ${e.lostDuring}: a plugin closed file descriptors `
       + 'it did not open (the IPC channel is fd 3, the log pipe fd >= 101)';
   }
   return death;

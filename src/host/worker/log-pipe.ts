@@ -7,7 +7,7 @@ export type PipeRecord =
   | { kind: 'crash'; plugin: number; type: number; signal: number }
   | { kind: 'garbage'; line: string };
 
-function unescape(text: string): string {
+function unescapeField(text: string): string {
   return text.replace(/\\([\\nt])/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : '\\'));
 }
 
@@ -16,11 +16,18 @@ export function parseRecord(line: string): PipeRecord {
   switch (f[0]) {
     case 'L':
       if (f.length >= 6) {
-        return { kind: 'log', flags: Number(f[1]), pid: Number(f[2]), client: Number(f[3]), plugin: unescape(f[4]), message: unescape(f.slice(5).join('\t')) };
+        return {
+          kind: 'log',
+          flags: Number(f[1]),
+          pid: Number(f[2]),
+          client: Number(f[3]),
+          plugin: unescapeField(f[4]),
+          message: unescapeField(f.slice(5).join('\t')),
+        };
       }
       break;
     case 'M':
-      return { kind: 'mark', mark: unescape(f.slice(1).join('\t')) };
+      return { kind: 'mark', mark: unescapeField(f.slice(1).join('\t')) };
     case 'H':
       return { kind: 'hung', plugin: Number(f[1]), type: Number(f[2]), timeoutMs: Number(f[3]) };
     case 'X':

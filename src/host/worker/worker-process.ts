@@ -7,16 +7,11 @@ import type { Readable } from 'node:stream';
 import { hookName, logLevelOf } from '../../openvpn/constants.js';
 import { LOG_PIPE_FD } from '../../protocol/constants.js';
 import type { PluginLogEntry } from '../../protocol/logs.js';
-import type {
-  DeferralProgress, Op, Request, RequestOf, ResponseMessage, ResponseOf, WorkerError, WorkerMessage,
-} from '../../protocol/messages.js';
+import type { DeferralProgress, Op, Request, RequestOf, ResponseMessage, ResponseOf, WorkerError, WorkerMessage } from '../../protocol/messages.js';
 import { classifyDeath, lostChannelsOfExit, type RuntimeRecord, type WorkerDeath } from './death.js';
 import { LineSplitter, parseRecord } from './log-pipe.js';
 
-export type RequestOutcome<T> =
-  | { kind: 'ok'; result: T }
-  | { kind: 'error'; error: WorkerError }
-  | { kind: 'dead'; death: WorkerDeath };
+export type RequestOutcome<T> = { kind: 'ok'; result: T } | { kind: 'error'; error: WorkerError } | { kind: 'dead'; death: WorkerDeath };
 
 /** How long a dead worker's pipes may stay open (held by a plugin's process that escaped its process group)
  * before the supervisor stops reading them, so nothing keeps the caller's event loop alive. */
@@ -29,9 +24,12 @@ const BOOT_LIMIT_MS = 60_000;
 /** What a request asks the worker to do, in words (for a death the worker could not report itself). */
 function describeRequest(req: Request): string {
   switch (req.op) {
-    case 'call': return `call ${hookName(req.hook)}`;
-    case 'start': return 'start (load and open)';
-    default: return req.op;
+    case 'call':
+      return `call ${hookName(req.hook)}`;
+    case 'start':
+      return 'start (load and open)';
+    default:
+      return req.op;
   }
 }
 
@@ -94,11 +92,16 @@ export class WorkerProcess extends EventEmitter {
     this.child = spare?.child ?? forkWorker();
     const pipe = this.child.stdio[LOG_PIPE_FD] as Readable;
     const streams = [pipe, this.child.stdout!, this.child.stderr!];
-    const drained = Promise.all(streams.map((s) => new Promise<void>((resolve) => {
-      s.once('close', resolve);
-      s.once('end', resolve);
-      s.once('error', () => resolve());
-    })));
+    const drained = Promise.all(
+      streams.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.once('close', resolve);
+            s.once('end', resolve);
+            s.once('error', () => resolve());
+          }),
+      ),
+    );
     this.readLines(pipe, (line) => this.onRecord(line));
     this.readLines(this.child.stdout!, (line) => this.addLog('stdout', line));
     this.readLines(this.child.stderr!, (line) => this.addLog('stderr', line));
@@ -113,7 +116,9 @@ export class WorkerProcess extends EventEmitter {
         // Let the pipes deliver what the dying worker wrote (crash and hang records, last log lines) before settling;
         // a process that escaped the group may hold them open: stop reading after a while.
         let timer: NodeJS.Timeout | undefined;
-        const drainLimit = new Promise<void>((r) => { timer = setTimeout(r, PIPE_DRAIN_MS); });
+        const drainLimit = new Promise<void>((r) => {
+          timer = setTimeout(r, PIPE_DRAIN_MS);
+        });
         void Promise.race([drained, drainLimit]).then(() => {
           clearTimeout(timer);
           for (const s of streams) s.destroy();
@@ -166,8 +171,13 @@ export class WorkerProcess extends EventEmitter {
 
   private addLog(source: 'stdout' | 'stderr', line: string): void {
     const entry: PluginLogEntry = {
-      plugin: this.options.outputName ?? 'plugin', level: source, message: line, flags: 0,
-      pid: this.child.pid ?? 0, source, t: performance.now() - this.t0,
+      plugin: this.options.outputName ?? 'plugin',
+      level: source,
+      message: line,
+      flags: 0,
+      pid: this.child.pid ?? 0,
+      source,
+      t: performance.now() - this.t0,
     };
     this.logs.push(entry);
     this.emit('log', entry);
@@ -178,8 +188,13 @@ export class WorkerProcess extends EventEmitter {
     switch (r.kind) {
       case 'log': {
         const entry: PluginLogEntry = {
-          plugin: r.plugin, level: logLevelOf(r.flags), message: r.message, flags: r.flags, pid: r.pid,
-          source: 'plugin_log', t: performance.now() - this.t0,
+          plugin: r.plugin,
+          level: logLevelOf(r.flags),
+          message: r.message,
+          flags: r.flags,
+          pid: r.pid,
+          source: 'plugin_log',
+          t: performance.now() - this.t0,
         };
         if (r.client >= 0) entry.client = r.client;
         this.logs.push(entry);
@@ -253,13 +268,24 @@ export class WorkerProcess extends EventEmitter {
     }
     if (!this.expectedExit || this.pending.size > 0) {
       this.death = classifyDeath({
-        exitCode: code, signal, hung: this.hung, crash: this.crash, killed: this.death, lost: this.lost, lostDuring: this.lostDuring,
+        exitCode: code,
+        signal,
+        hung: this.hung,
+        crash: this.crash,
+        killed: this.death,
+        lost: this.lost,
+        lostDuring: this.lostDuring,
       });
       // A crash inside a plugin call explains itself; a lost channel is said in the log too.
       if (this.lost.size > 0 && this.death.cause && !this.death.during) {
         const note: PluginLogEntry = {
-          plugin: 'ovpn-plugin-host', level: 'error', message: this.death.cause, flags: 0, pid: this.child.pid ?? 0,
-          source: 'stderr', t: performance.now() - this.t0,
+          plugin: 'ovpn-plugin-host',
+          level: 'error',
+          message: this.death.cause,
+          flags: 0,
+          pid: this.child.pid ?? 0,
+          source: 'stderr',
+          t: performance.now() - this.t0,
         };
         this.logs.push(note);
         this.emit('log', note);
@@ -269,9 +295,13 @@ export class WorkerProcess extends EventEmitter {
       this.pending.delete(id);
       if (p.timer) clearTimeout(p.timer);
       // After a lost channel a response is not trusted: its log lines may be missing.
-      p.resolve(p.response && this.lost.size === 0
-        ? (p.response.ok ? { kind: 'ok', result: p.response.result } : { kind: 'error', error: p.response.error })
-        : { kind: 'dead', death: this.death! });
+      p.resolve(
+        p.response && this.lost.size === 0
+          ? p.response.ok
+            ? { kind: 'ok', result: p.response.result }
+            : { kind: 'error', error: p.response.error }
+          : { kind: 'dead', death: this.death! },
+      );
     }
     this.emit('exit', this.death ?? null);
   }
@@ -289,11 +319,14 @@ export class WorkerProcess extends EventEmitter {
       if (limitMs > 0 && Number.isFinite(limitMs)) {
         const arm = () => {
           if (!this.pending.has(id)) return;
-          p.timer = setTimeout(() => {
-            // The worker's own watchdog did not fire (or the request is stuck between calls): kill it.
-            this.death = { reason: 'hung', timeoutMs: limitMs };
-            this.child.kill('SIGKILL');
-          }, limitMs + (this.options.graceMs ?? 2000));
+          p.timer = setTimeout(
+            () => {
+              // The worker's own watchdog did not fire (or the request is stuck between calls): kill it.
+              this.death = { reason: 'hung', timeoutMs: limitMs };
+              this.child.kill('SIGKILL');
+            },
+            limitMs + (this.options.graceMs ?? 2000),
+          );
         };
         if (this.ready) arm();
         else this.onReady.push(arm);

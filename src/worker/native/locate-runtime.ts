@@ -58,8 +58,9 @@ export function buildRuntime(tried: readonly string[] = []): string {
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
     if (e.code === 'ENOENT') {
-      throw new SetupError(`no usable native runtime${why}, and no C compiler (${cc}) to build one: `
-        + 'install one (Debian/Ubuntu: apt-get install gcc) and run again');
+      throw new SetupError(
+        `no usable native runtime${why}, and no C compiler (${cc}) to build one: install one (Debian/Ubuntu: apt-get install gcc) and run again`,
+      );
     }
     const first = (e.stderr?.toString() ?? e.message).trim().split('\n')[0];
     throw new SetupError(`no usable native runtime${why}, and building one with ${cc} failed: ${first}`);

@@ -24,8 +24,11 @@ function bind(): Crypto | null {
     };
   } catch (err) {
     const why = (err as Error).message.split('\n')[0];
-    getRuntime().logLine(PLOG.WARN, 'ovpn-plugin-host', `${LIBCRYPTO} cannot be loaded (${why}): TLS_VERIFY gets current_cert = NULL; `
-      + 'install OpenSSL 3 (Debian: libssl3) for a real X509 certificate');
+    getRuntime().logLine(
+      PLOG.WARN,
+      'ovpn-plugin-host',
+      `${LIBCRYPTO} cannot be loaded (${why}): TLS_VERIFY gets current_cert = NULL; install OpenSSL 3 (Debian: libssl3) for a real X509 certificate`,
+    );
     return null;
   }
 }

@@ -28,41 +28,49 @@ function bind() {
     logMark: f<(mark: string) => void>('void ovph_log_mark(const char *mark)'),
     setClient: f<(client: number) => void>('void ovph_set_client(int client)'),
     strvNew: f<(block: Uint8Array, len: number, count: number, minSlots: number) => Pointer>(
-      'void *ovph_strv_new(const void *block, int len, int count, int min_slots)'),
+      'void *ovph_strv_new(const void *block, int len, int count, int min_slots)',
+    ),
     free: f<(p: Pointer) => void>('void ovph_free(void *p)'),
     listFree: f<(p: Pointer) => void>('void ovph_list_free(void *p)'),
     openV1: f<(fn: Pointer, id: number, type: number, timeout: number, mask: number[], argv: Pointer, envp: Pointer) => Pointer>(
-      'void *ovph_open_v1(void *fn, int id, int type, unsigned int timeout, _Inout_ unsigned int *mask, void *argv, void *envp)'),
+      'void *ovph_open_v1(void *fn, int id, int type, unsigned int timeout, _Inout_ unsigned int *mask, void *argv, void *envp)',
+    ),
     openV2: f<(fn: Pointer, id: number, type: number, timeout: number, mask: number[], argv: Pointer, envp: Pointer, list: Pointer) => Pointer>(
-      'void *ovph_open_v2(void *fn, int id, int type, unsigned int timeout, _Inout_ unsigned int *mask, void *argv, void *envp, void *list)'),
+      'void *ovph_open_v2(void *fn, int id, int type, unsigned int timeout, _Inout_ unsigned int *mask, void *argv, void *envp, void *list)',
+    ),
     openV3: f<(fn: Pointer, id: number, type: number, timeout: number, structver: number, inp: Pointer, out: Pointer) => number>(
-      'int ovph_open_v3(void *fn, int id, int type, unsigned int timeout, int structver, void *in, void *out)'),
+      'int ovph_open_v3(void *fn, int id, int type, unsigned int timeout, int structver, void *in, void *out)',
+    ),
     funcV1: f<(fn: Pointer, id: number, type: number, timeout: number, handle: Pointer, argv: Pointer, envp: Pointer) => number>(
-      'int ovph_func_v1(void *fn, int id, int type, unsigned int timeout, void *handle, void *argv, void *envp)'),
+      'int ovph_func_v1(void *fn, int id, int type, unsigned int timeout, void *handle, void *argv, void *envp)',
+    ),
     funcV2: f<(fn: Pointer, id: number, type: number, timeout: number, handle: Pointer, argv: Pointer, envp: Pointer, pcc: Pointer, list: Pointer) => number>(
-      'int ovph_func_v2(void *fn, int id, int type, unsigned int timeout, void *handle, void *argv, void *envp, void *pcc, void *list)'),
+      'int ovph_func_v2(void *fn, int id, int type, unsigned int timeout, void *handle, void *argv, void *envp, void *pcc, void *list)',
+    ),
     funcV3: f<(fn: Pointer, id: number, type: number, timeout: number, structver: number, inp: Pointer, out: Pointer) => number>(
-      'int ovph_func_v3(void *fn, int id, int type, unsigned int timeout, int structver, void *in, void *out)'),
+      'int ovph_func_v3(void *fn, int id, int type, unsigned int timeout, int structver, void *in, void *out)',
+    ),
     handleCall: f<(fn: Pointer, id: number, type: number, timeout: number, handle: Pointer) => void>(
-      'void ovph_handle_call(void *fn, int id, int type, unsigned int timeout, void *handle)'),
+      'void ovph_handle_call(void *fn, int id, int type, unsigned int timeout, void *handle)',
+    ),
     construct: f<(fn: Pointer, id: number, type: number, timeout: number, handle: Pointer) => Pointer>(
-      'void *ovph_construct(void *fn, int id, int type, unsigned int timeout, void *handle)'),
+      'void *ovph_construct(void *fn, int id, int type, unsigned int timeout, void *handle)',
+    ),
     destruct: f<(fn: Pointer, id: number, type: number, timeout: number, handle: Pointer, ctx: Pointer) => void>(
-      'void ovph_destruct(void *fn, int id, int type, unsigned int timeout, void *handle, void *ctx)'),
-    intCall: f<(fn: Pointer, id: number, type: number, timeout: number) => number>(
-      'int ovph_int_call(void *fn, int id, int type, unsigned int timeout)'),
+      'void ovph_destruct(void *fn, int id, int type, unsigned int timeout, void *handle, void *ctx)',
+    ),
+    intCall: f<(fn: Pointer, id: number, type: number, timeout: number) => number>('int ovph_int_call(void *fn, int id, int type, unsigned int timeout)'),
     reap: f<(pid: number) => number>('int ovph_reap(int pid)'),
     frameNew: f<(cap: number) => Pointer>('void *ovph_frame_new(int cap)'),
     frameSize: f<() => number>('int ovph_frame_size(void)'),
     frameCall: f<(frame: Pointer) => number>('int ovph_frame_call(void *frame)'),
     strvGuarded: f<(block: Uint8Array, len: number, count: number, minSlots: number) => Pointer>(
-      'void *ovph_strv_guarded(const void *block, int len, int count, int min_slots)'),
+      'void *ovph_strv_guarded(const void *block, int len, int count, int min_slots)',
+    ),
     strvRestore: f<(p: Pointer) => number>('int ovph_strv_restore(void *p)'),
     strvGuardedFree: f<(p: Pointer) => void>('void ovph_strv_guarded_free(void *p)'),
-    base64Encode: f<(data: Buffer, size: number, out: Pointer[]) => number>(
-      'int ovph_base64_encode(const void *data, int size, _Out_ void **str)'),
-    base64Decode: f<(str: string, data: Buffer, size: number) => number>(
-      'int ovph_base64_decode(const char *str, _Out_ void *data, int size)'),
+    base64Encode: f<(data: Buffer, size: number, out: Pointer[]) => number>('int ovph_base64_encode(const void *data, int size, _Out_ void **str)'),
+    base64Decode: f<(str: string, data: Buffer, size: number) => number>('int ovph_base64_decode(const char *str, _Out_ void *data, int size)'),
   };
 }
 
@@ -87,8 +95,8 @@ function packStrings(strings: readonly string[]): { block: Uint8Array; len: numb
     if (strings[i].includes('\0')) clean = false;
   }
   if (!strings.length) joined = '\0';
-  else if (clean) joined = strings.join('\0') + '\0';
-  else joined = strings.map((s) => s.replaceAll('\0', '')).join('\0') + '\0';
+  else if (clean) joined = `${strings.join('\0')}\0`;
+  else joined = `${strings.map((s) => s.replaceAll('\0', '')).join('\0')}\0`;
   // UTF-16 code units -> at most 3 UTF-8 bytes each.
   if (scratch.length < joined.length * 3) scratch = new Uint8Array(joined.length * 3 + 1024);
   const { written } = utf8.encodeInto(joined, scratch);

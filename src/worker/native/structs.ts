@@ -88,4 +88,3 @@ export const FRAME = {
   elapsedNs: 16, // u64 (int64_t in C): how long the entry point ran
   listBytes: 136, // byte offset of the copied list
 } as const;
-

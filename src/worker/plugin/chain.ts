@@ -45,7 +45,10 @@ function combineStatus(calls: readonly PluginCallRecord[]): number {
  * Pass it to callChain instead of a string array to skip encoding; free it when done. */
 export class EncodedEnv {
   private ptr: Pointer;
-  private constructor(readonly strings: readonly string[], ptr: Pointer) {
+  private constructor(
+    readonly strings: readonly string[],
+    ptr: Pointer,
+  ) {
     this.ptr = ptr;
   }
 
@@ -93,8 +96,13 @@ function encodedEnv(env: readonly string[]): EncodedEnv {
 
 /** Call TYPE on every plugin that wants it, with one envp block for the whole chain (ENV as strings, encoded here or
  * reused from the previous call with the same strings, or an EncodedEnv the caller keeps). */
-export function callChain(plugins: readonly Plugin[], type: number, hookArgv: readonly string[], env: readonly string[] | EncodedEnv,
-  opts: ChainCallOptions = {}): ChainCallResult {
+export function callChain(
+  plugins: readonly Plugin[],
+  type: number,
+  hookArgv: readonly string[],
+  env: readonly string[] | EncodedEnv,
+  opts: ChainCallOptions = {},
+): ChainCallResult {
   let lastCalled = -1;
   for (let i = 0; i < plugins.length; i++) if (plugins[i].wants(type)) lastCalled = i;
   if (lastCalled < 0) return { status: RETURN.SUCCESS, calls: [], undefinedHook: true };

@@ -3,20 +3,30 @@ import { existsSync, openSync, readSync, closeSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import koffi, { type LibraryHandle, type TypeObject } from 'koffi';
 import {
-  ENTRY_POINTS, type EntryPointName, OFFERED_TYPE_MASK, OPENVPN_PLUGIN_N, OPENVPN_PLUGIN_VERSION,
-  OPENVPN_PLUGINv3_STRUCTVER, OVPN_VERSION, SSLAPI_OPENSSL,
+  ENTRY_POINTS,
+  type EntryPointName,
+  OFFERED_TYPE_MASK,
+  OPENVPN_PLUGIN_N,
+  OPENVPN_PLUGIN_VERSION,
+  OPENVPN_PLUGINv3_STRUCTVER,
+  OVPN_VERSION,
+  SSLAPI_OPENSSL,
 } from '../../openvpn/constants.js';
 import { FRAME, OpenIn, OpenReturn } from '../native/structs.js';
 import { getRuntime, newGuardedStringArray, newStringArray, pointerAt, type Pointer } from '../native/runtime.js';
 import type { AbiVersion, LoadErrorKind, PluginSpec } from '../../protocol/messages.js';
-import { type ReturnListNode } from '../../openvpn/return-list.js';
+import type { ReturnListNode } from '../../openvpn/return-list.js';
 import { decodeReturnList } from './return-list.js';
 import { PSEUDO_TYPE } from '../../protocol/constants.js';
 import { PLUGIN_LIBDIR } from '../../openvpn/constants.js';
 
 /** The plugin could not be loaded or opened; OpenVPN would exit at startup. */
 export class PluginLoadError extends Error {
-  constructor(readonly kind: LoadErrorKind, readonly plugin: string, message: string) {
+  constructor(
+    readonly kind: LoadErrorKind,
+    readonly plugin: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'PluginLoadError';
   }
@@ -84,8 +94,17 @@ class CallFrame {
     this.i32[FRAME.timeout] = timeoutMs;
   }
 
-  call(type: number, argv: Pointer, envp: Pointer, handle: Pointer, ctx: Pointer, certDepth: number, cert: Pointer,
-    collect: boolean, envpGuard: Pointer): CallResult {
+  call(
+    type: number,
+    argv: Pointer,
+    envp: Pointer,
+    handle: Pointer,
+    ctx: Pointer,
+    certDepth: number,
+    cert: Pointer,
+    collect: boolean,
+    envpGuard: Pointer,
+  ): CallResult {
     const { i32, u64 } = this;
     i32[FRAME.type] = type;
     u64[FRAME.argv] = argv;
@@ -158,8 +177,11 @@ function classifyLoadFailure(file: string, message: string): PluginLoadError {
   const elfClass = head[4] === 2 ? 64 : 32;
   const machine = head.readUInt16LE(18);
   if (elfClass !== 64 || machine !== 62) {
-    return new PluginLoadError('wrong-architecture', file,
-      `${file}: built for another architecture (ELF${elfClass}, machine ${machine}); this host needs x86-64 (ELF64, machine 62)`);
+    return new PluginLoadError(
+      'wrong-architecture',
+      file,
+      `${file}: built for another architecture (ELF${elfClass}, machine ${machine}); this host needs x86-64 (ELF64, machine 62)`,
+    );
   }
   if (head.readUInt16LE(16) !== 3) {
     return new PluginLoadError('not-shared-object', file, `${file}: not a shared object (${detail}); build it with -shared -fPIC`);
@@ -190,7 +212,11 @@ export class Plugin {
   private argvLast: { args: readonly string[]; ptr: Pointer } | undefined;
   private argv0: string;
 
-  constructor(readonly id: number, readonly spec: PluginSpec, private readonly callTimeoutMs: number) {
+  constructor(
+    readonly id: number,
+    readonly spec: PluginSpec,
+    private readonly callTimeoutMs: number,
+  ) {
     this.file = resolvePluginPath(spec.path);
     this.args = spec.args ?? [];
     this.argv0 = spec.path;
@@ -213,7 +239,8 @@ export class Plugin {
     const funcVersion = pick('func');
     if (!openVersion) throw this.missing('openvpn_plugin_open_vX', 'no open entry point (openvpn_plugin_open_v1/v2/v3)');
     if (!funcVersion) throw this.missing('openvpn_plugin_func_vX', 'no func entry point (openvpn_plugin_func_v1/v2/v3)');
-    if (!this.symbols.has('openvpn_plugin_close_v1')) throw this.missing('openvpn_plugin_close_v1', 'openvpn_plugin_close_v1 is not exported (OpenVPN requires it)');
+    if (!this.symbols.has('openvpn_plugin_close_v1'))
+      throw this.missing('openvpn_plugin_close_v1', 'openvpn_plugin_close_v1 is not exported (OpenVPN requires it)');
     this.openVersion = openVersion;
     this.funcVersion = funcVersion;
 
@@ -221,8 +248,11 @@ export class Plugin {
     const minFn = this.symbols.get('openvpn_plugin_min_version_required_v1');
     this.minVersionRequired = minFn ? rt.intCall(minFn, id, PSEUDO_TYPE.minVersion, callTimeoutMs) : undefined;
     if (this.minVersionRequired !== undefined && this.minVersionRequired > OPENVPN_PLUGIN_VERSION) {
-      throw new PluginLoadError('min-version', this.file,
-        `${this.file}: plugin needs interface version ${this.minVersionRequired}, but OpenVPN 2.6 only supports version ${OPENVPN_PLUGIN_VERSION}`);
+      throw new PluginLoadError(
+        'min-version',
+        this.file,
+        `${this.file}: plugin needs interface version ${this.minVersionRequired}, but OpenVPN 2.6 only supports version ${OPENVPN_PLUGIN_VERSION}`,
+      );
     }
     const initFn = this.symbols.get('openvpn_plugin_select_initialization_point_v1');
     this.initPoint = initFn ? rt.intCall(initFn, id, PSEUDO_TYPE.initPoint, callTimeoutMs) : 2;
@@ -252,31 +282,50 @@ export class Plugin {
       const inp = this.alloc(OpenIn);
       const out = this.alloc(OpenReturn);
       koffi.encode(inp, OpenIn, {
-        type_mask: OFFERED_TYPE_MASK, argv, envp: env, callbacks: rt.callbacks(), ssl_api: SSLAPI_OPENSSL,
-        ovpn_version: pointerAt(version, 0), ovpn_version_major: OVPN_VERSION.major,
-        ovpn_version_minor: OVPN_VERSION.minor, ovpn_version_patch: pointerAt(version, 1),
+        type_mask: OFFERED_TYPE_MASK,
+        argv,
+        envp: env,
+        callbacks: rt.callbacks(),
+        ssl_api: SSLAPI_OPENSSL,
+        ovpn_version: pointerAt(version, 0),
+        ovpn_version_major: OVPN_VERSION.major,
+        ovpn_version_minor: OVPN_VERSION.minor,
+        ovpn_version_patch: pointerAt(version, 1),
       });
       koffi.encode(out, OpenReturn, { type_mask: 0, handle: null, return_list: null });
       const rc = rt.openV3(fn, this.id, PSEUDO_TYPE.open, this.callTimeoutMs, OPENVPN_PLUGINv3_STRUCTVER, inp, out);
       const ret = koffi.decode(out, OpenReturn) as { type_mask: number; handle: Pointer | null };
       if (rc !== 0) {
-        throw new PluginLoadError('open-failed', this.file, `${this.file}: openvpn_plugin_open_v3 returned ${rc === 1 ? 'ERROR' : rc}; OpenVPN would exit (plugin initialization function failed)`);
+        throw new PluginLoadError(
+          'open-failed',
+          this.file,
+          `${this.file}: openvpn_plugin_open_v3 returned ${rc === 1 ? 'ERROR' : rc}; OpenVPN would exit (plugin initialization function failed)`,
+        );
       }
       handle = ret.handle ?? 0n;
       mask = ret.type_mask >>> 0;
     } else {
       const maskBox = [OFFERED_TYPE_MASK];
-      handle = (this.openVersion === 2
-        ? rt.openV2(fn, this.id, PSEUDO_TYPE.open, this.callTimeoutMs, maskBox, argv, env, 0n)
-        : rt.openV1(fn, this.id, PSEUDO_TYPE.open, this.callTimeoutMs, maskBox, argv, env)) ?? 0n;
+      handle =
+        (this.openVersion === 2
+          ? rt.openV2(fn, this.id, PSEUDO_TYPE.open, this.callTimeoutMs, maskBox, argv, env, 0n)
+          : rt.openV1(fn, this.id, PSEUDO_TYPE.open, this.callTimeoutMs, maskBox, argv, env)) ?? 0n;
       mask = maskBox[0] >>> 0;
     }
     if (!handle) {
-      throw new PluginLoadError('open-failed', this.file, `${this.file}: openvpn_plugin_open_v${this.openVersion} returned no handle (NULL); OpenVPN would exit (plugin initialization function failed)`);
+      throw new PluginLoadError(
+        'open-failed',
+        this.file,
+        `${this.file}: openvpn_plugin_open_v${this.openVersion} returned no handle (NULL); OpenVPN would exit (plugin initialization function failed)`,
+      );
     }
     this.handle = handle;
     if (mask >>> OPENVPN_PLUGIN_N) {
-      throw new PluginLoadError('bad-mask', this.file, `${this.file}: expressed interest in unsupported plugin types (mask 0x${mask.toString(16)}); OpenVPN would exit`);
+      throw new PluginLoadError(
+        'bad-mask',
+        this.file,
+        `${this.file}: expressed interest in unsupported plugin types (mask 0x${mask.toString(16)}); OpenVPN would exit`,
+      );
     }
     this.typeMask = mask;
   }
@@ -289,18 +338,37 @@ export class Plugin {
   /** One hook call. HOOK_ARGV are the arguments after argv[0]; ENVP is a C char*[] shared by the chain. */
   call(type: number, hookArgv: readonly string[], envp: Pointer, opts: CallOptions = {}): CallResult {
     const cert = opts.cert ?? 0n;
-    return this.callHook(type, hookArgv, envp, opts.perClientContext ?? 0n, cert, cert ? (opts.certDepth ?? -1) : -1,
-      opts.collectReturnList === true, opts.restoreEnvp === true);
+    return this.callHook(
+      type,
+      hookArgv,
+      envp,
+      opts.perClientContext ?? 0n,
+      cert,
+      cert ? (opts.certDepth ?? -1) : -1,
+      opts.collectReturnList === true,
+      opts.restoreEnvp === true,
+    );
   }
 
   /** call() without an options object (the chain's hot path). */
-  callHook(type: number, hookArgv: readonly string[], envp: Pointer, ctx: Pointer, cert: Pointer, certDepth: number,
-    collect: boolean, restoreEnvp: boolean): CallResult {
-    this.frame ??= new CallFrame(this.symbols.get(`openvpn_plugin_func_v${this.funcVersion}` as EntryPointName)!, this.id,
-      this.funcVersion, this.callTimeoutMs);
+  callHook(
+    type: number,
+    hookArgv: readonly string[],
+    envp: Pointer,
+    ctx: Pointer,
+    cert: Pointer,
+    certDepth: number,
+    collect: boolean,
+    restoreEnvp: boolean,
+  ): CallResult {
+    this.frame ??= new CallFrame(
+      this.symbols.get(`openvpn_plugin_func_v${this.funcVersion}` as EntryPointName)!,
+      this.id,
+      this.funcVersion,
+      this.callTimeoutMs,
+    );
     // v1/v2 have no cert arguments; v1 no per-client context and no list (the frame ignores them as OpenVPN does).
-    return this.frame.call(type, this.argvFor(hookArgv), envp, this.handle, ctx, certDepth, cert,
-      collect && this.funcVersion !== 1, restoreEnvp ? envp : 0n);
+    return this.frame.call(type, this.argvFor(hookArgv), envp, this.handle, ctx, certDepth, cert, collect && this.funcVersion !== 1, restoreEnvp ? envp : 0n);
   }
 
   /** [argv0, ...hookArgv] in C memory, reused while the hook argv stays the same. */

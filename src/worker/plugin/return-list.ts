@@ -21,4 +21,3 @@ export function decodeReturnList(head: Pointer): ReturnListNode[] {
   }
   return nodes;
 }
-

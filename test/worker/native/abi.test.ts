@@ -5,12 +5,23 @@ import { execFileSync } from 'node:child_process';
 import koffi, { type TypeObject } from 'koffi';
 import { ABI_STRUCTS } from '../../../src/worker/native/structs.js';
 import {
-  HOOKS, INIT_POINT_NAMES, OPENVPN_PLUGIN_N, OPENVPN_PLUGIN_VERSION, OPENVPN_PLUGINv3_STRUCTVER, OVPN_VERSION, PLOG, RETURN, SSLAPI_OPENSSL,
+  HOOKS,
+  INIT_POINT_NAMES,
+  OPENVPN_PLUGIN_N,
+  OPENVPN_PLUGIN_VERSION,
+  OPENVPN_PLUGINv3_STRUCTVER,
+  OVPN_VERSION,
+  PLOG,
+  RETURN,
+  SSLAPI_OPENSSL,
 } from '../../../src/openvpn/constants.js';
 
 import { fixture } from '../../helpers.js';
 
-interface StructLayout { size: number; fields: Record<string, number> }
+interface StructLayout {
+  size: number;
+  fields: Record<string, number>;
+}
 type Layout = Record<keyof typeof ABI_STRUCTS, StructLayout> & {
   constants: Record<string, number>;
   hooks: Record<string, number>;
@@ -61,7 +72,10 @@ test('hook type numbers equal the header (ENABLE_PF, removed from the header, ke
     assert.equal(HOOKS[short], value, name);
   }
   const fromHeader = new Set(Object.keys(layout.hooks).map((n) => n.replace(/^OPENVPN_PLUGIN_/, '')));
-  assert.deepEqual(Object.keys(HOOKS).filter((n) => !fromHeader.has(n)), ['ENABLE_PF']);
+  assert.deepEqual(
+    Object.keys(HOOKS).filter((n) => !fromHeader.has(n)),
+    ['ENABLE_PF'],
+  );
   assert.equal(HOOKS.ENABLE_PF, 11);
 });
 

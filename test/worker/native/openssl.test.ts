@@ -22,7 +22,10 @@ async function connectCertCn(libcrypto?: string) {
 test('with libcrypto the plugin gets a real X509 at each depth', async () => {
   const { r, logs } = await connectCertCn();
   assert.equal(r.outcome, 'connected');
-  assert.ok(logs.some((m) => /TLS_VERIFY depth 0 CN=Test-Client/.test(m)), logs.join('\n'));
+  assert.ok(
+    logs.some((m) => /TLS_VERIFY depth 0 CN=Test-Client/.test(m)),
+    logs.join('\n'),
+  );
 });
 
 test('without libcrypto current_cert is NULL, with one warning that says what to install', async () => {
@@ -30,5 +33,8 @@ test('without libcrypto current_cert is NULL, with one warning that says what to
   assert.equal(r.outcome, 'rejected', 'cert-cn refuses a NULL certificate');
   const warnings = logs.filter((m) => /cannot be loaded.*current_cert = NULL.*install OpenSSL 3/.test(m));
   assert.equal(warnings.length, 1, logs.join('\n'));
-  assert.ok(logs.some((m) => /no certificate \(current_cert is NULL\)/.test(m)), logs.join('\n'));
+  assert.ok(
+    logs.some((m) => /no certificate \(current_cert is NULL\)/.test(m)),
+    logs.join('\n'),
+  );
 });
