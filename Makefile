@@ -13,7 +13,7 @@ FIXTURE_SRC := $(wildcard native-fixtures/*.c)
 FIXTURES := $(patsubst native-fixtures/%.c,build/fixtures/%.so,$(filter-out native-fixtures/abi-layout.c native-fixtures/c-host.c,$(FIXTURE_SRC)))
 TEST_FILES := $(shell find test -name "*.test.ts" | sort)
 
-.PHONY: all build deps system-deps pack-deps prebuilt pack package-check test demo bench parity clean check lint
+.PHONY: all build deps system-deps pack-deps prebuilt pack package-check test demo bench bench-doc parity clean check lint
 
 all: build
 
@@ -109,6 +109,10 @@ $(BENCH_HOST): native-fixtures/c-host.c | system-deps
 
 bench: build $(BENCH_HOST)
 	$(NODE) --import tsx bench/run.ts $(BENCH)
+
+# every benchmark, then docs/performance.md written from this run's own results (no hand-kept figures)
+bench-doc: build $(BENCH_HOST)
+	$(NODE) --import tsx bench/run.ts --markdown docs/performance.md $(BENCH)
 
 check: build
 	npx tsc -p tsconfig.check.json

@@ -1,9 +1,11 @@
 // Benchmark runner (`make bench`, `npm run bench`): runs every benchmark in bench/ (or those named), each measuring
 // our project and the C baseline (build/bench/c-host) in the same run, and prints figures, ratios and verdicts.
-//   node --import tsx bench/run.ts [name...] [--runs N] [--quick] [--json FILE] [--list]
+//   node --import tsx bench/run.ts [name...] [--runs N] [--quick] [--json FILE] [--markdown FILE] [--list]
 //   make bench BENCH="per-hook --quick"
+//   make bench-doc        (every benchmark, then docs/performance.md from this run's results: --markdown)
 // Exit status 0 when every benchmark ran (a MISS is a reported result, not a failure), 1 when one failed to run.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { C_HOST, fmt, makeTmp, ratio, removeTmp, type Benchmark, type BenchResult } from './lib/common.js';
@@ -12,6 +14,7 @@ import { deferralLatency } from './deferral-latency.js';
 import { cliColdStart } from './cli-cold-start.js';
 import { clientLife } from './client-life.js';
 import { manyDeferred } from './many-deferred.js';
+import { machineInfo, renderMarkdown } from './lib/markdown.js';
 
 const BENCHMARKS: Benchmark[] = [perHook, deferralLatency, cliColdStart, clientLife, manyDeferred];
 
@@ -21,6 +24,7 @@ const { values, positionals } = parseArgs({
     runs: { type: 'string' },
     quick: { type: 'boolean', default: false },
     json: { type: 'string' },
+    markdown: { type: 'string' },
     list: { type: 'boolean', default: false },
   },
 });
@@ -58,6 +62,8 @@ function printResult(r: BenchResult): void {
 }
 
 const results: BenchResult[] = [];
+const machine = machineInfo();
+const runStart = performance.now();
 console.log(`ovpn-plugin-host benchmarks: ${selected.map((b) => b.name).join(', ')}; median of ${runs} runs${values.quick ? ' (quick)' : ''}`);
 console.log(`node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 for (const b of selected) {
@@ -87,4 +93,12 @@ if (load > cpus().length) {
 const failed = results.filter((r) => !r.rows.length).map((r) => r.name);
 if (failed.length) console.log(`FAILED to run: ${failed.join(', ')}`);
 if (values.json) writeFileSync(values.json, `${JSON.stringify({ node: process.version, runs, results }, null, 2)}\n`);
+if (values.markdown) {
+  mkdirSync(dirname(values.markdown), { recursive: true });
+  writeFileSync(values.markdown, renderMarkdown(results, {
+    ...machine, runs, quick: values.quick === true, benchmarks: selected.map((b) => b.name), loadEnd: loadavg(),
+    wallSeconds: (performance.now() - runStart) / 1000,
+  }));
+  console.log(`wrote ${values.markdown}`);
+}
 process.exitCode = failed.length ? 1 : 0;
