@@ -29,12 +29,11 @@ async function cpuMs(argv: string[]): Promise<number> {
   return (Number(m[1]) + Number(m[2])) * 1000;
 }
 
-const importScript = (specifiers: string[]) =>
-  `${specifiers.map((s) => `await import(${JSON.stringify(s)});`).join(' ')}`;
+const importScript = (specifiers: string[]) => `${specifiers.map((s) => `await import(${JSON.stringify(s)});`).join(' ')}`;
 
 export const cliColdStart: Benchmark = {
   name: 'cli-cold-start',
-  title: 'CLI cold start: `inspect` of a v3 plugin, spawn to exit, vs the C host\'s load+open+close',
+  title: "CLI cold start: `inspect` of a v3 plugin, spawn to exit, vs the C host's load+open+close",
   async run(ctx) {
     const openEnv = writeEnvFile(join(ctx.tmp, 'open.env'), defaultOpenEnv());
     const so = fixture('v3-basic');
@@ -57,21 +56,34 @@ export const cliColdStart: Benchmark = {
       c.push(await wallMs(1, C_HOST, ['open-close', '--open-env', openEnv, so]));
     }
     const oursMs = median(ours);
-    const rows: Row[] = [{
-      name: 'inspect v3-basic.so (spawn to exit)', ours: oursMs, baseline: median(c), unit: 'ms',
-      target: `<= ${TARGET_MS} ms`, pass: oursMs <= TARGET_MS,
-      note: `runs: ${ours.map((v) => v.toFixed(0)).join(', ')} ms`,
-    }];
+    const rows: Row[] = [
+      {
+        name: 'inspect v3-basic.so (spawn to exit)',
+        ours: oursMs,
+        baseline: median(c),
+        unit: 'ms',
+        target: `<= ${TARGET_MS} ms`,
+        pass: oursMs <= TARGET_MS,
+        note: `runs: ${ours.map((v) => v.toFixed(0)).join(', ')} ms`,
+      },
+    ];
     if (withCa) {
       rows.push({
-        name: 'same, without NODE_EXTRA_CA_CERTS', ours: median(plain), baseline: median(c), unit: 'ms',
-        target: `<= ${TARGET_MS} ms`, pass: median(plain) <= TARGET_MS,
+        name: 'same, without NODE_EXTRA_CA_CERTS',
+        ours: median(plain),
+        baseline: median(c),
+        unit: 'ms',
+        target: `<= ${TARGET_MS} ms`,
+        pass: median(plain) <= TARGET_MS,
         note: 'this environment sets NODE_EXTRA_CA_CERTS, a CA bundle each Node process loads at start',
       });
     }
     if (TIME) {
       rows.push({
-        name: 'inspect: CPU time, CLI + worker (user+sys)', ours: median(cpu), baseline: null, unit: 'ms',
+        name: 'inspect: CPU time, CLI + worker (user+sys)',
+        ours: median(cpu),
+        baseline: null,
+        unit: 'ms',
         note: 'from /usr/bin/time (the worker is reaped by the CLI, so its CPU is included); not disturbed by other load',
       });
     }
@@ -90,11 +102,13 @@ export const cliColdStart: Benchmark = {
       rows.push({ name, ours: await wallMs(runs, node, args), baseline: null, unit: 'ms' });
     }
     return {
-      name: this.name, title: this.title, rows,
+      name: this.name,
+      title: this.title,
+      rows,
       notes: [
         `Wall time from spawn to exit, median of ${runs} runs (ours and C alternating); the import rows include Node's start-up.`,
         'An inspect starts two Node processes one after the other (the CLI, then the worker it forks), so it costs at least',
-        'twice Node\'s start-up plus the imports of each (CLI: commander, koffi via host.js -> plugin/return-list.js, yaml via',
+        "twice Node's start-up plus the imports of each (CLI: commander, koffi via host.js -> plugin/return-list.js, yaml via",
         'the scenario modules; worker: koffi and the runtime).',
       ],
     };

@@ -11,10 +11,23 @@ import { firstClientLife } from '../dist/openvpn/server-env.js';
 import { defaultOpenEnv } from '../dist/openvpn/defaults.js';
 import { cHost, fixture, median, processCpuMs, writeEnvFile, type BenchContext, type Benchmark, type Row } from './lib/common.js';
 
-const V3_BASIC_HOOKS: HookName[] = ['UP', 'DOWN', 'TLS_VERIFY', 'AUTH_USER_PASS_VERIFY', 'TLS_FINAL', 'CLIENT_CONNECT_V2', 'LEARN_ADDRESS', 'CLIENT_DISCONNECT'];
+const V3_BASIC_HOOKS: HookName[] = [
+  'UP',
+  'DOWN',
+  'TLS_VERIFY',
+  'AUTH_USER_PASS_VERIFY',
+  'TLS_FINAL',
+  'CLIENT_CONNECT_V2',
+  'LEARN_ADDRESS',
+  'CLIENT_DISCONNECT',
+];
 const USER = { username: 'foo', password: 'bar' }; // what v3-basic accepts
 
-interface CLife { ns_per_life: number; cpu_ns_per_life: number; calls: number }
+interface CLife {
+  ns_per_life: number;
+  cpu_ns_per_life: number;
+  calls: number;
+}
 
 /** The life as c-host's life file: the hook calls of the first client, with their argv, env and certificate. */
 function writeLifeFile(path: string): number {
@@ -61,7 +74,7 @@ async function ours(lives: number): Promise<{ wallMs: number; workerCpuMs: numbe
 
 export const clientLife: Benchmark = {
   name: 'client-life',
-  title: 'A client\'s whole life (connect + disconnect, 8 hook calls) through openHost, vs the same calls in C',
+  title: "A client's whole life (connect + disconnect, 8 hook calls) through openHost, vs the same calls in C",
   async run(ctx: BenchContext) {
     const lifeFile = join(ctx.tmp, 'life.txt');
     const ncalls = writeLifeFile(lifeFile);
@@ -71,20 +84,43 @@ export const clientLife: Benchmark = {
     const c: CLife[] = [];
     for (let i = 0; i < ctx.runs; i++) {
       o.push(await ours(lives));
-      c.push(await cHost<CLife>('life', ['--life', lifeFile, '--open-env', openEnv, '--iterations', String(ctx.quick ? 2000 : 20000),
-        '--warmup', '500', fixture('v3-basic')]));
+      c.push(
+        await cHost<CLife>('life', [
+          '--life',
+          lifeFile,
+          '--open-env',
+          openEnv,
+          '--iterations',
+          String(ctx.quick ? 2000 : 20000),
+          '--warmup',
+          '500',
+          fixture('v3-basic'),
+        ]),
+      );
     }
     const cWallMs = median(c.map((r) => r.ns_per_life)) / 1e6;
     const cCpuMs = median(c.map((r) => r.cpu_ns_per_life)) / 1e6;
     const rows: Row[] = [
-      { name: 'connect+disconnect, wall per client (sequential)', ours: median(o.map((r) => r.wallMs)), baseline: cWallMs, unit: 'ms',
-        note: `ours: ${o[0]?.hooks} hook steps per life; C: firstClientLife()'s ${ncalls} calls, those v3-basic registered made (TLS_VERIFY with d2i_X509 per call)` },
-      { name: 'worker CPU per client', ours: median(o.map((r) => r.workerCpuMs)), baseline: cCpuMs, unit: 'ms',
-        note: 'from /proc/<worker>/stat over all lives (10 ms ticks, so only meaningful over many lives)' },
+      {
+        name: 'connect+disconnect, wall per client (sequential)',
+        ours: median(o.map((r) => r.wallMs)),
+        baseline: cWallMs,
+        unit: 'ms',
+        note: `ours: ${o[0]?.hooks} hook steps per life; C: firstClientLife()'s ${ncalls} calls, those v3-basic registered made (TLS_VERIFY with d2i_X509 per call)`,
+      },
+      {
+        name: 'worker CPU per client',
+        ours: median(o.map((r) => r.workerCpuMs)),
+        baseline: cCpuMs,
+        unit: 'ms',
+        note: 'from /proc/<worker>/stat over all lives (10 ms ticks, so only meaningful over many lives)',
+      },
       { name: 'supervisor (caller) CPU per client', ours: median(o.map((r) => r.supervisorCpuMs)), baseline: null, unit: 'ms' },
     ];
     return {
-      name: this.name, title: this.title, rows,
+      name: this.name,
+      title: this.title,
+      rows,
       notes: [
         `${lives} sequential lives per run after 50 warm-up ones; median of ${ctx.runs} runs, alternating with c-host.`,
         'Ours includes what OpenVPN does around the hooks (env building, per-client files, state machines) and two IPC round',

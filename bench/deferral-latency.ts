@@ -11,15 +11,16 @@ import { join } from 'node:path';
 import { PluginHost, isFailure } from '../dist/index.js';
 import { envForHook } from '../dist/openvpn/server-env.js';
 import { defaultOpenEnv } from '../dist/openvpn/defaults.js';
-import {
-  cHost, fixture, median, percentile, processCpuMs, sleep, writeEnvFile, type BenchContext, type Benchmark, type Row,
-} from './lib/common.js';
+import { cHost, fixture, median, percentile, processCpuMs, sleep, writeEnvFile, type BenchContext, type Benchmark, type Row } from './lib/common.js';
 
 const POLL_MS = 20;
 const FILE_TARGET_MS = 2;
 const CPU_TARGET_PERCENT = 5;
 
-interface CSamples { samples: Array<{ known_ns: number }>; cpu_ns: number }
+interface CSamples {
+  samples: Array<{ known_ns: number }>;
+  cpu_ns: number;
+}
 
 /** The stamps written so far (monotonic ns), waiting up to 2 s for at least COUNT of them. */
 async function stamps(path: string, count: number): Promise<bigint[]> {
@@ -39,8 +40,14 @@ const msBetween = (from: bigint, to: bigint) => Number(to - from) / 1e6;
 
 /** Our latencies (ms) for SAMPLES clients in a row: to the worker having the outcome (seen by the plugin) and to the
  * library caller having it; and the worker's CPU (ms) over the whole run. */
-async function ours(ctx: BenchContext, tag: string, mode: 'file' | 'v2', samples: number, delayMs: number, jitterMs: number):
-Promise<{ latencies: number[]; workerLatencies: number[]; workerCpuMs: number; wallMs: number; supervisorCpuMs: number }> {
+async function ours(
+  ctx: BenchContext,
+  tag: string,
+  mode: 'file' | 'v2',
+  samples: number,
+  delayMs: number,
+  jitterMs: number,
+): Promise<{ latencies: number[]; workerLatencies: number[]; workerCpuMs: number; wallMs: number; supervisorCpuMs: number }> {
   const stamp = join(ctx.tmp, `stamp-ours-${tag}`);
   const seen = join(ctx.tmp, `seen-ours-${tag}`);
   const host = await PluginHost.open({ plugins: [{ path: fixture('bench-defer'), args: pluginArgs(mode, delayMs, jitterMs, stamp, seen) }] });
@@ -69,32 +76,59 @@ Promise<{ latencies: number[]; workerLatencies: number[]; workerCpuMs: number; w
   const sn = await stamps(seen, samples);
   if (st.length < samples || sn.length < samples) throw new Error(`only ${st.length}/${sn.length} of ${samples} stamps`);
   return {
-    latencies: have.map((h, i) => msBetween(st[i], h)), workerLatencies: sn.map((t, i) => msBetween(st[i], t)),
-    workerCpuMs, wallMs, supervisorCpuMs,
+    latencies: have.map((h, i) => msBetween(st[i], h)),
+    workerLatencies: sn.map((t, i) => msBetween(st[i], t)),
+    workerCpuMs,
+    wallMs,
+    supervisorCpuMs,
   };
 }
 
-async function baseline(ctx: BenchContext, tag: string, mode: 'file' | 'v2', samples: number, delayMs: number, jitterMs: number,
-  envFile: string, openEnvFile: string): Promise<{ latencies: number[]; known: number[]; cpuMs: number; wallMs: number }> {
+async function baseline(
+  ctx: BenchContext,
+  tag: string,
+  mode: 'file' | 'v2',
+  samples: number,
+  delayMs: number,
+  jitterMs: number,
+  envFile: string,
+  openEnvFile: string,
+): Promise<{ latencies: number[]; known: number[]; cpuMs: number; wallMs: number }> {
   const stamp = join(ctx.tmp, `stamp-c-${tag}`);
   const seen = join(ctx.tmp, `seen-c-${tag}`);
   const t0 = performance.now();
   const r = await cHost<CSamples>(mode === 'file' ? 'v1-file' : 'v2-defer', [
-    '--env', envFile, '--open-env', openEnvFile, '--samples', String(samples), '--poll-interval', String(POLL_MS),
-    '--timeout-ms', String(delayMs + jitterMs + 10_000), fixture('bench-defer'), ...pluginArgs(mode, delayMs, jitterMs, stamp, seen)]);
+    '--env',
+    envFile,
+    '--open-env',
+    openEnvFile,
+    '--samples',
+    String(samples),
+    '--poll-interval',
+    String(POLL_MS),
+    '--timeout-ms',
+    String(delayMs + jitterMs + 10_000),
+    fixture('bench-defer'),
+    ...pluginArgs(mode, delayMs, jitterMs, stamp, seen),
+  ]);
   const wallMs = performance.now() - t0;
   const st = await stamps(stamp, samples);
   const sn = await stamps(seen, samples);
   if (st.length < samples || sn.length < samples) throw new Error(`c-host: only ${st.length}/${sn.length} of ${samples} stamps`);
   // Its own view (known_ns) and the plugin's (seen), for the same comparison as ours.
-  return { latencies: sn.map((t, i) => msBetween(st[i], t)), known: r.samples.map((s, i) => msBetween(st[i], BigInt(s.known_ns))), cpuMs: r.cpu_ns / 1e6, wallMs };
+  return {
+    latencies: sn.map((t, i) => msBetween(st[i], t)),
+    known: r.samples.map((s, i) => msBetween(st[i], BigInt(s.known_ns))),
+    cpuMs: r.cpu_ns / 1e6,
+    wallMs,
+  };
 }
 
 const ms = (v: number) => `${v.toFixed(2)} ms`;
 
 export const deferralLatency: Benchmark = {
   name: 'deferral-latency',
-  title: 'Deferred client-connect: latency from the plugin\'s result to the host\'s outcome, and CPU while waiting',
+  title: "Deferred client-connect: latency from the plugin's result to the host's outcome, and CPU while waiting",
   async run(ctx) {
     const v1Env = writeEnvFile(join(ctx.tmp, 'client-connect.env'), envForHook('CLIENT_CONNECT').env.toEnvp());
     const v2Env = writeEnvFile(join(ctx.tmp, 'client-connect-v2.env'), envForHook('CLIENT_CONNECT_V2').env.toEnvp());
@@ -126,13 +160,21 @@ export const deferralLatency: Benchmark = {
       const stat = mode === 'file' ? 'p50' : 'p95';
       const limit = mode === 'file' ? FILE_TARGET_MS : POLL_MS + 1;
       rows.push({
-        name: `${what} -> worker has the outcome, ${stat}`, ours: pick(ourWorker), baseline: pick(c), unit: 'ms',
-        target: `${stat} <= ${limit} ms`, pass: pick(ourWorker) <= limit,
+        name: `${what} -> worker has the outcome, ${stat}`,
+        ours: pick(ourWorker),
+        baseline: pick(c),
+        unit: 'ms',
+        target: `${stat} <= ${limit} ms`,
+        pass: pick(ourWorker) <= limit,
         note: `ours ${describe(ourWorker)}; ${cWhat} ${describe(c)}; ${our.length} clients each`,
       });
       rows.push({
-        name: `${what} -> library caller has the result, ${stat}`, ours: pick(our), baseline: pick(c), unit: 'ms',
-        target: `${stat} <= ${limit} ms`, pass: pick(our) <= limit,
+        name: `${what} -> library caller has the result, ${stat}`,
+        ours: pick(our),
+        baseline: pick(c),
+        unit: 'ms',
+        target: `${stat} <= ${limit} ms`,
+        pass: pick(our) <= limit,
         note: `ours ${describe(our)} (worker -> supervisor IPC, result assembly, temp dir removal included)`,
       });
     }
@@ -145,15 +187,20 @@ export const deferralLatency: Benchmark = {
       const pct = (o.workerCpuMs / o.wallMs) * 100;
       const cPct = (b.cpuMs / b.wallMs) * 100;
       rows.push({
-        name: `${mode === 'file' ? 'v1 file method' : 'DEFER_V2'}: worker CPU while waiting ${waitMs / 1000} s`, ours: pct, baseline: cPct,
-        unit: '% of a core', target: `< ${CPU_TARGET_PERCENT}% (no busy polling)`, pass: pct < CPU_TARGET_PERCENT,
-        note: `worker ${o.workerCpuMs.toFixed(0)} ms CPU in ${o.wallMs.toFixed(0)} ms (supervisor ${o.supervisorCpuMs.toFixed(0)} ms); `
+        name: `${mode === 'file' ? 'v1 file method' : 'DEFER_V2'}: worker CPU while waiting ${waitMs / 1000} s`,
+        ours: pct,
+        baseline: cPct,
+        unit: '% of a core',
+        target: `< ${CPU_TARGET_PERCENT}% (no busy polling)`,
+        pass: pct < CPU_TARGET_PERCENT,
+        note:
+          `worker ${o.workerCpuMs.toFixed(0)} ms CPU in ${o.wallMs.toFixed(0)} ms (supervisor ${o.supervisorCpuMs.toFixed(0)} ms); `
           + `c-host ${b.cpuMs.toFixed(1)} ms in ${b.wallMs.toFixed(0)} ms (includes its start-up)`,
       });
     }
     notes.push(
       `Both hosts re-check every ${POLL_MS} ms (our default 'fast' timing; ours also watches the deferred file, C uses inotify).`,
-      'Latency runs from the plugin\'s CLOCK_MONOTONIC stamp of its result to: the host acting on the outcome, as the plugin',
+      "Latency runs from the plugin's CLOCK_MONOTONIC stamp of its result to: the host acting on the outcome, as the plugin",
       'sees it (file: the host deletes the deferred file after reading it, DEFER_V2: the call that returns SUCCESS), for us',
       `and for C alike; and, for us, host.clientConnect() resolving in the caller. ${rounds} round(s) of ${samples} clients.`,
       'CPU: /proc/<worker pid>/stat utime+stime (10 ms ticks) over the whole connect; c-host: its own process CPU time.',

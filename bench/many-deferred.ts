@@ -9,13 +9,19 @@ import { join } from 'node:path';
 import { openHost, type ConnectResult } from '../dist/index.js';
 import { envForHook } from '../dist/openvpn/server-env.js';
 import { defaultOpenEnv } from '../dist/openvpn/defaults.js';
-import {
-  cHost, fixture, median, processCpuMs, processRssMb, sleep, writeEnvFile, type BenchContext, type Benchmark, type Row,
-} from './lib/common.js';
+import { cHost, fixture, median, processCpuMs, processRssMb, sleep, writeEnvFile, type BenchContext, type Benchmark, type Row } from './lib/common.js';
 
 const RECHECK_MS = 1100; // timing 'openvpn'
 
-interface CMany { clients: number; pending: number; setup_ms: number; window_ms: number; window_cpu_ms: number; polls: number; rss_kb: number }
+interface CMany {
+  clients: number;
+  pending: number;
+  setup_ms: number;
+  window_ms: number;
+  window_cpu_ms: number;
+  polls: number;
+  rss_kb: number;
+}
 
 function lineCount(path: string): number {
   if (!existsSync(path)) return 0;
@@ -61,10 +67,18 @@ async function ours(ctx: BenchContext, n: number, windowMs: number, tag: string)
     const done = await Promise.all(results);
     const releaseMs = performance.now() - r0;
     const connected = done.filter((r) => r.outcome === 'connected').length;
-    if (connected !== n) throw new Error(`${n - connected} of ${n} clients did not connect: ${JSON.stringify(done.find((r) => r.outcome !== 'connected')).slice(0, 300)}`);
+    if (connected !== n)
+      throw new Error(`${n - connected} of ${n} clients did not connect: ${JSON.stringify(done.find((r) => r.outcome !== 'connected')).slice(0, 300)}`);
     return {
-      setupMs, windowWall, windowCpu, supervisorCpu: (s.user + s.system) / 1000, rssOpen, rssWait, rssPeak,
-      supervisorRssGrowth: supRss - supRss0, releaseMs,
+      setupMs,
+      windowWall,
+      windowCpu,
+      supervisorCpu: (s.user + s.system) / 1000,
+      rssOpen,
+      rssWait,
+      rssPeak,
+      supervisorRssGrowth: supRss - supRss0,
+      releaseMs,
     };
   } finally {
     await host.kill();
@@ -73,7 +87,7 @@ async function ours(ctx: BenchContext, n: number, windowMs: number, tag: string)
 
 export const manyDeferred: Benchmark = {
   name: 'many-deferred',
-  title: 'Many clients waiting on a deferred client-connect (DEFER_V2, OpenVPN\'s 1.1 s re-check): worker RSS and CPU',
+  title: "Many clients waiting on a deferred client-connect (DEFER_V2, OpenVPN's 1.1 s re-check): worker RSS and CPU",
   async run(ctx) {
     const n = ctx.quick ? 1000 : 10_000;
     const windowMs = ctx.quick ? 3000 : 10_000;
@@ -84,27 +98,72 @@ export const manyDeferred: Benchmark = {
     const c: CMany[] = [];
     for (let i = 0; i < runs; i++) {
       o.push(await ours(ctx, n, windowMs, String(i)));
-      c.push(await cHost<CMany>('v2-many', ['--clients', String(n), '--poll-interval', String(RECHECK_MS), '--window-ms', String(windowMs),
-        '--env', envFile, '--open-env', openEnv, fixture('bench-defer'), 'mode=v2', 'delay_ms=0', `release=${join(ctx.tmp, 'never')}`]));
+      c.push(
+        await cHost<CMany>('v2-many', [
+          '--clients',
+          String(n),
+          '--poll-interval',
+          String(RECHECK_MS),
+          '--window-ms',
+          String(windowMs),
+          '--env',
+          envFile,
+          '--open-env',
+          openEnv,
+          fixture('bench-defer'),
+          'mode=v2',
+          'delay_ms=0',
+          `release=${join(ctx.tmp, 'never')}`,
+        ]),
+      );
     }
     const med = (f: (r: (typeof o)[number]) => number) => median(o.map(f));
     const cMed = (f: (r: CMany) => number) => median(c.map(f));
     const rows: Row[] = [
-      { name: `worker RSS with ${n} clients deferred`, ours: med((r) => r.rssWait), baseline: cMed((r) => r.rss_kb / 1024), unit: 'MiB',
-        note: `ours: ${med((r) => r.rssOpen).toFixed(0)} MiB after open, peak ${med((r) => r.rssPeak).toFixed(0)} MiB; `
-          + `${(((med((r) => r.rssWait) - med((r) => r.rssOpen)) * 1024) / n).toFixed(1)} KiB per deferred client` },
-      { name: 'worker CPU while they wait', ours: med((r) => (r.windowCpu / r.windowWall) * 100), baseline: cMed((r) => (r.window_cpu_ms / r.window_ms) * 100),
-        unit: '% of a core', note: `ours: ${med((r) => r.windowCpu).toFixed(0)} ms CPU in a ${(windowMs / 1000).toFixed(0)} s window; `
-          + `C: ${cMed((r) => r.polls)} DEFER_V2 calls in its window` },
-      { name: 'supervisor (caller) CPU while they wait', ours: med((r) => (r.supervisorCpu / r.windowWall) * 100), baseline: null, unit: '% of a core',
-        note: `supervisor RSS grew ${med((r) => r.supervisorRssGrowth).toFixed(0)} MiB for the ${n} pending connect() calls` },
-      { name: `time until all ${n} are deferred`, ours: med((r) => r.setupMs), baseline: cMed((r) => r.setup_ms), unit: 'ms',
-        note: 'ours: client() + connect() through the worker (TLS_VERIFY..CLIENT_CONNECT_V2 per client); C: constructor + CLIENT_CONNECT_V2' },
-      { name: `time from release until all ${n} connected`, ours: med((r) => r.releaseMs), baseline: null, unit: 'ms',
-        note: `bounded below by the ${RECHECK_MS} ms re-check interval` },
+      {
+        name: `worker RSS with ${n} clients deferred`,
+        ours: med((r) => r.rssWait),
+        baseline: cMed((r) => r.rss_kb / 1024),
+        unit: 'MiB',
+        note:
+          `ours: ${med((r) => r.rssOpen).toFixed(0)} MiB after open, peak ${med((r) => r.rssPeak).toFixed(0)} MiB; `
+          + `${(((med((r) => r.rssWait) - med((r) => r.rssOpen)) * 1024) / n).toFixed(1)} KiB per deferred client`,
+      },
+      {
+        name: 'worker CPU while they wait',
+        ours: med((r) => (r.windowCpu / r.windowWall) * 100),
+        baseline: cMed((r) => (r.window_cpu_ms / r.window_ms) * 100),
+        unit: '% of a core',
+        note:
+          `ours: ${med((r) => r.windowCpu).toFixed(0)} ms CPU in a ${(windowMs / 1000).toFixed(0)} s window; `
+          + `C: ${cMed((r) => r.polls)} DEFER_V2 calls in its window`,
+      },
+      {
+        name: 'supervisor (caller) CPU while they wait',
+        ours: med((r) => (r.supervisorCpu / r.windowWall) * 100),
+        baseline: null,
+        unit: '% of a core',
+        note: `supervisor RSS grew ${med((r) => r.supervisorRssGrowth).toFixed(0)} MiB for the ${n} pending connect() calls`,
+      },
+      {
+        name: `time until all ${n} are deferred`,
+        ours: med((r) => r.setupMs),
+        baseline: cMed((r) => r.setup_ms),
+        unit: 'ms',
+        note: 'ours: client() + connect() through the worker (TLS_VERIFY..CLIENT_CONNECT_V2 per client); C: constructor + CLIENT_CONNECT_V2',
+      },
+      {
+        name: `time from release until all ${n} connected`,
+        ours: med((r) => r.releaseMs),
+        baseline: null,
+        unit: 'ms',
+        note: `bounded below by the ${RECHECK_MS} ms re-check interval`,
+      },
     ];
     return {
-      name: this.name, title: this.title, rows,
+      name: this.name,
+      title: this.title,
+      rows,
       notes: [`${n} clients; median of ${runs} run(s); RSS from /proc/<pid>/status (VmRSS), CPU from /proc/<pid>/stat.`],
     };
   },

@@ -8,7 +8,10 @@ import { alternate, cHost, fixture, median, tsChild, writeEnvFile, type Benchmar
 
 const TARGET_RATIO = 1.5;
 
-interface CallFigure { ns_per_call: number; cpu_ns_per_call: number }
+interface CallFigure {
+  ns_per_call: number;
+  cpu_ns_per_call: number;
+}
 
 const cpu = (rs: CallFigure[]) => median(rs.map((r) => r.cpu_ns_per_call));
 const wall = (rs: CallFigure[]) => median(rs.map((r) => r.ns_per_call));
@@ -32,22 +35,32 @@ export const perHook: Benchmark = {
       const so = fixture(c.fixture);
       // Same env every call: our chain reuses the encoded block; C builds OpenVPN's envp pointer array over its
       // env strings (make_env_array), which is what OpenVPN does per call.
-      const same = await alternate(ctx.runs,
+      const same = await alternate(
+        ctx.runs,
         () => tsChild<CallFigure>('per-hook-child.ts', ['--mode', 'same', ...common, so]),
-        () => cHost<CallFigure>('call', [...common, so]));
+        () => cHost<CallFigure>('call', [...common, so]),
+      );
       const encoded: CallFigure[] = [];
       for (let i = 0; i < ctx.runs; i++) encoded.push(await tsChild<CallFigure>('per-hook-child.ts', ['--mode', 'encoded', ...common, so]));
       // A different env every call: we encode all 60 strings per call; C copies all 60 strings per call (--env-copy).
-      const fresh = await alternate(ctx.runs,
+      const fresh = await alternate(
+        ctx.runs,
         () => tsChild<CallFigure>('per-hook-child.ts', ['--mode', 'fresh', ...common, so]),
-        () => cHost<CallFigure>('call', ['--env-copy', ...common, so]));
+        () => cHost<CallFigure>('call', ['--env-copy', ...common, so]),
+      );
       const cSame = cpu(same.b);
       const cCopy = cpu(fresh.b);
       if (c.fixture === 'bench-cc') cBenchCc = cSame;
-      const add = (name: string, ours: number, baseline: number, note: string) => rows.push({
-        name: `${c.fixture}: ${name}`, ours: ours / 1000, baseline: baseline / 1000, unit: 'us/call',
-        target: `<= ${TARGET_RATIO}x C`, pass: ours <= baseline * TARGET_RATIO, note,
-      });
+      const add = (name: string, ours: number, baseline: number, note: string) =>
+        rows.push({
+          name: `${c.fixture}: ${name}`,
+          ours: ours / 1000,
+          baseline: baseline / 1000,
+          unit: 'us/call',
+          target: `<= ${TARGET_RATIO}x C`,
+          pass: ours <= baseline * TARGET_RATIO,
+          note,
+        });
       const wallNote = (a: CallFigure[], b: CallFigure[]) => `wall clock: ${(wall(a) / 1000).toFixed(2)} vs ${(wall(b) / 1000).toFixed(2)} us/call`;
       add('same env each call', cpu(same.a), cSame, `C: envp pointer array per call (make_env_array); ${wallNote(same.a, same.b)}`);
       add('caller-kept EncodedEnv', cpu(encoded), cSame, `C: envp pointer array per call (make_env_array); ${wallNote(encoded, same.b)}`);
@@ -58,20 +71,37 @@ export const perHook: Benchmark = {
     const ipcIterations = ctx.quick ? 300 : 3000;
     const ipc: CallFigure[] = [];
     for (let i = 0; i < Math.min(ctx.runs, 5); i++) {
-      ipc.push(await tsChild<CallFigure>('per-hook-child.ts', ['--mode', 'ipc', '--env', envFile, '--open-env', openEnvFile,
-        '--iterations', String(ipcIterations), fixture('bench-cc')]));
+      ipc.push(
+        await tsChild<CallFigure>('per-hook-child.ts', [
+          '--mode',
+          'ipc',
+          '--env',
+          envFile,
+          '--open-env',
+          openEnvFile,
+          '--iterations',
+          String(ipcIterations),
+          fixture('bench-cc'),
+        ]),
+      );
     }
     rows.push({
-      name: 'bench-cc: PluginHost.call (IPC round trip)', ours: wall(ipc) / 1000, baseline: cBenchCc / 1000,
-      unit: 'us/call', note: 'information, wall clock per sequential call: supervisor -> worker -> supervisor (JSON IPC), '
+      name: 'bench-cc: PluginHost.call (IPC round trip)',
+      ours: wall(ipc) / 1000,
+      baseline: cBenchCc / 1000,
+      unit: 'us/call',
+      note:
+        'information, wall clock per sequential call: supervisor -> worker -> supervisor (JSON IPC), '
         + `client context made and destroyed per call; supervisor CPU ${(cpu(ipc) / 1000).toFixed(0)} us/call`,
     });
     return {
-      name: this.name, title: this.title, rows,
+      name: this.name,
+      title: this.title,
+      rows,
       notes: [
         `${iterations} calls per run after ${warmup} warm-up calls; median of ${ctx.runs} runs, ours and C alternating.`,
         'Figures are process CPU time per call (user+system, all threads: robust when other processes compete for the',
-        'CPUs); each row\'s note gives the wall-clock medians too.',
+        "CPUs); each row's note gives the wall-clock medians too.",
         'Ours: Plugin/callChain in a Node process set up as the worker (runtime initialised, watchdog armed per call,',
         'plugin logs written to /dev/null); C: build/bench/c-host, plugin logs formatted and written to /dev/null too.',
       ],

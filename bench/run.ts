@@ -49,11 +49,21 @@ function printResult(r: BenchResult): void {
   console.log(`\n== ${r.name}: ${r.title}`);
   const header = ['measurement', 'ours', 'C baseline', 'ratio', 'target', 'verdict'];
   const lines = r.rows.map((row) => [
-    row.name, fmt(row.ours, row.unit), row.baseline === null ? '-' : fmt(row.baseline, row.unit), ratio(row.ours, row.baseline),
-    row.target ?? '(information)', row.pass === undefined ? '' : row.pass ? 'PASS' : 'MISS',
+    row.name,
+    fmt(row.ours, row.unit),
+    row.baseline === null ? '-' : fmt(row.baseline, row.unit),
+    ratio(row.ours, row.baseline),
+    row.target ?? '(information)',
+    row.pass === undefined ? '' : row.pass ? 'PASS' : 'MISS',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const show = (cells: string[]) => console.log(cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  const show = (cells: string[]) =>
+    console.log(
+      cells
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    );
   show(header);
   show(widths.map((w) => '-'.repeat(w)));
   lines.forEach(show);
@@ -65,7 +75,11 @@ const results: BenchResult[] = [];
 const machine = machineInfo();
 const runStart = performance.now();
 console.log(`ovpn-plugin-host benchmarks: ${selected.map((b) => b.name).join(', ')}; median of ${runs} runs${values.quick ? ' (quick)' : ''}`);
-console.log(`node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 for (const b of selected) {
   const tmp = makeTmp(`ovph-bench-${b.name}-`);
   const t0 = performance.now();
@@ -85,7 +99,10 @@ for (const b of selected) {
 
 const verdicts = results.flatMap((r) => r.rows.filter((row) => row.pass !== undefined).map((row) => ({ bench: r.name, row })));
 console.log('\n== summary');
-for (const { bench, row } of verdicts) console.log(`${row.pass ? 'PASS' : 'MISS'}  ${bench}: ${row.name} (${row.target}): ${fmt(row.ours, row.unit)}${row.baseline === null ? '' : ` vs C ${fmt(row.baseline, row.unit)} = ${ratio(row.ours, row.baseline)}`}`);
+for (const { bench, row } of verdicts)
+  console.log(
+    `${row.pass ? 'PASS' : 'MISS'}  ${bench}: ${row.name} (${row.target}): ${fmt(row.ours, row.unit)}${row.baseline === null ? '' : ` vs C ${fmt(row.baseline, row.unit)} = ${ratio(row.ours, row.baseline)}`}`,
+  );
 const load = loadavg()[0];
 if (load > cpus().length) {
   console.log(`note: load average ${load.toFixed(2)} on ${cpus().length} CPUs at the end: other processes competed for the CPUs, wall-clock figures are noisy`);
@@ -95,10 +112,17 @@ if (failed.length) console.log(`FAILED to run: ${failed.join(', ')}`);
 if (values.json) writeFileSync(values.json, `${JSON.stringify({ node: process.version, runs, results }, null, 2)}\n`);
 if (values.markdown) {
   mkdirSync(dirname(values.markdown), { recursive: true });
-  writeFileSync(values.markdown, renderMarkdown(results, {
-    ...machine, runs, quick: values.quick === true, benchmarks: selected.map((b) => b.name), loadEnd: loadavg(),
-    wallSeconds: (performance.now() - runStart) / 1000,
-  }));
+  writeFileSync(
+    values.markdown,
+    renderMarkdown(results, {
+      ...machine,
+      runs,
+      quick: values.quick === true,
+      benchmarks: selected.map((b) => b.name),
+      loadEnd: loadavg(),
+      wallSeconds: (performance.now() - runStart) / 1000,
+    }),
+  );
   console.log(`wrote ${values.markdown}`);
 }
 process.exitCode = failed.length ? 1 : 0;

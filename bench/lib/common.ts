@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const C_HOST = join(ROOT, 'build', 'bench', 'c-host');
-export const FIXTURES = join(ROOT, 'build', 'fixtures');
+const FIXTURES = join(ROOT, 'build', 'fixtures');
 export const fixture = (name: string): string => join(FIXTURES, `${name}.so`);
 
 /** Options every benchmark gets from the runner. */
@@ -73,15 +73,22 @@ export function ratio(ours: number, baseline: number | null): string {
 }
 
 /** Run a command to completion; stdout, stderr, exit code and wall time (ms). */
-export function run(cmd: string, args: readonly string[], opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}):
-Promise<{ stdout: string; stderr: string; code: number | null; ms: number }> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ stdout: string; stderr: string; code: number | null; ms: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ stdout, stderr, code, ms: performance.now() - t0 }));
     child.stdin.end(opts.input ?? '');
@@ -89,7 +96,7 @@ Promise<{ stdout: string; stderr: string; code: number | null; ms: number }> {
 }
 
 /** Run a command that prints one JSON object (the last line of stdout); throws with its stderr if it fails. */
-export async function runJson<T>(cmd: string, args: readonly string[]): Promise<T> {
+async function runJson<T>(cmd: string, args: readonly string[]): Promise<T> {
   const r = await run(cmd, args);
   const last = r.stdout.trim().split('\n').pop() ?? '';
   if (r.code !== 0 || !last.startsWith('{')) {
@@ -115,7 +122,9 @@ export function writeEnvFile(path: string, env: readonly string[]): string {
 }
 
 export function readEnvFile(path: string): string[] {
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
 }
 
 /** utime+stime of a process in ms, from /proc (clock-tick resolution, usually 10 ms). */

@@ -27,7 +27,9 @@ export interface RunInfo {
 
 function firstLine(cmd: string, args: string[]): string {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0]!.trim();
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')[0]!
+      .trim();
   } catch {
     return 'unknown';
   }
@@ -180,36 +182,46 @@ function table(header: string[], rows: string[][]): string[] {
 }
 
 function figures(row: Row): string[] {
-  return [
-    fmt(row.ours, row.unit), row.baseline === null ? '-' : fmt(row.baseline, row.unit), ratio(row.ours, row.baseline),
-  ];
+  return [fmt(row.ours, row.unit), row.baseline === null ? '-' : fmt(row.baseline, row.unit), ratio(row.ours, row.baseline)];
 }
 
 const loads = (l: number[]) => l.map((v) => v.toFixed(2)).join(' / ');
 
 export function renderMarkdown(results: readonly BenchResult[], info: RunInfo): string {
   const out: string[] = [INTRO, '## The run', ''];
-  out.push(...table(['', ''], [
-    ['date', info.date],
-    ['command', `bench/run.ts ${info.benchmarks.join(' ')}${info.quick ? ' --quick' : ''} (median of ${info.runs} runs)`],
-    ['CPU', `${info.cpus} × ${info.cpuModel}`],
-    ['memory', `${info.memoryGiB.toFixed(1)} GiB`],
-    ['system', `${info.os}, ${info.arch}`],
-    ['Node', info.node],
-    ['koffi', info.koffi],
-    ['C compiler', info.compiler],
-    ['load average (1 / 5 / 15 min)', `${loads(info.loadStart)} at the start, ${loads(info.loadEnd)} at the end`],
-    ['duration', `${(info.wallSeconds / 60).toFixed(1)} min`],
-  ]));
+  out.push(
+    ...table(
+      ['', ''],
+      [
+        ['date', info.date],
+        ['command', `bench/run.ts ${info.benchmarks.join(' ')}${info.quick ? ' --quick' : ''} (median of ${info.runs} runs)`],
+        ['CPU', `${info.cpus} × ${info.cpuModel}`],
+        ['memory', `${info.memoryGiB.toFixed(1)} GiB`],
+        ['system', `${info.os}, ${info.arch}`],
+        ['Node', info.node],
+        ['koffi', info.koffi],
+        ['C compiler', info.compiler],
+        ['load average (1 / 5 / 15 min)', `${loads(info.loadStart)} at the start, ${loads(info.loadEnd)} at the end`],
+        ['duration', `${(info.wallSeconds / 60).toFixed(1)} min`],
+      ],
+    ),
+  );
   if (info.loadEnd[0]! > info.cpus) {
-    out.push('', `The 1-minute load average at the end exceeded the number of CPUs: other processes competed for the CPUs, `
-      + 'so wall-clock figures of this run are noisy.');
+    out.push(
+      '',
+      `The 1-minute load average at the end exceeded the number of CPUs: other processes competed for the CPUs, `
+        + 'so wall-clock figures of this run are noisy.',
+    );
   }
 
   const verdicts = results.flatMap((r) => r.rows.filter((row) => row.pass !== undefined).map((row) => ({ r, row })));
-  out.push('', '## Summary', '', 'Rows with a target; the other rows are in each benchmark\'s section.', '');
-  out.push(...table(['benchmark', 'measurement', 'ours', 'C baseline', 'ratio', 'target', 'verdict'],
-    verdicts.map(({ r, row }) => [`[\`${r.name}\`](#${r.name})`, row.name, ...figures(row), row.target ?? '', verdict(row)])));
+  out.push('', '## Summary', '', "Rows with a target; the other rows are in each benchmark's section.", '');
+  out.push(
+    ...table(
+      ['benchmark', 'measurement', 'ours', 'C baseline', 'ratio', 'target', 'verdict'],
+      verdicts.map(({ r, row }) => [`[\`${r.name}\`](#${r.name})`, row.name, ...figures(row), row.target ?? '', verdict(row)]),
+    ),
+  );
   const failed = results.filter((r) => !r.rows.length);
   if (failed.length) out.push('', `Failed to run: ${failed.map((r) => `\`${r.name}\``).join(', ')} (see its section).`);
 
@@ -218,13 +230,14 @@ export function renderMarkdown(results: readonly BenchResult[], info: RunInfo): 
     out.push('', `## ${r.name}`, '', `${r.title}.`, '');
     if (e) out.push(e.measures, '');
     if (r.rows.length) {
-      out.push(...table(['measurement', 'ours', 'C baseline', 'ratio', 'target', 'verdict'],
-        r.rows.map((row) => [row.name, ...figures(row), row.target ?? '(information)', verdict(row)])));
+      out.push(
+        ...table(
+          ['measurement', 'ours', 'C baseline', 'ratio', 'target', 'verdict'],
+          r.rows.map((row) => [row.name, ...figures(row), row.target ?? '(information)', verdict(row)]),
+        ),
+      );
     }
-    const notes = [
-      ...r.rows.filter((row) => row.note).map((row) => `- ${row.name}: ${row.note}`),
-      ...(r.notes?.length ? [`- ${r.notes.join(' ')}`] : []),
-    ];
+    const notes = [...r.rows.filter((row) => row.note).map((row) => `- ${row.name}: ${row.note}`), ...(r.notes?.length ? [`- ${r.notes.join(' ')}`] : [])];
     if (notes.length) out.push('', 'Details from the run:', '', ...notes);
     if (e?.reading) out.push('', e.reading);
   }

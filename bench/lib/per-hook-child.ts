@@ -49,13 +49,17 @@ function timeLoop(f: () => void): { ns: number; cpuNs: number } {
 function clientEnvs(): string[][] {
   const out: string[][] = [];
   for (let k = 0; k < 256; k++) {
-    out.push(viaIpc(env.map((e) => {
-      const [key] = e.split('=', 1);
-      if (key === 'untrusted_port' || key === 'trusted_port') return `${key}=${40000 + k}`;
-      if (key === 'ifconfig_pool_remote_ip') return `${key}=10.29.41.${k + 2}`;
-      if (key === 'time_unix') return `${key}=${1795930974 + k}`;
-      return e;
-    })));
+    out.push(
+      viaIpc(
+        env.map((e) => {
+          const [key] = e.split('=', 1);
+          if (key === 'untrusted_port' || key === 'trusted_port') return `${key}=${40000 + k}`;
+          if (key === 'ifconfig_pool_remote_ip') return `${key}=10.29.41.${k + 2}`;
+          if (key === 'time_unix') return `${key}=${1795930974 + k}`;
+          return e;
+        }),
+      ),
+    );
   }
   return out;
 }
@@ -91,15 +95,21 @@ async function main(): Promise<void> {
   let check = 0;
   let ns: { ns: number; cpuNs: number };
   if (mode === 'same') {
-    ns = timeLoop(() => { check += callChain(plugins, type, [], env, opts).status; });
+    ns = timeLoop(() => {
+      check += callChain(plugins, type, [], env, opts).status;
+    });
   } else if (mode === 'encoded') {
     const block = EncodedEnv.encode(env);
-    ns = timeLoop(() => { check += callChain(plugins, type, [], block, opts).status; });
+    ns = timeLoop(() => {
+      check += callChain(plugins, type, [], block, opts).status;
+    });
     block.free();
   } else if (mode === 'fresh') {
     const envs = clientEnvs();
     let k = 0;
-    ns = timeLoop(() => { check += callChain(plugins, type, [], envs[k++ & 255], opts).status; });
+    ns = timeLoop(() => {
+      check += callChain(plugins, type, [], envs[k++ & 255], opts).status;
+    });
   } else {
     throw new Error(`unknown mode ${mode}`);
   }
