@@ -64,7 +64,7 @@ export function registerConnect(program: Command, state: RunState): void {
       'after',
       `
 --json prints {"outcome":"connected"|"rejected"|"timeout"|"fatal","stage":..,"hooks":[..],"auth":{..},"config":"..",
-"options":[{"name","args"}],"logs":[..],"disconnect":{"outcome":"disconnected","hooks":[..]}} (README: JSON shapes);
+"options":[{"name","args"}],"logs":[..],"disconnect":{"outcome":"disconnected","hooks":[..]}} (docs/cli.md: JSON shapes);
 with --stage client-connect {"outcome":"accepted"|"rejected"|"timeout","deferred":..,"config":"..","steps":[..],...};
 or {"outcome":"crashed"|"hung"|"load-error",...}.
 Exit codes: 0 connected/accepted, 1 rejected (or fatal), 3 timeout, 4 crashed or hung, 5 failed to load or open, 2 usage error.`,

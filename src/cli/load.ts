@@ -84,7 +84,7 @@ export function registerLoad(program: Command, state: RunState): void {
       'after',
       `
 --json prints {"outcome":"completed","clients":{..},"outcomes":{"connected":N,..},"connectMs":{"p50",..},"polls":{..},
-"longestHook":{..},"blockingCalls":N,"worker":{"rssPeakMb",..,"cpuPercent"},..} (README: JSON shapes).
+"longestHook":{..},"blockingCalls":N,"worker":{"rssPeakMb",..,"cpuPercent"},..} (docs/cli.md: JSON shapes).
 Exit codes: 0 every client connected, 1 some rejected, 3 some timed out, 4 crashed or hung, 5 failed to load, 2 usage error.`,
     )
     .action(async (path: string, args: string[], opts: LoadCliOptions) => {

@@ -3,59 +3,28 @@
 // prebuilt runtime removed: built from source with cc, or one clear line without it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ROOT } from '../helpers.js';
+import { exec, installedProject, type InstalledProject } from './installed-project.js';
 
-const exec = promisify(execFile);
-const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-const TARBALL = join(ROOT, 'build', `ovpn-plugin-host-${VERSION}.tgz`);
-/** The project's own @types/node, as a TypeScript consumer of a Node library has one. */
-const NODE_TYPES = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies['@types/node'];
 const AUTH_PAM = '/usr/lib/x86_64-linux-gnu/openvpn/plugins/openvpn-plugin-auth-pam.so';
 
-let dir: string;
+let p: InstalledProject;
 let project: string;
-let bareBin: string;
 let installed: string;
 
-/** PATH for the user's shell: node and npm only (no cc, gcc, make), plus /bin for sh. WITH_CC adds the compiler. */
-function env(withCc = false): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, PATH: `${bareBin}${withCc ? `:${dirname('/usr/bin/cc')}` : ''}`, XDG_CACHE_HOME: join(dir, 'cache') };
-  delete e.NODE_TEST_CONTEXT;
-  delete e.CC;
-  return e;
-}
-
-async function npx(args: string[], withCc = false) {
-  return exec(join(bareBin, 'npx'), ['--no-install', 'ovpn-plugin-host', ...args], { cwd: project, env: env(withCc) }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
+function npx(args: string[], withCc = false) {
+  return p.run('npx', ['--no-install', 'ovpn-plugin-host', ...args], withCc);
 }
 
 before(async () => {
-  assert.ok(existsSync(TARBALL), `${TARBALL} is missing: make pack writes it (make test runs it first)`);
-  dir = mkdtempSync(join(tmpdir(), 'ovph-package-'));
-  bareBin = join(dir, 'bin');
-  mkdirSync(bareBin);
-  const npmDir = dirname(process.execPath);
-  for (const tool of ['node', 'npm', 'npx']) symlinkSync(join(npmDir, tool), join(bareBin, tool));
-  for (const tool of ['sh', 'rm', 'mkdir']) symlinkSync(`/bin/${tool}`, join(bareBin, tool));
-  project = join(dir, 'plugin-project');
-  mkdirSync(project);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'my-plugin', private: true, type: 'module' }));
-  await exec(join(bareBin, 'npm'), ['install', '--no-audit', '--no-fund', '--prefer-offline', '-D', TARBALL, `@types/node@${NODE_TYPES}`], {
-    cwd: project,
-    env: env(),
-  });
-  installed = join(project, 'node_modules', 'ovpn-plugin-host');
+  p = await installedProject();
+  project = p.project;
+  installed = p.installed;
 });
 
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => p.remove());
 
 test('the tarball holds the package, not the project: no tests, benches or fixture sources; under 2 MB unpacked', () => {
   const files: string[] = [];
@@ -118,7 +87,7 @@ test('deferred client-connect', async () => {
 });
 `,
   );
-  const { stdout } = await exec(join(bareBin, 'node'), ['--test', '--test-reporter=tap', 'plugin.test.js'], { cwd: project, env: env() });
+  const { stdout } = await exec(join(p.bareBin, 'node'), ['--test', '--test-reporter=tap', 'plugin.test.js'], { cwd: project, env: p.env() });
   assert.match(stdout, /# pass 1\n/);
   assert.match(stdout, /# fail 0\n/);
 });
@@ -153,7 +122,7 @@ export async function outcome(): Promise<ConnectResult['outcome']> {
     }),
   );
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = await exec(join(bareBin, 'node'), [tsc, '-p', 'tsconfig.json'], { cwd: project, env: env() }).then(
+  const r = await exec(join(p.bareBin, 'node'), [tsc, '-p', 'tsconfig.json'], { cwd: project, env: p.env() }).then(
     () => '',
     (e: { stdout: string }) => e.stdout,
   );
