@@ -403,3 +403,18 @@ test("the caller's process survived every crash, hang and failure above, and can
     assert.equal(returned(await host.call('AUTH_USER_PASS_VERIFY', { env: AUTH_ENV('foo', 'bar') })).returnName, 'SUCCESS');
   });
 });
+
+test('a single plugin argument is split as OpenVPN splits it; two or more are passed as given', async () => {
+  const argvOf = async (args: string[]) => {
+    const host = await PluginHost.open({ plugins: [{ path: fixture('v3-basic'), args }] });
+    if (isFailure(host)) throw new Error(JSON.stringify(host));
+    await host.close();
+    return { args: host.plugins[0]!.args, log: findLog(host.logs, /open: argc=/).message };
+  };
+  const one = await argvOf(["a 'b c' d"]);
+  assert.deepEqual(one.args, ['a', 'b c', 'd']);
+  assert.match(one.log, /argc=4 /);
+  const two = await argvOf(['a b', 'c']);
+  assert.deepEqual(two.args, ['a b', 'c']);
+  assert.match(two.log, /argc=3 /);
+});

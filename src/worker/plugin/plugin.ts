@@ -17,6 +17,7 @@ import { getRuntime, newGuardedStringArray, newStringArray, pointerAt, type Poin
 import type { AbiVersion, LoadErrorKind, PluginSpec } from '../../protocol/messages.js';
 import type { ReturnListNode } from '../../openvpn/return-list.js';
 import { decodeReturnList } from './return-list.js';
+import { pluginArguments } from '../../openvpn/plugin-args.js';
 import { PSEUDO_TYPE } from '../../protocol/constants.js';
 import { PLUGIN_LIBDIR } from '../../openvpn/constants.js';
 
@@ -218,7 +219,7 @@ export class Plugin {
     private readonly callTimeoutMs: number,
   ) {
     this.file = resolvePluginPath(spec.path);
-    this.args = spec.args ?? [];
+    this.args = pluginArguments(spec.args ?? []);
     this.argv0 = spec.path;
     try {
       this.lib = koffi.load(this.file);
