@@ -105,10 +105,11 @@ export interface RejectedResult extends LifeCommon {
   clientConnect?: ClientConnectSummary;
 }
 
-/** A deferral did not resolve in time (auth: hand-window or auth_pending timeout; client-connect: the host's limit). */
+/** A deferred client-connect did not resolve within the host's limit (OpenVPN itself waits forever). A deferred auth
+ * that expires is a rejection at auth, as OpenVPN sends AUTH_FAILED. */
 export interface TimeoutResult extends LifeCommon {
   outcome: 'timeout';
-  stage: 'auth' | 'client-connect';
+  stage: 'client-connect';
   pending: string;
   clientConnect?: ClientConnectSummary;
 }

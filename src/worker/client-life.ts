@@ -299,13 +299,10 @@ export class ClientLife {
     }
     auth.ms = performance.now() - run.authStart;
     if (verdict === 'timeout') {
-      this.state = 'ended';
-      return {
-        outcome: 'timeout',
-        stage: 'auth',
-        ...this.base(run),
-        pending: `auth_control_file still undecided after ${Math.round(pending.deadline - run.authStart)} ms (${auth.pending ? 'auth_pending_file timeout' : 'hand-window'})`,
-      };
+      // OpenVPN fails a key whose deferred auth is still undecided at auth_deferred_expire: the client gets AUTH_FAILED.
+      const window = auth.pending ? `the auth_pending_file timeout (${auth.pending.timeout} s)` : 'hand-window';
+      const reason = `deferred auth not decided within ${window}: auth_control_file still undecided after ${Math.round(pending.deadline - run.authStart)} ms`;
+      return this.refuse(run, 'auth', 'AUTH_FAILED', reason);
     }
     auth.controlByte = verdict === 'accepted' ? '1' : '0';
     if (verdict === 'rejected') {

@@ -109,11 +109,15 @@ test('life: a synchronous auth failure with a reason; TLS_FINAL is not called fo
   });
 });
 
-test('life: deferred auth expires after the hand-window', async () => {
+test('life: a deferred auth still undecided at the hand-window is rejected at auth with AUTH_FAILED, as OpenVPN does', async () => {
   await withHost([{ path: fixture('auth-defer'), args: ['delay_ms=5000'] }], async (host) => {
     const r = await host.client({ username: 'foo', password: 'bar' }).connect({ handWindowMs: 300 });
-    assert.equal(r.outcome, 'timeout');
-    if (r.outcome === 'timeout') assert.equal(r.stage, 'auth');
+    assert.equal(r.outcome, 'rejected');
+    if (r.outcome === 'rejected') {
+      assert.equal(r.stage, 'auth');
+      assert.equal(r.clientSees, 'AUTH_FAILED');
+      assert.match(r.reason ?? '', /^deferred auth not decided within hand-window/);
+    }
   });
 });
 

@@ -591,7 +591,7 @@ fault(
   },
 );
 
-fault('auth_control_file: unknown byte, deleted, FIFO stay pending (timeout at hand-window, exit 3); a symlink is read through', async (t) => {
+fault('auth_control_file: unknown byte, deleted, FIFO stay pending (AUTH_FAILED at hand-window, exit 1); a symlink is read through', async (t) => {
   const outside = mkdtempSync(join(BASE, 'outside-'));
   try {
     writeFileSync(join(outside, 'one'), '1');
@@ -600,10 +600,10 @@ fault('auth_control_file: unknown byte, deleted, FIFO stay pending (timeout at h
     // call: the acf replaced by a symlink to a directory; removing the call's temp dir removes the link, not the target
     const callRun = t.cli(['call', fixture('fault-ccfile'), `acf=symlink:${join(outside, 'dir')}`, '--hook', 'AUTH_USER_PASS_VERIFY', '--json']);
     const cases = [
-      ['acf=byte:x', 3],
-      ['acf=delete', 3],
-      ['acf=fifo', 3],
-      ['acf=dir', 3],
+      ['acf=byte:x', 1],
+      ['acf=delete', 1],
+      ['acf=fifo', 1],
+      ['acf=dir', 1],
       [`acf=symlink:${join(outside, 'one')}`, 0],
     ] as const;
     const runs = await Promise.all(
@@ -629,10 +629,10 @@ fault('auth_control_file: unknown byte, deleted, FIFO stay pending (timeout at h
       const r = runs[i]!;
       assert.equal(r.code, code, `${arg}: ${r.stderr}`);
       const o = json(r);
-      if (code === 3) {
-        assert.equal(o.outcome, 'timeout', arg);
+      if (code === 1) {
+        assert.equal(o.outcome, 'rejected', arg);
         assert.equal(o.stage, 'auth', arg);
-        assert.match(String(o.pending), /auth_control_file still undecided/);
+        assert.match(String(o.reason), /not decided within hand-window: auth_control_file still undecided/);
       } else {
         assert.equal(o.outcome, 'connected', arg);
       }
