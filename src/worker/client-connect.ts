@@ -15,6 +15,7 @@ import { clientDisconnectEnv } from '../openvpn/server-env.js';
 import { dirWatcher } from './recheck-scheduler.js';
 import { DeferralWait } from './deferral-wait.js';
 import { asClient } from './as-client.js';
+import type { ServerState } from './server-state.js';
 import { mergeConfigs } from '../openvpn/client-config.js';
 import type { DeferralTiming } from '../protocol/messages.js';
 import type { ClientConnectReport } from '../protocol/client-results.js';
@@ -28,6 +29,8 @@ export interface ClientConnectParams {
   onProgress?: (p: { polls: number; elapsedMs: number; pending: string }) => void;
   /** The client whose stage this is (log lines of its calls and script carry it); -1 or absent: none. */
   clientId?: number;
+  /** The server's state: no plugin is called once it has exited. */
+  server?: ServerState;
   /** Told of every chain call the stage makes (hook type, argv after argv[0], envp), before the call. */
   onChainCall?: (type: number, argv: readonly string[], env: readonly string[]) => void;
 }
@@ -153,6 +156,7 @@ function makeIO(
   return {
     defines: (type) => plugins.some((p) => p.wants(type)),
     callChain: (type, argv, env, collect) => {
+      params.server?.ensureRunning();
       params.onChainCall?.(type, argv, env);
       const r = asClient(params.clientId, () => callChain(plugins, type, argv, env, { contexts, collectReturnList: collect }));
       if (collect && r.status === RETURN.SUCCESS) warnNullNames(r.calls);
@@ -162,7 +166,10 @@ function makeIO(
         calls: r.calls.map((c) => ({ plugin: c.plugin, called: c.called, returnCode: c.returnCode, config: configValue(c.returnList), ms: c.ms })),
       };
     },
-    runScript: (argv, env) => asClient(params.clientId, () => runScript(argv, env, params.timing.timeoutMs)),
+    runScript: (argv, env) => {
+      params.server?.ensureRunning();
+      return asClient(params.clientId, () => runScript(argv, env, params.timing.timeoutMs));
+    },
     createFile: (prefix) => createTempFile(params.tmpDir, prefix),
     firstByte,
     readText: readConfigText,

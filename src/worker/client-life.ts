@@ -27,6 +27,7 @@ import { createTempFile, firstByte, runClientConnect, type ClientConnectOutcome 
 import { dirWatcher } from './recheck-scheduler.js';
 import { DeferralWait } from './deferral-wait.js';
 import { asClient } from './as-client.js';
+import { ServerExited, ServerState } from './server-state.js';
 import type { ClientSetup, DeferralProgress, DeferralTiming } from '../protocol/messages.js';
 
 /** Told where a waiting client is (the session adds who the client is). */
@@ -45,6 +46,8 @@ interface Connecting {
   progress?: Progress;
   auth: AuthReport;
   authStart: number;
+  /** The stage the connect is in. */
+  stage: LifeStage;
 }
 
 const BLOCKING_MS = 100;
@@ -70,6 +73,7 @@ export class ClientLife {
     readonly setup: ClientSetup,
     private readonly tcp = false,
     readonly id = -1,
+    private readonly server = new ServerState(),
   ) {
     this.chain = setup.certPem ? certChainInfo(setup.certPem) : defaultCertChain();
     this.env = newClientEnv(serverEnv);
@@ -94,6 +98,7 @@ export class ClientLife {
 
   /** Call TYPE through the chain and record it as a hook step (only if a plugin registered it). */
   private call(type: number, argv: string[], opts: { env?: string[]; context?: 'client' | 'server'; cert?: CertInfo; note?: string } = {}): ChainCallResult {
+    this.server.ensureRunning();
     if (!this.wants(type)) return { status: RETURN.SUCCESS, calls: [], undefinedHook: true };
     const envp = opts.env ?? this.envp();
     const context = opts.context ?? 'client';
@@ -156,19 +161,34 @@ export class ClientLife {
     this.summary = timing.detail === 'summary';
     this.t0 = performance.now();
     this.hooks = [];
-    const run: Connecting = { timing, progress, auth: { called: false, deferred: false, polls: 0, ms: 0 }, authStart: 0 };
+    const run: Connecting = { timing, progress, auth: { called: false, deferred: false, polls: 0, ms: 0 }, authStart: 0, stage: 'tls-verify' };
+    try {
+      return await this.connectStages(run);
+    } catch (err) {
+      if (!(err instanceof ServerExited)) throw err;
+      // Another client's error made OpenVPN exit while this one was connecting: nothing more happens for it.
+      this.state = 'ended';
+      return { outcome: 'fatal', stage: run.stage, ...this.base(run), reason: `${err.message}, while this client was connecting` };
+    }
+  }
+
+  private async connectStages(run: Connecting): Promise<WorkerConnectResult> {
     const refused = this.tlsVerify(run);
     if (refused) return refused;
+    run.stage = 'auth';
     const authed = this.authenticate(run);
     if ('outcome' in authed) return authed;
+    run.stage = 'tls-final';
     const finalRefused = this.tlsFinal(run);
     if (finalRefused) return finalRefused;
     if (authed.pending) {
+      run.stage = 'auth';
       const authRefused = await this.awaitDeferredAuth(run, authed.pending);
       if (authRefused) return authRefused;
     } else {
       run.auth.ms = performance.now() - run.authStart;
     }
+    run.stage = 'client-connect';
     return this.clientConnect(run);
   }
 
@@ -236,7 +256,8 @@ export class ClientLife {
         stage: 'auth',
         ...this.base(run),
         reason:
-          'a second plugin returned DEFERRED from AUTH_USER_PASS_VERIFY: OpenVPN exits ("multiple authentication plug-ins performing deferred authentication")',
+          'a second plugin returned DEFERRED from AUTH_USER_PASS_VERIFY: OpenVPN exits ("multiple authentication plug-ins performing deferred authentication"); '
+          + 'the host did as OpenVPN does: abort_v1 on each plugin, no destructor, no close, and no more clients',
       };
     }
     let status = r.status;
@@ -339,6 +360,7 @@ export class ClientLife {
       this.plugins,
       this.contexts,
       {
+        server: this.server,
         env: this.envp(),
         tmpDir: this.setup.tmpDir,
         timing,

@@ -22,6 +22,7 @@ import type { Pointer } from './native/runtime.js';
 import { x509FromDer, freeX509 } from './native/openssl.js';
 import { disconnectAfterFailure, runClientConnect } from './client-connect.js';
 import { ClientLife } from './client-life.js';
+import { ServerState } from './server-state.js';
 
 export class RequestError extends Error {
   constructor(readonly error: WorkerError) {
@@ -54,6 +55,8 @@ export class WorkerSession {
   private clients = new Map<number, ClientLife>();
   private tcp = false;
   private closed = false;
+  /** Shared with every client: once OpenVPN would have exited, no plugin is called any more. */
+  private readonly server = new ServerState();
 
   /** dlopen every plugin first, then open each in order (OpenVPN's startup), then make generic contexts. */
   start(req: StartRequest): StartResponse {
@@ -93,6 +96,7 @@ export class WorkerSession {
   }
 
   call(req: CallRequest): CallResponse {
+    this.ensureRunning();
     const name = hookName(req.hook) as HookName;
     const client = req.client === undefined ? undefined : this.client(req.client);
     const clientHook = !client && CLIENT_HOOKS.has(name) && req.perClient;
@@ -145,23 +149,42 @@ export class WorkerSession {
   }
 
   clientNew(req: ClientNewRequest): null {
+    this.ensureRunning();
     if (this.closed || !this.serverEnv) throw new RequestError({ kind: 'bad-request', message: 'the host is closed' });
     try {
-      this.clients.set(req.client, new ClientLife(this.plugins, this.genericContexts, this.serverEnv, req.setup, this.tcp, req.client));
+      this.clients.set(req.client, new ClientLife(this.plugins, this.genericContexts, this.serverEnv, req.setup, this.tcp, req.client, this.server));
     } catch (err) {
       throw new RequestError({ kind: 'bad-request', message: (err as Error).message });
     }
     return null;
   }
 
-  clientLifeConnect(req: ClientLifeConnectRequest, progress?: (p: DeferralProgress) => void): Promise<WorkerConnectResult> {
+  async clientLifeConnect(req: ClientLifeConnectRequest, progress?: (p: DeferralProgress) => void): Promise<WorkerConnectResult> {
     const c = this.client(req.client);
-    return c.connect(req.timing, progress && ((p) => progress({ client: req.client, name: c.setup.name, ...p })));
+    const r = await c.connect(req.timing, progress && ((p) => progress({ client: req.client, name: c.setup.name, ...p })));
+    if (r.outcome === 'fatal' && this.server.exited === undefined) this.exitFatal(r.reason);
+    return r;
+  }
+
+  /** OpenVPN's exit on a fatal error (openvpn_exit): abort_v1 on every plugin, in order; no destructor, no close. */
+  private exitFatal(reason: string): void {
+    this.server.exited = reason;
+    this.closed = true;
+    for (const p of this.plugins) p.abort();
+  }
+
+  /** A request that would call plugins after OpenVPN exited is refused, saying so. */
+  private ensureRunning(): void {
+    if (this.server.exited !== undefined) {
+      throw new RequestError({ kind: 'bad-request', message: `OpenVPN exited (${this.server.exited.split(':')[0]}): this host serves no more clients; open a new one` });
+    }
   }
 
   clientEnd(req: ClientEndRequest): DisconnectedResult {
     const c = this.client(req.client);
     this.clients.delete(req.client);
+    // After OpenVPN exited nothing more happens for a client: no CLIENT_DISCONNECT, no destructor.
+    if (this.server.exited !== undefined) return { outcome: 'disconnected', client: c.setup.name, hooks: [], logs: [], ms: 0 };
     return c.disconnect();
   }
 

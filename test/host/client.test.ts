@@ -268,3 +268,28 @@ test("life: each client's logs are its own, also lines from the helpers its call
     assert.ok(host.logs.some((l) => l.client === a.id) && host.logs.some((l) => l.client === m.id));
   });
 });
+
+test('life: after a fatal error the host emulates OpenVPN exiting: abort_v1, no destructor or close, no more clients', async () => {
+  await withHost(
+    [
+      { path: fixture('auth-defer'), args: ['delay_ms=50'] },
+      { path: fixture('auth-defer'), args: ['delay_ms=50'] },
+      { path: fixture('cc-v2-defer'), args: ['polls=1'] },
+    ],
+    async (host) => {
+      const c = host.client({ username: 'foo', password: 'bar' });
+      const r = await c.connect();
+      assert.equal(r.outcome, 'fatal');
+      if (r.outcome === 'fatal') assert.match(r.reason, /abort_v1 on each plugin, no destructor, no close, and no more clients/);
+      const d = await c.disconnect();
+      assert.equal(d.outcome, 'disconnected');
+      if (d.outcome === 'disconnected') assert.deepEqual(d.hooks, [], 'the server is gone: no CLIENT_DISCONNECT');
+      const next = await host.client({ username: 'foo', password: 'bar' }).connect();
+      assert.equal(next.outcome, 'load-error');
+      if (next.outcome === 'load-error') assert.match(next.error.message, /OpenVPN exited .*serves no more clients/);
+      assert.equal(await host.close(), undefined);
+      const lines = messages(host.logs);
+      assert.ok(!lines.some((m) => /DESTRUCTOR|CLOSE/.test(m)), lines.join('\n'));
+    },
+  );
+});
