@@ -2,7 +2,7 @@
 import { type Command, Option } from 'commander';
 import { PluginHost, isFailure } from '../host/host.js';
 import type { ClientConnectDone, ClientConnectResult } from '../host/client-connect-stage.js';
-import { PROGRAM_NAME, printJson, printLines, startLogger, type RunState } from './common.js';
+import { PROGRAM_NAME, printJson, printLines, startLogger, type RunState, UsageError } from './common.js';
 import { failureLine, formatFailureDetails, timedLines } from './output.js';
 import { liveOutput } from './live.js';
 import { runLife } from './connect-life.js';
@@ -69,9 +69,21 @@ with --stage client-connect {"outcome":"accepted"|"rejected"|"timeout","deferred
 or {"outcome":"crashed"|"hung"|"load-error",...}.
 Exit codes: 0 connected/accepted, 1 rejected (or fatal), 3 timeout, 4 crashed or hung, 5 failed to load or open, 2 usage error.`,
     )
-    .action(async (path: string, args: string[], opts: ConnectCliOptions) => {
+    .action(async (path: string, args: string[], opts: ConnectCliOptions, command: Command) => {
+      if (opts.stage === 'client-connect') refuseLifeOnlyOptions(command);
       state.exitCode = opts.stage === 'client-connect' ? await runConnect(state, path, args, opts) : await runLife(state, path, args, opts);
     });
+}
+
+/** Options about the client's life before client-connect (its certificate, its password, its peer info, the auth
+ * window) mean nothing to the client-connect stage alone: refused, never silently dropped. */
+const LIFE_ONLY_OPTIONS = ['password', 'cert', 'peerInfo', 'handWindow'] as const;
+
+function refuseLifeOnlyOptions(command: Command): void {
+  const given = LIFE_ONLY_OPTIONS.filter((o) => command.getOptionValueSource(o) === 'cli');
+  if (given.length === 0) return;
+  const flags = given.map((o) => `--${o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
+  throw new UsageError(`${flags}: not used by --stage client-connect, which runs only that stage (drop --stage to run the whole life)`);
 }
 
 async function runConnect(state: RunState, path: string, args: string[], opts: ConnectCliOptions): Promise<number> {
