@@ -3,12 +3,13 @@ import { HostOpenError, isFailure, openHost } from '../host/host.js';
 import type { ConnectResult, DisconnectResult, HookStep } from '../protocol/client-results.js';
 import type { FailureOutcome } from '../protocol/failures.js';
 import { readCertOption } from '../host/client.js';
+import { clientPeerInfo } from '../openvpn/peer-info.js';
 import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
 import { failureLine, formatFailureDetails, timedLines } from './output.js';
 import { liveOutput } from './live.js';
 import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
 import type { PluginSpec } from '../protocol/messages.js';
-import { type ConnectCliOptions, parseEnvOption, parsePluginLine } from './options.js';
+import { type ConnectCliOptions, parseEnvOption, parsePluginLine, peerInfoInEnvWarnings } from './options.js';
 
 function exitCodeOfLife(r: ConnectResult): number {
   if (isFailure(r)) return exitCodeOfFailure(r);
@@ -26,6 +27,12 @@ export async function runLife(state: RunState, path: string, args: string[], opt
   const plugins: PluginSpec[] = [{ path, args }, ...opts.plugin.map(parsePluginLine)];
   const env = Object.fromEntries(opts.env.map(parseEnvOption));
   const peerInfo = Object.fromEntries(opts.peerInfo.map(parseEnvOption));
+  try {
+    clientPeerInfo(peerInfo); // a name a client never sends: before any plugin is loaded
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  for (const w of peerInfoInEnvWarnings(env, peerInfo)) state.io.err(`${PROGRAM_NAME}: ${w}\n`);
   const script = opts.clientConnect !== undefined ? parsePluginLine(opts.clientConnect) : undefined;
   if (opts.password !== undefined && opts.username === undefined) throw new UsageError('--password needs --username');
   let cert: string | undefined;

@@ -70,3 +70,11 @@ export interface ConnectCliOptions extends CommonOptions {
   timing: 'fast' | 'openvpn';
   stage: 'life' | 'client-connect';
 }
+
+/** Warnings for --env values that look like peer info: they change the hooks' env, but the client does not send
+ * them (so, e.g., an IV_SSO there does not make the client announce SSO). */
+export function peerInfoInEnvWarnings(env: Record<string, string>, peerInfo: Record<string, string>): string[] {
+  return Object.keys(env)
+    .filter((k) => /^(IV|UV)_/.test(k) && !(k in peerInfo))
+    .map((k) => `warning: --env ${k} sets the hooks' env only; the client does not send it (use --peer-info ${k}=... for that)`);
+}

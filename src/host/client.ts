@@ -1,7 +1,7 @@
 // A simulated client of the host's plugin chain: connect() runs its server-side life, disconnect() ends it.
 import { existsSync, readFileSync } from 'node:fs';
 import { certChainInfo } from '../openvpn/cert-env.js';
-import { DEFAULT_PEER_INFO } from '../openvpn/server-env.js';
+import { clientPeerInfo } from '../openvpn/peer-info.js';
 import type { ConnectResult, DisconnectResult } from '../protocol/client-results.js';
 import type { FailureOutcome } from '../protocol/failures.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
@@ -26,8 +26,6 @@ export function readCertOption(cert: string): string {
 export function clientSetup(input: ClientInput, n: number, tmpDir: string): ClientSetup {
   const certPem = input.cert === undefined ? undefined : readCertOption(input.cert);
   if (certPem !== undefined) certChainInfo(certPem);
-  const peer = new Map<string, string>(input.replacePeerInfo ? [] : DEFAULT_PEER_INFO.map(([k, v]) => [k, v]));
-  for (const [k, v] of Object.entries(input.peerInfo ?? {})) peer.set(k, v);
   const host = n + 2;
   return {
     name: input.name ?? `client-${n + 1}`,
@@ -36,7 +34,7 @@ export function clientSetup(input: ClientInput, n: number, tmpDir: string): Clie
     username: input.username === undefined ? null : input.username,
     password: input.password ?? '',
     env: input.env,
-    peerInfo: [...peer.entries()],
+    peerInfo: clientPeerInfo(input.peerInfo ?? {}, input.replacePeerInfo),
     address: input.address ?? { ip: '127.0.0.1', port: 36472 + (n % 20000) },
     pool: { remoteIp: input.poolIp ?? `10.8.${Math.floor(host / 254) % 256}.${(host % 254) + 1}`, netmask: '255.255.255.0' },
     bytesReceived: input.bytesReceived ?? 0,

@@ -6,6 +6,7 @@ import type { HookName } from './constants.js';
 import { EnvSet, replaceNonPrintable } from './env-set.js';
 import { type CertInfo, defaultCertChain } from './cert-env.js';
 import { bufParseLines } from './client-config.js';
+import { DEFAULT_PEER_INFO } from './peer-info.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Parameters.
@@ -119,20 +120,6 @@ export interface LifeParams extends ServerParams, ClientParams {
   /** User overrides applied last, verbatim (--env K=V): see EnvSet.override (in place, or new at the front); null removes. */
   envOverrides?: Record<string, string | null>;
 }
-
-/** The IV_* vars a 2.6.14 Linux client sends without --push-peer-info, in its order. */
-export const DEFAULT_PEER_INFO: ReadonlyArray<[string, string]> = [
-  ['IV_VER', '2.6.14'],
-  ['IV_PLAT', 'linux'],
-  ['IV_TCPNL', '1'],
-  ['IV_MTU', '1600'],
-  ['IV_NCP', '2'],
-  ['IV_CIPHERS', 'AES-256-GCM:AES-128-GCM:CHACHA20-POLY1305'],
-  ['IV_PROTO', '990'],
-  ['IV_LZO_STUB', '1'],
-  ['IV_COMP_STUB', '1'],
-  ['IV_COMP_STUBv2', '1'],
-];
 
 /** A temp-file name of OpenVPN's shape: <dir>/openvpn_<prefix>_<32 hex>.tmp (platform_create_temp_file). */
 function tempFileName(prefix: string, tmpDir = '/tmp'): string {

@@ -402,3 +402,13 @@ test('connect --stage client-connect refuses the options of the whole life (exit
   const ok = await cli([...base, '--username', 'u', '--common-name', 'cn']);
   assert.equal(ok.code, 0, ok.stderr);
 });
+
+test('connect --peer-info with a name a client never sends is a usage error; --env IV_* warns it is not sent', async () => {
+  const bad = await cli(['connect', fixture('cc-v2-defer'), '--peer-info', 'WANT_X=1']);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  assert.match(bad.stderr, /peer info WANT_X: a client sends only IV_\* and UV_\* names/);
+  const warned = await cli(['connect', fixture('cc-v2-defer'), 'polls=1', '--env', 'IV_SSO=webauth']);
+  assert.equal(warned.code, 0, warned.stderr);
+  assert.match(warned.stderr, /warning: --env IV_SSO sets the hooks' env only; the client does not send it \(use --peer-info IV_SSO=\.\.\. for that\)/);
+});

@@ -18,6 +18,8 @@ export interface ParityCase {
    * of a recorded context is found by its username): compared client by client (see multi.ts). Needs the
    * parity-ctx-recorder with tag=username,untrusted_port. `username`/`password` are then unused. */
   clients?: Array<{ username: string; password: string }>;
+  /** UV_* variables the client sends (the real client: --push-peer-info and --setenv). */
+  peerInfo?: Record<string, string>;
   /** 'tcp': the real server runs proto tcp-server (client tcp-client); the host gets server.proto 'tcp-server'. */
   proto?: 'udp' | 'tcp';
   /** A --client-connect script: test/parity/cc-script.sh with these arguments (its mode), then the recorder file
@@ -313,5 +315,13 @@ export const CASES: ParityCase[] = [
     proto: 'tcp',
     expect: 'connected',
     what: "three TCP clients at the same time: per-client sequences and contexts (IPCHANGE in each client's context), LEARN_ADDRESS add/delete per client",
+  },
+  {
+    name: 'push-peer-info with UV_ variables',
+    chain: [{ fixture: 'per-client' }],
+    ...FOO,
+    peerInfo: { UV_WANT_COLOR: 'blue', UV_GROUP: 'lab' },
+    expect: 'connected',
+    what: 'a client that sends UV_* variables (--push-peer-info): they and the IV_* lines that come with them (IV_SSL, IV_PLAT_VER) in the env of AUTH_USER_PASS_VERIFY and later hooks, in the real client\'s order',
   },
 ];

@@ -34,7 +34,9 @@ export interface HostRunOptions {
   username?: string | null;
   password?: string;
   /** Several clients, connecting at the same time (default: one with username/password). */
-  clients?: Array<{ username?: string | null; password?: string }>;
+  clients?: Array<{ username?: string | null; password?: string; peerInfo?: Record<string, string> }>;
+  /** UV_* variables the (single) client sends. */
+  peerInfo?: Record<string, string>;
   /** The server's proto as plugins see it (host option server.proto): 'udp' (default) or 'tcp' (= 'tcp-server'). */
   proto?: 'udp' | 'tcp';
   /** --client-connect script argv (the host option `script`; the config file is appended). */
@@ -94,7 +96,7 @@ export async function runHost(opts: HostRunOptions): Promise<HostRun> {
     return { outcome: 'open-failed', options: [], problem: (e as Error).message, raw: e };
   }
   try {
-    const inputs = opts.clients ?? [{ username: opts.username, password: opts.password }];
+    const inputs = opts.clients ?? [{ username: opts.username, password: opts.password, peerInfo: opts.peerInfo }];
     const cert = sampleClientChain(opts.keys);
     const clients = inputs.map((c, i) =>
       host.client({
@@ -102,6 +104,7 @@ export async function runHost(opts: HostRunOptions): Promise<HostRun> {
         username: c.username ?? null,
         ...(c.password !== undefined ? { password: c.password } : {}),
         cert,
+        peerInfo: c.peerInfo,
         poolIp: realPoolAddress(i),
       }),
     );

@@ -34,6 +34,8 @@ interface RealClientOptions {
   /** --auth-user-pass of the client; null = the client sends none. */
   username?: string | null;
   password?: string;
+  /** UV_* variables the client sends (--push-peer-info with --setenv UV_...). */
+  peerInfo?: Record<string, string>;
 }
 
 interface ServerExtras {
@@ -325,7 +327,12 @@ function clientFiles(work: string, index: number): { conf: string; log: string; 
   };
 }
 
-function clientConfig(work: string, keys: string, withAuth: boolean, opts: { proto?: 'udp' | 'tcp'; index?: number } = {}): string {
+function clientConfig(
+  work: string,
+  keys: string,
+  withAuth: boolean,
+  opts: { proto?: 'udp' | 'tcp'; index?: number; peerInfo?: Record<string, string> } = {},
+): string {
   const tcp = opts.proto === 'tcp';
   const files = clientFiles(work, opts.index ?? 0);
   return [
@@ -347,6 +354,7 @@ function clientConfig(work: string, keys: string, withAuth: boolean, opts: { pro
     // the client log redacts pushed `echo` parameters; its management interface keeps them ("echo all")
     `management ${files.mgmt} unix`,
     ...(withAuth ? [`auth-user-pass ${files.auth}`] : []),
+    ...(opts.peerInfo ? ['push-peer-info', ...Object.entries(opts.peerInfo).map(([k, v]) => `setenv ${k} ${v}`)] : []),
     '',
   ].join('\n');
 }
@@ -402,7 +410,7 @@ export async function runRealServer(opts: RealRunOptions): Promise<RealRun> {
   clients.forEach((c, i) => {
     const withAuth = c.username !== null && c.username !== undefined;
     const files = clientFiles(work, i);
-    writeFileSync(files.conf, clientConfig(work, keys, withAuth, { proto: opts.proto, index: i }));
+    writeFileSync(files.conf, clientConfig(work, keys, withAuth, { proto: opts.proto, index: i, peerInfo: c.peerInfo }));
     if (withAuth) writeFileSync(files.auth, `${c.username}\n${c.password ?? ''}\n`, { mode: 0o600 });
   });
   const serverLog = join(work, 'server.log');

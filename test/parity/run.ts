@@ -51,6 +51,7 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
       username: c.username,
       password: c.password,
       clients: c.clients,
+      peerInfo: c.peerInfo,
       proto: c.proto,
       script: scriptArgv(c, hostRecFile),
     });
@@ -68,7 +69,7 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
     plugins: chainFor(c, fixturesDir, realRecFile),
     username: c.username,
     password: c.password,
-    clients: c.clients,
+    clients: c.clients ?? (c.peerInfo ? [{ username: c.username, password: c.password, peerInfo: c.peerInfo }] : undefined),
     proto: c.proto,
     clientConnect: scriptArgv(c, realRecFile),
   });
