@@ -2,6 +2,7 @@
 import { HostOpenError, isFailure, openHost } from '../host/host.js';
 import type { ConnectResult, DisconnectResult, HookStep } from '../protocol/client-results.js';
 import type { FailureOutcome } from '../protocol/failures.js';
+import type { PluginLogEntry } from '../protocol/logs.js';
 import { readCertOption } from '../host/client.js';
 import { clientPeerInfo } from '../openvpn/peer-info.js';
 import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
@@ -70,6 +71,7 @@ export async function runLife(state: RunState, path: string, args: string[], opt
         ),
   };
   try {
+    const marks: PhaseMark[] = [{ phase: 'open', at: 0 }, { phase: 'connect', at: host.logs.length }];
     let client;
     try {
       client = host.client({ commonName: opts.commonName, username: opts.username ?? null, password: opts.password, cert, env, peerInfo });
@@ -83,14 +85,33 @@ export async function runLife(state: RunState, path: string, args: string[], opt
     const r = await connecting;
     out.clear();
     if (isFailure(r)) return report(state, opts, r);
+    marks.push({ phase: 'disconnect', at: host.logs.length });
     const d = await client.disconnect();
     if (isFailure(d)) return report(state, opts, d);
+    marks.push({ phase: 'close', at: host.logs.length });
     const closeFailure = await host.close();
-    return report(state, opts, closeFailure ?? r, d);
+    // --json: every line the text mode shows (open, constructors, close too), each with its phase
+    return report(state, opts, closeFailure ?? { ...r, logs: withPhases(host.logs, marks) }, d);
   } finally {
     state.current = undefined;
     await host.kill();
   }
+}
+
+type Phase = 'open' | 'connect' | 'disconnect' | 'close';
+interface PhaseMark {
+  phase: Phase;
+  /** Index in the host's log where the phase starts. */
+  at: number;
+}
+
+/** Every log line, each with the phase of the client's run it was logged in. */
+function withPhases(logs: readonly PluginLogEntry[], marks: readonly PhaseMark[]): Array<PluginLogEntry & { phase: Phase }> {
+  let m = 0;
+  return logs.map((l, i) => {
+    while (m + 1 < marks.length && marks[m + 1]!.at <= i) m++;
+    return { ...l, phase: marks[m]!.phase };
+  });
 }
 
 function report(state: RunState, opts: ConnectCliOptions, r: ConnectResult | FailureOutcome, d?: DisconnectResult): number {

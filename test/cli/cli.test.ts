@@ -412,3 +412,19 @@ test('connect --peer-info with a name a client never sends is a usage error; --e
   assert.equal(warned.code, 0, warned.stderr);
   assert.match(warned.stderr, /warning: --env IV_SSO sets the hooks' env only; the client does not send it \(use --peer-info IV_SSO=\.\.\. for that\)/);
 });
+
+test('connect --json keeps every log line the text mode shows (open, constructors, close), each with its phase', async () => {
+  const r = await cli(['connect', fixture('cc-v2-defer'), 'polls=1', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const logs = (json(r).logs as Array<{ phase: string; message: string }>).map((l) => `${l.phase}: ${l.message}`);
+  assert.deepEqual(logs, [
+    'open: OPEN polls=1 result=success',
+    'open: CONSTRUCTOR',
+    'connect: CONSTRUCTOR',
+    'connect: CLIENT_CONNECT_V2 deferring (resolves after 1 polls)',
+    'connect: CLIENT_CONNECT_DEFER_V2 defer_v2 poll 1 of 1: success',
+    'disconnect: DESTRUCTOR polls seen=1',
+    'close: DESTRUCTOR polls seen=0',
+    'close: CLOSE',
+  ]);
+});
