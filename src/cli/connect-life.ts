@@ -71,7 +71,10 @@ export async function runLife(state: RunState, path: string, args: string[], opt
         ),
   };
   try {
-    const marks: PhaseMark[] = [{ phase: 'open', at: 0 }, { phase: 'connect', at: host.logs.length }];
+    const marks: PhaseMark[] = [
+      { phase: 'open', at: 0 },
+      { phase: 'connect', at: host.logs.length },
+    ];
     let client;
     try {
       client = host.client({ commonName: opts.commonName, username: opts.username ?? null, password: opts.password, cert, env, peerInfo });

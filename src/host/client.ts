@@ -2,6 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { certChainInfo } from '../openvpn/cert-env.js';
 import { clientPeerInfo } from '../openvpn/peer-info.js';
+import { poolAddress } from '../openvpn/pool.js';
+import { defaultServerParams, type ServerParams } from '../openvpn/server-env.js';
 import type { ConnectResult, DisconnectResult } from '../protocol/client-results.js';
 import type { FailureOutcome } from '../protocol/failures.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
@@ -23,10 +25,9 @@ export function readCertOption(cert: string): string {
 }
 
 /** Fill in a client's defaults: the n-th client gets its own source port and pool address. */
-export function clientSetup(input: ClientInput, n: number, tmpDir: string): ClientSetup {
+export function clientSetup(input: ClientInput, n: number, tmpDir: string, server: ServerParams = defaultServerParams()): ClientSetup {
   const certPem = input.cert === undefined ? undefined : readCertOption(input.cert);
   if (certPem !== undefined) certChainInfo(certPem);
-  const host = n + 2;
   return {
     name: input.name ?? `client-${n + 1}`,
     certPem,
@@ -36,7 +37,7 @@ export function clientSetup(input: ClientInput, n: number, tmpDir: string): Clie
     env: input.env,
     peerInfo: clientPeerInfo(input.peerInfo ?? {}, input.replacePeerInfo),
     address: input.address ?? { ip: '127.0.0.1', port: 36472 + (n % 20000) },
-    pool: { remoteIp: input.poolIp ?? `10.8.${Math.floor(host / 254) % 256}.${(host % 254) + 1}`, netmask: '255.255.255.0' },
+    pool: poolAddress(server, n, input.poolIp),
     bytesReceived: input.bytesReceived ?? 0,
     bytesSent: input.bytesSent ?? 0,
     tmpDir,

@@ -7,6 +7,7 @@ import { configValue } from '../openvpn/return-list.js';
 import type { FailureOutcome } from '../protocol/failures.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
 import type { PluginCall, PluginInfo } from '../protocol/messages.js';
+import { defaultServerParams } from '../openvpn/server-env.js';
 import { WorkerChannel } from './channel.js';
 import { Client, clientSetup } from './client.js';
 import { clientConnectStage, type ClientConnectOptions, type ClientConnectResult } from './client-connect-stage.js';
@@ -117,7 +118,7 @@ export class PluginHost {
    * Throws for a bad `cert`. */
   client(input: ClientInput = {}): Client {
     const n = this.#channel.clients++;
-    const setup = clientSetup(input, n, this.tmpDir());
+    const setup = clientSetup(input, n, this.tmpDir(), { ...defaultServerParams(), ...this.#options.server });
     const created = this.#channel.request<'client-new'>({ op: 'client-new', client: n, setup }).then((r) => ('failure' in r ? r.failure : undefined));
     const { plugins: _p, callTimeoutMs: _c, openEnv: _o, onLog: _l, server: _s, ...defaults } = this.#options;
     return new Client(this.#channel, n, setup, created, defaults);

@@ -27,7 +27,8 @@ export interface ClientInput {
   replacePeerInfo?: boolean;
   /** Where the client connects from (untrusted_ip/port, trusted_ip/port). Default 127.0.0.1 and a port per client. */
   address?: { ip: string; port: number };
-  /** The VPN address the pool assigns (default 10.8.0.<n+1>, netmask 255.255.255.0). */
+  /** The VPN address the pool assigns (default: the server's pool, as `server` sets it up: 10.29.41.2, .3, ... with
+   * topology subnet; one /30 each with net30). */
   poolIp?: string;
   /** Counters reported at CLIENT_DISCONNECT (bytes_received, bytes_sent; default 0). */
   bytesReceived?: number;

@@ -29,7 +29,9 @@ function pushPeerInfo(): Array<[string, string]> {
 export function clientPeerInfo(extra: Readonly<Record<string, string>>, replace = false): Array<[string, string]> {
   const wrong = Object.keys(extra).filter((k) => !/^(IV|UV)_[A-Za-z0-9_]+$/.test(k));
   if (wrong.length > 0) {
-    throw new Error(`peer info ${wrong.join(', ')}: a client sends only IV_* and UV_* names (prefix UV_ for your own, e.g. UV_${wrong[0]}; --env sets the env alone)`);
+    throw new Error(
+      `peer info ${wrong.join(', ')}: a client sends only IV_* and UV_* names (prefix UV_ for your own, e.g. UV_${wrong[0]}; --env sets the env alone)`,
+    );
   }
   const lines = new Map<string, string>(replace ? [] : DEFAULT_PEER_INFO);
   if (!replace && Object.keys(extra).some((k) => k.startsWith('UV_'))) for (const [k, v] of pushPeerInfo()) lines.set(k, v);

@@ -176,7 +176,10 @@ export class WorkerSession {
   /** A request that would call plugins after OpenVPN exited is refused, saying so. */
   private ensureRunning(): void {
     if (this.server.exited !== undefined) {
-      throw new RequestError({ kind: 'bad-request', message: `OpenVPN exited (${this.server.exited.split(':')[0]}): this host serves no more clients; open a new one` });
+      throw new RequestError({
+        kind: 'bad-request',
+        message: `OpenVPN exited (${this.server.exited.split(':')[0]}): this host serves no more clients; open a new one`,
+      });
     }
   }
 

@@ -393,7 +393,12 @@ for (const [signal, code] of [
 
 test('connect --stage client-connect refuses the options of the whole life (exit 2, one line), never dropping them silently', async () => {
   const base = ['connect', fixture('cc-v2-defer'), '--stage', 'client-connect'];
-  for (const extra of [['--password', 'x'], ['--cert', join(ROOT, 'assets', 'test-pki', 'chain.pem')], ['--peer-info', 'IV_SSO=webauth'], ['--hand-window', '5']]) {
+  for (const extra of [
+    ['--password', 'x'],
+    ['--cert', join(ROOT, 'assets', 'test-pki', 'chain.pem')],
+    ['--peer-info', 'IV_SSO=webauth'],
+    ['--hand-window', '5'],
+  ]) {
     const r = await cli([...base, ...extra]);
     assert.equal(r.code, 2, `${extra[0]}: ${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

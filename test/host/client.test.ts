@@ -145,15 +145,15 @@ test('life: chain rules: ERROR beats DEFERRED, a second deferring auth plugin is
 });
 
 test('life: learn-address keeps per-address state; a refused address is reported', async () => {
-  await withHost([{ path: fixture('learn-address'), args: ['reject=10.8.0.3'] }], async (host) => {
+  await withHost([{ path: fixture('learn-address'), args: ['reject=10.29.41.2'] }], async (host) => {
     const a = connected(await host.client({ name: 'a' }).connect());
     const b = connected(await host.client({ name: 'b' }).connect());
-    assert.equal(a.address, '10.8.0.3');
+    assert.equal(a.address, '10.29.41.2');
     assert.equal(a.addressLearned, false);
-    assert.match(a.warnings.join('\n'), /LEARN_ADDRESS add 10\.8\.0\.3 failed/);
-    assert.equal(b.address, '10.8.0.4');
+    assert.match(a.warnings.join('\n'), /LEARN_ADDRESS add 10\.29\.41\.2 failed/);
+    assert.equal(b.address, '10.29.41.3');
     assert.equal(b.addressLearned, true);
-    assert.ok(messages(b.logs).some((m) => /learn add 10\.8\.0\.4 Test-Client \(table size 1\)/.test(m)));
+    assert.ok(messages(b.logs).some((m) => /learn add 10\.29\.41\.3 Test-Client \(table size 1\)/.test(m)));
   });
 });
 

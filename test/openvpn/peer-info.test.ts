@@ -21,5 +21,8 @@ test('a UV_* variable makes the client a --push-peer-info client: IV_SSL and IV_
 });
 
 test('a name that is not IV_* or UV_* is refused, saying to prefix UV_', () => {
-  assert.throws(() => clientPeerInfo({ WANT_X: '1' }), /peer info WANT_X: a client sends only IV_\* and UV_\* names \(prefix UV_ for your own, e\.g\. UV_WANT_X/);
+  assert.throws(
+    () => clientPeerInfo({ WANT_X: '1' }),
+    /peer info WANT_X: a client sends only IV_\* and UV_\* names \(prefix UV_ for your own, e\.g\. UV_WANT_X/,
+  );
 });

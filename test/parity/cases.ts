@@ -322,6 +322,6 @@ export const CASES: ParityCase[] = [
     ...FOO,
     peerInfo: { UV_WANT_COLOR: 'blue', UV_GROUP: 'lab' },
     expect: 'connected',
-    what: 'a client that sends UV_* variables (--push-peer-info): they and the IV_* lines that come with them (IV_SSL, IV_PLAT_VER) in the env of AUTH_USER_PASS_VERIFY and later hooks, in the real client\'s order',
+    what: "a client that sends UV_* variables (--push-peer-info): they and the IV_* lines that come with them (IV_SSL, IV_PLAT_VER) in the env of AUTH_USER_PASS_VERIFY and later hooks, in the real client's order",
   },
 ];
