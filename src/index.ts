@@ -15,3 +15,4 @@ export { HOOKS, hookName, parseHookName, returnName } from './openvpn/constants.
 export type { HookName } from './openvpn/constants.js';
 export { envForHook, firstClientLife, serverOpenEnv } from './openvpn/server-env.js';
 export { parseClientConfig, mergeConfigs } from './openvpn/client-config.js';
+export { ServerConfigError } from './openvpn/server-config.js';

@@ -4,6 +4,7 @@ import type { ConnectResult, DisconnectResult, HookStep } from '../protocol/clie
 import type { FailureOutcome } from '../protocol/failures.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
 import { readCertOption } from '../host/client.js';
+import { ServerConfigError } from '../openvpn/server-config.js';
 import { clientPeerInfo } from '../openvpn/peer-info.js';
 import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
 import { failureLine, formatFailureDetails, timedLines } from './output.js';
@@ -24,8 +25,8 @@ function exitCodeOfLife(r: ConnectResult): number {
   }
 }
 
-export async function runLife(state: RunState, path: string, args: string[], opts: ConnectCliOptions): Promise<number> {
-  const plugins: PluginSpec[] = [{ path, args }, ...opts.plugin.map(parsePluginLine)];
+export async function runLife(state: RunState, path: string | undefined, args: string[], opts: ConnectCliOptions): Promise<number> {
+  const plugins: PluginSpec[] = [...(path === undefined ? [] : [{ path, args }]), ...opts.plugin.map(parsePluginLine)];
   const env = Object.fromEntries(opts.env.map(parseEnvOption));
   const peerInfo = Object.fromEntries(opts.peerInfo.map(parseEnvOption));
   try {
@@ -50,15 +51,18 @@ export async function runLife(state: RunState, path: string, args: string[], opt
       callTimeoutMs: opts.callTimeout,
       onLog: out.onLog,
       timeoutMs: opts.timeout * 1000,
-      handWindowMs: opts.handWindow * 1000,
+      handWindowMs: opts.handWindow === undefined ? undefined : opts.handWindow * 1000,
+      config: opts.config,
       pollIntervalMs: opts.pollInterval,
       timing: opts.timing,
       script: script ? [script.path, ...(script.args ?? [])] : undefined,
     });
   } catch (err) {
     if (err instanceof HostOpenError) return report(state, opts, err.failure);
+    if (err instanceof ServerConfigError) throw new UsageError(err.message);
     throw err;
   }
+  for (const note of host.configNotes) state.io.err(`${PROGRAM_NAME}: warning: ${note}\n`);
   let running: Promise<unknown> = Promise.resolve();
   state.current = {
     abort: () =>

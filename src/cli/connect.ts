@@ -31,7 +31,7 @@ export function registerConnect(program: Command, state: RunState): void {
       "run one client's whole life as an OpenVPN 2.6.14 server does (TLS_VERIFY per cert depth, AUTH_USER_PASS_VERIFY, TLS_FINAL, "
         + 'IPCHANGE, client-connect, LEARN_ADDRESS, then CLIENT_DISCONNECT), waiting for deferred auth and client-connect',
     )
-    .argument('<plugin.so>', PLUGIN_ARGUMENT_HELP)
+    .argument('[plugin.so]', `${PLUGIN_ARGUMENT_HELP} (optional with --config: the config's plugin lines come first)`)
     .argument('[plugin-args...]', PLUGIN_ARGS_HELP)
     .option('--plugin <"path args">', 'another plugin in the chain, after the positional one (repeatable, in config order)', collect, [])
     .option('--client-connect <cmd>', 'a --client-connect script: run without a shell, with the client env, the config file path appended')
@@ -47,7 +47,15 @@ export function registerConnect(program: Command, state: RunState): void {
       positiveNumber('seconds'),
       60,
     )
-    .option('--hand-window <seconds>', 'a deferred auth not decided within this long fails (OpenVPN --hand-window)', positiveNumber('seconds'), 60)
+    .option(
+      '--hand-window <seconds>',
+      "a deferred auth not decided within this long fails (OpenVPN --hand-window; default 60, or the config's)",
+      positiveNumber('seconds'),
+    )
+    .option(
+      '--config <server.conf>',
+      'run the plugins as this server config does: its plugin lines, client-connect script, proto, dev, topology, server, setenv, keying-material-exporter, hand-window, reneg-sec (what it does not emulate is listed)',
+    )
     .option('--poll-interval <ms>', 'how often a deferred result is re-checked (default 20; files are also watched)', positiveNumber('milliseconds'))
     .addOption(
       new Option('--timing <mode>', "'fast' (poll + watch files) or 'openvpn' (its measured ~1.1 s re-check cadence)")
@@ -69,9 +77,11 @@ with --stage client-connect {"outcome":"accepted"|"rejected"|"timeout","deferred
 or {"outcome":"crashed"|"hung"|"load-error",...}.
 Exit codes: 0 connected/accepted, 1 rejected (or fatal), 3 timeout, 4 crashed or hung, 5 failed to load or open, 2 usage error.`,
     )
-    .action(async (path: string, args: string[], opts: ConnectCliOptions, command: Command) => {
+    .action(async (path: string | undefined, args: string[], opts: ConnectCliOptions, command: Command) => {
       if (opts.stage === 'client-connect') refuseLifeOnlyOptions(command);
-      state.exitCode = opts.stage === 'client-connect' ? await runConnect(state, path, args, opts) : await runLife(state, path, args, opts);
+      if (path === undefined && opts.config === undefined) throw new UsageError('give the plugin to run (or --config server.conf)');
+      if (opts.stage === 'client-connect' && opts.config !== undefined) throw new UsageError('--config runs the whole life: drop --stage client-connect');
+      state.exitCode = opts.stage === 'client-connect' ? await runConnect(state, path!, args, opts) : await runLife(state, path, args, opts);
     });
 }
 

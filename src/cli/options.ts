@@ -65,7 +65,8 @@ export interface ConnectCliOptions extends CommonOptions {
   cert?: string;
   peerInfo: string[];
   timeout: number;
-  handWindow: number;
+  handWindow?: number;
+  config?: string;
   pollInterval?: number;
   timing: 'fast' | 'openvpn';
   stage: 'life' | 'client-connect';

@@ -13,6 +13,7 @@ import { Client, clientSetup } from './client.js';
 import { clientConnectStage, type ClientConnectOptions, type ClientConnectResult } from './client-connect-stage.js';
 import { failureFromDeath, failureFromError } from './failures.js';
 import { DEFAULT_CALL_TIMEOUT_MS, requestLimitMs } from './limits.js';
+import { withServerConfig } from './server-config-file.js';
 import { WorkerProcess } from './worker/worker-process.js';
 import type { ClientInput, HostOptions } from './options.js';
 
@@ -61,6 +62,8 @@ process.once('exit', () => {
 
 export class PluginHost {
   readonly #channel: WorkerChannel;
+  /** What the `config` file holds that the host does not emulate, and other remarks on it (empty without one). */
+  configNotes: readonly string[] = [];
   readonly #options: HostOptions;
   #tmp?: string;
 
@@ -74,7 +77,8 @@ export class PluginHost {
   }
 
   /** Spawn a worker, dlopen every plugin, open them in order. Resolves to the host, or to why it failed. */
-  static async open(options: HostOptions): Promise<PluginHost | FailureOutcome> {
+  static async open(given: HostOptions): Promise<PluginHost | FailureOutcome> {
+    const { options, notes } = withServerConfig(given);
     const worker = new WorkerProcess({ outputName: options.plugins[0]?.path });
     if (options.onLog) worker.on('log', options.onLog);
     const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
@@ -87,7 +91,9 @@ export class PluginHost {
       await worker.stop();
       return failure;
     }
-    return new PluginHost(new WorkerChannel(worker, paths, callTimeoutMs), r.result.plugins, { ...options, callTimeoutMs });
+    const host = new PluginHost(new WorkerChannel(worker, paths, callTimeoutMs), r.result.plugins, { ...options, callTimeoutMs });
+    host.configNotes = notes;
+    return host;
   }
 
   /** The worker process's pid (for resource figures and tests), undefined if it never started. */
@@ -120,7 +126,7 @@ export class PluginHost {
     const n = this.#channel.clients++;
     const setup = clientSetup(input, n, this.tmpDir(), { ...defaultServerParams(), ...this.#options.server });
     const created = this.#channel.request<'client-new'>({ op: 'client-new', client: n, setup }).then((r) => ('failure' in r ? r.failure : undefined));
-    const { plugins: _p, callTimeoutMs: _c, openEnv: _o, onLog: _l, server: _s, ...defaults } = this.#options;
+    const { plugins: _p, callTimeoutMs: _c, openEnv: _o, onLog: _l, server: _s, config: _f, ...defaults } = this.#options;
     return new Client(this.#channel, n, setup, created, defaults);
   }
 

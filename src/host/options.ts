@@ -57,7 +57,12 @@ export interface ConnectOptions extends DeferralOptions {
 }
 
 export interface HostOptions extends ConnectOptions {
+  /** The plugin chain (after the `plugin` lines of `config`, when given). */
   plugins: PluginSpec[];
+  /** A server.conf to run the plugins as that server does: its plugin lines, client-connect script, server settings
+   * (proto, dev, topology, server, setenv, keying-material-exporter, ...), hand-window and reneg-sec. Options given
+   * here win. What it holds that the host does not emulate is in host.configNotes. */
+  config?: string;
   /** A synchronous plugin call that takes longer is killed and reported as `hung` (default 30000). */
   callTimeoutMs?: number;
   /** envp at open; default: OpenVPN 2.6.14's open-time env. */

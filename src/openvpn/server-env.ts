@@ -59,6 +59,8 @@ export interface ServerParams {
   scriptContext: 'init' | 'restart';
   /** signal set before ROUTE_PREDOWN/DOWN. */
   signal: string;
+  /** --keying-material-exporter LABEL LENGTH: TLS_FINAL gets exported_keying_material (2 x LENGTH hex digits). */
+  keyingMaterialExporter?: { label: string; length: number };
 }
 
 /** The VPN address the server assigns (the ifconfig_pool_* vars). */

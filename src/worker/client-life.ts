@@ -1,5 +1,6 @@
 // One client's whole server-side life in the worker: constructor, TLS_VERIFY per depth, auth (deferred via files),
 // TLS_FINAL, IPCHANGE, client-connect, LEARN_ADDRESS, and at the end CLIENT_DISCONNECT, destructor, address delete.
+import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
 import { readRegularFile } from '../util/safe-read.js';
 import { HOOKS, RETURN, hookName, returnName } from '../openvpn/constants.js';
@@ -32,6 +33,14 @@ import type { ClientSetup, DeferralProgress, DeferralTiming } from '../protocol/
 
 /** Told where a waiting client is (the session adds who the client is). */
 export type Progress = (p: Omit<DeferralProgress, 'client' | 'name'>) => void;
+
+/** What of the server's configuration a client's life depends on. */
+export interface ServerSettings {
+  /** proto tcp-server: IPCHANGE gets the client's context (UDP: the server's). */
+  tcp: boolean;
+  /** --keying-material-exporter's length: TLS_FINAL gets exported_keying_material, 2 x length hex digits. */
+  exporterLength?: number;
+}
 
 /** A deferred auth being waited for: its control and reason files, and when it expires. */
 interface PendingAuth {
@@ -71,7 +80,7 @@ export class ClientLife {
     private readonly generic: readonly Pointer[],
     serverEnv: EnvSet,
     readonly setup: ClientSetup,
-    private readonly tcp = false,
+    private readonly settings: ServerSettings = { tcp: false },
     readonly id = -1,
     private readonly server = new ServerState(),
   ) {
@@ -147,7 +156,7 @@ export class ClientLife {
    * trusted_ip/port (UDP: the server's context; TCP: the client's). */
   private ipchange(): void {
     const argv = ipchangeEnv(this.env, this.setup.address, this.env.get('common_name'));
-    this.call(HOOKS.IPCHANGE, argv, { context: this.tcp ? 'client' : 'server' });
+    this.call(HOOKS.IPCHANGE, argv, { context: this.settings.tcp ? 'client' : 'server' });
   }
 
   private blocking(): Array<{ hook: string; plugin: string; ms: number }> {
@@ -290,9 +299,15 @@ export class ClientLife {
     return { pending: { acf: files.acf, afr: files.afr, deadline: run.authStart + authExpiryMs(run.timing.handWindowMs, auth.pending) } };
   }
 
+  /** The key material the TLS session exports for --keying-material-exporter (random here: no TLS runs). */
+  private exportedKeyingMaterial(): string | undefined {
+    const n = this.settings.exporterLength;
+    return n === undefined ? undefined : randomBytes(n).toString('hex');
+  }
+
   /** TLS_FINAL (even while auth is deferred), then IPCHANGE. */
   private tlsFinal(run: Connecting): WorkerConnectResult | undefined {
-    const fin = this.call(HOOKS.TLS_FINAL, tlsFinalEnv(this.env));
+    const fin = this.call(HOOKS.TLS_FINAL, tlsFinalEnv(this.env, { exportedKeyingMaterial: this.exportedKeyingMaterial() }));
     afterTlsFinalEnv(this.env);
     this.ipchange();
     return fin.status === RETURN.SUCCESS ? undefined : this.refuse(run, 'tls-final', 'AUTH_FAILED', 'TLS_FINAL failed: the key is not authenticated');

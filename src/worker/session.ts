@@ -21,7 +21,7 @@ import { Plugin, PluginLoadError } from './plugin/plugin.js';
 import type { Pointer } from './native/runtime.js';
 import { x509FromDer, freeX509 } from './native/openssl.js';
 import { disconnectAfterFailure, runClientConnect } from './client-connect.js';
-import { ClientLife } from './client-life.js';
+import { ClientLife, type ServerSettings } from './client-life.js';
 import { ServerState } from './server-state.js';
 
 export class RequestError extends Error {
@@ -53,7 +53,7 @@ export class WorkerSession {
   /** The server's env after UP: what every new client instance inherits. */
   private serverEnv?: EnvSet;
   private clients = new Map<number, ClientLife>();
-  private tcp = false;
+  private settings: ServerSettings = { tcp: false };
   private closed = false;
   /** Shared with every client: once OpenVPN would have exited, no plugin is called any more. */
   private readonly server = new ServerState();
@@ -71,7 +71,7 @@ export class WorkerSession {
       }
     }
     const server = { ...defaultServerParams(), ...(req.server ?? {}) };
-    this.tcp = server.proto.startsWith('tcp');
+    this.settings = { tcp: server.proto.startsWith('tcp'), exporterLength: server.keyingMaterialExporter?.length };
     const openEnv = req.openEnv ?? serverOpenEnv(server).toEnvp();
     this.serverEnv = serverUpEnv(server);
     for (const [i, plugin] of this.plugins.entries()) {
@@ -152,7 +152,7 @@ export class WorkerSession {
     this.ensureRunning();
     if (this.closed || !this.serverEnv) throw new RequestError({ kind: 'bad-request', message: 'the host is closed' });
     try {
-      this.clients.set(req.client, new ClientLife(this.plugins, this.genericContexts, this.serverEnv, req.setup, this.tcp, req.client, this.server));
+      this.clients.set(req.client, new ClientLife(this.plugins, this.genericContexts, this.serverEnv, req.setup, this.settings, req.client, this.server));
     } catch (err) {
       throw new RequestError({ kind: 'bad-request', message: (err as Error).message });
     }

@@ -1,0 +1,69 @@
+// Read a server.conf from disk for the host: included files and relative plugin paths are taken from the config's
+// own folder (as when OpenVPN runs with --cd there, as Debian's service does); a missing file is file:line.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { PLUGIN_LIBDIR } from '../openvpn/constants.js';
+import { type ConfigLine, parseServerConfig, type ServerConfig, ServerConfigError } from '../openvpn/server-config.js';
+import type { HostOptions } from './options.js';
+
+/** Largest config file read (a server.conf is a few KB; this keeps /dev/zero or a log file from being read whole). */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+function readConfigFile(path: string, from?: ConfigLine): string {
+  const where = (msg: string) => (from ? new ServerConfigError(from.file, from.line, msg) : new ServerConfigError(path, 0, msg));
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw where(`${path}: no such file`);
+  }
+  if (!st.isFile()) throw where(`${path}: not a regular file`);
+  if (st.size > MAX_CONFIG_BYTES) throw where(`${path}: ${st.size} bytes, more than a config file has (at most ${MAX_CONFIG_BYTES})`);
+  return readFileSync(path, 'utf8');
+}
+
+/** A server config file with its plugin paths resolved; throws ServerConfigError (file:line) when it is unusable. */
+function loadServerConfig(path: string): ServerConfig {
+  const file = resolve(path);
+  const dir = dirname(file);
+  const cfg = parseServerConfig(readConfigFile(file), path, (inc, from) => {
+    const incPath = isAbsolute(inc) ? inc : join(dir, inc);
+    return { text: readConfigFile(incPath, from), file: incPath };
+  });
+  for (const p of cfg.plugins) {
+    // A bare name is looked up as OpenVPN does (here, then PLUGIN_LIBDIR); a path is relative to the config's folder.
+    const local = isAbsolute(p.path) ? p.path : join(dir, p.path);
+    const found = existsSync(local) ? local : !p.path.includes('/') && existsSync(join(PLUGIN_LIBDIR, p.path)) ? p.path : undefined;
+    if (found === undefined) {
+      const [file, line] = p.at.split(/:(?=\d+$)/) as [string, string];
+      throw new ServerConfigError(file, Number(line), `plugin ${p.path}: no such file (relative paths are taken from the config's folder)`);
+    }
+    p.path = found;
+  }
+  return cfg;
+}
+
+/** The host options with a `config` file applied: its plugins first (then any given), its server settings under the
+ * given ones, its script and auth window unless given. NOTES says what the file holds that the host does not emulate. */
+export function withServerConfig(options: HostOptions): { options: HostOptions; notes: string[] } {
+  if (options.config === undefined) return { options, notes: [] };
+  const cfg = loadServerConfig(options.config);
+  const dir = dirname(resolve(options.config));
+  const script = cfg.script && cfg.script[0]!.includes('/') && !isAbsolute(cfg.script[0]!) ? [join(dir, cfg.script[0]!), ...cfg.script.slice(1)] : cfg.script;
+  const window = cfg.handWindowS ?? 60;
+  const expiry = cfg.renegSec ? Math.min(window, cfg.renegSec / 2) : window;
+  const notes = [...cfg.warnings];
+  if (cfg.notEmulated.length > 0) {
+    notes.push(`${options.config}: not emulated, no effect here: ${cfg.notEmulated.map((o) => `${o.option} (${o.at})`).join(', ')}`);
+  }
+  return {
+    options: {
+      ...options,
+      plugins: [...cfg.plugins.map((p) => ({ path: p.path, args: p.args })), ...options.plugins],
+      server: { ...cfg.server, ...options.server },
+      script: options.script ?? script,
+      handWindowMs: options.handWindowMs ?? (cfg.handWindowS !== undefined || cfg.renegSec !== undefined ? expiry * 1000 : undefined),
+    },
+    notes,
+  };
+}

@@ -1,0 +1,105 @@
+// Running plugins as a server.conf written the way the OpenVPN man page and Debian's examples write them configures
+// them: plugin lines (a quoted single argument split as OpenVPN splits it), proto, server, setenv, keying material.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { openHost, ServerConfigError } from '../../src/index.js';
+import { CLI, ROOT, fixture } from '../helpers.js';
+
+const exec = promisify(execFile);
+
+function configDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ovph-server-conf-'));
+  for (const f of ['auth-defer', 'cc-v2-defer', 'parity-ctx-recorder']) copyFileSync(fixture(f), join(dir, `${f}.so`));
+  writeFileSync(
+    join(dir, 'server.conf'),
+    `# OpenVPN server config, as the man page writes them
+port 1194
+proto tcp
+dev tun
+ca ca.crt
+cert server.crt
+key server.key  # keep it secret
+topology subnet
+server 10.8.0.0 255.255.255.0
+push "route 192.168.10.0 255.255.255.0"
+client-config-dir ccd
+keepalive 10 120
+setenv DEPLOYMENT "lab one"
+setenv-safe REGION eu
+keying-material-exporter EXPORTER-lab 16
+hand-window 30
+plugin ./auth-defer.so "delay_ms=50 user=alice pass=secret"
+plugin cc-v2-defer.so polls=2
+plugin parity-ctx-recorder.so "out=${join(dir, 'rec.txt')} tag=proto_1,exported_keying_material,DEPLOYMENT,OPENVPN_REGION"
+<tls-auth>
+-----BEGIN OpenVPN Static key V1-----
+-----END OpenVPN Static key V1-----
+</tls-auth>
+verb 3
+`,
+  );
+  return dir;
+}
+
+test('openHost({ config }): the plugins, the server settings and the auth window come from server.conf', async () => {
+  const dir = configDir();
+  try {
+    const host = await openHost({ config: join(dir, 'server.conf'), plugins: [] });
+    try {
+      assert.deepEqual(
+        host.plugins.map((p) => p.args),
+        [
+          ['delay_ms=50', 'user=alice', 'pass=secret'],
+          ['polls=2'],
+          [`out=${join(dir, 'rec.txt')}`, 'tag=proto_1,exported_keying_material,DEPLOYMENT,OPENVPN_REGION'],
+        ],
+      );
+      assert.deepEqual(host.configNotes, [
+        `${join(dir, 'server.conf')}: not emulated, no effect here: push (${join(dir, 'server.conf')}:10), client-config-dir (${join(dir, 'server.conf')}:11)`,
+      ]);
+      const r = await host.client({ username: 'alice', password: 'secret' }).connect();
+      assert.equal(r.outcome, 'connected', JSON.stringify(r));
+      if (r.outcome === 'connected') assert.equal(r.auth.deferred, true);
+    } finally {
+      await host.close();
+    }
+    const rec = readFileSync(join(dir, 'rec.txt'), 'utf8').split('\n');
+    const tags = (hook: string) => rec.find((l) => l.startsWith(`${hook}\t`))!.split('\t')[5]!;
+    assert.match(tags('OPEN'), /proto_1=tcp-server;DEPLOYMENT=lab one;OPENVPN_REGION=eu/);
+    assert.match(tags('TLS_FINAL'), /exported_keying_material=[0-9a-f]{32};/);
+    assert.doesNotMatch(tags('CLIENT_CONNECT_V2'), /exported_keying_material/, 'only TLS_FINAL has it');
+    assert.ok(
+      rec.some((l) => l.startsWith('LEARN_ADDRESS\t4\tadd,10.8.0.9,')),
+      'ifconfig-push from cc-v2-defer',
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('connect --config: runs it, lists what is not emulated on stderr; an unusable config is exit 2 with file:line', async () => {
+  const dir = configDir();
+  try {
+    const ok = await exec(process.execPath, [CLI, 'connect', '--config', join(dir, 'server.conf'), '--username', 'alice', '--password', 'secret'], {
+      cwd: ROOT,
+    });
+    assert.match(ok.stdout, /^CONNECTED as 10\.8\.0\.9/);
+    assert.match(ok.stderr, /warning: .*server\.conf: not emulated, no effect here: push .*, client-config-dir/);
+    writeFileSync(join(dir, 'bad.conf'), 'proto udp\nplugin ./missing.so\n');
+    const bad = await exec(process.execPath, [CLI, 'connect', '--config', join(dir, 'bad.conf')], { cwd: ROOT }).then(
+      () => assert.fail('exit 0'),
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+    assert.match(bad.stderr, /bad\.conf:2: plugin \.\/missing\.so: no such file/);
+    await assert.rejects(openHost({ config: join(dir, 'bad.conf'), plugins: [] }), ServerConfigError, 'the library throws the same error');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

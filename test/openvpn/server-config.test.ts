@@ -1,0 +1,92 @@
+// server.conf as OpenVPN reads it: quoting, comments, inline blocks, includes; what the host takes from it, and
+// what it lists as not emulated.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseServerConfig, ServerConfigError } from '../../src/openvpn/server-config.js';
+
+const files: Record<string, string> = {
+  'extra.conf': 'setenv FROM_INCLUDE 1\nplugin /usr/lib/two.so\n',
+};
+const read = (path: string, from: { file: string; line: number }) => {
+  const text = files[path];
+  if (text === undefined) throw new ServerConfigError(from.file, from.line, `${path}: no such file`);
+  return { text, file: path };
+};
+
+test('plugin lines in order with their arguments as written; quoting, comments, inline blocks and includes', () => {
+  const cfg = parseServerConfig(
+    [
+      '# a comment',
+      'port 1194',
+      'proto tcp',
+      'dev tun',
+      '; another comment',
+      'plugin /usr/lib/multi-auth.so "MA_1 0 foo bar"   # trailing comment',
+      '<ca>',
+      '-----BEGIN CERTIFICATE-----',
+      'plugin /not/a/plugin.so',
+      '-----END CERTIFICATE-----',
+      '</ca>',
+      'config extra.conf',
+      "plugin '/usr/lib/three.so' a b",
+      'client-connect "/etc/openvpn/cc.sh arg"',
+      'script-security 2',
+    ].join('\n'),
+    'server.conf',
+    read,
+  );
+  assert.deepEqual(
+    cfg.plugins.map((p) => [p.path, p.args, p.at]),
+    [
+      ['/usr/lib/multi-auth.so', ['MA_1 0 foo bar'], 'server.conf:6'],
+      ['/usr/lib/two.so', [], 'extra.conf:2'],
+      ['/usr/lib/three.so', ['a', 'b'], 'server.conf:13'],
+    ],
+  );
+  assert.deepEqual(cfg.script, ['/etc/openvpn/cc.sh arg']);
+  assert.equal(cfg.server.proto, 'tcp-server');
+  assert.equal(cfg.server.localPort, 1194);
+  assert.deepEqual(cfg.server.setenv, [{ name: 'FROM_INCLUDE', value: '1', safe: false }]);
+  assert.deepEqual(cfg.notEmulated, []);
+  assert.deepEqual(cfg.warnings, []);
+});
+
+test('server settings: server + topology, setenv(-safe), keying-material-exporter, hand-window, reneg-sec', () => {
+  const cfg = parseServerConfig(
+    'server 10.8.0.0 255.255.255.0\ntopology subnet\nsetenv-safe REGION eu\nkeying-material-exporter EXPORTER-x 16\nhand-window 30\nreneg-sec 40\n',
+    's.conf',
+    read,
+  );
+  assert.equal(cfg.server.ifconfigLocal, '10.8.0.1');
+  assert.equal(cfg.server.ifconfigNetmask, '255.255.255.0');
+  assert.equal(cfg.server.topology, 'subnet');
+  assert.deepEqual(cfg.server.setenv, [{ name: 'REGION', value: 'eu', safe: true }]);
+  assert.deepEqual(cfg.server.keyingMaterialExporter, { label: 'EXPORTER-x', length: 16 });
+  assert.equal(cfg.handWindowS, 30);
+  assert.equal(cfg.renegSec, 40);
+  assert.equal(parseServerConfig('server 10.9.0.0 255.255.255.0\n', 's.conf', read).server.topology, 'net30', "2.6's default topology");
+});
+
+test('options the host does not emulate are listed once, with the first place; no-effect options are not', () => {
+  const cfg = parseServerConfig('ca ca.crt\npush "route 10.0.0.0 255.0.0.0"\nclient-config-dir ccd\npush "dhcp-option DNS 1.1.1.1"\nverb 3\n', 's.conf', read);
+  assert.deepEqual(cfg.notEmulated, [
+    { option: 'push', at: 's.conf:2' },
+    { option: 'client-config-dir', at: 's.conf:3' },
+  ]);
+});
+
+test('unusable configs fail at file:line: a missing include, an unclosed inline block, a bad value', () => {
+  assert.throws(() => parseServerConfig('verb 3\nconfig missing.conf\n', 's.conf', read), /^ServerConfigError: s\.conf:2: missing\.conf: no such file/);
+  assert.throws(() => parseServerConfig('<key>\nabc\n', 's.conf', read), /s\.conf:1: <key> is not closed by <\/key>/);
+  assert.throws(
+    () => parseServerConfig('\nkeying-material-exporter lab 16\n', 's.conf', read),
+    /s\.conf:2: keying-material-exporter: the label must begin with "EXPORTER"/,
+  );
+  assert.throws(() => parseServerConfig('hand-window soon\n', 's.conf', read), /s\.conf:1: hand-window: expected a whole number/);
+  assert.throws(() => parseServerConfig('plugin\n', 's.conf', read), /s\.conf:1: plugin needs 1 argument/);
+});
+
+test('a client-connect script without script-security 2 is said', () => {
+  const cfg = parseServerConfig('client-connect /bin/true\n', 's.conf', read);
+  assert.match(cfg.warnings.join('\n'), /s\.conf:1: client-connect needs script-security 2/);
+});
