@@ -8,6 +8,7 @@ import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunS
 import { failureLine, formatFailureDetails } from './output.js';
 import { liveOutput } from './live.js';
 import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
+import { ServerConfigError } from '../openvpn/server-config.js';
 import type { PluginSpec } from '../protocol/messages.js';
 import {
   parseEnvOption,
@@ -32,7 +33,8 @@ interface LoadCliOptions extends CommonOptions {
   cert?: string;
   env: string[];
   timeout: number;
-  handWindow: number;
+  handWindow?: number;
+  config?: string;
   pollInterval?: number;
   timing: 'fast' | 'openvpn';
 }
@@ -57,7 +59,7 @@ export function registerLoad(program: Command, state: RunState): void {
       'drive many simulated clients through their whole life against a plugin chain and report outcomes, '
         + 'connect latency percentiles, deferral polls, the longest blocking hook call, worker RSS and CPU',
     )
-    .argument('<plugin.so>', PLUGIN_ARGUMENT_HELP)
+    .argument('[plugin.so]', `${PLUGIN_ARGUMENT_HELP} (optional with --config)`)
     .argument('[plugin-args...]', PLUGIN_ARGS_HELP)
     .option('--plugin <"path args">', 'another plugin in the chain, after the positional one (repeatable)', collect, [])
     .option('--clients <n>', 'how many clients in total', positiveInteger, 100)
@@ -74,7 +76,8 @@ export function registerLoad(program: Command, state: RunState): void {
     .option('--cert <chain.pem>', 'the client certificate chain (PEM; default: the bundled test chain)')
     .option('--env <K=V>', "add to or override every client's env (repeatable)", collect, [])
     .option('--timeout <seconds>', 'a deferred client-connect not resolved within this long counts as timeout', positiveNumber('seconds'), 60)
-    .option('--hand-window <seconds>', 'a deferred auth not decided within this long fails', positiveNumber('seconds'), 60)
+    .option('--hand-window <seconds>', "a deferred auth not decided within this long fails (default 60, or the config's)", positiveNumber('seconds'))
+    .option('--config <server.conf>', 'run the plugins as this server config does (see connect --config)')
     .option('--poll-interval <ms>', 'how often deferred results are re-checked (default 20; files are also watched)', positiveNumber('milliseconds'))
     .addOption(
       new Option('--timing <mode>', "'fast' (poll + watch files) or 'openvpn' (~1.1 s re-check cadence)").choices(['fast', 'openvpn']).default('fast'),
@@ -87,7 +90,8 @@ export function registerLoad(program: Command, state: RunState): void {
 "longestHook":{..},"blockingCalls":N,"worker":{"rssPeakMb",..,"cpuPercent"},..} (docs/cli.md: JSON shapes).
 Exit codes: 0 every client connected, 1 some rejected, 3 some timed out, 4 crashed or hung, 5 failed to load, 2 usage error.`,
     )
-    .action(async (path: string, args: string[], opts: LoadCliOptions) => {
+    .action(async (path: string | undefined, args: string[], opts: LoadCliOptions) => {
+      if (path === undefined && opts.config === undefined) throw new UsageError('give the plugin to run (or --config server.conf)');
       state.exitCode = await load(state, path, args, opts);
     });
 }
@@ -101,8 +105,8 @@ function bar(p: LoadProgress, width = 30): string {
   );
 }
 
-async function load(state: RunState, path: string, args: string[], opts: LoadCliOptions): Promise<number> {
-  const plugins: PluginSpec[] = [{ path, args }, ...opts.plugin.map(parsePluginLine)];
+async function load(state: RunState, path: string | undefined, args: string[], opts: LoadCliOptions): Promise<number> {
+  const plugins: PluginSpec[] = [...(path === undefined ? [] : [{ path, args }]), ...opts.plugin.map(parsePluginLine)];
   const env = Object.fromEntries(opts.env.map(parseEnvOption));
   if (opts.password !== undefined && opts.username === undefined) throw new UsageError('--password needs --username');
   let cert: string | undefined;
@@ -112,18 +116,33 @@ async function load(state: RunState, path: string, args: string[], opts: LoadCli
     throw new UsageError((err as Error).message);
   }
   const out = liveOutput(state, startLogger(state, opts.verbose), opts);
-  const r = await runLoad({
-    plugins,
-    clients: opts.clients,
-    concurrency: opts.concurrency,
-    arrivalRate: opts.arrivalRate,
-    durationMs: opts.duration === undefined ? undefined : opts.duration * 1000,
-    holdMs: opts.hold,
-    callTimeoutMs: opts.callTimeout,
-    client: { username: opts.username ?? null, password: opts.password, cert, env },
-    connect: { timeoutMs: opts.timeout * 1000, handWindowMs: opts.handWindow * 1000, pollIntervalMs: opts.pollInterval, timing: opts.timing },
-    onProgress: out.progress && ((p) => out.progress!(bar(p))),
-  });
+  let r;
+  try {
+    r = await runLoad({
+      plugins,
+      clients: opts.clients,
+      concurrency: opts.concurrency,
+      arrivalRate: opts.arrivalRate,
+      durationMs: opts.duration === undefined ? undefined : opts.duration * 1000,
+      holdMs: opts.hold,
+      callTimeoutMs: opts.callTimeout,
+      client: { username: opts.username ?? null, password: opts.password, cert, env },
+      config: opts.config,
+      onConfigNotes: (notes) => {
+        for (const note of notes) state.io.err(`${PROGRAM_NAME}: warning: ${note}\n`);
+      },
+      connect: {
+        timeoutMs: opts.timeout * 1000,
+        handWindowMs: opts.handWindow === undefined ? undefined : opts.handWindow * 1000,
+        pollIntervalMs: opts.pollInterval,
+        timing: opts.timing,
+      },
+      onProgress: out.progress && ((p) => out.progress!(bar(p))),
+    });
+  } catch (err) {
+    if (err instanceof ServerConfigError) throw new UsageError(err.message);
+    throw err;
+  }
   out.clear();
   if (isFailure(r)) {
     if (opts.json) printJson(state, r);

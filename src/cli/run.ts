@@ -4,7 +4,8 @@ import { isAbsolute, relative } from 'node:path';
 import type { Command } from 'commander';
 import type { ScenarioReport, StepReport } from '../scenario/report.js';
 import type { Scenario } from '../scenario/schema.js';
-import { UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
+import { ServerConfigError } from '../openvpn/server-config.js';
+import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
 
 /** The scenario modules (and YAML), imported when a scenario is run, not at every CLI start. */
 async function scenarioModules() {
@@ -63,13 +64,20 @@ async function runCommand(state: RunState, file: string, opts: RunCommandOptions
   const { runScenario, junitXml } = await scenarioModules();
   const logger = startLogger(state, opts.verbose);
   logger.log.info({ scenario: scenario.name, file, clients: scenario.clients.length, sequential: scenario.sequential }, 'running the scenario');
-  const report = await runScenario(scenario, {
-    onLog: (e) => logger.plugin(e),
-    onHost: (host) => {
-      state.current = { abort: () => host.kill() };
-    },
-    onStep: (client, s) => logger.log.info({ client, step: s.step, outcome: s.outcome, ms: Math.round(s.ms) }, `${client} ${s.step}: ${s.summary}`),
-  });
+  let report;
+  try {
+    report = await runScenario(scenario, {
+      onLog: (e) => logger.plugin(e),
+      onHost: (host) => {
+        state.current = { abort: () => host.kill() };
+        for (const note of host.configNotes ?? []) state.io.err(`${PROGRAM_NAME}: warning: ${note}\n`);
+      },
+      onStep: (client, s) => logger.log.info({ client, step: s.step, outcome: s.outcome, ms: Math.round(s.ms) }, `${client} ${s.step}: ${s.summary}`),
+    });
+  } catch (err) {
+    if (err instanceof ServerConfigError) throw new UsageError(err.message);
+    throw err;
+  }
   state.current = undefined;
   if (opts.junit !== undefined) {
     try {

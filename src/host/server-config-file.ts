@@ -9,16 +9,16 @@ import type { HostOptions } from './options.js';
 /** Largest config file read (a server.conf is a few KB; this keeps /dev/zero or a log file from being read whole). */
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
-function readConfigFile(path: string, from?: ConfigLine): string {
-  const where = (msg: string) => (from ? new ServerConfigError(from.file, from.line, msg) : new ServerConfigError(path, 0, msg));
+function readConfigFile(path: string, from?: ConfigLine, shown = path): string {
+  const where = (msg: string) => (from ? new ServerConfigError(from.file, from.line, msg) : new ServerConfigError(shown, 0, msg));
   let st;
   try {
     st = statSync(path);
   } catch {
-    throw where(`${path}: no such file`);
+    throw where(`${shown}: no such file`);
   }
-  if (!st.isFile()) throw where(`${path}: not a regular file`);
-  if (st.size > MAX_CONFIG_BYTES) throw where(`${path}: ${st.size} bytes, more than a config file has (at most ${MAX_CONFIG_BYTES})`);
+  if (!st.isFile()) throw where(`${shown}: not a regular file`);
+  if (st.size > MAX_CONFIG_BYTES) throw where(`${shown}: ${st.size} bytes, more than a config file has (at most ${MAX_CONFIG_BYTES})`);
   return readFileSync(path, 'utf8');
 }
 
@@ -26,7 +26,7 @@ function readConfigFile(path: string, from?: ConfigLine): string {
 function loadServerConfig(path: string): ServerConfig {
   const file = resolve(path);
   const dir = dirname(file);
-  const cfg = parseServerConfig(readConfigFile(file), path, (inc, from) => {
+  const cfg = parseServerConfig(readConfigFile(file, undefined, path), path, (inc, from) => {
     const incPath = isAbsolute(inc) ? inc : join(dir, inc);
     return { text: readConfigFile(incPath, from), file: incPath };
   });

@@ -10,6 +10,9 @@ import type { ConnectOptions, ClientInput } from '../host/options.js';
 
 export interface LoadOptions {
   plugins: PluginSpec[];
+  /** A server.conf to run the plugins as it does (HostOptions.config); told what it holds that is not emulated. */
+  config?: string;
+  onConfigNotes?: (notes: readonly string[]) => void;
   /** How many clients to run in total (default 100). */
   clients?: number;
   /** At most this many clients between connect start and disconnect end (default 100). */
@@ -95,11 +98,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const concurrency = Math.max(1, o.concurrency ?? 100);
   let host;
   try {
-    host = await openHost({ plugins: o.plugins, callTimeoutMs: o.callTimeoutMs, ...o.connect, detail: 'summary' });
+    host = await openHost({ plugins: o.plugins, config: o.config, callTimeoutMs: o.callTimeoutMs, ...o.connect, detail: 'summary' });
   } catch (err) {
     if (err instanceof HostOpenError) return err.failure;
     throw err;
   }
+  o.onConfigNotes?.(host.configNotes);
   const pid = host.workerPid ?? null;
   const rssStart = pid ? readRssKb(pid) : null;
   const cpuStart = pid ? readCpuSeconds(pid) : null;

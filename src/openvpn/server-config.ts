@@ -12,14 +12,14 @@ export interface ConfigLine {
   line: number;
 }
 
-/** A problem that makes the config unusable as given (the CLI: exit 2), at FILE:LINE. */
+/** A problem that makes the config unusable as given (the CLI: exit 2), at FILE:LINE (line 0: the file itself). */
 export class ServerConfigError extends Error {
   constructor(
     readonly file: string,
     readonly line: number,
     message: string,
   ) {
-    super(`${file}:${line}: ${message}`);
+    super(line > 0 ? `${file}:${line}: ${message}` : message);
     this.name = 'ServerConfigError';
   }
 }

@@ -16,6 +16,8 @@ export interface ScenarioHost {
   client(input: ClientInput): { connect(): Promise<ConnectResult>; disconnect(): Promise<DisconnectResult> };
   close(): Promise<FailureOutcome | undefined>;
   kill(): Promise<void>;
+  /** What the scenario's server config holds that the host does not emulate. */
+  configNotes?: readonly string[];
 }
 
 export interface RunOptions {
@@ -39,8 +41,9 @@ export function pluginPath(s: Scenario, i: number, exists: (p: string) => boolea
   return exists(local) ? local : p.written;
 }
 
-/** Check the files the scenario names that are not plugins (certs): a missing one is a bad scenario. */
+/** Check the files the scenario names that are not plugins (certs, the server config): a missing one is a bad scenario. */
 export function checkScenarioFiles(s: Scenario, exists: (p: string) => boolean = existsSync): void {
+  if (s.config !== undefined && !exists(s.config)) throw new ScenarioError(s.file, s.configLine ?? 0, 'config', `no such file ${s.config}`);
   s.clients.forEach((c, i) => {
     const cert = c.input.cert;
     if (cert !== undefined && c.certLine !== undefined && !exists(cert)) {
@@ -65,7 +68,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
 
   let host: ScenarioHost;
   try {
-    host = await open({ plugins, ...s.host, onLog: opts.onLog });
+    host = await open({ plugins, config: s.config, ...s.host, onLog: opts.onLog });
   } catch (err) {
     if (!(err instanceof HostOpenError)) throw err;
     const f = err.failure;

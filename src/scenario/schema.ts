@@ -105,6 +105,9 @@ export interface Scenario {
   name: string;
   description?: string;
   plugins: ScenarioPlugin[];
+  /** A server.conf (absolute): its plugin lines come before `plugins`, its server settings apply (HostOptions.config). */
+  config?: string;
+  configLine?: number;
   host: ScenarioHostOptions;
   sequential: boolean;
   clients: ScenarioClient[];
@@ -545,7 +548,7 @@ function hostOptions(c: Checker, raw: AnyNode, anchor: AnyNode, field: string): 
   return out;
 }
 
-const TOP_KEYS = ['name', 'description', 'plugins', 'host', 'sequential', 'clients'];
+const TOP_KEYS = ['name', 'description', 'config', 'plugins', 'host', 'sequential', 'clients'];
 
 /**
  * Parse and validate scenario TEXT read from FILE (JSON or YAML: JSON is read as YAML, so positions are known).
@@ -568,7 +571,14 @@ export function parseScenario(text: string, file: string, cwd = '/'): Scenario {
   const dir = dirname(resolve(cwd, file));
   const { node, fields } = mapping(c, root, root, '', TOP_KEYS, 'a mapping with plugins and clients');
   const pluginsAt = at(fields, 'plugins');
-  if (!pluginsAt) c.fail(node, 'plugins', 'missing: list the plugin chain, e.g. plugins: [{ path: ./my-plugin.so, args: [] }]');
+  const configAt = at(fields, 'config');
+  if (!pluginsAt && !configAt) {
+    c.fail(
+      node,
+      'plugins',
+      'missing: list the plugin chain, e.g. plugins: [{ path: ./my-plugin.so, args: [] }] (or give a server config: config: ./server.conf)',
+    );
+  }
   const clientsAt = at(fields, 'clients');
   if (!clientsAt) c.fail(node, 'clients', 'missing: list at least one client, e.g. clients: [{ username: foo, password: bar }]');
   const nameAt = at(fields, 'name');
@@ -580,7 +590,9 @@ export function parseScenario(text: string, file: string, cwd = '/'): Scenario {
     dir,
     name: nameAt ? str(c, nameAt.node, nameAt.anchor, 'name', { nonEmpty: true }) : basename(file),
     description: descAt ? str(c, descAt.node, descAt.anchor, 'description') : undefined,
-    plugins: list(c, pluginsAt.node, pluginsAt.anchor, 'plugins', (n, a, f) => plugin(c, n, a, f, dir), { nonEmpty: true }),
+    plugins: pluginsAt ? list(c, pluginsAt.node, pluginsAt.anchor, 'plugins', (n, a, f) => plugin(c, n, a, f, dir), { nonEmpty: !configAt }) : [],
+    config: configAt ? resolve(dir, str(c, configAt.node, configAt.anchor, 'config', { nonEmpty: true })) : undefined,
+    configLine: configAt ? c.line(configAt.node) : undefined,
     host: hostAt ? hostOptions(c, hostAt.node, hostAt.anchor, 'host') : {},
     sequential: seqAt ? bool(c, seqAt.node, seqAt.anchor, 'sequential') : false,
     clients: [],

@@ -99,6 +99,13 @@ test('connect --config: runs it, lists what is not emulated on stderr; an unusab
     assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
     assert.match(bad.stderr, /bad\.conf:2: plugin \.\/missing\.so: no such file/);
     await assert.rejects(openHost({ config: join(dir, 'bad.conf'), plugins: [] }), ServerConfigError, 'the library throws the same error');
+    writeFileSync(
+      join(dir, 'lab.yaml'),
+      'config: ./server.conf\nclients:\n  - { name: alice, username: alice, password: secret, expect: { outcome: connected } }\n',
+    );
+    const run = await exec(process.execPath, [CLI, 'run', join(dir, 'lab.yaml')], { cwd: ROOT });
+    assert.match(run.stdout, /PASS 1 expectation held/);
+    assert.match(run.stderr, /warning: .*not emulated, no effect here: push/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -228,7 +228,10 @@ test('types and values: one line each, with the line of the value', () => {
       '1: plugins[0]: must be "<path> [args...]" (No closing quotation (\') in config file line: \'unterminated) (got "\'unterminated")',
     ],
     ['plugins: [./p.so]\n', '1: clients: missing: list at least one client, e.g. clients: [{ username: foo, password: bar }]'],
-    ['clients: [{}]\n', '1: plugins: missing: list the plugin chain, e.g. plugins: [{ path: ./my-plugin.so, args: [] }]'],
+    [
+      'clients: [{}]\n',
+      '1: plugins: missing: list the plugin chain, e.g. plugins: [{ path: ./my-plugin.so, args: [] }] (or give a server config: config: ./server.conf)',
+    ],
     ['plugins: [./p.so]\nclients: {}\n', '2: clients: must be a list (got a mapping)'],
     ['- a\n- b\n', '1: must be a mapping with plugins and clients (got a list)'],
     ['', '1: the file is empty: a scenario is a mapping with plugins and clients'],
@@ -277,4 +280,11 @@ test('PEM text in cert is kept as text, not resolved as a path', () => {
   const s = parseScenario(`plugins: [./p.so]\nclients:\n  - cert: "${pem}"\n`, 's.yaml', '/');
   assert.match(s.clients[0]!.input.cert!, /^-----BEGIN CERTIFICATE-----\n/);
   assert.equal(s.clients[0]!.certLine, undefined);
+});
+
+test('config: a server.conf instead of (or before) plugins; its path is taken from the scenario folder', () => {
+  const s = parseScenario('config: ./server.conf\nclients: [{ name: a }]\n', '/srv/lab/s.yaml');
+  assert.equal(s.config, '/srv/lab/server.conf');
+  assert.deepEqual(s.plugins, []);
+  assert.throws(() => parseScenario('clients: [{ name: a }]\n', '/srv/lab/s.yaml'), /plugins: missing: .*or give a server config: config: \.\/server\.conf/);
 });
