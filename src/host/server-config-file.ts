@@ -30,6 +30,8 @@ function loadServerConfig(path: string): ServerConfig {
     const incPath = isAbsolute(inc) ? inc : join(dir, inc);
     return { text: readConfigFile(incPath, from), file: incPath };
   });
+  const ccd = cfg.server.clientConfigDir;
+  if (ccd !== undefined && !isAbsolute(ccd)) cfg.server.clientConfigDir = join(dir, ccd);
   for (const p of cfg.plugins) {
     // A bare name is looked up as OpenVPN does (here, then PLUGIN_LIBDIR); a path is relative to the config's folder.
     const local = isAbsolute(p.path) ? p.path : join(dir, p.path);

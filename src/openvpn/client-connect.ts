@@ -30,7 +30,7 @@ export interface ClientConnectIO {
 }
 
 /** A handler of the chain; 'client-disconnect' is the CLIENT_DISCONNECT OpenVPN calls after a failed chain. */
-export type Handler = 'plugin-v1' | 'plugin-v2' | 'script' | 'client-disconnect';
+export type Handler = 'ccd' | 'plugin-v1' | 'plugin-v2' | 'script' | 'client-disconnect';
 export type HandlerResult = 'succeeded' | 'deferred' | 'failed' | 'skipped';
 
 export interface Step {
@@ -69,11 +69,20 @@ export interface ClientConnectSetup {
   env: string[];
   /** --client-connect command split into argv (the config file path is appended), if any. */
   script?: string[];
+  /** --client-config-dir: the client's file (named after its common name, else DEFAULT) is read first. */
+  clientConfigDir?: string;
   now: () => number;
 }
 
 function describeByte(b: FileByte): string {
   return b.kind === 'byte' ? JSON.stringify(b.byte) : b.kind;
+}
+
+/** The ccd file name for a common name, or undefined when OpenVPN would not build a path from it (a name that would
+ * leave the directory). */
+export function ccdFileName(cn: string | undefined): string | undefined {
+  if (!cn || cn === '.' || cn === '..' || cn.includes('/') || cn.includes('\0')) return undefined;
+  return cn;
 }
 
 /** Set NAME=VALUE the way OpenVPN's env_set does: the old entry goes, the new one is first. */
@@ -113,6 +122,34 @@ function refreshPoolEnv(env: string[], configTexts: readonly string[]): string[]
   return out;
 }
 
+/** multi_client_connect_setenv's variables, in the order it sets them: common_name, trusted_*, the pool address
+ * (multi_set_virtual_addr_env), then time_ascii and time_unix. */
+const CLIENT_CONNECT_VARS = [
+  'common_name',
+  'trusted_ip',
+  'trusted_ip6',
+  'trusted_port',
+  'ifconfig_pool_remote_ip',
+  'ifconfig_pool_netmask',
+  'ifconfig_pool_local_ip',
+  'ifconfig_pool_remote_ip6',
+  'ifconfig_pool_local_ip6',
+  'ifconfig_pool_ip6_netbits',
+  'time_ascii',
+  'time_unix',
+] as const;
+
+/** Set the client-connect variables the env has again, in multi_client_connect_setenv's order (each moves to the
+ * front, as env_set does), keeping their values. */
+function setClientConnectEnvAgain(env: string[]): string[] {
+  let out = env;
+  for (const name of CLIENT_CONNECT_VARS) {
+    const entry = out.find((e) => e.startsWith(`${name}=`));
+    if (entry !== undefined) out = envSet(out, name, entry.slice(name.length + 1));
+  }
+  return out;
+}
+
 /**
  * One client's client-connect stage. Call `advance()` once, then again on every re-check while the
  * state is 'deferred'; a deferred handler is re-entered (the resumed call), later ones start fresh.
@@ -127,7 +164,7 @@ export class ClientConnectRun {
   private index = 0;
   private resumed = false;
   private files: { config: string; result: string } | undefined;
-  private readonly handlers: Handler[] = ['plugin-v1', 'plugin-v2', 'script'];
+  private readonly handlers: Handler[] = ['ccd', 'plugin-v1', 'plugin-v2', 'script'];
   private readonly t0: number;
   private finished: RunState | undefined;
   private pendingText = '';
@@ -166,10 +203,9 @@ export class ClientConnectRun {
       }
       if (result === 'failed') return this.finish({ state: 'rejected', reason: note ?? `${handler} failed`, config: this.config });
       if (result === 'succeeded') {
-        this.env = refreshPoolEnv(
-          this.env,
-          (config ?? []).map((c) => c.text),
-        );
+        const texts = (config ?? []).map((c) => c.text);
+        // source_ccd sets the whole client-connect env again (multi_client_connect_setenv); the others the pool vars
+        this.env = handler === 'ccd' ? setClientConnectEnvAgain(refreshPoolEnv(this.env, texts)) : refreshPoolEnv(this.env, texts);
       }
       if (result === 'succeeded' && config !== undefined) {
         this.config.push(...config);
@@ -202,8 +238,27 @@ export class ClientConnectRun {
     this.steps.push({ ...step, t: started - this.t0 });
   }
 
+  /** --client-config-dir (multi.c source_ccd): the file named after the client's common name, else DEFAULT; never
+   * defers, never fails (ccd-exclusive is checked at auth). */
+  private clientConfigDir(): { result: HandlerResult; config?: ConfigPart[] } {
+    const dir = this.setup.clientConfigDir;
+    if (dir === undefined) return { result: 'skipped' };
+    const cn = this.env.find((e) => e.startsWith('common_name='))?.slice('common_name='.length);
+    for (const name of [ccdFileName(cn), 'DEFAULT']) {
+      if (name === undefined) continue;
+      const text = this.io.readText(`${dir}/${name}`);
+      if (text !== undefined) {
+        this.record({ handler: 'ccd', hook: 'client-config-dir', result: 'succeeded', note: `${dir}/${name}`, ms: 0 }, this.setup.now());
+        return { result: 'succeeded', config: [{ source: `ccd/${name}`, text, kind: 'file' }] };
+      }
+    }
+    return { result: 'skipped' };
+  }
+
   private runHandler(handler: Handler, resumed: boolean): { result: HandlerResult; config?: ConfigPart[]; note?: string } {
     switch (handler) {
+      case 'ccd':
+        return this.clientConfigDir();
       case 'plugin-v1':
         return this.pluginV1(resumed);
       case 'plugin-v2':

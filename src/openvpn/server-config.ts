@@ -244,6 +244,13 @@ export function parseServerConfig(text: string, file: string, read: (path: strin
       case 'reneg-sec':
         cfg.renegSec = count(l, 1, 0);
         break;
+      case 'client-config-dir':
+        need(1);
+        cfg.server.clientConfigDir = args[0]!;
+        break;
+      case 'ccd-exclusive':
+        cfg.server.ccdExclusive = true;
+        break;
       case 'script-security':
         scriptSecurity = count(l, 1, 0, 3);
         break;

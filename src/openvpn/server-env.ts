@@ -61,6 +61,10 @@ export interface ServerParams {
   signal: string;
   /** --keying-material-exporter LABEL LENGTH: TLS_FINAL gets exported_keying_material (2 x LENGTH hex digits). */
   keyingMaterialExporter?: { label: string; length: number };
+  /** --client-config-dir (read before the plugins' client-connect), and --ccd-exclusive (a client without its own
+   * file there fails at auth). */
+  clientConfigDir?: string;
+  ccdExclusive?: boolean;
 }
 
 /** The VPN address the server assigns (the ifconfig_pool_* vars). */

@@ -29,6 +29,8 @@ export interface ClientConnectParams {
   onProgress?: (p: { polls: number; elapsedMs: number; pending: string }) => void;
   /** The client whose stage this is (log lines of its calls and script carry it); -1 or absent: none. */
   clientId?: number;
+  /** --client-config-dir: read before the plugins. */
+  clientConfigDir?: string;
   /** The server's state: no plugin is called once it has exited. */
   server?: ServerState;
   /** Told of every chain call the stage makes (hook type, argv after argv[0], envp), before the call. */
@@ -235,7 +237,7 @@ export function runClientConnect(
   const deadline = start + timing.timeoutMs;
   let wait: DeferralWait | undefined;
   const io = makeIO(plugins, contexts, params, () => wait?.wake());
-  const run = new ClientConnectRun(io, { env: params.env, script: timing.script, now: () => performance.now() });
+  const run = new ClientConnectRun(io, { env: params.env, script: timing.script, clientConfigDir: params.clientConfigDir, now: () => performance.now() });
   const end = (state: Parameters<typeof reportOf>[1]): ClientConnectOutcome => {
     io.close();
     const outcome = { report: reportOf(run, state, performance.now() - start), env: run.currentEnv() };

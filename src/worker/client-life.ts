@@ -1,7 +1,7 @@
 // One client's whole server-side life in the worker: constructor, TLS_VERIFY per depth, auth (deferred via files),
 // TLS_FINAL, IPCHANGE, client-connect, LEARN_ADDRESS, and at the end CLIENT_DISCONNECT, destructor, address delete.
 import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
+import { statSync, unlinkSync } from 'node:fs';
 import { readRegularFile } from '../util/safe-read.js';
 import { HOOKS, RETURN, hookName, returnName } from '../openvpn/constants.js';
 import { callChain, type ChainCallResult } from './plugin/chain.js';
@@ -11,6 +11,7 @@ import type { Pointer } from './native/runtime.js';
 import type { AuthReport, ClientConnectReport, DisconnectedResult, HookStep, LifeStage, WorkerConnectResult } from '../protocol/client-results.js';
 import { authExpiryMs, authFailedMessage, controlFileVerdict, parsePendingFile } from '../openvpn/auth-deferral.js';
 import { certChainInfo, defaultCertChain, type CertInfo } from '../openvpn/cert-env.js';
+import { ccdFileName } from '../openvpn/client-connect.js';
 import { EnvSet } from '../openvpn/env-set.js';
 import {
   afterAuthEnv,
@@ -40,6 +41,9 @@ export interface ServerSettings {
   tcp: boolean;
   /** --keying-material-exporter's length: TLS_FINAL gets exported_keying_material, 2 x length hex digits. */
   exporterLength?: number;
+  /** --client-config-dir, and --ccd-exclusive. */
+  clientConfigDir?: string;
+  ccdExclusive?: boolean;
 }
 
 /** A deferred auth being waited for: its control and reason files, and when it expires. */
@@ -187,6 +191,12 @@ export class ClientLife {
     run.stage = 'auth';
     const authed = this.authenticate(run);
     if ('outcome' in authed) return authed;
+    // --ccd-exclusive fails the key like a failed auth: IPCHANGE, no TLS_FINAL (measured on the real server)
+    const ccdRefusal = this.ccdExclusiveFailure();
+    if (ccdRefusal) {
+      this.ipchange();
+      return this.refuse(run, 'auth', 'AUTH_FAILED', ccdRefusal);
+    }
     run.stage = 'tls-final';
     const finalRefused = this.tlsFinal(run);
     if (finalRefused) return finalRefused;
@@ -299,6 +309,18 @@ export class ClientLife {
     return { pending: { acf: files.acf, afr: files.afr, deadline: run.authStart + authExpiryMs(run.timing.handWindowMs, auth.pending) } };
   }
 
+  /** --ccd-exclusive (ssl_verify.c verify_final_auth_checks): a client without its own file in --client-config-dir
+   * (DEFAULT does not count) fails its authentication. Why, or undefined. */
+  private ccdExclusiveFailure(): string | undefined {
+    const { clientConfigDir: dir, ccdExclusive } = this.settings;
+    if (!ccdExclusive || dir === undefined) return undefined;
+    const cn = this.env.get('common_name');
+    const name = ccdFileName(cn);
+    const file = `${dir}/${name ?? cn ?? ''}`;
+    if (name !== undefined && name !== 'DEFAULT' && isRegularFile(file)) return undefined;
+    return `--client-config-dir authentication failed for common name '${cn ?? ''}' file='${file}' (ccd-exclusive)`;
+  }
+
   /** The key material the TLS session exports for --keying-material-exporter (random here: no TLS runs). */
   private exportedKeyingMaterial(): string | undefined {
     const n = this.settings.exporterLength;
@@ -376,6 +398,7 @@ export class ClientLife {
       this.contexts,
       {
         server: this.server,
+        clientConfigDir: this.settings.clientConfigDir,
         env: this.envp(),
         tmpDir: this.setup.tmpDir,
         timing,
@@ -420,9 +443,10 @@ export class ClientLife {
   /** The client-connect stage's steps as hook steps (script runs included), with the argv/env each chain call got. */
   private recordStage(cc: ClientConnectReport, ccCalls: Array<{ argv: string[]; env: string[] }>, ccT: number): void {
     for (const s of cc.steps) {
-      if (s.handler === 'script') {
+      if (s.handler === 'script' || s.handler === 'ccd') {
+        // not a plugin call: the script's run, or the client-config-dir file read
         this.hooks.push({
-          hook: 'script',
+          hook: s.handler === 'ccd' ? 'client-config-dir' : 'script',
           argv: [],
           envKeys: [],
           status: s.result === 'failed' ? RETURN.ERROR : s.result === 'deferred' ? RETURN.DEFERRED : RETURN.SUCCESS,
@@ -500,6 +524,14 @@ export class ClientLife {
         // already gone
       }
     }
+  }
+}
+
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
   }
 }
 

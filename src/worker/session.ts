@@ -71,7 +71,12 @@ export class WorkerSession {
       }
     }
     const server = { ...defaultServerParams(), ...(req.server ?? {}) };
-    this.settings = { tcp: server.proto.startsWith('tcp'), exporterLength: server.keyingMaterialExporter?.length };
+    this.settings = {
+      tcp: server.proto.startsWith('tcp'),
+      exporterLength: server.keyingMaterialExporter?.length,
+      clientConfigDir: server.clientConfigDir,
+      ccdExclusive: server.ccdExclusive,
+    };
     const openEnv = req.openEnv ?? serverOpenEnv(server).toEnvp();
     this.serverEnv = serverUpEnv(server);
     for (const [i, plugin] of this.plugins.entries()) {
@@ -127,6 +132,7 @@ export class WorkerSession {
         env: req.env,
         tmpDir: req.tmpDir,
         timing: req.timing,
+        clientConfigDir: this.settings.clientConfigDir,
         onProgress: progress && ((p) => progress({ name: '', stage: 'client-connect', ...p })),
       });
       const { report, env } = stage instanceof Promise ? await stage : stage;

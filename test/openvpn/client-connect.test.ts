@@ -225,3 +225,46 @@ test('after a successful handler the ifconfig_pool_* vars are set again (newest 
   const v2env = f.calls.find((c) => c.type === HOOKS.CLIENT_CONNECT_V2)!.env;
   assert.deepEqual(v2env.slice(0, 3), ['ifconfig_pool_netmask=255.255.255.0', 'ifconfig_pool_remote_ip=10.8.0.7', 'time_unix=1']);
 });
+
+test("client-config-dir comes first: the CN's file (else DEFAULT), then the plugins; it sets the client-connect env again", async () => {
+  const f = fake({ defined: [HOOKS.CLIENT_CONNECT_V2], results: { [HOOKS.CLIENT_CONNECT_V2]: [{ status: 0, config: 'push "echo v2"\n' }] } });
+  f.files.set('/ccd/alice', 'ifconfig-push 10.29.41.33 255.255.255.0\n');
+  f.files.set('/ccd/DEFAULT', 'push "echo default"\n');
+  const env = [
+    'time_unix=1',
+    'time_ascii=x',
+    'ifconfig_pool_netmask=255.255.255.0',
+    'ifconfig_pool_remote_ip=10.29.41.2',
+    'trusted_port=1',
+    'trusted_ip=127.0.0.1',
+    'common_name=alice',
+  ];
+  const r = new ClientConnectRun(f.io, { env, clientConfigDir: '/ccd', now: () => 0 });
+  const s = await r.advance();
+  assert.equal(s.state, 'accepted');
+  assert.deepEqual(
+    r.config.map((c) => c.source),
+    ['ccd/alice', 'p.so'],
+  );
+  const v2env = f.calls.find((c) => c.type === HOOKS.CLIENT_CONNECT_V2)!.env;
+  assert.deepEqual(v2env.slice(0, 7), [
+    'time_unix=1',
+    'time_ascii=x',
+    'ifconfig_pool_netmask=255.255.255.0',
+    'ifconfig_pool_remote_ip=10.29.41.33',
+    'trusted_port=1',
+    'trusted_ip=127.0.0.1',
+    'common_name=alice',
+  ]);
+
+  const other = new ClientConnectRun(fake({ defined: [] }).io, { env: ['common_name=bob'], clientConfigDir: '/nothing', now: () => 0 });
+  assert.equal((await other.advance()).state, 'accepted', 'no ccd file: nothing happens');
+  const g = fake({ defined: [] });
+  g.files.set('/ccd/DEFAULT', 'push "echo default"\n');
+  const bob = new ClientConnectRun(g.io, { env: ['common_name=bob'], clientConfigDir: '/ccd', now: () => 0 });
+  await bob.advance();
+  assert.deepEqual(
+    bob.config.map((c) => c.source),
+    ['ccd/DEFAULT'],
+  );
+});

@@ -68,10 +68,10 @@ test('server settings: server + topology, setenv(-safe), keying-material-exporte
 });
 
 test('options the host does not emulate are listed once, with the first place; no-effect options are not', () => {
-  const cfg = parseServerConfig('ca ca.crt\npush "route 10.0.0.0 255.0.0.0"\nclient-config-dir ccd\npush "dhcp-option DNS 1.1.1.1"\nverb 3\n', 's.conf', read);
+  const cfg = parseServerConfig('ca ca.crt\npush "route 10.0.0.0 255.0.0.0"\nauth-gen-token\npush "dhcp-option DNS 1.1.1.1"\nverb 3\n', 's.conf', read);
   assert.deepEqual(cfg.notEmulated, [
     { option: 'push', at: 's.conf:2' },
-    { option: 'client-config-dir', at: 's.conf:3' },
+    { option: 'auth-gen-token', at: 's.conf:3' },
   ]);
 });
 

@@ -18,6 +18,8 @@ export interface ParityCase {
    * of a recorded context is found by its username): compared client by client (see multi.ts). Needs the
    * parity-ctx-recorder with tag=username,untrusted_port. `username`/`password` are then unused. */
   clients?: Array<{ username: string; password: string }>;
+  /** --client-config-dir files (name -> content) and --ccd-exclusive; both sides then run the same server.conf. */
+  ccd?: { files: Record<string, string>; exclusive?: boolean };
   /** UV_* variables the client sends (the real client: --push-peer-info and --setenv). */
   peerInfo?: Record<string, string>;
   /** 'tcp': the real server runs proto tcp-server (client tcp-client); the host gets server.proto 'tcp-server'. */
@@ -323,5 +325,37 @@ export const CASES: ParityCase[] = [
     peerInfo: { UV_WANT_COLOR: 'blue', UV_GROUP: 'lab' },
     expect: 'connected',
     what: "a client that sends UV_* variables (--push-peer-info): they and the IV_* lines that come with them (IV_SSL, IV_PLAT_VER) in the env of AUTH_USER_PASS_VERIFY and later hooks, in the real client's order",
+  },
+  {
+    name: "client-config-dir: the client's file",
+    chain: [{ fixture: 'per-client' }],
+    ...FOO,
+    ccd: { files: { 'Test-Client': 'ifconfig-push 10.29.41.33 255.255.255.0\npush "route 10.50.0.0 255.255.0.0"\n', DEFAULT: 'push "echo from-default"\n' } },
+    expect: 'connected',
+    what: "--client-config-dir with a file named after the client's CN (DEFAULT unused): its ifconfig-push and push apply, before the plugins' client-connect; both sides run the same server.conf",
+  },
+  {
+    name: 'client-config-dir: DEFAULT',
+    chain: [{ fixture: 'per-client' }],
+    ...FOO,
+    ccd: { files: { DEFAULT: 'ifconfig-push 10.29.41.44 255.255.255.0\n' } },
+    expect: 'connected',
+    what: '--client-config-dir without a file for the CN: DEFAULT applies',
+  },
+  {
+    name: 'ccd-exclusive without a file',
+    chain: [{ fixture: 'per-client' }],
+    ...FOO,
+    ccd: { files: { DEFAULT: 'push "echo from-default"\n' }, exclusive: true },
+    expect: 'rejected',
+    what: '--ccd-exclusive and no file for the CN (DEFAULT does not count): the authentication fails (AUTH_FAILED)',
+  },
+  {
+    name: "ccd-exclusive with the client's file",
+    chain: [{ fixture: 'per-client' }],
+    ...FOO,
+    ccd: { files: { 'Test-Client': 'ifconfig-push 10.29.41.55 255.255.255.0\n' }, exclusive: true },
+    expect: 'connected',
+    what: '--ccd-exclusive with a file for the CN: connected with its address',
   },
 ];

@@ -44,6 +44,8 @@ export interface HostRunOptions {
   keys?: string;
   /** Limit for a deferral (ms). */
   timeoutMs?: number;
+  /** A server.conf: the host runs it (--config) instead of plugins/proto/script. */
+  config?: string;
 }
 
 /** The client's certificate chain as the real client presents it: the sample client cert and its CA. */
@@ -86,11 +88,12 @@ export async function runHost(opts: HostRunOptions): Promise<HostRun> {
   let host: Awaited<ReturnType<typeof openHost>>;
   try {
     host = await openHost({
-      plugins: opts.plugins,
+      plugins: opts.config ? [] : opts.plugins,
       callTimeoutMs: 10_000,
       timeoutMs: opts.timeoutMs ?? 20_000,
-      ...(opts.proto === 'tcp' ? { server: { proto: 'tcp-server' } } : {}),
-      ...(opts.script ? { script: opts.script } : {}),
+      ...(opts.config ? { config: opts.config } : {}),
+      ...(!opts.config && opts.proto === 'tcp' ? { server: { proto: 'tcp-server' } } : {}),
+      ...(!opts.config && opts.script ? { script: opts.script } : {}),
     });
   } catch (e) {
     return { outcome: 'open-failed', options: [], problem: (e as Error).message, raw: e };

@@ -1,13 +1,13 @@
 // Runs one differential case: the same chain (+ recorder, last) and client through the real server and the host,
 // then compares. Keeps the run dirs of a case that differs (their paths are in the report), removes them otherwise.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ParityCase } from './cases.js';
 import { compareRuns, type Comparison } from './compare.js';
 import { compareMulti } from './multi.js';
 import { runHost, type HostRun } from './host-side.js';
-import { runRealServer, type ChainPlugin, type RealRun } from './real-server.js';
+import { runRealServer, SAMPLE_KEYS, serverConfig, type ChainPlugin, type RealRun } from './real-server.js';
 import { readRecorder, type Recorded } from './recorder.js';
 
 export interface CaseResult {
@@ -43,6 +43,24 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
   // the host side first (fast), then the real server; both record into their own file
   const hostDir = mkdtempSync(join(tmpdir(), 'ovpn-parity-host-'));
   const hostRecFile = join(hostDir, 'recorder.txt');
+  // A ccd case: the files in a dir of their own; the host runs the real server's config text (its own recorder file)
+  let ccdDir: string | undefined;
+  let hostConfig: string | undefined;
+  if (c.ccd) {
+    ccdDir = mkdtempSync(join(tmpdir(), 'ovpn-parity-ccd-'));
+    for (const [name, text] of Object.entries(c.ccd.files)) writeFileSync(join(ccdDir, name), text);
+    hostConfig = join(hostDir, 'server.conf');
+    mkdirSync(join(hostDir, 'tmp'));
+    writeFileSync(
+      hostConfig,
+      serverConfig(hostDir, SAMPLE_KEYS, chainFor(c, fixturesDir, hostRecFile), {
+        proto: c.proto,
+        clientConnect: scriptArgv(c, hostRecFile),
+        ccdDir,
+        ccdExclusive: c.ccd.exclusive,
+      }),
+    );
+  }
   const th = performance.now();
   let host: HostRun;
   try {
@@ -54,6 +72,7 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
       peerInfo: c.peerInfo,
       proto: c.proto,
       script: scriptArgv(c, hostRecFile),
+      config: hostConfig,
     });
   } catch (e) {
     host = { outcome: 'exception', options: [], problem: (e as Error).stack ?? String(e), raw: e };
@@ -72,6 +91,8 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
     clients: c.clients ?? (c.peerInfo ? [{ username: c.username, password: c.password, peerInfo: c.peerInfo }] : undefined),
     proto: c.proto,
     clientConnect: scriptArgv(c, realRecFile),
+    ccdDir,
+    ccdExclusive: c.ccd?.exclusive,
   });
   const realS = (performance.now() - tr) / 1000;
   const realRec = readRecorder(realRecFile);
@@ -92,7 +113,7 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
     );
   }
   const keep = opts.keepAll || comparison.differences.length > 0 || !!labProblem;
-  const dirs = [real.workdir, realRecDir, hostDir];
+  const dirs = [real.workdir, realRecDir, hostDir, ...(ccdDir ? [ccdDir] : [])];
   if (!keep) for (const d of dirs) rmSync(d, { recursive: true, force: true });
   return { case: c, real, host, realRec, hostRec, comparison, labProblem, realS, hostS, keptDirs: keep ? dirs : [] };
 }
