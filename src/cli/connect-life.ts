@@ -143,7 +143,7 @@ function formatHooks(hooks: readonly HookStep[]): string[] {
       const codes = h.calls.map((c) => `${c.plugin.split('/').pop()}=${c.returnName}`).join(' ');
       return {
         t: h.t,
-        text: `${h.hook}${h.hook.startsWith('LEARN_ADDRESS') || h.hook === 'TLS_VERIFY' ? argv : ''} ${codes} -> ${h.statusName}${h.note ? ` (${h.note})` : ''}`,
+        text: `${h.hook}${h.hook.startsWith('LEARN_ADDRESS') || h.hook === 'TLS_VERIFY' ? argv : ''}${codes ? ` ${codes}` : ''} -> ${h.statusName}${h.note ? ` (${h.note})` : ''}`,
       };
     }),
   );

@@ -257,9 +257,9 @@ test("client-config-dir comes first: the CN's file (else DEFAULT), then the plug
     'common_name=alice',
   ]);
 
-  const other = new ClientConnectRun(fake({ defined: [] }).io, { env: ['common_name=bob'], clientConfigDir: '/nothing', now: () => 0 });
+  const other = new ClientConnectRun(fake({ defined: [], results: {} }).io, { env: ['common_name=bob'], clientConfigDir: '/nothing', now: () => 0 });
   assert.equal((await other.advance()).state, 'accepted', 'no ccd file: nothing happens');
-  const g = fake({ defined: [] });
+  const g = fake({ defined: [], results: {} });
   g.files.set('/ccd/DEFAULT', 'push "echo default"\n');
   const bob = new ClientConnectRun(g.io, { env: ['common_name=bob'], clientConfigDir: '/ccd', now: () => 0 });
   await bob.advance();
