@@ -54,7 +54,7 @@ export function withServerConfig(options: HostOptions): { options: HostOptions; 
   const script = cfg.script && cfg.script[0]!.includes('/') && !isAbsolute(cfg.script[0]!) ? [join(dir, cfg.script[0]!), ...cfg.script.slice(1)] : cfg.script;
   const window = cfg.handWindowS ?? 60;
   const expiry = cfg.renegSec ? Math.min(window, cfg.renegSec / 2) : window;
-  const notes = [...cfg.warnings];
+  const notes: string[] = [];
   if (cfg.notEmulated.length > 0) {
     notes.push(`${options.config}: not emulated, no effect here: ${cfg.notEmulated.map((o) => `${o.option} (${o.at})`).join(', ')}`);
   }

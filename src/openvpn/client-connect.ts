@@ -71,6 +71,8 @@ export interface ClientConnectSetup {
   script?: string[];
   /** --client-config-dir: the client's file (named after its common name, else DEFAULT) is read first. */
   clientConfigDir?: string;
+  /** --script-security below 2: the script is not run, and its handler fails. */
+  scriptsForbidden?: boolean;
   now: () => number;
 }
 
@@ -412,6 +414,12 @@ export class ClientConnectRun {
       const config = result === 'succeeded' ? this.importConfigFile('script') : undefined;
       this.dropFiles();
       return { result, config, note };
+    }
+    if (this.setup.scriptsForbidden) {
+      // openvpn_execve_allowed: below script-security 2 the script is not run, and the handler fails
+      const note = "--client-connect script not run: OpenVPN runs external programs only with '--script-security 2' or higher";
+      this.record({ handler: 'script', hook: 'script', result: 'failed', note, ms: 0 }, started);
+      return { result: 'failed', note };
     }
     const files = this.makeFiles();
     const env = envSet(this.env, 'script_type', 'client-connect');

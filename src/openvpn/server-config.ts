@@ -36,8 +36,6 @@ export interface ServerConfig {
   renegSec?: number;
   /** Options read but not emulated, each once, with the first place it stands. */
   notEmulated: Array<{ option: string; at: string }>;
-  /** Things worth saying about options that are emulated (e.g. a script that script-security forbids). */
-  warnings: string[];
 }
 
 /** Options that matter to a real server but not to what a plugin sees (keys, sockets, logging, tuning). */
@@ -162,11 +160,9 @@ function count(l: ConfigLine, index: number, min: number, max = Number.MAX_SAFE_
  * paths are the caller's to resolve; it throws a ServerConfigError for a missing file). Throws ServerConfigError.
  */
 export function parseServerConfig(text: string, file: string, read: (path: string, from: ConfigLine) => { text: string; file: string }): ServerConfig {
-  const cfg: ServerConfig = { plugins: [], server: {}, notEmulated: [], warnings: [] };
+  const cfg: ServerConfig = { plugins: [], server: {}, notEmulated: [] };
   const setenv: NonNullable<ServerParams['setenv']> = [];
   let serverNet: { network: number; netmask: string; at: ConfigLine } | undefined;
-  let scriptSecurity = 1;
-  let scriptAt: ConfigLine | undefined;
   const notEmulated = new Map<string, string>();
   for (const l of optionLines(text, file, read)) {
     const [name, ...args] = l.tokens as [string, ...string[]];
@@ -181,8 +177,8 @@ export function parseServerConfig(text: string, file: string, read: (path: strin
         break;
       case 'client-connect':
         need(1);
-        cfg.script = args;
-        scriptAt = l;
+        // the command is one parameter that OpenVPN splits into argv itself (argv_parse_cmd)
+        cfg.script = tokenizeConfigLine(args.join(' ')).tokens;
         break;
       case 'proto': {
         need(1);
@@ -252,7 +248,13 @@ export function parseServerConfig(text: string, file: string, read: (path: strin
         cfg.server.ccdExclusive = true;
         break;
       case 'script-security':
-        scriptSecurity = count(l, 1, 0, 3);
+        cfg.server.scriptSecurity = count(l, 1, 0, 3);
+        break;
+      case 'auth-user-pass-optional':
+        cfg.server.authUserPassOptional = true;
+        break;
+      case 'username-as-common-name':
+        cfg.server.usernameAsCommonName = true;
         break;
       default:
         if (!NO_EFFECT_ON_PLUGINS.has(name) && !notEmulated.has(name)) notEmulated.set(name, where);
@@ -266,9 +268,8 @@ export function parseServerConfig(text: string, file: string, read: (path: strin
     cfg.server.ifconfigRemote = intToIp(serverNet.network + 2);
   }
   if (setenv.length) cfg.server.setenv = setenv;
-  if (cfg.script && scriptSecurity < 2 && scriptAt) {
-    cfg.warnings.push(`${scriptAt.file}:${scriptAt.line}: client-connect needs script-security 2 or more; OpenVPN would refuse to run it, the host runs it`);
-  }
+  // A config says what OpenVPN's default is: scripts are not run below script-security 2
+  cfg.server.scriptSecurity ??= 1;
   cfg.notEmulated = [...notEmulated].map(([option, at]) => ({ option, at }));
   return cfg;
 }

@@ -65,6 +65,12 @@ export interface ServerParams {
    * file there fails at auth). */
   clientConfigDir?: string;
   ccdExclusive?: boolean;
+  /** --script-security (default 1: a --client-connect script is not run). Unset: scripts run (the library's script option). */
+  scriptSecurity?: number;
+  /** --auth-user-pass-optional: a client without a username is authenticated with empty strings. */
+  authUserPassOptional?: boolean;
+  /** --username-as-common-name: after a successful (or deferred) auth, common_name is the username. */
+  usernameAsCommonName?: boolean;
 }
 
 /** The VPN address the server assigns (the ifconfig_pool_* vars). */

@@ -31,6 +31,8 @@ export interface ClientConnectParams {
   clientId?: number;
   /** --client-config-dir: read before the plugins. */
   clientConfigDir?: string;
+  /** --script-security below 2: the script is not run. */
+  scriptsForbidden?: boolean;
   /** The server's state: no plugin is called once it has exited. */
   server?: ServerState;
   /** Told of every chain call the stage makes (hook type, argv after argv[0], envp), before the call. */
@@ -237,7 +239,13 @@ export function runClientConnect(
   const deadline = start + timing.timeoutMs;
   let wait: DeferralWait | undefined;
   const io = makeIO(plugins, contexts, params, () => wait?.wake());
-  const run = new ClientConnectRun(io, { env: params.env, script: timing.script, clientConfigDir: params.clientConfigDir, now: () => performance.now() });
+  const run = new ClientConnectRun(io, {
+    env: params.env,
+    script: timing.script,
+    clientConfigDir: params.clientConfigDir,
+    scriptsForbidden: params.scriptsForbidden,
+    now: () => performance.now(),
+  });
   const end = (state: Parameters<typeof reportOf>[1]): ClientConnectOutcome => {
     io.close();
     const outcome = { report: reportOf(run, state, performance.now() - start), env: run.currentEnv() };

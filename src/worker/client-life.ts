@@ -44,6 +44,11 @@ export interface ServerSettings {
   /** --client-config-dir, and --ccd-exclusive. */
   clientConfigDir?: string;
   ccdExclusive?: boolean;
+  /** --script-security below 2: a --client-connect script is not run (its handler fails). */
+  scriptsForbidden?: boolean;
+  /** --auth-user-pass-optional, --username-as-common-name. */
+  authUserPassOptional?: boolean;
+  usernameAsCommonName?: boolean;
 }
 
 /** A deferred auth being waited for: its control and reason files, and when it expires. */
@@ -238,7 +243,9 @@ export class ClientLife {
     run.authStart = performance.now();
     const { auth } = run;
     const authPlugin = this.wants(HOOKS.AUTH_USER_PASS_VERIFY);
-    if (!authPlugin || this.setup.username === null) {
+    // --auth-user-pass-optional: a client that sends none is checked with empty strings
+    const username = this.setup.username ?? (this.settings.authUserPassOptional ? '' : null);
+    if (!authPlugin || username === null) {
       authEnv(this.env, { ivVars: this.setup.peerInfo, username: null, untrusted: this.setup.address });
       if (!authPlugin) return {};
       return this.refuse(
@@ -255,7 +262,7 @@ export class ClientLife {
     };
     const argv = authEnv(this.env, {
       ivVars: this.setup.peerInfo,
-      username: this.setup.username,
+      username,
       password: this.setup.password,
       untrusted: this.setup.address,
       plugin: true,
@@ -266,6 +273,10 @@ export class ClientLife {
     auth.called = true;
     const r = this.call(HOOKS.AUTH_USER_PASS_VERIFY, argv);
     afterAuthEnv(this.env);
+    // --username-as-common-name: a key not failed (SUCCESS or DEFERRED) takes the username as its common name
+    if (this.settings.usernameAsCommonName && !r.fatal && (r.status === RETURN.SUCCESS || r.status === RETURN.DEFERRED)) {
+      this.env.set('common_name', username);
+    }
     if (r.fatal) {
       this.removeFiles([files.acf, files.apf, files.afr]);
       this.state = 'ended';
@@ -399,6 +410,7 @@ export class ClientLife {
       {
         server: this.server,
         clientConfigDir: this.settings.clientConfigDir,
+        scriptsForbidden: this.settings.scriptsForbidden,
         env: this.envp(),
         tmpDir: this.setup.tmpDir,
         timing,

@@ -76,6 +76,9 @@ export class WorkerSession {
       exporterLength: server.keyingMaterialExporter?.length,
       clientConfigDir: server.clientConfigDir,
       ccdExclusive: server.ccdExclusive,
+      scriptsForbidden: server.scriptSecurity !== undefined && server.scriptSecurity < 2,
+      authUserPassOptional: server.authUserPassOptional,
+      usernameAsCommonName: server.usernameAsCommonName,
     };
     const openEnv = req.openEnv ?? serverOpenEnv(server).toEnvp();
     this.serverEnv = serverUpEnv(server);
@@ -133,6 +136,7 @@ export class WorkerSession {
         tmpDir: req.tmpDir,
         timing: req.timing,
         clientConfigDir: this.settings.clientConfigDir,
+        scriptsForbidden: this.settings.scriptsForbidden,
         onProgress: progress && ((p) => progress({ name: '', stage: 'client-connect', ...p })),
       });
       const { report, env } = stage instanceof Promise ? await stage : stage;

@@ -268,3 +268,12 @@ test("client-config-dir comes first: the CN's file (else DEFAULT), then the plug
     ['ccd/DEFAULT'],
   );
 });
+
+test('below script-security 2 the client-connect script is not run and its handler fails, as in OpenVPN', async () => {
+  const f = fake({ defined: [], results: {}, script: { exitCode: 0 } });
+  const r = new ClientConnectRun(f.io, { env: ['common_name=alice'], script: ['/bin/cc-script'], scriptsForbidden: true, now: () => 0 });
+  const s = await r.advance();
+  assert.equal(s.state, 'rejected');
+  if (s.state === 'rejected') assert.match(s.reason, /not run: OpenVPN runs external programs only with '--script-security 2' or higher/);
+  assert.equal(f.files.size, 0, 'no temp file made');
+});

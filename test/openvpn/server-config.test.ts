@@ -43,12 +43,12 @@ test('plugin lines in order with their arguments as written; quoting, comments, 
       ['/usr/lib/three.so', ['a', 'b'], 'server.conf:13'],
     ],
   );
-  assert.deepEqual(cfg.script, ['/etc/openvpn/cc.sh arg']);
+  assert.deepEqual(cfg.script, ['/etc/openvpn/cc.sh', 'arg'], 'the command is split into argv');
   assert.equal(cfg.server.proto, 'tcp-server');
   assert.equal(cfg.server.localPort, 1194);
   assert.deepEqual(cfg.server.setenv, [{ name: 'FROM_INCLUDE', value: '1', safe: false }]);
   assert.deepEqual(cfg.notEmulated, []);
-  assert.deepEqual(cfg.warnings, []);
+  assert.equal(cfg.server.scriptSecurity, 2);
 });
 
 test('server settings: server + topology, setenv(-safe), keying-material-exporter, hand-window, reneg-sec', () => {
@@ -86,7 +86,9 @@ test('unusable configs fail at file:line: a missing include, an unclosed inline 
   assert.throws(() => parseServerConfig('plugin\n', 's.conf', read), /s\.conf:1: plugin needs 1 argument/);
 });
 
-test('a client-connect script without script-security 2 is said', () => {
-  const cfg = parseServerConfig('client-connect /bin/true\n', 's.conf', read);
-  assert.match(cfg.warnings.join('\n'), /s\.conf:1: client-connect needs script-security 2/);
+test("script-security defaults to OpenVPN's 1; auth-user-pass-optional and username-as-common-name are taken", () => {
+  const cfg = parseServerConfig('client-connect /bin/true\nauth-user-pass-optional\nusername-as-common-name\n', 's.conf', read);
+  assert.equal(cfg.server.scriptSecurity, 1);
+  assert.equal(cfg.server.authUserPassOptional, true);
+  assert.equal(cfg.server.usernameAsCommonName, true);
 });

@@ -7,8 +7,9 @@ export interface ParityCase {
   chain: Array<{ fixture: string; args?: string[] }>;
   /** The recorder chained after the chain (default 'recorder'; 'parity-recorder' takes skip=HOOK,...). */
   recorder?: { fixture: string; args?: string[] };
-  /** The client's --auth-user-pass. The recorder registers AUTH_USER_PASS_VERIFY, so the server demands one. */
-  username: string;
+  /** The client's --auth-user-pass (null: it sends none). The recorder registers AUTH_USER_PASS_VERIFY, so the server
+   * demands one, unless auth-user-pass-optional. */
+  username: string | null;
   password: string;
   /** What the real server is expected to do (a mismatch means the lab or the fixture changed, not the host). */
   expect: 'connected' | 'rejected';
@@ -18,6 +19,12 @@ export interface ParityCase {
    * of a recorded context is found by its username): compared client by client (see multi.ts). Needs the
    * parity-ctx-recorder with tag=username,untrusted_port. `username`/`password` are then unused. */
   clients?: Array<{ username: string; password: string }>;
+  /** Both sides run the same server.conf: the real server's, given to the host with --config (also with ccd). */
+  viaConfig?: boolean;
+  /** More server config lines (run via the config on both sides). */
+  extraConfig?: string[];
+  /** The recorder gets all its arguments as ONE argument (`plugin recorder.so "out=... tag=..."`), split by the server. */
+  recorderArgsAsOne?: boolean;
   /** --client-config-dir files (name -> content) and --ccd-exclusive; both sides then run the same server.conf. */
   ccd?: { files: Record<string, string>; exclusive?: boolean };
   /** UV_* variables the client sends (the real client: --push-peer-info and --setenv). */
@@ -357,5 +364,63 @@ export const CASES: ParityCase[] = [
     ccd: { files: { 'Test-Client': 'ifconfig-push 10.29.41.55 255.255.255.0\n' }, exclusive: true },
     expect: 'connected',
     what: '--ccd-exclusive with a file for the CN: connected with its address',
+  },
+  {
+    name: 'a single plugin argument is split',
+    chain: [{ fixture: 'per-client' }],
+    recorder: { fixture: 'parity-ctx-recorder', args: ['tag=username'] },
+    recorderArgsAsOne: true,
+    ...FOO,
+    expect: 'connected',
+    what: 'the recorder\'s arguments given as ONE quoted argument (`plugin x.so "out=... tag=..."`): split again as OpenVPN splits it (its argv at OPEN is compared); the host through the library',
+  },
+  {
+    name: 'tcp, several plugins and a script (server.conf)',
+    chain: [
+      { fixture: 'cc-v1-file', args: ['delay_ms=200'] },
+      { fixture: 'cc-v2-defer', args: ['polls=2'] },
+    ],
+    recorder: CTX_RECORDER,
+    ...FOO,
+    proto: 'tcp',
+    script: ['sync'],
+    viaConfig: true,
+    recheckCountVaries: true,
+    expect: 'connected',
+    what: 'proto tcp-server, two plugin lines and a client-connect script, all from the same server.conf on both sides (--config)',
+  },
+  {
+    name: 'keying-material-exporter (server.conf)',
+    chain: [{ fixture: 'per-client' }],
+    ...FOO,
+    extraConfig: ['keying-material-exporter EXPORTER-parity 16'],
+    expect: 'connected',
+    what: '`keying-material-exporter`: exported_keying_material in the env of TLS_FINAL only; same server.conf on both sides',
+  },
+  {
+    name: 'username-as-common-name (server.conf)',
+    chain: [{ fixture: 'per-client' }],
+    recorder: { fixture: 'parity-ctx-recorder', args: ['tag=common_name'] },
+    ...FOO,
+    extraConfig: ['username-as-common-name'],
+    expect: 'connected',
+    what: '`username-as-common-name`: from the auth on, common_name is the username (its value is compared at every hook); same server.conf on both sides',
+  },
+  {
+    name: 'a deferred auth past hand-window (server.conf)',
+    chain: [{ fixture: 'auth-defer', args: ['delay_ms=9000'] }],
+    ...FOO,
+    extraConfig: ['hand-window 4'],
+    expect: 'rejected',
+    what: 'a deferred auth still undecided at `hand-window 4`: the client gets AUTH_FAILED; same server.conf on both sides',
+  },
+  {
+    name: 'auth-user-pass-optional, a client without a username (server.conf)',
+    chain: [{ fixture: 'per-client' }],
+    username: null,
+    password: '',
+    extraConfig: ['auth-user-pass-optional'],
+    expect: 'connected',
+    what: '`auth-user-pass-optional`: a client that sends no username is checked with empty strings (AUTH_USER_PASS_VERIFY is called); same server.conf on both sides',
   },
 ];

@@ -46,6 +46,8 @@ interface ServerExtras {
   /** --client-config-dir, and --ccd-exclusive. */
   ccdDir?: string;
   ccdExclusive?: boolean;
+  /** More server config lines (e.g. keying-material-exporter, hand-window). */
+  extraConfig?: string[];
 }
 
 export interface RealRunOptions extends ServerExtras {
@@ -316,6 +318,7 @@ export function serverConfig(work: string, keys: string, plugins: ChainPlugin[],
     // the whole command is one parameter; OpenVPN splits it into argv itself
     ...(extras.clientConnect ? ['script-security 2', `client-connect ${quoteParam(extras.clientConnect.join(' '))}`] : []),
     ...(extras.ccdDir ? [`client-config-dir ${extras.ccdDir}`, ...(extras.ccdExclusive ? ['ccd-exclusive'] : [])] : []),
+    ...(extras.extraConfig ?? []),
     ...plugins.map(pluginLine),
     '',
   ].join('\n');
@@ -410,7 +413,13 @@ export async function runRealServer(opts: RealRunOptions): Promise<RealRun> {
   mkdirSync(join(work, 'tmp'), { mode: 0o1777 });
   chmodSync(join(work, 'tmp'), 0o1777);
   const clients: RealClientOptions[] = opts.clients ?? [{ username: opts.username, password: opts.password }];
-  const extras: ServerExtras = { proto: opts.proto, clientConnect: opts.clientConnect, ccdDir: opts.ccdDir, ccdExclusive: opts.ccdExclusive };
+  const extras: ServerExtras = {
+    proto: opts.proto,
+    clientConnect: opts.clientConnect,
+    ccdDir: opts.ccdDir,
+    ccdExclusive: opts.ccdExclusive,
+    extraConfig: opts.extraConfig,
+  };
   writeFileSync(join(work, 'server.conf'), serverConfig(work, keys, opts.plugins, extras));
   clients.forEach((c, i) => {
     const withAuth = c.username !== null && c.username !== undefined;

@@ -26,9 +26,10 @@ export interface CaseResult {
 
 function chainFor(c: ParityCase, fixturesDir: string, recorderOut: string): ChainPlugin[] {
   const rec = c.recorder ?? { fixture: 'recorder' };
+  const recArgs = [`out=${recorderOut}`, ...(rec.args ?? [])];
   return [
     ...c.chain.map((p) => ({ path: join(fixturesDir, `${p.fixture}.so`), args: p.args ?? [] })),
-    { path: join(fixturesDir, `${rec.fixture}.so`), args: [`out=${recorderOut}`, ...(rec.args ?? [])] },
+    { path: join(fixturesDir, `${rec.fixture}.so`), args: c.recorderArgsAsOne ? [recArgs.join(' ')] : recArgs },
   ];
 }
 
@@ -46,9 +47,11 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
   // A ccd case: the files in a dir of their own; the host runs the real server's config text (its own recorder file)
   let ccdDir: string | undefined;
   let hostConfig: string | undefined;
-  if (c.ccd) {
-    ccdDir = mkdtempSync(join(tmpdir(), 'ovpn-parity-ccd-'));
-    for (const [name, text] of Object.entries(c.ccd.files)) writeFileSync(join(ccdDir, name), text);
+  if (c.ccd || c.viaConfig || c.extraConfig) {
+    if (c.ccd) {
+      ccdDir = mkdtempSync(join(tmpdir(), 'ovpn-parity-ccd-'));
+      for (const [name, text] of Object.entries(c.ccd.files)) writeFileSync(join(ccdDir, name), text);
+    }
     hostConfig = join(hostDir, 'server.conf');
     mkdirSync(join(hostDir, 'tmp'));
     writeFileSync(
@@ -57,7 +60,8 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
         proto: c.proto,
         clientConnect: scriptArgv(c, hostRecFile),
         ccdDir,
-        ccdExclusive: c.ccd.exclusive,
+        ccdExclusive: c.ccd?.exclusive,
+        extraConfig: c.extraConfig,
       }),
     );
   }
@@ -93,6 +97,7 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
     clientConnect: scriptArgv(c, realRecFile),
     ccdDir,
     ccdExclusive: c.ccd?.exclusive,
+    extraConfig: c.extraConfig,
   });
   const realS = (performance.now() - tr) / 1000;
   const realRec = readRecorder(realRecFile);
