@@ -53,6 +53,7 @@ export async function runLife(state: RunState, path: string | undefined, args: s
       timeoutMs: opts.timeout * 1000,
       handWindowMs: opts.handWindow === undefined ? undefined : opts.handWindow * 1000,
       config: opts.config,
+      serverOptions: opts.serverOption,
       pollIntervalMs: opts.pollInterval,
       timing: opts.timing,
       script: script ? [script.path, ...(script.args ?? [])] : undefined,

@@ -56,6 +56,12 @@ export function registerConnect(program: Command, state: RunState): void {
       '--config <server.conf>',
       'run the plugins as this server config does: its plugin lines, client-connect script, proto, dev, topology, server, setenv, keying-material-exporter, hand-window, reneg-sec (what it does not emulate is listed)',
     )
+    .option(
+      '--server-option <"line">',
+      'a server config line, as in server.conf (repeatable, after --config\'s), e.g. "proto tcp-server", "setenv REGION eu", "topology net30"',
+      collect,
+      [],
+    )
     .option('--poll-interval <ms>', 'how often a deferred result is re-checked (default 20; files are also watched)', positiveNumber('milliseconds'))
     .addOption(
       new Option('--timing <mode>', "'fast' (poll + watch files) or 'openvpn' (its measured ~1.1 s re-check cadence)")
@@ -79,8 +85,11 @@ Exit codes: 0 connected/accepted, 1 rejected (or fatal), 3 timeout, 4 crashed or
     )
     .action(async (path: string | undefined, args: string[], opts: ConnectCliOptions, command: Command) => {
       if (opts.stage === 'client-connect') refuseLifeOnlyOptions(command);
-      if (path === undefined && opts.config === undefined) throw new UsageError('give the plugin to run (or --config server.conf)');
-      if (opts.stage === 'client-connect' && opts.config !== undefined) throw new UsageError('--config runs the whole life: drop --stage client-connect');
+      if (path === undefined && opts.config === undefined && opts.serverOption.length === 0)
+        throw new UsageError('give the plugin to run (or --config server.conf)');
+      if (opts.stage === 'client-connect' && (opts.config !== undefined || opts.serverOption.length > 0)) {
+        throw new UsageError('--config and --server-option run the whole life: drop --stage client-connect');
+      }
       state.exitCode = opts.stage === 'client-connect' ? await runConnect(state, path!, args, opts) : await runLife(state, path, args, opts);
     });
 }

@@ -9,6 +9,7 @@ import { runLife } from './connect-life.js';
 import type { ConnectCliOptions } from './options.js';
 
 const BASE: ConnectCliOptions = {
+  serverOption: [],
   plugin: [],
   env: [],
   peerInfo: [],

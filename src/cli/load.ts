@@ -35,6 +35,7 @@ interface LoadCliOptions extends CommonOptions {
   timeout: number;
   handWindow?: number;
   config?: string;
+  serverOption: string[];
   pollInterval?: number;
   timing: 'fast' | 'openvpn';
 }
@@ -78,6 +79,7 @@ export function registerLoad(program: Command, state: RunState): void {
     .option('--timeout <seconds>', 'a deferred client-connect not resolved within this long counts as timeout', positiveNumber('seconds'), 60)
     .option('--hand-window <seconds>', "a deferred auth not decided within this long fails (default 60, or the config's)", positiveNumber('seconds'))
     .option('--config <server.conf>', 'run the plugins as this server config does (see connect --config)')
+    .option('--server-option <"line">', 'a server config line, as in server.conf (repeatable; see connect --server-option)', collect, [])
     .option('--poll-interval <ms>', 'how often deferred results are re-checked (default 20; files are also watched)', positiveNumber('milliseconds'))
     .addOption(
       new Option('--timing <mode>', "'fast' (poll + watch files) or 'openvpn' (~1.1 s re-check cadence)").choices(['fast', 'openvpn']).default('fast'),
@@ -91,7 +93,8 @@ export function registerLoad(program: Command, state: RunState): void {
 Exit codes: 0 every client connected, 1 some rejected, 3 some timed out, 4 crashed or hung, 5 failed to load, 2 usage error.`,
     )
     .action(async (path: string | undefined, args: string[], opts: LoadCliOptions) => {
-      if (path === undefined && opts.config === undefined) throw new UsageError('give the plugin to run (or --config server.conf)');
+      if (path === undefined && opts.config === undefined && opts.serverOption.length === 0)
+        throw new UsageError('give the plugin to run (or --config server.conf)');
       state.exitCode = await load(state, path, args, opts);
     });
 }

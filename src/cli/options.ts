@@ -67,6 +67,7 @@ export interface ConnectCliOptions extends CommonOptions {
   timeout: number;
   handWindow?: number;
   config?: string;
+  serverOption: string[];
   pollInterval?: number;
   timing: 'fast' | 'openvpn';
   stage: 'life' | 'client-connect';

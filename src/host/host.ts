@@ -126,7 +126,7 @@ export class PluginHost {
     const n = this.#channel.clients++;
     const setup = clientSetup(input, n, this.tmpDir(), { ...defaultServerParams(), ...this.#options.server });
     const created = this.#channel.request<'client-new'>({ op: 'client-new', client: n, setup }).then((r) => ('failure' in r ? r.failure : undefined));
-    const { plugins: _p, callTimeoutMs: _c, openEnv: _o, onLog: _l, server: _s, config: _f, ...defaults } = this.#options;
+    const { plugins: _p, callTimeoutMs: _c, openEnv: _o, onLog: _l, server: _s, config: _f, serverOptions: _so, ...defaults } = this.#options;
     return new Client(this.#channel, n, setup, created, defaults);
   }
 

@@ -63,6 +63,9 @@ export interface HostOptions extends ConnectOptions {
    * (proto, dev, topology, server, setenv, keying-material-exporter, ...), hand-window and reneg-sec. Options given
    * here win. What it holds that the host does not emulate is in host.configNotes. */
   config?: string;
+  /** Server config lines, as in a server.conf (e.g. 'proto tcp-server', 'setenv REGION eu', 'topology net30'),
+   * applied after `config`. */
+  serverOptions?: string[];
   /** A synchronous plugin call that takes longer is killed and reported as `hung` (default 30000). */
   callTimeoutMs?: number;
   /** envp at open; default: OpenVPN 2.6.14's open-time env. */

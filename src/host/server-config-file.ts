@@ -45,26 +45,48 @@ function loadServerConfig(path: string): ServerConfig {
   return cfg;
 }
 
-/** The host options with a `config` file applied: its plugins first (then any given), its server settings under the
- * given ones, its script and auth window unless given. NOTES says what the file holds that the host does not emulate. */
+/** Server config lines given one by one (`--server-option`, `serverOptions`): the same options as in a file;
+ * relative paths are taken from the current directory. */
+function parseServerOptions(lines: readonly string[]): ServerConfig {
+  const cfg = parseServerConfig(lines.join('\n'), '--server-option', (_path, from) => {
+    throw new ServerConfigError(from.file, from.line, 'config includes a file: give it with --config');
+  });
+  const ccd = cfg.server.clientConfigDir;
+  if (ccd !== undefined) cfg.server.clientConfigDir = resolve(ccd);
+  return cfg;
+}
+
+/** The host options with a `config` file and `serverOptions` lines applied (the lines after the file): their plugins
+ * first (then any given), their server settings under the given ones, their script and auth window unless given.
+ * NOTES says what they hold that the host does not emulate. */
 export function withServerConfig(options: HostOptions): { options: HostOptions; notes: string[] } {
-  if (options.config === undefined) return { options, notes: [] };
-  const cfg = loadServerConfig(options.config);
-  const dir = dirname(resolve(options.config));
-  const script = cfg.script && cfg.script[0]!.includes('/') && !isAbsolute(cfg.script[0]!) ? [join(dir, cfg.script[0]!), ...cfg.script.slice(1)] : cfg.script;
-  const window = cfg.handWindowS ?? 60;
-  const expiry = cfg.renegSec ? Math.min(window, cfg.renegSec / 2) : window;
+  const parts: Array<{ cfg: ServerConfig; dir: string; label: string }> = [];
+  if (options.config !== undefined) parts.push({ cfg: loadServerConfig(options.config), dir: dirname(resolve(options.config)), label: options.config });
+  if (options.serverOptions?.length) parts.push({ cfg: parseServerOptions(options.serverOptions), dir: process.cwd(), label: '--server-option' });
+  if (parts.length === 0) return { options, notes: [] };
   const notes: string[] = [];
-  if (cfg.notEmulated.length > 0) {
-    notes.push(`${options.config}: not emulated, no effect here: ${cfg.notEmulated.map((o) => `${o.option} (${o.at})`).join(', ')}`);
+  const plugins: HostOptions['plugins'] = [];
+  let server: HostOptions['server'] = {};
+  let script: string[] | undefined;
+  let handWindowS: number | undefined;
+  let renegSec: number | undefined;
+  for (const { cfg, dir, label } of parts) {
+    plugins.push(...cfg.plugins.map((p) => ({ path: p.path, args: p.args })));
+    server = { ...server, ...cfg.server };
+    if (cfg.script) script = cfg.script[0]!.includes('/') && !isAbsolute(cfg.script[0]!) ? [join(dir, cfg.script[0]!), ...cfg.script.slice(1)] : cfg.script;
+    handWindowS = cfg.handWindowS ?? handWindowS;
+    renegSec = cfg.renegSec ?? renegSec;
+    if (cfg.notEmulated.length > 0) notes.push(`${label}: not emulated, no effect here: ${cfg.notEmulated.map((o) => `${o.option} (${o.at})`).join(', ')}`);
   }
+  const window = handWindowS ?? 60;
+  const expiry = renegSec ? Math.min(window, renegSec / 2) : window;
   return {
     options: {
       ...options,
-      plugins: [...cfg.plugins.map((p) => ({ path: p.path, args: p.args })), ...options.plugins],
-      server: { ...cfg.server, ...options.server },
+      plugins: [...plugins, ...options.plugins],
+      server: { ...server, ...options.server },
       script: options.script ?? script,
-      handWindowMs: options.handWindowMs ?? (cfg.handWindowS !== undefined || cfg.renegSec !== undefined ? expiry * 1000 : undefined),
+      handWindowMs: options.handWindowMs ?? (handWindowS !== undefined || renegSec !== undefined ? expiry * 1000 : undefined),
     },
     notes,
   };

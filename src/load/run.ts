@@ -12,6 +12,8 @@ export interface LoadOptions {
   plugins: PluginSpec[];
   /** A server.conf to run the plugins as it does (HostOptions.config); told what it holds that is not emulated. */
   config?: string;
+  /** Server config lines (HostOptions.serverOptions). */
+  serverOptions?: string[];
   onConfigNotes?: (notes: readonly string[]) => void;
   /** How many clients to run in total (default 100). */
   clients?: number;
@@ -98,7 +100,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const concurrency = Math.max(1, o.concurrency ?? 100);
   let host;
   try {
-    host = await openHost({ plugins: o.plugins, config: o.config, callTimeoutMs: o.callTimeoutMs, ...o.connect, detail: 'summary' });
+    host = await openHost({
+      plugins: o.plugins,
+      config: o.config,
+      serverOptions: o.serverOptions,
+      callTimeoutMs: o.callTimeoutMs,
+      ...o.connect,
+      detail: 'summary',
+    });
   } catch (err) {
     if (err instanceof HostOpenError) return err.failure;
     throw err;

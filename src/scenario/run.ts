@@ -68,7 +68,13 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
 
   let host: ScenarioHost;
   try {
-    host = await open({ plugins, ...(s.config !== undefined ? { config: s.config } : {}), ...s.host, onLog: opts.onLog });
+    host = await open({
+      plugins,
+      ...(s.config !== undefined ? { config: s.config } : {}),
+      ...(s.server !== undefined ? { serverOptions: s.server } : {}),
+      ...s.host,
+      onLog: opts.onLog,
+    });
   } catch (err) {
     if (!(err instanceof HostOpenError)) throw err;
     const f = err.failure;

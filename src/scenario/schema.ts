@@ -108,6 +108,8 @@ export interface Scenario {
   /** A server.conf (absolute): its plugin lines come before `plugins`, its server settings apply (HostOptions.config). */
   config?: string;
   configLine?: number;
+  /** Server config lines, as in a server.conf, applied after `config` (HostOptions.serverOptions). */
+  server?: string[];
   host: ScenarioHostOptions;
   sequential: boolean;
   clients: ScenarioClient[];
@@ -548,7 +550,7 @@ function hostOptions(c: Checker, raw: AnyNode, anchor: AnyNode, field: string): 
   return out;
 }
 
-const TOP_KEYS = ['name', 'description', 'config', 'plugins', 'host', 'sequential', 'clients'];
+const TOP_KEYS = ['name', 'description', 'config', 'server', 'plugins', 'host', 'sequential', 'clients'];
 
 /**
  * Parse and validate scenario TEXT read from FILE (JSON or YAML: JSON is read as YAML, so positions are known).
@@ -572,7 +574,8 @@ export function parseScenario(text: string, file: string, cwd = '/'): Scenario {
   const { node, fields } = mapping(c, root, root, '', TOP_KEYS, 'a mapping with plugins and clients');
   const pluginsAt = at(fields, 'plugins');
   const configAt = at(fields, 'config');
-  if (!pluginsAt && !configAt) {
+  const serverAt = at(fields, 'server');
+  if (!pluginsAt && !configAt && !serverAt) {
     c.fail(
       node,
       'plugins',
@@ -593,6 +596,7 @@ export function parseScenario(text: string, file: string, cwd = '/'): Scenario {
     plugins: pluginsAt ? list(c, pluginsAt.node, pluginsAt.anchor, 'plugins', (n, a, f) => plugin(c, n, a, f, dir), { nonEmpty: !configAt }) : [],
     config: configAt ? resolve(dir, str(c, configAt.node, configAt.anchor, 'config', { nonEmpty: true })) : undefined,
     configLine: configAt ? c.line(configAt.node) : undefined,
+    server: serverAt ? list(c, serverAt.node, serverAt.anchor, 'server', (n, a, f) => str(c, n, a, f, { nonEmpty: true })) : undefined,
     host: hostAt ? hostOptions(c, hostAt.node, hostAt.anchor, 'host') : {},
     sequential: seqAt ? bool(c, seqAt.node, seqAt.anchor, 'sequential') : false,
     clients: [],

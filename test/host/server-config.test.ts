@@ -108,3 +108,34 @@ test('connect --config: runs it, lists what is not emulated on stderr; an unusab
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('serverOptions / --server-option: server config lines one by one, after the config file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovph-server-opt-'));
+  try {
+    const rec = join(dir, 'rec.txt');
+    const host = await openHost({
+      plugins: [{ path: fixture('parity-ctx-recorder'), args: [`out=${rec}`, 'tag=proto_1,OPENVPN_REGION,ifconfig_pool_remote_ip'] }],
+      serverOptions: ['proto tcp', 'setenv-safe REGION eu', 'server 10.66.0.0 255.255.255.0', 'topology subnet', 'push "route 10.0.0.0 255.0.0.0"'],
+    });
+    try {
+      assert.deepEqual(host.configNotes, ['--server-option: not emulated, no effect here: push (--server-option:5)']);
+      const r = await host.client({ username: 'u', password: 'p' }).connect();
+      assert.equal(r.outcome, 'connected', JSON.stringify(r));
+      if (r.outcome === 'connected') assert.equal(r.address, '10.66.0.2');
+    } finally {
+      await host.close();
+    }
+    const open = readFileSync(rec, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('OPEN\t'))!;
+    assert.match(open, /proto_1=tcp-server;OPENVPN_REGION=eu/);
+    const bad = await exec(process.execPath, [CLI, 'connect', fixture('cc-v2-defer'), '--server-option', 'topology ring'], { cwd: ROOT }).then(
+      () => assert.fail('exit 0'),
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^ovpn-plugin-host: --server-option:1: topology: subnet, net30 or p2p, got ring\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

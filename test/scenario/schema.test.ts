@@ -288,3 +288,8 @@ test('config: a server.conf instead of (or before) plugins; its path is taken fr
   assert.deepEqual(s.plugins, []);
   assert.throws(() => parseScenario('clients: [{ name: a }]\n', '/srv/lab/s.yaml'), /plugins: missing: .*or give a server config: config: \.\/server\.conf/);
 });
+
+test('server: server config lines, as in a server.conf', () => {
+  const s = parseScenario('server: ["proto tcp-server", "setenv REGION eu"]\nplugins: [a.so]\nclients: [{ name: a }]\n', '/srv/lab/s.yaml');
+  assert.deepEqual(s.server, ['proto tcp-server', 'setenv REGION eu']);
+});
