@@ -186,6 +186,9 @@ function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectRes
         ? r.options.map((o) => `  ${o.name} ${o.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`.trimEnd())
         : ['  (none)']),
     );
+    // the server config's own push options (the client's are in its config above)
+    const serverPush = r.pushReply.slice(0, r.pushReply.length - r.options.filter((o) => o.name === 'push').length);
+    if (serverPush.length) lines.push('pushed to every client (server config):', ...serverPush.map((p) => `  push ${JSON.stringify(p)}`));
     for (const w of r.warnings) lines.push(`warning: ${w}`);
   }
   for (const b of r.blockingCalls)

@@ -250,6 +250,13 @@ export function parseServerConfig(text: string, file: string, read: (path: strin
       case 'script-security':
         cfg.server.scriptSecurity = count(l, 1, 0, 3);
         break;
+      case 'push':
+        need(1);
+        cfg.server.push = [...(cfg.server.push ?? []), args[0]!];
+        break;
+      case 'auth-gen-token':
+        cfg.server.authGenToken = true;
+        break;
       case 'auth-user-pass-optional':
         cfg.server.authUserPassOptional = true;
         break;

@@ -71,6 +71,10 @@ export interface ServerParams {
   authUserPassOptional?: boolean;
   /** --username-as-common-name: after a successful (or deferred) auth, common_name is the username. */
   usernameAsCommonName?: boolean;
+  /** --push options, in config order: every client gets them (unless its own config has push-reset). */
+  push?: string[];
+  /** --auth-gen-token: AUTH_USER_PASS_VERIFY gets session_id and session_state. */
+  authGenToken?: boolean;
 }
 
 /** The VPN address the server assigns (the ifconfig_pool_* vars). */
@@ -404,6 +408,8 @@ export interface AuthStep {
   authControlFile?: string;
   authPendingFile?: string;
   authFailedReasonFile?: string;
+  /** --auth-gen-token: the session's id and state (a client without a token: state Initial). */
+  session?: { id: string; state: string };
 }
 
 /**
@@ -417,6 +423,10 @@ export function authEnv(env: EnvSet, a: AuthStep): string[] {
   env.set('username', replaceNonPrintable(a.username));
   env.set('common_name', a.commonName ?? env.get('common_name'));
   setPeerEnv(env, 'untrusted', a.untrusted);
+  if (a.session) {
+    env.set('session_state', a.session.state);
+    env.set('session_id', a.session.id);
+  }
   if (a.plugin !== false) {
     env.set('password', replaceNonPrintable(a.password ?? ''));
     env.set('auth_control_file', a.authControlFile ?? tempFileName('acf'));

@@ -87,6 +87,10 @@ interface LifeCommon {
  * (text, parts, parsed, warnings); a refused LEARN_ADDRESS adds a warning. */
 export interface ConnectedResult extends LifeCommon, Pick<ClientConnectReport, 'config' | 'configParts' | 'options' | 'warnings'> {
   outcome: 'connected';
+  /** The push options the client gets from the server's config (`push`, unless its own config has `push-reset`),
+   * then from its own config (client-connect's `push`), in that order; the ones OpenVPN adds itself (ifconfig,
+   * route-gateway, topology, peer-id, cipher, ...) are not listed. */
+  pushReply: string[];
   /** The VPN address learned with LEARN_ADDRESS add (after any ifconfig-push). */
   address: string;
   /** False when a LEARN_ADDRESS plugin refused the address (OpenVPN then routes nothing to the client). */

@@ -49,6 +49,10 @@ export interface ServerSettings {
   /** --auth-user-pass-optional, --username-as-common-name. */
   authUserPassOptional?: boolean;
   usernameAsCommonName?: boolean;
+  /** The server's --push options. */
+  push?: readonly string[];
+  /** --auth-gen-token. */
+  authGenToken?: boolean;
 }
 
 /** A deferred auth being waited for: its control and reason files, and when it expires. */
@@ -266,6 +270,7 @@ export class ClientLife {
       password: this.setup.password,
       untrusted: this.setup.address,
       plugin: true,
+      session: this.settings.authGenToken ? { id: randomBytes(12).toString('base64'), state: 'Initial' } : undefined,
       authControlFile: files.acf,
       authPendingFile: files.apf,
       authFailedReasonFile: files.afr,
@@ -437,6 +442,7 @@ export class ClientLife {
       configParts: report.configParts,
       options: report.options,
       warnings: learned ? report.warnings : [...report.warnings, `LEARN_ADDRESS add ${address} failed: OpenVPN routes nothing to this client`],
+      pushReply: pushReply(this.settings.push ?? [], report.options),
       address,
       addressLearned: learned,
       clientConnect: summary,
@@ -537,6 +543,12 @@ export class ClientLife {
       }
     }
   }
+}
+
+/** What the client gets pushed: the server's push options unless its config resets them, then its own. */
+function pushReply(serverPush: readonly string[], options: ReadonlyArray<{ name: string; args: string[] }>): string[] {
+  const own = options.filter((o) => o.name === 'push').map((o) => o.args[0] ?? '');
+  return [...(options.some((o) => o.name === 'push-reset') ? [] : serverPush), ...own];
 }
 
 function isRegularFile(path: string): boolean {

@@ -79,6 +79,8 @@ export class WorkerSession {
       scriptsForbidden: server.scriptSecurity !== undefined && server.scriptSecurity < 2,
       authUserPassOptional: server.authUserPassOptional,
       usernameAsCommonName: server.usernameAsCommonName,
+      push: server.push,
+      authGenToken: server.authGenToken,
     };
     const openEnv = req.openEnv ?? serverOpenEnv(server).toEnvp();
     this.serverEnv = serverUpEnv(server);

@@ -423,4 +423,20 @@ export const CASES: ParityCase[] = [
     expect: 'connected',
     what: '`auth-user-pass-optional`: a client that sends no username is checked with empty strings (AUTH_USER_PASS_VERIFY is called); same server.conf on both sides',
   },
+  {
+    name: 'push-reset in the client-config-dir file',
+    chain: [{ fixture: 'per-client' }],
+    ...FOO,
+    ccd: { files: { 'Test-Client': 'push-reset\npush "route 10.51.0.0 255.255.0.0"\n' } },
+    expect: 'connected',
+    what: "the server config's push options reach the client unless its own config has push-reset (here: only its route and the plugin's push); same server.conf on both sides",
+  },
+  {
+    name: 'auth-gen-token, first connection (server.conf)',
+    chain: [{ fixture: 'per-client' }],
+    ...FOO,
+    extraConfig: ['auth-gen-token'],
+    expect: 'connected',
+    what: '`auth-gen-token`: AUTH_USER_PASS_VERIFY of a client without a token gets session_id and session_state (the token OpenVPN pushes is its own); same server.conf on both sides',
+  },
 ];

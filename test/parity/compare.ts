@@ -3,7 +3,7 @@
 import type { HostRun } from './host-side.js';
 import type { RealRun } from './real-server.js';
 import { describe, type Recorded } from './recorder.js';
-import { normalize, SERVER_GENERATED_PUSH } from './differences.js';
+import { normalize, OPENVPN_GENERATED_PUSH, SERVER_GENERATED_PUSH } from './differences.js';
 
 export interface Comparison {
   /** One readable block per difference; empty when the two runs agree. */
@@ -103,7 +103,13 @@ function envDiff(hook: string, index: number, real: string[], host: string[]): s
   return `${head}  envp order, real (-) vs host (+):\n${hunks(lineDiff(real, host)).join('\n')}`;
 }
 
-export function compareRuns(real: RealRun, host: HostRun, realRec: Recorded[], hostRec: Recorded[], opts: { recheckCountVaries?: boolean } = {}): Comparison {
+export function compareRuns(
+  real: RealRun,
+  host: HostRun,
+  realRec: Recorded[],
+  hostRec: Recorded[],
+  opts: { recheckCountVaries?: boolean; viaConfig?: boolean } = {},
+): Comparison {
   const differences: string[] = [];
   const ro = realOutcome(real);
 
@@ -125,6 +131,13 @@ export function compareRuns(real: RealRun, host: HostRun, realRec: Recorded[], h
   if (ro.outcome === 'connected' && host.outcome === 'connected') {
     if (rp.join('\n') !== hp.join('\n'))
       differences.push(`plugin-provided pushed options differ (real PUSH_REPLY vs host config):\n${lineDiff(rp, hp).join('\n')}`);
+    // Through the same server.conf the host also says what the config's push options give: the whole PUSH_REPLY
+    // but what OpenVPN adds itself
+    if (opts.viaConfig) {
+      const rr = real.pushed.filter((o) => !OPENVPN_GENERATED_PUSH.some((g) => g.match(o)));
+      const hr = host.pushReply ?? [];
+      if (rr.join('\n') !== hr.join('\n')) differences.push(`PUSH_REPLY options differ (real vs host pushReply):\n${lineDiff(rr, hr).join('\n')}`);
+    }
     const hi = hostIfconfig(host);
     if (real.ifconfig !== hi) differences.push(`client address differs: real "ifconfig ${real.ifconfig}", host "${hi}"`);
   }

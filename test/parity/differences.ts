@@ -12,13 +12,19 @@ export interface Deliberate {
 const SERVER_TUN_HOOKS = new Set(['UP', 'ROUTE_UP', 'ROUTE_PREDOWN', 'DOWN']);
 
 /** Options every PUSH_REPLY of the lab server carries whatever the plugins return (the server's own config). */
-export const SERVER_GENERATED_PUSH: Array<{ match: (opt: string) => boolean; what: string }> = [
-  { match: (o) => o === 'route 192.0.2.0 255.255.255.0', what: 'the lab server config\'s own push "route 192.0.2.0 255.255.255.0"' },
+/** What OpenVPN adds to every PUSH_REPLY itself (not from a push option). */
+export const OPENVPN_GENERATED_PUSH: Array<{ match: (opt: string) => boolean; what: string }> = [
   {
-    match: (o) => /^(route-gateway|topology|ping|ping-restart|peer-id|cipher|protocol-flags|tun-mtu|key-derivation|auth-tokens)( |$)/.test(o),
+    match: (o) =>
+      /^(route-gateway|topology|ping|ping-restart|peer-id|cipher|protocol-flags|tun-mtu|key-derivation|auth-tokens)( |$)/.test(o) || o.startsWith('auth-token'),
     what: 'options OpenVPN adds to every PUSH_REPLY (--server/--topology helpers, NCP, peer-id, protocol flags, MTU)',
   },
   { match: (o) => /^ifconfig(-ipv6)? /.test(o), what: "the client address (compared on its own: real ifconfig vs the host's address/ifconfig-push)" },
+];
+
+export const SERVER_GENERATED_PUSH: Array<{ match: (opt: string) => boolean; what: string }> = [
+  { match: (o) => o === 'route 192.0.2.0 255.255.255.0', what: 'the lab server config\'s own push "route 192.0.2.0 255.255.255.0"' },
+  ...OPENVPN_GENERATED_PUSH,
 ];
 
 export const DELIBERATE: Deliberate[] = [

@@ -17,6 +17,8 @@ export interface HostRun {
   options: ParsedOption[];
   /** The VPN address the client gets (LEARN_ADDRESS add / ifconfig). */
   address?: string;
+  /** The push options the host says the client gets (the server config's, then the client's own). */
+  pushReply?: string[];
   /** A failure outcome (load-error, crashed, hung), an open error or an exception, as text. */
   problem?: string;
   /** The full results, for diagnostics. */
@@ -66,6 +68,7 @@ function toRun(r: ConnectResult, d: DisconnectResult): HostRun {
     run.problem = `connect: ${JSON.stringify(r).slice(0, 600)}`;
   } else if (r.outcome === 'connected') {
     run.options = r.options;
+    run.pushReply = r.pushReply;
     run.address = r.address;
   } else if (r.outcome === 'rejected') {
     run.clientSees = r.clientSees;

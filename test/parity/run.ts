@@ -105,7 +105,7 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
   const comparison =
     c.clients && c.clients.length > 1
       ? compareMulti(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries, clients: c.clients.length })
-      : compareRuns(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries });
+      : compareRuns(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries, viaConfig: !!hostConfig });
   const outcomeOf = (state: string) => (state === 'connected' ? 'connected' : state === 'auth_failed' ? 'rejected' : state);
   const off = real.clients.filter((k) => outcomeOf(k.state) !== c.expect);
   const labProblem = off.length

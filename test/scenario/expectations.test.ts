@@ -36,6 +36,7 @@ const connected: ConnectedResult = {
   outcome: 'connected',
   hooks: ['TLS_VERIFY', 'TLS_VERIFY', 'AUTH_USER_PASS_VERIFY', 'TLS_FINAL', 'CLIENT_CONNECT_V2', 'CLIENT_CONNECT_DEFER_V2', 'LEARN_ADDRESS'].map(hook),
   config: 'ifconfig-push 10.8.0.9 255.255.255.0\npush "route 10.9.0.0 255.255.0.0"\n',
+  pushReply: ['route 10.9.0.0 255.255.0.0'],
   configParts: [],
   options: [
     { name: 'ifconfig-push', args: ['10.8.0.9', '255.255.255.0'], line: 1 },

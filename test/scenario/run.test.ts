@@ -20,6 +20,7 @@ function connected(name: string): ConnectResult {
     ms: 1,
     blockingCalls: [],
     config: '',
+    pushReply: [],
     configParts: [],
     options: [],
     warnings: [],
