@@ -27,6 +27,7 @@ key server.key  # keep it secret
 topology subnet
 server 10.8.0.0 255.255.255.0
 push "route 192.168.10.0 255.255.255.0"
+duplicate-cn
 client-config-dir ccd
 keepalive 10 120
 setenv DEPLOYMENT "lab one"
@@ -59,10 +60,13 @@ test('openHost({ config }): the plugins, the server settings and the auth window
           [`out=${join(dir, 'rec.txt')}`, 'tag=proto_1,exported_keying_material,DEPLOYMENT,OPENVPN_REGION'],
         ],
       );
-      assert.deepEqual(host.configNotes, [`${join(dir, 'server.conf')}: not emulated, no effect here: push (${join(dir, 'server.conf')}:10)`]);
+      assert.deepEqual(host.configNotes, [`${join(dir, 'server.conf')}: not emulated, no effect here: duplicate-cn (${join(dir, 'server.conf')}:11)`]);
       const r = await host.client({ username: 'alice', password: 'secret' }).connect();
       assert.equal(r.outcome, 'connected', JSON.stringify(r));
-      if (r.outcome === 'connected') assert.equal(r.auth.deferred, true);
+      if (r.outcome === 'connected') {
+        assert.equal(r.auth.deferred, true);
+        assert.deepEqual(r.pushReply, ['route 192.168.10.0 255.255.255.0', 'route 10.9.0.0 255.255.0.0'], "the server's push, then the client's");
+      }
     } finally {
       await host.close();
     }
@@ -87,7 +91,7 @@ test('connect --config: runs it, lists what is not emulated on stderr; an unusab
       cwd: ROOT,
     });
     assert.match(ok.stdout, /^CONNECTED as 10\.8\.0\.9/);
-    assert.match(ok.stderr, /warning: .*server\.conf: not emulated, no effect here: push \(/);
+    assert.match(ok.stderr, /warning: .*server\.conf: not emulated, no effect here: duplicate-cn \(/);
     writeFileSync(join(dir, 'bad.conf'), 'proto udp\nplugin ./missing.so\n');
     const bad = await exec(process.execPath, [CLI, 'connect', '--config', join(dir, 'bad.conf')], { cwd: ROOT }).then(
       () => assert.fail('exit 0'),
@@ -103,7 +107,7 @@ test('connect --config: runs it, lists what is not emulated on stderr; an unusab
     );
     const run = await exec(process.execPath, [CLI, 'run', join(dir, 'lab.yaml')], { cwd: ROOT });
     assert.match(run.stdout, /PASS 1 expectation held/);
-    assert.match(run.stderr, /warning: .*not emulated, no effect here: push/);
+    assert.match(run.stderr, /warning: .*not emulated, no effect here: duplicate-cn/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -115,10 +119,10 @@ test('serverOptions / --server-option: server config lines one by one, after the
     const rec = join(dir, 'rec.txt');
     const host = await openHost({
       plugins: [{ path: fixture('parity-ctx-recorder'), args: [`out=${rec}`, 'tag=proto_1,OPENVPN_REGION,ifconfig_pool_remote_ip'] }],
-      serverOptions: ['proto tcp', 'setenv-safe REGION eu', 'server 10.66.0.0 255.255.255.0', 'topology subnet', 'push "route 10.0.0.0 255.0.0.0"'],
+      serverOptions: ['proto tcp', 'setenv-safe REGION eu', 'server 10.66.0.0 255.255.255.0', 'topology subnet', 'duplicate-cn'],
     });
     try {
-      assert.deepEqual(host.configNotes, ['--server-option: not emulated, no effect here: push (--server-option:5)']);
+      assert.deepEqual(host.configNotes, ['--server-option: not emulated, no effect here: duplicate-cn (--server-option:5)']);
       const r = await host.client({ username: 'u', password: 'p' }).connect();
       assert.equal(r.outcome, 'connected', JSON.stringify(r));
       if (r.outcome === 'connected') assert.equal(r.address, '10.66.0.2');
