@@ -1,3 +1,4 @@
+// What the CLI's commands share: run state, the output sink, usage errors, printing, the logger of a run.
 import { createLogger, type CliLogger } from './logger.js';
 
 export const PROGRAM_NAME = 'ovpn-plugin-host';

@@ -14,6 +14,7 @@ import {
   parseEnvOption,
   addCommonOptions,
   type CommonOptions,
+  type ConnectCliOptions,
   parsePluginLine,
   positiveNumber,
   PLUGIN_ARGS_HELP,
@@ -21,23 +22,18 @@ import {
   collect,
 } from './options.js';
 
-interface LoadCliOptions extends CommonOptions {
-  plugin: string[];
+/** load's options: the client and timing ones as connect has them, and the load's own. */
+interface LoadCliOptions
+  extends Pick<
+      ConnectCliOptions,
+      'plugin' | 'username' | 'password' | 'cert' | 'env' | 'timeout' | 'handWindow' | 'config' | 'serverOption' | 'pollInterval' | 'timing'
+    >,
+    CommonOptions {
   clients: number;
   concurrency: number;
   arrivalRate?: number;
   duration?: number;
   hold: number;
-  username?: string;
-  password?: string;
-  cert?: string;
-  env: string[];
-  timeout: number;
-  handWindow?: number;
-  config?: string;
-  serverOption: string[];
-  pollInterval?: number;
-  timing: 'fast' | 'openvpn';
 }
 
 function positiveInteger(value: string): number {

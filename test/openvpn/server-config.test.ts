@@ -51,6 +51,13 @@ test('plugin lines in order with their arguments as written; quoting, comments, 
   assert.equal(cfg.server.scriptSecurity, 2);
 });
 
+test('push lines in order; auth-gen-token', () => {
+  const cfg = parseServerConfig('push "route 10.0.0.0 255.0.0.0"\nauth-gen-token\npush "dhcp-option DNS 1.1.1.1"\n', 's.conf', read);
+  assert.deepEqual(cfg.server.push, ['route 10.0.0.0 255.0.0.0', 'dhcp-option DNS 1.1.1.1']);
+  assert.equal(cfg.server.authGenToken, true);
+  assert.deepEqual(cfg.notEmulated, []);
+});
+
 test('server settings: server + topology, setenv(-safe), keying-material-exporter, hand-window, reneg-sec', () => {
   const cfg = parseServerConfig(
     'server 10.8.0.0 255.255.255.0\ntopology subnet\nsetenv-safe REGION eu\nkeying-material-exporter EXPORTER-x 16\nhand-window 30\nreneg-sec 40\n',
@@ -68,10 +75,10 @@ test('server settings: server + topology, setenv(-safe), keying-material-exporte
 });
 
 test('options the host does not emulate are listed once, with the first place; no-effect options are not', () => {
-  const cfg = parseServerConfig('ca ca.crt\npush "route 10.0.0.0 255.0.0.0"\nauth-gen-token\npush "dhcp-option DNS 1.1.1.1"\nverb 3\n', 's.conf', read);
+  const cfg = parseServerConfig('ca ca.crt\nduplicate-cn\nmanagement-client-auth\nduplicate-cn\nverb 3\n', 's.conf', read);
   assert.deepEqual(cfg.notEmulated, [
-    { option: 'push', at: 's.conf:2' },
-    { option: 'auth-gen-token', at: 's.conf:3' },
+    { option: 'duplicate-cn', at: 's.conf:2' },
+    { option: 'management-client-auth', at: 's.conf:3' },
   ]);
 });
 
