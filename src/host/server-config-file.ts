@@ -32,6 +32,9 @@ function loadServerConfig(path: string): ServerConfig {
   });
   const ccd = cfg.server.clientConfigDir;
   if (ccd !== undefined && !isAbsolute(ccd)) cfg.server.clientConfigDir = join(dir, ccd);
+  // A whole config says what OpenVPN's defaults are: no script below script-security 2, no shared common names
+  cfg.server.scriptSecurity ??= 1;
+  cfg.server.duplicateCn ??= false;
   for (const p of cfg.plugins) {
     // A bare name is looked up as OpenVPN does (here, then PLUGIN_LIBDIR); a path is relative to the config's folder.
     const local = isAbsolute(p.path) ? p.path : join(dir, p.path);

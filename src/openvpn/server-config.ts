@@ -254,6 +254,9 @@ export function parseServerConfig(text: string, file: string, read: (path: strin
         need(1);
         cfg.server.push = [...(cfg.server.push ?? []), args[0]!];
         break;
+      case 'duplicate-cn':
+        cfg.server.duplicateCn = true;
+        break;
       case 'auth-gen-token':
         cfg.server.authGenToken = true;
         break;
@@ -275,8 +278,6 @@ export function parseServerConfig(text: string, file: string, read: (path: strin
     cfg.server.ifconfigRemote = intToIp(serverNet.network + 2);
   }
   if (setenv.length) cfg.server.setenv = setenv;
-  // A config says what OpenVPN's default is: scripts are not run below script-security 2
-  cfg.server.scriptSecurity ??= 1;
   cfg.notEmulated = [...notEmulated].map(([option, at]) => ({ option, at }));
   return cfg;
 }

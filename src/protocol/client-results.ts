@@ -137,6 +137,8 @@ export interface DisconnectedResult {
   hooks: HookStep[];
   logs: PluginLogEntry[];
   ms: number;
+  /** Set when the server ended the client before it asked to (its hooks ran then): why. */
+  endedBy?: string;
 }
 
 export type DisconnectResult = DisconnectedResult | FailureOutcome;

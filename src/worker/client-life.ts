@@ -53,6 +53,8 @@ export interface ServerSettings {
   push?: readonly string[];
   /** --auth-gen-token. */
   authGenToken?: boolean;
+  /** --duplicate-cn (false: a newcomer with the same common name ends a connected client). */
+  duplicateCn?: boolean;
 }
 
 /** A deferred auth being waited for: its control and reason files, and when it expires. */
@@ -96,6 +98,8 @@ export class ClientLife {
     private readonly settings: ServerSettings = { tcp: false },
     readonly id = -1,
     private readonly server = new ServerState(),
+    /** Told when this client reaches client-connect, with its common name (OpenVPN ends duplicates then). */
+    private readonly beforeClientConnect?: (cn: string | undefined) => void,
   ) {
     this.chain = setup.certPem ? certChainInfo(setup.certPem) : defaultCertChain();
     this.env = newClientEnv(serverEnv);
@@ -390,6 +394,7 @@ export class ClientLife {
   private async clientConnect(run: Connecting): Promise<WorkerConnectResult> {
     const { timing, progress } = run;
     const commonName = this.env.get('common_name');
+    this.beforeClientConnect?.(commonName);
     clientConnectEnv(this.env, { commonName, trusted: this.setup.address, pool: this.setup.pool, timeUnix: this.createdAt, v1: false });
     const ccCalls: Array<{ argv: string[]; env: string[] }> = [];
     const ccT = performance.now() - this.t0;
@@ -507,6 +512,19 @@ export class ClientLife {
     }
     return { outcome: 'disconnected', client: this.setup.name, hooks: this.hooks, logs: [], ms: performance.now() - this.t0 };
   }
+
+  /** The common name of a client that is connected (undefined otherwise). */
+  get connectedAs(): string | undefined {
+    return this.state === 'connected' ? this.env.get('common_name') : undefined;
+  }
+
+  /** The server ended this client (before it asked to): its disconnect runs now; the result says why. */
+  endByServer(why: string): void {
+    this.endedEarly = { ...this.disconnect(), endedBy: why };
+  }
+
+  /** The disconnect result of a client the server already ended (endByServer), if it was. */
+  endedEarly: DisconnectedResult | undefined;
 
   /** multi_client_disconnect_setenv: trusted_*, bytes_received, bytes_sent, time_duration (since connected). */
   private disconnectEnv(): string[] {

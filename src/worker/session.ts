@@ -81,6 +81,7 @@ export class WorkerSession {
       usernameAsCommonName: server.usernameAsCommonName,
       push: server.push,
       authGenToken: server.authGenToken,
+      duplicateCn: server.duplicateCn,
     };
     const openEnv = req.openEnv ?? serverOpenEnv(server).toEnvp();
     this.serverEnv = serverUpEnv(server);
@@ -164,7 +165,10 @@ export class WorkerSession {
     this.ensureRunning();
     if (this.closed || !this.serverEnv) throw new RequestError({ kind: 'bad-request', message: 'the host is closed' });
     try {
-      this.clients.set(req.client, new ClientLife(this.plugins, this.genericContexts, this.serverEnv, req.setup, this.settings, req.client, this.server));
+      const life = new ClientLife(this.plugins, this.genericContexts, this.serverEnv, req.setup, this.settings, req.client, this.server, (cn) =>
+        this.endDuplicates(life, cn),
+      );
+      this.clients.set(req.client, life);
     } catch (err) {
       throw new RequestError({ kind: 'bad-request', message: (err as Error).message });
     }
@@ -195,9 +199,21 @@ export class WorkerSession {
     }
   }
 
+  /** Without --duplicate-cn, a client reaching client-connect ends the connected clients with its common name
+   * (multi.c multi_delete_dup), as if they had disconnected. */
+  private endDuplicates(newcomer: ClientLife, cn: string | undefined): void {
+    if (this.settings.duplicateCn !== false || cn === undefined) return;
+    for (const c of this.clients.values()) {
+      if (c !== newcomer && c.endedEarly === undefined && c.connectedAs === cn) {
+        c.endByServer(`${newcomer.setup.name} connected with the same common name '${cn}' (no duplicate-cn): the server ended this client`);
+      }
+    }
+  }
+
   clientEnd(req: ClientEndRequest): DisconnectedResult {
     const c = this.client(req.client);
     this.clients.delete(req.client);
+    if (c.endedEarly) return c.endedEarly;
     // After OpenVPN exited nothing more happens for a client: no CLIENT_DISCONNECT, no destructor.
     if (this.server.exited !== undefined) return { outcome: 'disconnected', client: c.setup.name, hooks: [], logs: [], ms: 0 };
     return c.disconnect();

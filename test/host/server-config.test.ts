@@ -27,7 +27,7 @@ key server.key  # keep it secret
 topology subnet
 server 10.8.0.0 255.255.255.0
 push "route 192.168.10.0 255.255.255.0"
-duplicate-cn
+management-client-auth
 client-config-dir ccd
 keepalive 10 120
 setenv DEPLOYMENT "lab one"
@@ -60,7 +60,9 @@ test('openHost({ config }): the plugins, the server settings and the auth window
           [`out=${join(dir, 'rec.txt')}`, 'tag=proto_1,exported_keying_material,DEPLOYMENT,OPENVPN_REGION'],
         ],
       );
-      assert.deepEqual(host.configNotes, [`${join(dir, 'server.conf')}: not emulated, no effect here: duplicate-cn (${join(dir, 'server.conf')}:11)`]);
+      assert.deepEqual(host.configNotes, [
+        `${join(dir, 'server.conf')}: not emulated, no effect here: management-client-auth (${join(dir, 'server.conf')}:11)`,
+      ]);
       const r = await host.client({ username: 'alice', password: 'secret' }).connect();
       assert.equal(r.outcome, 'connected', JSON.stringify(r));
       if (r.outcome === 'connected') {
@@ -91,7 +93,7 @@ test('connect --config: runs it, lists what is not emulated on stderr; an unusab
       cwd: ROOT,
     });
     assert.match(ok.stdout, /^CONNECTED as 10\.8\.0\.9/);
-    assert.match(ok.stderr, /warning: .*server\.conf: not emulated, no effect here: duplicate-cn \(/);
+    assert.match(ok.stderr, /warning: .*server\.conf: not emulated, no effect here: management-client-auth \(/);
     writeFileSync(join(dir, 'bad.conf'), 'proto udp\nplugin ./missing.so\n');
     const bad = await exec(process.execPath, [CLI, 'connect', '--config', join(dir, 'bad.conf')], { cwd: ROOT }).then(
       () => assert.fail('exit 0'),
@@ -107,7 +109,7 @@ test('connect --config: runs it, lists what is not emulated on stderr; an unusab
     );
     const run = await exec(process.execPath, [CLI, 'run', join(dir, 'lab.yaml')], { cwd: ROOT });
     assert.match(run.stdout, /PASS 1 expectation held/);
-    assert.match(run.stderr, /warning: .*not emulated, no effect here: duplicate-cn/);
+    assert.match(run.stderr, /warning: .*not emulated, no effect here: management-client-auth/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -119,10 +121,10 @@ test('serverOptions / --server-option: server config lines one by one, after the
     const rec = join(dir, 'rec.txt');
     const host = await openHost({
       plugins: [{ path: fixture('parity-ctx-recorder'), args: [`out=${rec}`, 'tag=proto_1,OPENVPN_REGION,ifconfig_pool_remote_ip'] }],
-      serverOptions: ['proto tcp', 'setenv-safe REGION eu', 'server 10.66.0.0 255.255.255.0', 'topology subnet', 'duplicate-cn'],
+      serverOptions: ['proto tcp', 'setenv-safe REGION eu', 'server 10.66.0.0 255.255.255.0', 'topology subnet', 'management-client-auth'],
     });
     try {
-      assert.deepEqual(host.configNotes, ['--server-option: not emulated, no effect here: duplicate-cn (--server-option:5)']);
+      assert.deepEqual(host.configNotes, ['--server-option: not emulated, no effect here: management-client-auth (--server-option:5)']);
       const r = await host.client({ username: 'u', password: 'p' }).connect();
       assert.equal(r.outcome, 'connected', JSON.stringify(r));
       if (r.outcome === 'connected') assert.equal(r.address, '10.66.0.2');
@@ -139,6 +141,45 @@ test('serverOptions / --server-option: server config lines one by one, after the
     );
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^ovpn-plugin-host: --server-option:1: topology: subnet, net30 or p2p, got ring\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('without duplicate-cn a client reaching client-connect ends the connected client with its common name; with it, not', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovph-dup-cn-'));
+  try {
+    copyFileSync(fixture('learn-address'), join(dir, 'learn-address.so'));
+    for (const [file, extra] of [
+      ['single.conf', ''],
+      ['shared.conf', 'duplicate-cn\n'],
+    ] as const) {
+      writeFileSync(join(dir, file), `server 10.8.0.0 255.255.255.0\ntopology subnet\nplugin learn-address.so\n${extra}`);
+    }
+    const run = async (file: string) => {
+      const host = await openHost({ config: join(dir, file), plugins: [] });
+      try {
+        const a = host.client({ name: 'first' });
+        assert.equal((await a.connect()).outcome, 'connected');
+        const b = host.client({ name: 'second' });
+        assert.equal((await b.connect()).outcome, 'connected');
+        return { a: await a.disconnect(), b: await b.disconnect() };
+      } finally {
+        await host.close();
+      }
+    };
+    const single = await run('single.conf');
+    assert.equal(single.a.outcome, 'disconnected');
+    if (single.a.outcome === 'disconnected') {
+      assert.match(single.a.endedBy ?? '', /second connected with the same common name 'Test-Client' \(no duplicate-cn\)/);
+      assert.deepEqual(
+        single.a.hooks.map((h) => h.hook),
+        ['CLIENT_DISCONNECT', 'LEARN_ADDRESS'],
+      );
+    }
+    if (single.b.outcome === 'disconnected') assert.equal(single.b.endedBy, undefined);
+    const shared = await run('shared.conf');
+    if (shared.a.outcome === 'disconnected') assert.equal(shared.a.endedBy, undefined, 'duplicate-cn: both stay');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -75,10 +75,14 @@ test('server settings: server + topology, setenv(-safe), keying-material-exporte
 });
 
 test('options the host does not emulate are listed once, with the first place; no-effect options are not', () => {
-  const cfg = parseServerConfig('ca ca.crt\nduplicate-cn\nmanagement-client-auth\nduplicate-cn\nverb 3\n', 's.conf', read);
+  const cfg = parseServerConfig(
+    'ca ca.crt\nmanagement-client-auth\nauth-user-pass-verify /bin/check via-env\nmanagement-client-auth\nverb 3\n',
+    's.conf',
+    read,
+  );
   assert.deepEqual(cfg.notEmulated, [
-    { option: 'duplicate-cn', at: 's.conf:2' },
-    { option: 'management-client-auth', at: 's.conf:3' },
+    { option: 'management-client-auth', at: 's.conf:2' },
+    { option: 'auth-user-pass-verify', at: 's.conf:3' },
   ]);
 });
 
@@ -93,9 +97,10 @@ test('unusable configs fail at file:line: a missing include, an unclosed inline 
   assert.throws(() => parseServerConfig('plugin\n', 's.conf', read), /s\.conf:1: plugin needs 1 argument/);
 });
 
-test("script-security defaults to OpenVPN's 1; auth-user-pass-optional and username-as-common-name are taken", () => {
-  const cfg = parseServerConfig('client-connect /bin/true\nauth-user-pass-optional\nusername-as-common-name\n', 's.conf', read);
-  assert.equal(cfg.server.scriptSecurity, 1);
+test("auth-user-pass-optional, username-as-common-name and duplicate-cn are taken (defaults are the file loader's)", () => {
+  const cfg = parseServerConfig('client-connect /bin/true\nauth-user-pass-optional\nusername-as-common-name\nduplicate-cn\n', 's.conf', read);
+  assert.equal(cfg.server.scriptSecurity, undefined, 'lines alone (--server-option) keep the host defaults');
+  assert.equal(cfg.server.duplicateCn, true);
   assert.equal(cfg.server.authUserPassOptional, true);
   assert.equal(cfg.server.usernameAsCommonName, true);
 });
