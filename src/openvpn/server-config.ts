@@ -163,6 +163,8 @@ export function parseServerConfig(text: string, file: string, read: (path: strin
   const cfg: ServerConfig = { plugins: [], server: {}, notEmulated: [] };
   const setenv: NonNullable<ServerParams['setenv']> = [];
   let serverNet: { network: number; netmask: string; at: ConfigLine } | undefined;
+  let poolAt: ConfigLine | undefined;
+  let ifconfigSecond: string | undefined;
   const notEmulated = new Map<string, string>();
   for (const l of optionLines(text, file, read)) {
     const [name, ...args] = l.tokens as [string, ...string[]];
@@ -209,6 +211,21 @@ export function parseServerConfig(text: string, file: string, read: (path: strin
           throw new ServerConfigError(l.file, l.line, `server: expected NETWORK NETMASK, e.g. server 10.8.0.0 255.255.255.0`);
         }
         serverNet = { network, netmask: args[1]!, at: l };
+        break;
+      }
+      case 'ifconfig-pool':
+        need(2);
+        if (ipToInt(args[0]!) === undefined) throw new ServerConfigError(l.file, l.line, `ifconfig-pool: expected START END [NETMASK], got ${args[0]}`);
+        cfg.server.poolStart = args[0]!;
+        poolAt = l;
+        break;
+      case 'ifconfig': {
+        need(2);
+        if (ipToInt(args[0]!) === undefined || ipToInt(args[1]!) === undefined) {
+          throw new ServerConfigError(l.file, l.line, 'ifconfig: expected LOCAL NETMASK (topology subnet) or LOCAL REMOTE');
+        }
+        cfg.server.ifconfigLocal = args[0]!;
+        ifconfigSecond = args[1]!;
         break;
       }
       case 'port':
@@ -269,6 +286,14 @@ export function parseServerConfig(text: string, file: string, read: (path: strin
       default:
         if (!NO_EFFECT_ON_PLUGINS.has(name) && !notEmulated.has(name)) notEmulated.set(name, where);
     }
+  }
+  if (serverNet && poolAt) {
+    throw new ServerConfigError(poolAt.file, poolAt.line, 'ifconfig-pool: server already defines the pool (OpenVPN refuses both)');
+  }
+  if (ifconfigSecond !== undefined) {
+    // subnet (or tap): the second address is the netmask; net30/p2p: the remote end
+    if ((cfg.server.topology ?? 'net30') === 'subnet' || cfg.server.devType === 'tap') cfg.server.ifconfigNetmask = ifconfigSecond;
+    else cfg.server.ifconfigRemote = ifconfigSecond;
   }
   if (serverNet) {
     const topology = cfg.server.topology ?? 'net30';

@@ -75,6 +75,8 @@ export interface ServerParams {
   push?: string[];
   /** --auth-gen-token: AUTH_USER_PASS_VERIFY gets session_id and session_state. */
   authGenToken?: boolean;
+  /** --ifconfig-pool START ...: the first client address (default: the one after the server's). */
+  poolStart?: string;
   /** --duplicate-cn. false: a client reaching client-connect ends a connected client with the same common name.
    * Unset (no server config): clients may share a common name. */
   duplicateCn?: boolean;

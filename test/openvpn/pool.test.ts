@@ -21,3 +21,7 @@ test('topology net30: one /30 per client after the server: .5/.6, then .9/.10 (t
 test('an address given for the client is used as it is', () => {
   assert.deepEqual(poolAddress(server, 5, '10.29.41.77'), { remoteIp: '10.29.41.77', netmask: '255.255.255.0' });
 });
+
+test('ifconfig-pool START: topology subnet clients from START on', () => {
+  assert.deepEqual(poolAddress({ ...server, poolStart: '10.29.41.100' }, 1), { remoteIp: '10.29.41.101', netmask: '255.255.255.0' });
+});

@@ -51,6 +51,17 @@ test('plugin lines in order with their arguments as written; quoting, comments, 
   assert.equal(cfg.server.scriptSecurity, 2);
 });
 
+test('ifconfig + ifconfig-pool instead of server; server and ifconfig-pool together are refused, as OpenVPN does', () => {
+  const cfg = parseServerConfig('topology subnet\nifconfig 10.70.0.1 255.255.255.0\nifconfig-pool 10.70.0.50 10.70.0.99 255.255.255.0\n', 's.conf', read);
+  assert.equal(cfg.server.ifconfigLocal, '10.70.0.1');
+  assert.equal(cfg.server.ifconfigNetmask, '255.255.255.0');
+  assert.equal(cfg.server.poolStart, '10.70.0.50');
+  assert.throws(
+    () => parseServerConfig('server 10.8.0.0 255.255.255.0\nifconfig-pool 10.8.0.50 10.8.0.99\n', 's.conf', read),
+    /s\.conf:2: ifconfig-pool: server already defines the pool/,
+  );
+});
+
 test('push lines in order; auth-gen-token', () => {
   const cfg = parseServerConfig('push "route 10.0.0.0 255.0.0.0"\nauth-gen-token\npush "dhcp-option DNS 1.1.1.1"\n', 's.conf', read);
   assert.deepEqual(cfg.server.push, ['route 10.0.0.0 255.0.0.0', 'dhcp-option DNS 1.1.1.1']);

@@ -370,9 +370,10 @@ export const CASES: ParityCase[] = [
     chain: [{ fixture: 'per-client' }],
     recorder: { fixture: 'parity-ctx-recorder', args: ['tag=username'] },
     recorderArgsAsOne: true,
+    viaConfig: true,
     ...FOO,
     expect: 'connected',
-    what: 'the recorder\'s arguments given as ONE quoted argument (`plugin x.so "out=... tag=..."`): split again as OpenVPN splits it (its argv at OPEN is compared); the host through the library',
+    what: 'the recorder\'s arguments given as ONE quoted argument (`plugin x.so "out=... tag=..."`): split again as OpenVPN splits it (its argv at OPEN is compared); the same server.conf on both sides (the library road: test/host/host.test.ts)',
   },
   {
     name: 'tcp, several plugins and a script (server.conf)',
