@@ -91,6 +91,8 @@ export function run(
     });
     child.on('error', reject);
     child.on('close', (code) => resolve({ stdout, stderr, code, ms: performance.now() - t0 }));
+    // a child that exits before reading its stdin (the CLI does) makes this write fail with EPIPE: not an error here
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }
