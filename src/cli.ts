@@ -4,5 +4,13 @@
 import { prefork } from './host/worker/spawn.js';
 
 if (['inspect', 'call', 'connect', 'load', 'run', 'demo'].includes(process.argv[2] ?? '')) prefork();
+// A reader that stops early (`| head`) closes stdout: nothing more to say, so leave quietly (exit handlers still end
+// the worker and remove temp files), never with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
 const { runCli } = await import('./cli/program.js');
 process.exitCode = await runCli(process.argv);

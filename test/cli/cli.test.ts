@@ -433,3 +433,22 @@ test('connect --json keeps every log line the text mode shows (open, constructor
     'close: CLOSE',
   ]);
 });
+
+test('a reader that stops early (| head) ends the CLI quietly: no EPIPE stack trace, no temp dir left', async () => {
+  const { spawn } = await import('node:child_process');
+  const before = readdirSync(TMP).length;
+  // a JSON document larger than the pipe holds: the CLI is still writing when the reader goes
+  const child = spawn(process.execPath, [CLI, 'connect', fixture('fault-logflood'), 'lines=5000', '--json'], {
+    cwd: ROOT,
+    env: { ...process.env, TMPDIR: TMP },
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.doesNotMatch(stderr, /EPIPE|\n\s+at /, stderr);
+  assert.notEqual(code, null);
+  assert.equal(readdirSync(TMP).length, before, 'no temp dir left');
+});
