@@ -2,7 +2,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { PLUGIN_LIBDIR } from '../openvpn/constants.js';
 import { tokenizeConfigLine } from '../openvpn/client-config.js';
-import { DEFAULT_CALL_TIMEOUT_MS } from '../host/limits.js';
+import { DEFAULT_CALL_TIMEOUT_MS, MAX_CALL_TIMEOUT_MS, MAX_TIMER_MS } from '../host/limits.js';
 import type { PluginSpec } from '../protocol/messages.js';
 import { UsageError } from './common.js';
 
@@ -21,7 +21,9 @@ export interface CommonOptions {
 
 /** --call-timeout parser: a positive whole number of milliseconds. */
 function parseTimeout(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new InvalidArgumentError('expected a positive whole number of milliseconds.');
+  if (!/^\d+$/.test(value) || Number(value) <= 0 || Number(value) > MAX_CALL_TIMEOUT_MS) {
+    throw new InvalidArgumentError(`expected a whole number of milliseconds from 1 to ${MAX_CALL_TIMEOUT_MS} (a day).`);
+  }
   return Number(value);
 }
 
@@ -32,10 +34,12 @@ export function addCommonOptions(cmd: Command): Command {
     .option('--call-timeout <ms>', 'a plugin call that does not return within this time is killed and reported as hung', parseTimeout, DEFAULT_CALL_TIMEOUT_MS);
 }
 
+/** A positive number of WHAT (seconds or milliseconds), at most what a timer can wait. */
 export function positiveNumber(what: string) {
+  const max = what === 'seconds' ? Math.floor(MAX_TIMER_MS / 1000) : MAX_TIMER_MS;
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0)) throw new InvalidArgumentError(`expected a positive number of ${what}.`);
+    if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0) || n > max) throw new InvalidArgumentError(`expected a positive number of ${what}, at most ${max}.`);
     return n;
   };
 }

@@ -12,7 +12,7 @@ import { WorkerChannel } from './channel.js';
 import { Client, clientSetup } from './client.js';
 import { clientConnectStage, type ClientConnectOptions, type ClientConnectResult } from './client-connect-stage.js';
 import { failureFromDeath, failureFromError } from './failures.js';
-import { DEFAULT_CALL_TIMEOUT_MS, requestLimitMs } from './limits.js';
+import { checkMs, DEFAULT_CALL_TIMEOUT_MS, MAX_CALL_TIMEOUT_MS, requestLimitMs } from './limits.js';
 import { withServerConfig } from './server-config-file.js';
 import { WorkerProcess } from './worker/worker-process.js';
 import type { ClientInput, HostOptions } from './options.js';
@@ -78,6 +78,8 @@ export class PluginHost {
 
   /** Spawn a worker, dlopen every plugin, open them in order. Resolves to the host, or to why it failed. */
   static async open(given: HostOptions): Promise<PluginHost | FailureOutcome> {
+    if (!given || !Array.isArray(given.plugins)) throw new TypeError('openHost needs options with a plugins list: openHost({ plugins: [{ path }] })');
+    checkMs('callTimeoutMs', given.callTimeoutMs, 1, MAX_CALL_TIMEOUT_MS);
     const { options, notes } = withServerConfig(given);
     const worker = new WorkerProcess({ outputName: options.plugins[0]?.path });
     if (options.onLog) worker.on('log', options.onLog);
@@ -154,6 +156,7 @@ export class PluginHost {
   /** One raw hook call through the chain, as OpenVPN's plugin_call does it. */
   async call(hook: HookName, opts: HookCallOptions = {}): Promise<HookCallResult> {
     const type = HOOKS[hook];
+    if (type === undefined) throw new TypeError(`unknown hook ${String(hook)}; one of ${Object.keys(HOOKS).join(', ')}`);
     const collect = opts.collectReturnList ?? (hook === 'CLIENT_CONNECT_V2' || hook === 'CLIENT_CONNECT_DEFER_V2');
     this.takeLogs();
     const r = await this.#channel.request<'call'>({

@@ -5,6 +5,20 @@ import type { Request } from '../protocol/messages.js';
 /** A synchronous plugin call that takes longer is killed and reported as `hung`. */
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
+/** The longest call timeout (a day): longer ones are mistakes, and the runtime's watchdog counts in 32 bits. */
+export const MAX_CALL_TIMEOUT_MS = 86_400_000;
+
+/** The longest delay a Node timer keeps (about 24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** VALUE as a number of milliseconds within [MIN, MAX], or a RangeError that names the option. */
+export function checkMs(name: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be a number of milliseconds from ${min} to ${max}, got ${String(value)}`);
+  }
+}
+
 export interface LimitContext {
   callTimeoutMs: number;
   plugins: number;

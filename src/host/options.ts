@@ -3,6 +3,7 @@
 import type { PluginLogEntry } from '../protocol/logs.js';
 import type { DeferralProgress, DeferralTiming, PluginSpec } from '../protocol/messages.js';
 import type { ServerParams } from '../openvpn/server-env.js';
+import { checkMs, MAX_TIMER_MS } from './limits.js';
 
 /** OpenVPN re-checks a deferred client about every 1.1 s (its timer wheel); timing 'openvpn' waits the same way. */
 const OPENVPN_RECHECK_MS = 1100;
@@ -78,7 +79,15 @@ export interface HostOptions extends ConnectOptions {
 }
 
 /** The wire's timing for one connect, from the caller's options and their defaults. */
+/** The deferral options checked: each within what a timer can wait (RangeError otherwise). */
+function checkDeferralOptions(o: DeferralOptions): void {
+  checkMs('timeoutMs', o.timeoutMs, 1, MAX_TIMER_MS);
+  checkMs('handWindowMs', o.handWindowMs, 1, MAX_TIMER_MS);
+  checkMs('pollIntervalMs', o.pollIntervalMs, 1, MAX_TIMER_MS);
+}
+
 export function deferralTiming(o: DeferralOptions & Pick<ConnectOptions, 'script' | 'detail'>): DeferralTiming {
+  checkDeferralOptions(o);
   const openvpn = o.timing === 'openvpn';
   return {
     timeoutMs: o.timeoutMs ?? 60_000,

@@ -452,3 +452,16 @@ test('a reader that stops early (| head) ends the CLI quietly: no EPIPE stack tr
   assert.notEqual(code, null);
   assert.equal(readdirSync(TMP).length, before, 'no temp dir left');
 });
+
+test('numbers a timer cannot wait are usage errors (exit 2, one line), not an instant "hung"', async () => {
+  for (const args of [
+    ['--call-timeout', '2147483648'],
+    ['--timeout', '99999999999'],
+  ]) {
+    const r = await cli(['connect', fixture('cc-v2-defer'), ...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+  const hold = await cli(['load', fixture('cc-v2-defer'), '--hold', '9999999999999']);
+  assert.equal(hold.code, 2, hold.stderr);
+});

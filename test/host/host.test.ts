@@ -418,3 +418,21 @@ test('a single plugin argument is split as OpenVPN splits it; two or more are pa
   assert.deepEqual(two.args, ['a b', 'c']);
   assert.match(two.log, /argc=3 /);
 });
+
+test('bad library input is a clear error, not a late or silent failure (#13: numbers, unknown hooks, no options)', async () => {
+  await assert.rejects(PluginHost.open(undefined as never), /openHost needs options with a plugins list/);
+  await assert.rejects(
+    PluginHost.open({ plugins: [], callTimeoutMs: 2 ** 31 }),
+    /callTimeoutMs must be a number of milliseconds from 1 to 86400000, got 2147483648/,
+  );
+  await assert.rejects(PluginHost.open({ plugins: [], callTimeoutMs: -1 }), RangeError);
+  const host = await PluginHost.open({ plugins: [{ path: fixture('v3-basic') }] });
+  if (isFailure(host)) throw new Error(JSON.stringify(host));
+  try {
+    await assert.rejects(host.call('BOGUS' as never), /unknown hook BOGUS; one of UP, DOWN/);
+    await assert.rejects(host.client().connect({ timeoutMs: -5 }), /timeoutMs must be a number of milliseconds from 1 to 2147483647, got -5/);
+    await assert.rejects(host.clientConnect({ pollIntervalMs: Number.NaN }), /pollIntervalMs must be/);
+  } finally {
+    await host.close();
+  }
+});

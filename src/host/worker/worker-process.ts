@@ -10,6 +10,7 @@ import type { PluginLogEntry } from '../../protocol/logs.js';
 import type { DeferralProgress, Op, Request, RequestOf, ResponseMessage, ResponseOf, WorkerError, WorkerMessage } from '../../protocol/messages.js';
 import { classifyDeath, lostChannelsOfExit, type RuntimeRecord, type WorkerDeath } from './death.js';
 import { LineSplitter, parseRecord } from './log-pipe.js';
+import { MAX_TIMER_MS } from '../limits.js';
 
 export type RequestOutcome<T> = { kind: 'ok'; result: T } | { kind: 'error'; error: WorkerError } | { kind: 'dead'; death: WorkerDeath };
 
@@ -325,7 +326,7 @@ export class WorkerProcess extends EventEmitter {
               this.death = { reason: 'hung', timeoutMs: limitMs };
               this.child.kill('SIGKILL');
             },
-            limitMs + (this.options.graceMs ?? 2000),
+            Math.min(limitMs + (this.options.graceMs ?? 2000), MAX_TIMER_MS),
           );
         };
         if (this.ready) arm();
