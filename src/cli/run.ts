@@ -1,5 +1,6 @@
 // `run <scenario-file>`: run a JSON/YAML scenario (plugin chain, clients, expectations) and report pass/fail per expectation.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { readRegularFile } from '../util/safe-read.js';
 import { isAbsolute, relative } from 'node:path';
 import type { Command } from 'commander';
 import type { ScenarioReport, StepReport } from '../scenario/report.js';
@@ -38,17 +39,20 @@ Exit codes: 0 every expectation held, 1 an expectation failed, 2 bad scenario fi
     });
 }
 
+/** The largest scenario file read. */
+const MAX_SCENARIO_BYTES = 4 * 1024 * 1024;
+
 /** Read and validate FILE; every problem is a UsageError (one line, exit 2). */
 async function loadScenario(file: string): Promise<Scenario> {
   const { parseScenario, checkScenarioFiles, ScenarioError } = await scenarioModules();
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
-    throw new UsageError(`${file}: cannot read the scenario file: ${why}`);
+  // a regular file of a scenario's size, read without ever blocking (never /dev/zero, a FIFO or a directory)
+  const read = readRegularFile(file, MAX_SCENARIO_BYTES);
+  if (read.kind === 'missing') throw new UsageError(`${file}: cannot read the scenario file: no such file (or permission denied)`);
+  if (read.kind === 'not-regular') throw new UsageError(`${file}: cannot read the scenario file: it is ${read.what}, not a regular file`);
+  if (read.truncatedFrom !== undefined) {
+    throw new UsageError(`${file}: the scenario file has ${read.truncatedFrom} bytes, more than a scenario has (at most ${MAX_SCENARIO_BYTES})`);
   }
+  const text = read.text;
   try {
     const scenario = parseScenario(text, file, process.cwd());
     checkScenarioFiles(scenario);

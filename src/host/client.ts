@@ -1,6 +1,6 @@
 // A simulated client of the host's plugin chain: connect() runs its server-side life, disconnect() ends it.
-import { existsSync, readFileSync } from 'node:fs';
 import { certChainInfo } from '../openvpn/cert-env.js';
+import { readRegularFile } from '../util/safe-read.js';
 import { clientPeerInfo } from '../openvpn/peer-info.js';
 import { poolAddress } from '../openvpn/pool.js';
 import { defaultServerParams, type ServerParams } from '../openvpn/server-env.js';
@@ -11,11 +11,18 @@ import type { ClientSetup } from '../protocol/messages.js';
 import type { WorkerChannel } from './channel.js';
 import { deferralTiming, progressOf, type ClientInput, type ConnectOptions } from './options.js';
 
+/** The largest certificate chain file read (a chain of a few certificates is a few KB). */
+const MAX_CERT_BYTES = 1024 * 1024;
+
 /** Read the cert option: PEM text, or a path to a PEM file. Throws a one-line error for a user mistake. */
 export function readCertOption(cert: string): string {
   if (cert.includes('-----BEGIN')) return cert;
-  if (!existsSync(cert)) throw new Error(`cert ${cert}: no such file (give a PEM chain file or PEM text)`);
-  const text = readFileSync(cert, 'utf8');
+  // a regular file of a certificate chain's size: never /dev/zero, a FIFO or a directory
+  const r = readRegularFile(cert, MAX_CERT_BYTES);
+  if (r.kind === 'missing') throw new Error(`cert ${cert}: no such file (give a PEM chain file or PEM text)`);
+  if (r.kind === 'not-regular') throw new Error(`cert ${cert}: ${r.what}, not a regular file (give a PEM chain file or PEM text)`);
+  if (r.truncatedFrom !== undefined) throw new Error(`cert ${cert}: ${r.truncatedFrom} bytes, more than a certificate chain has (at most ${MAX_CERT_BYTES})`);
+  const text = r.text;
   try {
     certChainInfo(text);
   } catch (err) {

@@ -465,3 +465,27 @@ test('numbers a timer cannot wait are usage errors (exit 2, one line), not an in
   const hold = await cli(['load', fixture('cc-v2-defer'), '--hold', '9999999999999']);
   assert.equal(hold.code, 2, hold.stderr);
 });
+
+test('--cert and scenario files are regular files of a sane size: /dev/zero, a FIFO, a directory are one line, exit 2, at once', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const fifo = join(TMP, 'scenario.fifo');
+  execFileSync('mkfifo', [fifo]);
+  try {
+    for (const args of [
+      ['connect', fixture('cc-v2-defer'), '--cert', '/dev/zero'],
+      ['connect', fixture('cc-v2-defer'), '--cert', fifo],
+      ['run', '/dev/zero'],
+      ['run', fifo],
+      ['run', TMP],
+    ]) {
+      const t0 = Date.now();
+      const r = await cli(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /not a regular file/);
+      assert.ok(Date.now() - t0 < 10_000, 'never blocks');
+    }
+  } finally {
+    rmSync(fifo, { force: true });
+  }
+});
