@@ -57,6 +57,19 @@ function buildProgram(state: RunState): Command {
 }
 
 /** Run the CLI with ARGV (process.argv form); resolves to the exit code. */
+/** Everything after `--` goes to the plugin: say so when one of those arguments is one of the command's own options
+ * (`connect x.so -- -a --username foo` gives the plugin `--username`, and the client sends no username). */
+function optionsAfterDashDash(program: Command, argv: readonly string[]): string[] {
+  const dashes = argv.indexOf('--');
+  const cmd = program.commands.find((c) => c.name() === argv[2]);
+  if (dashes < 0 || !cmd) return [];
+  const own = new Set(cmd.options.flatMap((o) => [o.long, o.short]).filter((f): f is string => f !== undefined));
+  return argv
+    .slice(dashes + 1)
+    .filter((a) => own.has(a.split('=')[0]!))
+    .map((a) => `${a} comes after '--', so it is an argument of the plugin, not the ${cmd.name()} option; put it before '--'`);
+}
+
 export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
   const state: RunState = { io, exitCode: EXIT.SUCCESS };
   const program = buildProgram(state);
@@ -78,6 +91,7 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  for (const w of optionsAfterDashDash(program, argv)) io.err(`${PROGRAM_NAME}: warning: ${w}\n`);
   try {
     await program.parseAsync(argv);
     return interruptCode ?? state.exitCode;

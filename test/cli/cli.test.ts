@@ -489,3 +489,10 @@ test('--cert and scenario files are regular files of a sane size: /dev/zero, a F
     rmSync(fifo, { force: true });
   }
 });
+
+test("an own option after '--' is the plugin's argument: a warning says so", async () => {
+  const r = await cli(['inspect', fixture('v3-basic'), '--', '-a', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /warning: --json comes after '--', so it is an argument of the plugin, not the inspect option; put it before '--'/);
+  assert.match(r.stdout, /argv +\S+ -a --json/);
+});
