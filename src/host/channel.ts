@@ -10,8 +10,15 @@ import type { WorkerProcess } from './worker/worker-process.js';
 export type Answer<T> = { ok: T } | { failure: FailureOutcome };
 
 export class WorkerChannel {
+  /** A request the caller's own close()/kill() ended: not the plugin's crash. */
+  private endedFailure(message: string): FailureOutcome {
+    return { outcome: 'crashed', signal: null, exitCode: null, message, logs: this.takeLogs() };
+  }
+
   /** Clients made so far (closing the host may have to end each). */
   clients = 0;
+  /** Set once the caller closed or killed the host: later requests, and those it cut short, say so. */
+  ending: 'closed' | 'killed' | undefined;
   private logStart = 0;
 
   constructor(
@@ -34,9 +41,11 @@ export class WorkerChannel {
 
   /** Send a request within its time limit; a dead worker or a worker error comes back as a failure outcome. */
   async request<K extends Op>(req: RequestOf<K>, onProgress?: (p: DeferralProgress) => void): Promise<Answer<ResponseOf<K>>> {
+    if (this.ending && req.op !== 'close') return { failure: this.endedFailure(`the host is ${this.ending}: open a new one`) };
     const limit = requestLimitMs(req, { callTimeoutMs: this.callTimeoutMs, plugins: this.paths.length, clients: this.clients });
     const r = await this.worker.request<K>(req, limit, onProgress);
     if (r.kind === 'ok') return { ok: r.result };
+    if (r.kind === 'dead' && this.ending && req.op !== 'close') return { failure: this.endedFailure(`the host was ${this.ending} while this was in progress`) };
     if (r.kind === 'dead') return { failure: failureFromDeath(r.death, this.takeLogs(), this.paths) };
     return { failure: failureFromError(r.error, this.takeLogs()) };
   }

@@ -194,7 +194,8 @@ export class PluginHost {
   async close(): Promise<FailureOutcome | undefined> {
     const { worker } = this.#channel;
     try {
-      if (worker.exited) return undefined;
+      if (worker.exited || this.#channel.ending) return undefined;
+      this.#channel.ending = 'closed';
       const r = await this.#channel.request<'close'>({ op: 'close' });
       await worker.stop();
       return 'failure' in r ? r.failure : undefined;
@@ -205,6 +206,7 @@ export class PluginHost {
 
   /** Kill the worker at once (no close calls). */
   async kill(): Promise<void> {
+    this.#channel.ending ??= 'killed';
     try {
       await this.#channel.worker.kill();
     } finally {

@@ -293,3 +293,20 @@ test('life: after a fatal error the host emulates OpenVPN exiting: abort_v1, no 
     },
   );
 });
+
+test('close() or kill() during a deferral, and calls after close, say so (not a plugin crash) (#13)', async () => {
+  for (const how of ['close', 'kill'] as const) {
+    const host = await openHost({ plugins: [{ path: fixture('cc-never'), args: ['mode=v2'] }] });
+    const pending = host.client().connect();
+    await new Promise((r) => setTimeout(r, 300));
+    if (how === 'close') await host.close();
+    else await host.kill();
+    const r = await pending;
+    assert.equal(r.outcome, 'crashed');
+    if (r.outcome === 'crashed') assert.equal(r.message, `the host was ${how === 'close' ? 'closed' : 'killed'} while this was in progress`);
+    const after = await host.client().connect();
+    assert.equal(after.outcome, 'crashed');
+    if (after.outcome === 'crashed') assert.match(after.message, /^the host is (closed|killed): open a new one$/);
+    assert.equal(await host.close(), undefined, 'closing again is a no-op');
+  }
+});
