@@ -99,7 +99,13 @@ export async function runLife(state: RunState, path: string | undefined, args: s
     marks.push({ phase: 'close', at: host.logs.length });
     const closeFailure = await host.close();
     // --json: every line the text mode shows (open, constructors, close too), each with its phase
-    return report(state, opts, closeFailure ?? { ...r, logs: withPhases(host.logs, marks) }, d);
+    return report(
+      state,
+      opts,
+      closeFailure ?? { ...r, logs: withPhases(host.logs, marks) },
+      d,
+      host.plugins.flatMap((p) => p.hooks),
+    );
   } finally {
     state.current = undefined;
     await host.kill();
@@ -122,7 +128,7 @@ function withPhases(logs: readonly PluginLogEntry[], marks: readonly PhaseMark[]
   });
 }
 
-function report(state: RunState, opts: ConnectCliOptions, r: ConnectResult | FailureOutcome, d?: DisconnectResult): number {
+function report(state: RunState, opts: ConnectCliOptions, r: ConnectResult | FailureOutcome, d?: DisconnectResult, registered: string[] = []): number {
   if (opts.json) {
     printJson(state, d ? { ...r, disconnect: d } : r);
     return exitCodeOfLife(r);
@@ -132,7 +138,7 @@ function report(state: RunState, opts: ConnectCliOptions, r: ConnectResult | Fai
     if (r.outcome === 'load-error') printLines(state, formatFailureDetails(r), 'err');
     return exitCodeOfLife(r);
   }
-  printLines(state, formatLife(r, d));
+  printLines(state, formatLife(r, d, registered));
   return exitCodeOfLife(r);
 }
 
@@ -150,7 +156,15 @@ function formatHooks(hooks: readonly HookStep[]): string[] {
   );
 }
 
-function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectResult): string[] {
+/** Why a life called no hook: nothing registered one, or the client was refused before any registered one ran. */
+function noHookCalled(r: Exclude<ConnectResult, FailureOutcome>, registered: readonly string[]): string {
+  const hooks = [...new Set(registered.filter((h) => !['UP', 'DOWN', 'ROUTE_UP', 'ROUTE_PREDOWN'].includes(h)))];
+  if (hooks.length === 0) return '  (no plugin registered a client hook)';
+  const why = r.outcome === 'rejected' ? ', but the client was refused before them (see the reason above)' : '';
+  return `  (none called; the plugins registered ${hooks.join(', ')}${why})`;
+}
+
+function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectResult, registered: readonly string[] = []): string[] {
   const lines: string[] = [];
   switch (r.outcome) {
     case 'connected':
@@ -178,7 +192,7 @@ function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectRes
   if ('clientConnect' in r && r.clientConnect) {
     lines.push(`client-connect: ${r.clientConnect.deferred ? `deferred, ${r.clientConnect.polls} re-checks` : 'not deferred'}`);
   }
-  lines.push('hooks:', ...(r.hooks.length ? formatHooks(r.hooks) : ['  (no plugin registered a client hook)']));
+  lines.push('hooks:', ...(r.hooks.length ? formatHooks(r.hooks) : [noHookCalled(r, registered)]));
   if (r.outcome === 'connected') {
     lines.push('config the server applies:');
     lines.push(

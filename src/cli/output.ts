@@ -54,7 +54,8 @@ function formatLogs(logs: readonly PluginLogEntry[]): string[] {
 }
 
 /** What was learned about one plugin at load and open. */
-function formatPluginInfo(info: PluginInfo): string[] {
+/** OPEN_FAILED: open returned no handle, so the mask is still the one the host offered, not what the plugin wants. */
+function formatPluginInfo(info: PluginInfo, openFailed = false): string[] {
   const lines = [row('file', info.file === info.path ? info.file : `${info.file} (given as ${info.path})`)];
   lines.push(row('argv', [info.path, ...info.args].map((a) => (/[\s"']/.test(a) || a === '' ? JSON.stringify(a) : a)).join(' ')));
   lines.push(row('exports', wrapList(info.exported)));
@@ -82,7 +83,16 @@ function formatPluginInfo(info: PluginInfo): string[] {
         : `${info.initPoint} ${initName} (default: openvpn_plugin_select_initialization_point_v1 not exported)`,
     ),
   );
-  lines.push(row('hooks', info.hooks.length ? `${hexMask(info.typeMask)} ${info.hooks.join(', ')}` : `${hexMask(info.typeMask)} (none)`));
+  lines.push(
+    row(
+      'hooks',
+      openFailed
+        ? 'none: open failed before the plugin registered any'
+        : info.hooks.length
+          ? `${hexMask(info.typeMask)} ${info.hooks.join(', ')}`
+          : `${hexMask(info.typeMask)} (none)`,
+    ),
+  );
   return lines;
 }
 
@@ -107,7 +117,7 @@ export function formatFailureDetails(f: InspectFailure): string[] {
   if (!info && f.logs.length === 0) return [];
   const lines: string[] = [];
   if (f.outcome === 'load-error') lines.push(row('error kind', f.error.kind));
-  if (info) lines.push(...formatPluginInfo(info));
+  if (info) lines.push(...formatPluginInfo(info, f.outcome === 'load-error' && f.error.kind === 'open-failed'));
   lines.push(...formatLogs(f.logs));
   return lines;
 }

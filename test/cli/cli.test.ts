@@ -496,3 +496,16 @@ test("an own option after '--' is the plugin's argument: a warning says so", asy
   assert.match(r.stderr, /warning: --json comes after '--', so it is an argument of the plugin, not the inspect option; put it before '--'/);
   assert.match(r.stdout, /argv +\S+ -a --json/);
 });
+
+test('inspect of a plugin whose open failed says it registered nothing, not the mask the host offered (#13)', async () => {
+  const r = await cli(['inspect', fixture('open-fails'), 'error']);
+  assert.equal(r.code, 5, r.stderr);
+  assert.match(r.stderr, /hooks +none: open failed before the plugin registered any/);
+  assert.doesNotMatch(r.stderr, /0xffff/);
+});
+
+test('a life that called no hook says whether nothing was registered or the client was refused first (#13)', async () => {
+  const refused = await cli(['connect', fixture('auth-defer')]);
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stdout, /\(none called; the plugins registered AUTH_USER_PASS_VERIFY, but the client was refused before them/);
+});
