@@ -440,4 +440,13 @@ export const CASES: ParityCase[] = [
     expect: 'connected',
     what: '`auth-gen-token`: AUTH_USER_PASS_VERIFY of a client without a token gets session_id and session_state (the token OpenVPN pushes is its own); same server.conf on both sides',
   },
+  {
+    name: 'setenv and setenv-safe (server.conf)',
+    chain: [{ fixture: 'per-client' }],
+    recorder: { fixture: 'parity-ctx-recorder', args: ['tag=LAB_TAG,OPENVPN_LAB_SAFE'] },
+    ...FOO,
+    extraConfig: ['setenv LAB_TAG "parity lab"', 'setenv-safe LAB_SAFE yes'],
+    expect: 'connected',
+    what: '`setenv` and `setenv-safe` (OPENVPN_ prefix) in the env of every hook, with their values; same server.conf on both sides',
+  },
 ];
