@@ -1,5 +1,5 @@
 // `run <scenario-file>`: run a JSON/YAML scenario (plugin chain, clients, expectations) and report pass/fail per expectation.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { readRegularFile } from '../util/safe-read.js';
 import { isAbsolute, relative } from 'node:path';
 import type { Command } from 'commander';
@@ -47,7 +47,7 @@ async function loadScenario(file: string): Promise<Scenario> {
   const { parseScenario, checkScenarioFiles, ScenarioError } = await scenarioModules();
   // a regular file of a scenario's size, read without ever blocking (never /dev/zero, a FIFO or a directory)
   const read = readRegularFile(file, MAX_SCENARIO_BYTES);
-  if (read.kind === 'missing') throw new UsageError(`${file}: cannot read the scenario file: no such file (or permission denied)`);
+  if (read.kind === 'missing') throw new UsageError(`${file}: cannot read the scenario file: ${existsSync(file) ? 'permission denied' : 'no such file'}`);
   if (read.kind === 'not-regular') throw new UsageError(`${file}: cannot read the scenario file: it is ${read.what}, not a regular file`);
   if (read.truncatedFrom !== undefined) {
     throw new UsageError(`${file}: the scenario file has ${read.truncatedFrom} bytes, more than a scenario has (at most ${MAX_SCENARIO_BYTES})`);
