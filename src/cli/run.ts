@@ -48,7 +48,7 @@ async function loadScenario(file: string): Promise<Scenario> {
   // a regular file of a scenario's size, read without ever blocking (never /dev/zero, a FIFO or a directory)
   const read = readRegularFile(file, MAX_SCENARIO_BYTES);
   if (read.kind === 'missing') throw new UsageError(`${file}: cannot read the scenario file: ${existsSync(file) ? 'permission denied' : 'no such file'}`);
-  if (read.kind === 'not-regular') throw new UsageError(`${file}: cannot read the scenario file: it is ${read.what}, not a regular file`);
+  if (read.kind === 'not-regular') throw new UsageError(`${file}: cannot read the scenario file: is ${read.what}`);
   if (read.truncatedFrom !== undefined) {
     throw new UsageError(`${file}: the scenario file has ${read.truncatedFrom} bytes, more than a scenario has (at most ${MAX_SCENARIO_BYTES})`);
   }
