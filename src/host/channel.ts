@@ -44,8 +44,9 @@ export class WorkerChannel {
     if (this.ending && req.op !== 'close') return { failure: this.endedFailure(`the host is ${this.ending}: open a new one`) };
     const limit = requestLimitMs(req, { callTimeoutMs: this.callTimeoutMs, plugins: this.paths.length, clients: this.clients });
     const r = await this.worker.request<K>(req, limit, onProgress);
+    // the caller closed or killed the host meanwhile: whatever the worker managed to say, this request was cut short
+    if (this.ending && req.op !== 'close') return { failure: this.endedFailure(`the host was ${this.ending} while this was in progress`) };
     if (r.kind === 'ok') return { ok: r.result };
-    if (r.kind === 'dead' && this.ending && req.op !== 'close') return { failure: this.endedFailure(`the host was ${this.ending} while this was in progress`) };
     if (r.kind === 'dead') return { failure: failureFromDeath(r.death, this.takeLogs(), this.paths) };
     return { failure: failureFromError(r.error, this.takeLogs()) };
   }

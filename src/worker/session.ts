@@ -223,6 +223,8 @@ export class WorkerSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // clients still waiting on a deferral call no plugin any more (their contexts are destroyed below)
+    this.server.exited ??= 'the server was shut down';
     for (const c of this.clients.values()) c.disconnect();
     this.clients.clear();
     this.plugins.forEach((p, i) => {
