@@ -223,10 +223,10 @@ export class WorkerSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    // clients still waiting on a deferral call no plugin any more (their contexts are destroyed below)
-    this.server.exited ??= 'the server was shut down';
     for (const c of this.clients.values()) c.disconnect();
     this.clients.clear();
+    // from here on, a client still waiting on a deferral calls no plugin (its contexts are gone)
+    this.server.exited ??= 'the server was shut down';
     this.plugins.forEach((p, i) => {
       p.destruct(this.genericContexts[i]);
     });

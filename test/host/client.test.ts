@@ -310,3 +310,18 @@ test('close() or kill() during a deferral, and calls after close, say so (not a 
     assert.equal(await host.close(), undefined, 'closing again is a no-op');
   }
 });
+
+test('close() with a client still connected: its CLIENT_DISCONNECT, destructor and LEARN_ADDRESS delete run, as at a shutdown', async () => {
+  const host = await openHost({ plugins: [{ path: fixture('learn-address') }] });
+  assert.equal((await host.client().connect()).outcome, 'connected');
+  assert.equal(await host.close(), undefined);
+  const lines = messages(host.logs);
+  assert.ok(
+    lines.some((m) => /CLIENT_DISCONNECT disconnect Test-Client/.test(m)),
+    lines.join('\n'),
+  );
+  assert.ok(
+    lines.some((m) => /learn delete /.test(m)),
+    lines.join('\n'),
+  );
+});
