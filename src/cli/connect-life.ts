@@ -43,7 +43,9 @@ export async function runLife(state: RunState, path: string | undefined, args: s
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const out = liveOutput(state, startLogger(state, opts.verbose), opts);
+  const logger = startLogger(state, opts.verbose);
+  const out = liveOutput(state, logger, opts);
+  logger.log.info({ plugins: plugins.map((p) => p.path), config: opts.config }, 'opening the plugin chain');
   let host;
   try {
     host = await openHost({
@@ -64,6 +66,7 @@ export async function runLife(state: RunState, path: string | undefined, args: s
     throw err;
   }
   for (const note of host.configNotes) state.io.err(`${PROGRAM_NAME}: warning: ${note}\n`);
+  logger.log.info({ plugins: host.plugins.map((p) => ({ path: p.path, hooks: p.hooks })) }, 'opened; connecting a client');
   let running: Promise<unknown> = Promise.resolve();
   state.current = {
     abort: () =>
@@ -87,15 +90,25 @@ export async function runLife(state: RunState, path: string | undefined, args: s
       throw new UsageError((err as Error).message);
     }
     const connecting = client.connect({
-      onProgress: out.progress && ((p) => out.progress!(`${p.stage}: waiting ${(p.elapsedMs / 1000).toFixed(1)} s, ${p.polls} re-checks: ${p.pending}`)),
+      // progress on a terminal, and in the -v log
+      onProgress:
+        out.progress || opts.verbose
+          ? (p) => {
+              const line = `${p.stage}: waiting ${(p.elapsedMs / 1000).toFixed(1)} s, ${p.polls} re-checks: ${p.pending}`;
+              out.progress?.(line);
+              logger.log.debug({ stage: p.stage, polls: p.polls, elapsedMs: Math.round(p.elapsedMs) }, line);
+            }
+          : undefined,
     });
     running = connecting;
     const r = await connecting;
     out.clear();
     if (isFailure(r)) return report(state, opts, r);
+    logger.log.info({ outcome: r.outcome, ms: Math.round(r.ms) }, `${r.outcome}; disconnecting the client`);
     marks.push({ phase: 'disconnect', at: host.logs.length });
     const d = await client.disconnect();
     if (isFailure(d)) return report(state, opts, d);
+    logger.log.info('closing the plugins');
     marks.push({ phase: 'close', at: host.logs.length });
     const closeFailure = await host.close();
     // --json: every line the text mode shows (open, constructors, close too), each with its phase

@@ -83,6 +83,9 @@ async function runCommand(state: RunState, file: string, opts: RunCommandOptions
     throw err;
   }
   state.current = undefined;
+  // the report first: a JUnit file that cannot be written must not cost the user the results
+  if (opts.json) printJson(state, report);
+  else printLines(state, formatReport(report));
   if (opts.junit !== undefined) {
     try {
       writeFileSync(opts.junit, junitXml([report]));
@@ -90,8 +93,6 @@ async function runCommand(state: RunState, file: string, opts: RunCommandOptions
       throw new UsageError(`--junit ${opts.junit}: cannot write the report: ${(err as Error).message}`);
     }
   }
-  if (opts.json) printJson(state, report);
-  else printLines(state, formatReport(report));
   return report.exitCode;
 }
 

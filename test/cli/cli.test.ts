@@ -509,3 +509,21 @@ test('a life that called no hook says whether nothing was registered or the clie
   assert.equal(refused.code, 1, refused.stderr);
   assert.match(refused.stdout, /\(none called; the plugins registered AUTH_USER_PASS_VERIFY, but the client was refused before them/);
 });
+
+test("connect -v logs the host's own progress (open, connect, disconnect, close), not only the plugins' lines (#13)", async () => {
+  const r = await cli(['connect', fixture('cc-v2-defer'), 'polls=3', '-v', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const msgs = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { msg: string; plugin?: string })
+    .filter((l) => l.plugin === undefined)
+    .map((l) => l.msg);
+  for (const m of ['opening the plugin chain', 'opened; connecting a client', 'connected; disconnecting the client', 'closing the plugins']) {
+    assert.ok(msgs.includes(m), `${m} in ${JSON.stringify(msgs)}`);
+  }
+  assert.ok(
+    msgs.some((m) => /^client-connect: waiting/.test(m)),
+    "the deferral's progress",
+  );
+});

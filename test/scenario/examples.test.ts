@@ -182,3 +182,11 @@ test('bad scenarios: one line file:line: field: problem on stderr, exit 2, no st
   const usage = await run([]);
   assert.equal(usage.code, 2);
 });
+
+test('run --junit into a place that cannot be written still prints the --json report, then says why, exit 2 (#13)', async () => {
+  const r = await run(['examples/scenarios/client-connect-v2.yaml', '--json', '--junit', '/nonexistent-dir/report.xml']);
+  assert.equal(r.code, 2, r.stderr);
+  const report = JSON.parse(r.stdout) as { exitCode: number };
+  assert.equal(report.exitCode, 0, 'the results are there');
+  assert.match(r.stderr, /--junit \/nonexistent-dir\/report\.xml: cannot write the report/);
+});
