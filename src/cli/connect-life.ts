@@ -3,7 +3,6 @@ import { HostOpenError, isFailure, openHost } from '../host/host.js';
 import type { ConnectResult, DisconnectResult, HookStep } from '../protocol/client-results.js';
 import type { FailureOutcome } from '../protocol/failures.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
-import { readCertOption } from '../host/client.js';
 import { ServerConfigError } from '../openvpn/server-config.js';
 import { clientPeerInfo } from '../openvpn/peer-info.js';
 import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
@@ -11,7 +10,7 @@ import { failureLine, formatFailureDetails, timedLines } from './output.js';
 import { liveOutput } from './live.js';
 import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
 import type { PluginSpec } from '../protocol/messages.js';
-import { type ConnectCliOptions, parseEnvOption, parsePluginLine, peerInfoInEnvWarnings } from './options.js';
+import { type ConnectCliOptions, parseEnvOption, parsePluginLine, peerInfoInEnvWarnings, certOption } from './options.js';
 
 function exitCodeOfLife(r: ConnectResult): number {
   if (isFailure(r)) return exitCodeOfFailure(r);
@@ -37,12 +36,7 @@ export async function runLife(state: RunState, path: string | undefined, args: s
   for (const w of peerInfoInEnvWarnings(env, peerInfo)) state.io.err(`${PROGRAM_NAME}: ${w}\n`);
   const script = opts.clientConnect !== undefined ? parsePluginLine(opts.clientConnect) : undefined;
   if (opts.password !== undefined && opts.username === undefined) throw new UsageError('--password needs --username');
-  let cert: string | undefined;
-  try {
-    cert = opts.cert === undefined ? undefined : readCertOption(opts.cert); // before any plugin is loaded
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const cert = certOption(opts.cert);
   const logger = startLogger(state, opts.verbose);
   const out = liveOutput(state, logger, opts);
   logger.log.info({ plugins: plugins.map((p) => p.path), config: opts.config }, 'opening the plugin chain');

@@ -1,7 +1,6 @@
 // `load <plugin.so> [args...]`: many simulated clients through their whole life; a live progress bar, then a report.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { isFailure } from '../host/host.js';
-import { readCertOption } from '../host/client.js';
 import { runLoad, type LoadProgress, type LoadReport } from '../load/run.js';
 import type { Distribution } from '../load/stats.js';
 import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
@@ -20,6 +19,7 @@ import {
   PLUGIN_ARGS_HELP,
   PLUGIN_ARGUMENT_HELP,
   collect,
+  certOption,
 } from './options.js';
 
 /** load's options: the client and timing ones as connect has them, and the load's own. */
@@ -108,12 +108,7 @@ async function load(state: RunState, path: string | undefined, args: string[], o
   const plugins: PluginSpec[] = [...(path === undefined ? [] : [{ path, args }]), ...opts.plugin.map(parsePluginLine)];
   const env = Object.fromEntries(opts.env.map(parseEnvOption));
   if (opts.password !== undefined && opts.username === undefined) throw new UsageError('--password needs --username');
-  let cert: string | undefined;
-  try {
-    cert = opts.cert === undefined ? undefined : readCertOption(opts.cert);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const cert = certOption(opts.cert);
   const out = liveOutput(state, startLogger(state, opts.verbose), opts);
   let r;
   try {

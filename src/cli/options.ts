@@ -2,6 +2,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { PLUGIN_LIBDIR } from '../openvpn/constants.js';
 import { tokenizeConfigLine } from '../openvpn/client-config.js';
+import { readCertOption } from '../host/client.js';
 import { DEFAULT_CALL_TIMEOUT_MS, MAX_CALL_TIMEOUT_MS, MAX_TIMER_MS } from '../host/limits.js';
 import type { PluginSpec } from '../protocol/messages.js';
 import { UsageError } from './common.js';
@@ -83,4 +84,14 @@ export function peerInfoInEnvWarnings(env: Record<string, string>, peerInfo: Rec
   return Object.keys(env)
     .filter((k) => /^(IV|UV)_/.test(k) && !(k in peerInfo))
     .map((k) => `warning: --env ${k} sets the hooks' env only; the client does not send it (use --peer-info ${k}=... for that)`);
+}
+
+/** --cert: the PEM chain it names (or undefined without it), read before any plugin is loaded; a bad one is a
+ * usage error. */
+export function certOption(cert: string | undefined): string | undefined {
+  try {
+    return cert === undefined ? undefined : readCertOption(cert);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
