@@ -1,4 +1,4 @@
-/* auth-defer: deferred AUTH_USER_PASS_VERIFY like OpenVPN's multi-auth.c: a double-forked grandchild checks user/pass after delay_ms and writes '1'/'0' into auth_control_file. Per client: env AUTH_DELAY_MS overrides delay_ms; AUTH_BLOCK_MS sleeps inside the call first. */
+/* auth-defer: deferred AUTH_USER_PASS_VERIFY like OpenVPN's multi-auth.c: a double-forked grandchild checks user/pass (user=* takes any username) after delay_ms and writes '1'/'0' into auth_control_file. Per client: env AUTH_DELAY_MS overrides delay_ms; AUTH_BLOCK_MS sleeps inside the call first. */
 #include "fixture.h"
 
 #define NAME "auth-defer"
@@ -71,7 +71,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
     }
     /* grandchild: never return into the host */
     fx_sleep_ms(delay_ms);
-    int pass = u && p && !strcmp(user, h->user) && !strcmp(password, h->pass);
+    int pass = u && p && (!strcmp(h->user, "*") || !strcmp(user, h->user)) && !strcmp(password, h->pass);
     if (!pass && h->reason && fx_write_file(afr_copy, h->reason, 0))
         plog(PLOG_ERR | PLOG_ERRNO, NAME, "grandchild cannot write auth_failed_reason_file %s",
              afr_copy ? afr_copy : "(unset)");

@@ -190,7 +190,7 @@ function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectRes
   if (r.outcome === 'rejected' && r.reason) lines.push(`reason: ${r.reason}`);
   if (r.auth.called) {
     const p = r.auth.pending
-      ? `; auth_pending_file: timeout ${r.auth.pending.timeout} s, method ${r.auth.pending.method}, extra ${JSON.stringify(r.auth.pending.extra)}`
+      ? `; auth_pending_file: timeout ${r.auth.pending.timeout} s, method ${r.auth.pending.method}, extra ${JSON.stringify(r.auth.pending.extra)}; the client is sent ${r.auth.pending.clientSees.map((m) => `'${m}'`).join(', ')}`
       : '';
     lines.push(
       `auth: ${r.auth.deferred ? `deferred, ${r.auth.polls} reads of auth_control_file${r.auth.controlByte ? `, decided by '${r.auth.controlByte}'` : ''}` : 'not deferred'}${p}`,

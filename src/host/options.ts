@@ -4,6 +4,7 @@ import type { PluginLogEntry } from '../protocol/logs.js';
 import type { DeferralProgress, DeferralTiming, PluginSpec } from '../protocol/messages.js';
 import type { ServerParams } from '../openvpn/server-env.js';
 import { checkMs, MAX_TIMER_MS } from './limits.js';
+import { DEFAULT_AUTH_PENDING_CAP_MS } from '../openvpn/auth-deferral.js';
 
 /** OpenVPN re-checks a deferred client about every 1.1 s (its timer wheel); timing 'openvpn' waits the same way. */
 const OPENVPN_RECHECK_MS = 1100;
@@ -42,6 +43,9 @@ export interface DeferralOptions {
   timeoutMs?: number;
   /** Deferred auth expires after this (OpenVPN: hand-window, default 60 s), or the auth_pending_file timeout. */
   handWindowMs?: number;
+  /** An auth_pending_file timeout is capped at this (OpenVPN: max(hand-window, reneg-sec / 2); default the larger of
+   * handWindowMs and 1,800,000). */
+  authPendingCapMs?: number;
   /** Re-check interval while deferred (default 20 ms; 1100 with timing 'openvpn'). */
   pollIntervalMs?: number;
   /** 'fast' (default): re-check every pollIntervalMs and at once on a file write; 'openvpn': ~1.1 s cadence. */
@@ -83,6 +87,7 @@ export interface HostOptions extends ConnectOptions {
 function checkDeferralOptions(o: DeferralOptions): void {
   checkMs('timeoutMs', o.timeoutMs, 1, MAX_TIMER_MS);
   checkMs('handWindowMs', o.handWindowMs, 1, MAX_TIMER_MS);
+  checkMs('authPendingCapMs', o.authPendingCapMs, 1, MAX_TIMER_MS);
   checkMs('pollIntervalMs', o.pollIntervalMs, 1, MAX_TIMER_MS);
 }
 
@@ -92,6 +97,7 @@ export function deferralTiming(o: DeferralOptions & Pick<ConnectOptions, 'script
   return {
     timeoutMs: o.timeoutMs ?? 60_000,
     handWindowMs: o.handWindowMs ?? 60_000,
+    authPendingCapMs: o.authPendingCapMs ?? Math.max(o.handWindowMs ?? 60_000, DEFAULT_AUTH_PENDING_CAP_MS),
     pollIntervalMs: o.pollIntervalMs ?? (openvpn ? OPENVPN_RECHECK_MS : 20),
     watchFiles: !openvpn,
     script: o.script,

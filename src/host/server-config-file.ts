@@ -90,6 +90,7 @@ export function withServerConfig(options: HostOptions): { options: HostOptions; 
       server: { ...server, ...options.server },
       script: options.script ?? script,
       handWindowMs: options.handWindowMs ?? (handWindowS !== undefined || renegSec !== undefined ? expiry * 1000 : undefined),
+      authPendingCapMs: options.authPendingCapMs ?? Math.max(window, (renegSec ?? 3600) / 2) * 1000,
     },
     notes,
   };

@@ -41,9 +41,23 @@ export function controlFileVerdict(b: FileByte): 'accepted' | 'rejected' | 'pend
   return b.byte === '1' ? 'accepted' : b.byte === '0' ? 'rejected' : 'pending';
 }
 
-/** How long a deferred auth may stay pending: hand-window, or the auth_pending_file timeout when shorter. */
-export function authExpiryMs(handWindowMs: number, pending?: { timeout: number }): number {
-  return pending ? Math.min(handWindowMs, pending.timeout * 1000) : handWindowMs;
+/** The default cap on an auth_pending_file timeout: max(hand-window 60 s, reneg-sec 3600 / 2). */
+export const DEFAULT_AUTH_PENDING_CAP_MS = 1_800_000;
+
+/**
+ * How long after the AUTH call a deferred auth may stay pending. Without an auth_pending_file: the expiry window
+ * (min(hand-window, reneg-sec/2), measured from the key's start). With one, OpenVPN (push.c send_auth_pending_messages)
+ * replaces the deadline: the file's timeout, capped by max(hand-window, reneg-sec/2) minus the time already spent,
+ * so a pending auth may outlive hand-window [measured: accepted at 7 s with hand-window 4].
+ */
+export function authExpiryMs(expiryWindowMs: number, pending?: { timeout: number; capMs: number }): number {
+  return pending ? Math.min(pending.timeout * 1000, pending.capMs) : expiryWindowMs;
+}
+
+/** The control messages a client is sent for a pending auth: AUTH_PENDING with the (capped) timeout, then INFO_PRE
+ * with the file's extra line [measured: 'AUTH_PENDING,timeout 60', 'INFO_PRE,OPEN_URL:...']. */
+export function authPendingMessages(pending: { timeout: number; extra: string }, capMs: number): string[] {
+  return [`AUTH_PENDING,timeout ${Math.min(pending.timeout, Math.floor(capMs / 1000))}`, `INFO_PRE,${pending.extra}`];
 }
 
 /** The AUTH_FAILED line the client gets: with the reason file's content (verbatim, at most 1024 bytes) when any. */

@@ -32,8 +32,9 @@ export interface AuthReport {
   /** False when no plugin registered AUTH_USER_PASS_VERIFY or the client sent no username. */
   called: boolean;
   deferred: boolean;
-  /** auth_pending_file contents read right after DEFERRED (timeout seconds, method, extra). */
-  pending?: { timeout: number; method: string; extra: string };
+  /** auth_pending_file contents read right after DEFERRED (timeout seconds, method, extra), and the control messages
+   * the client is then sent (AUTH_PENDING,timeout N and INFO_PRE,extra). */
+  pending?: { timeout: number; method: string; extra: string; clientSees: string[] };
   /** First byte of auth_control_file that decided a deferred auth ('1' or '0'). */
   controlByte?: string;
   /** How many times auth_control_file was read while deferred. */

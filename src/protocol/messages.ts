@@ -66,6 +66,8 @@ export interface DeferralTiming {
   timeoutMs: number;
   /** Deferred auth expires after this (unless auth_pending_file gives its own timeout). */
   handWindowMs: number;
+  /** An auth_pending_file timeout is capped at this: max(hand-window, reneg-sec / 2). */
+  authPendingCapMs: number;
   /** Re-check interval while deferred. */
   pollIntervalMs: number;
   /** Also re-check at once when a watched file is written. */

@@ -9,7 +9,7 @@ import type { Plugin } from './plugin/plugin.js';
 import { x509FromDer, freeX509 } from './native/openssl.js';
 import type { Pointer } from './native/runtime.js';
 import type { AuthReport, ClientConnectReport, DisconnectedResult, HookStep, LifeStage, WorkerConnectResult } from '../protocol/client-results.js';
-import { authExpiryMs, authFailedMessage, controlFileVerdict, parsePendingFile } from '../openvpn/auth-deferral.js';
+import { authExpiryMs, authFailedMessage, authPendingMessages, controlFileVerdict, parsePendingFile } from '../openvpn/auth-deferral.js';
 import { certChainInfo, defaultCertChain, type CertInfo } from '../openvpn/cert-env.js';
 import { ccdFileName } from '../openvpn/client-connect.js';
 import { EnvSet } from '../openvpn/env-set.js';
@@ -309,7 +309,7 @@ export class ClientLife {
         clientReason = p.clientReason;
         this.hooks[this.hooks.length - 1]!.note = p.reason;
       } else if (p.kind === 'pending') {
-        auth.pending = { timeout: p.timeout, method: p.method, extra: p.extra };
+        auth.pending = { timeout: p.timeout, method: p.method, extra: p.extra, clientSees: authPendingMessages(p, run.timing.authPendingCapMs) };
       }
     }
     if (status === RETURN.ERROR) {
@@ -326,7 +326,13 @@ export class ClientLife {
     }
     auth.deferred = true;
     this.keptFiles.push(files.acf, files.afr);
-    return { pending: { acf: files.acf, afr: files.afr, deadline: run.authStart + authExpiryMs(run.timing.handWindowMs, auth.pending) } };
+    return {
+      pending: {
+        acf: files.acf,
+        afr: files.afr,
+        deadline: run.authStart + authExpiryMs(run.timing.handWindowMs, auth.pending && { timeout: auth.pending.timeout, capMs: run.timing.authPendingCapMs }),
+      },
+    };
   }
 
   /** --ccd-exclusive (ssl_verify.c verify_final_auth_checks): a client without its own file in --client-config-dir

@@ -90,11 +90,27 @@ test('life: a failed deferred auth gives the auth_failed_reason_file text to the
 test('life: auth_pending_file is read right after DEFERRED; its method must be in IV_SSO', async () => {
   await withHost([{ path: fixture('auth-defer'), args: ['delay_ms=50', 'pending=1'] }], async (host) => {
     const r = connected(await host.client({ username: 'foo', password: 'bar', peerInfo: { IV_SSO: 'openurl,webauth' } }).connect());
-    assert.deepEqual(r.auth.pending, { timeout: 60, method: 'webauth', extra: 'OPEN_URL:https://example.invalid/login' });
+    assert.deepEqual(r.auth.pending, {
+      timeout: 60,
+      method: 'webauth',
+      extra: 'OPEN_URL:https://example.invalid/login',
+      clientSees: ['AUTH_PENDING,timeout 60', 'INFO_PRE,OPEN_URL:https://example.invalid/login'],
+    });
     const refused = await host.client({ username: 'foo', password: 'bar' }).connect();
     assert.equal(refused.outcome, 'rejected');
     if (refused.outcome === 'rejected')
       assert.equal(refused.clientSees, "AUTH_FAILED,Authentication failed, required pending auth method 'webauth' not supported");
+  });
+});
+
+test('life: an auth_pending_file timeout outlives hand-window, up to max(hand-window, reneg-sec / 2)', async () => {
+  await withHost([{ path: fixture('auth-defer'), args: ['delay_ms=600', 'pending=1'] }], async (host) => {
+    const sso = { username: 'foo', password: 'bar', peerInfo: { IV_SSO: 'webauth' } };
+    const r = await host.client(sso).connect({ handWindowMs: 200 });
+    assert.equal(r.outcome, 'connected', JSON.stringify(r).slice(0, 400));
+    const capped = await host.client(sso).connect({ handWindowMs: 200, authPendingCapMs: 300 });
+    assert.equal(capped.outcome, 'rejected');
+    if (capped.outcome === 'rejected') assert.match(capped.reason ?? '', /auth_pending_file timeout/);
   });
 });
 

@@ -24,6 +24,7 @@ export interface Comparison {
 function realOutcome(real: RealRun): { outcome: string; sees?: string } {
   if (real.state === 'connected') return { outcome: 'connected' };
   if (real.state === 'auth_failed') return { outcome: 'rejected', sees: real.authFailed };
+  if (real.state === 'tls_failed') return { outcome: 'rejected', sees: 'TLS handshake failed' };
   return { outcome: `real:${real.state}` };
 }
 
@@ -123,6 +124,11 @@ export function compareRuns(
     );
   } else if (ro.outcome === 'rejected' && host.clientSees !== undefined && ro.sees !== host.clientSees) {
     differences.push(`the client receives a different rejection: real "${ro.sees}", host "${host.clientSees}"`);
+  }
+
+  // ... and the AUTH_PENDING / INFO_PRE messages it is sent (the server log's; one client only: the log is the server's)
+  if (!host.clients && real.authPending.join('\n') !== host.authPending.join('\n')) {
+    differences.push(`the client is sent different pending-auth messages:\n${lineDiff(real.authPending, host.authPending).join('\n')}`);
   }
 
   // (2) pushed config (plugin-provided directives) and the client address

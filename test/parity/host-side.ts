@@ -17,6 +17,8 @@ export interface HostRun {
   options: ParsedOption[];
   /** The VPN address the client gets (LEARN_ADDRESS add / ifconfig). */
   address?: string;
+  /** The AUTH_PENDING and INFO_PRE messages the host says the client is sent. */
+  authPending: string[];
   /** The push options the host says the client gets (the server config's, then the client's own). */
   pushReply?: string[];
   /** A failure outcome (load-error, crashed, hung), an open error or an exception, as text. */
@@ -63,7 +65,7 @@ export function realPoolAddress(n: number): string {
 
 /** One connect + disconnect result in the suite's terms. */
 function toRun(r: ConnectResult, d: DisconnectResult): HostRun {
-  const run: HostRun = { outcome: r.outcome, options: [], raw: { connect: r, disconnect: d } };
+  const run: HostRun = { outcome: r.outcome, options: [], authPending: ('auth' in r && r.auth.pending?.clientSees) || [], raw: { connect: r, disconnect: d } };
   if (isFailure(r)) {
     run.problem = `connect: ${JSON.stringify(r).slice(0, 600)}`;
   } else if (r.outcome === 'connected') {
@@ -99,7 +101,7 @@ export async function runHost(opts: HostRunOptions): Promise<HostRun> {
       ...(!opts.config && opts.script ? { script: opts.script } : {}),
     });
   } catch (e) {
-    return { outcome: 'open-failed', options: [], problem: (e as Error).message, raw: e };
+    return { outcome: 'open-failed', options: [], authPending: [], problem: (e as Error).message, raw: e };
   }
   try {
     const inputs = opts.clients ?? [{ username: opts.username, password: opts.password, peerInfo: opts.peerInfo }];

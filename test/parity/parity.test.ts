@@ -118,12 +118,18 @@ test('parity harness: client log, recorder file, normalisation and diff', () => 
   ]);
 
   // a difference in env keys is reported with the keys missing on the host side
-  const real = { state: 'connected', pushed: [], ifconfig: '10.29.41.2 255.255.255.0' } as unknown as RealRun;
-  const host: HostRun = { outcome: 'connected', options: [], address: '10.29.41.2', raw: null };
+  const real = { state: 'connected', pushed: [], authPending: [], ifconfig: '10.29.41.2 255.255.255.0' } as unknown as RealRun;
+  const host: HostRun = { outcome: 'connected', options: [], authPending: [], address: '10.29.41.2', raw: null };
   const same = compareRuns(real, host, parseRecorder('TLS_FINAL\t1\t\ta,b'), parseRecorder('TLS_FINAL\t1\t\ta,b'));
   assert.deepEqual(same.differences, []);
   const diff = compareRuns(real, host, parseRecorder('TLS_FINAL\t1\t\ta,b,c'), parseRecorder('TLS_FINAL\t1\t\tb,a'));
   assert.equal(diff.differences.length, 1);
+  // the AUTH_PENDING messages the client is sent are compared too
+  const pendingReal = { ...real, authPending: ['AUTH_PENDING,timeout 60', 'INFO_PRE,OPEN_URL:x'] } as RealRun;
+  const pendingHost = { ...host, authPending: ['AUTH_PENDING,timeout 4', 'INFO_PRE,OPEN_URL:x'] };
+  const one = parseRecorder('TLS_FINAL\t1\t\ta');
+  assert.deepEqual(compareRuns(pendingReal, { ...host, authPending: pendingReal.authPending }, one, one).differences, []);
+  assert.match(compareRuns(pendingReal, pendingHost, one, one).differences.join('\n'), /different pending-auth messages/);
   assert.match(diff.differences[0]!, /real only \(missing in host\): c/);
 });
 

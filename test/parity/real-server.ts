@@ -69,7 +69,9 @@ export interface RealRunOptions extends ServerExtras {
   keys?: string;
 }
 
-type RealState = 'connected' | 'auth_failed' | 'timeout' | 'exited' | 'server_failed';
+/** tls_failed: the server's log says the TLS handshake failed (one client only; the real client itself retries until
+ * its hand-window, so its own log is no use). */
+type RealState = 'connected' | 'auth_failed' | 'tls_failed' | 'timeout' | 'exited' | 'server_failed';
 
 /** What one real client saw. */
 export interface RealClientRun {
@@ -88,6 +90,8 @@ export interface RealRun {
   state: RealState;
   /** "AUTH_FAILED" or "AUTH_FAILED,<reason>" as the client received it. */
   authFailed?: string;
+  /** The AUTH_PENDING and INFO_PRE control messages the server sent (its log). */
+  authPending: string[];
   /** The options of the last PUSH_REPLY the client received, in order (empty if none). */
   pushed: string[];
   /** The `ifconfig` option the client received (address and netmask). */
@@ -362,7 +366,9 @@ function clientConfig(
     // the client log redacts pushed `echo` parameters; its management interface keeps them ("echo all")
     `management ${files.mgmt} unix`,
     ...(withAuth ? [`auth-user-pass ${files.auth}`] : []),
-    ...(opts.peerInfo ? ['push-peer-info', ...Object.entries(opts.peerInfo).map(([k, v]) => `setenv ${k} ${v}`)] : []),
+    // UV_* variables are sent only with push-peer-info (which also adds IV_SSL/IV_PLAT_VER); IV_SSO is sent without it
+    ...(opts.peerInfo && Object.keys(opts.peerInfo).some((k) => k.startsWith('UV_')) ? ['push-peer-info'] : []),
+    ...Object.entries(opts.peerInfo ?? {}).map(([k, v]) => `setenv ${k} ${v}`),
     '',
   ].join('\n');
 }
@@ -442,6 +448,7 @@ export async function runRealServer(opts: RealRunOptions): Promise<RealRun> {
     workdir: work,
     state: 'server_failed',
     pushed: [],
+    authPending: [],
     serverLog,
     clientLog: results[0]!.clientLog,
     settleS: 0,
@@ -503,6 +510,7 @@ export async function runRealServer(opts: RealRunOptions): Promise<RealRun> {
         let state: RealState | undefined;
         if (text.includes('Initialization Sequence Completed')) state = 'connected';
         else if (text.includes('AUTH_FAILED')) state = 'auth_failed';
+        else if (clients.length === 1 && readText(serverLog).includes('TLS Error: TLS handshake failed')) state = 'tls_failed';
         else if (procsOf[i]!.done) state = 'exited';
         if (state) {
           r.state = state;
@@ -536,6 +544,7 @@ export async function runRealServer(opts: RealRunOptions): Promise<RealRun> {
     const closed = () => (readText(serverLog).match(/client-instance (exiting|restarting)/g) ?? []).length >= clients.length;
     result.instanceClosed = (await waitFor(() => closed() || server.done, disconnectWaitS, 100)) && closed();
     await server.stop(10);
+    result.authPending = [...readText(serverLog).matchAll(/SENT CONTROL \[[^\]]*\]: '((?:AUTH_PENDING|INFO_PRE)[^']*)'/g)].map((m) => m[1]!);
 
     results.forEach((r, i) => {
       const parsed = parseClientLog(readText(r.clientLog));

@@ -79,7 +79,7 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
       config: hostConfig,
     });
   } catch (e) {
-    host = { outcome: 'exception', options: [], problem: (e as Error).stack ?? String(e), raw: e };
+    host = { outcome: 'exception', options: [], authPending: [], problem: (e as Error).stack ?? String(e), raw: e };
   }
   const hostS = (performance.now() - th) / 1000;
   const hostRec = readRecorder(hostRecFile);
@@ -106,7 +106,7 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
     c.clients && c.clients.length > 1
       ? compareMulti(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries, clients: c.clients.length })
       : compareRuns(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries, viaConfig: !!hostConfig });
-  const outcomeOf = (state: string) => (state === 'connected' ? 'connected' : state === 'auth_failed' ? 'rejected' : state);
+  const outcomeOf = (state: string) => (state === 'connected' ? 'connected' : state === 'auth_failed' || state === 'tls_failed' ? 'rejected' : state);
   const off = real.clients.filter((k) => outcomeOf(k.state) !== c.expect);
   const labProblem = off.length
     ? `the real server's outcome is ${real.clients.map((k) => k.state).join(' / ')}${real.problem ? ` (${real.problem})` : ''}, the case expects ${c.expect}: the lab or the fixture changed`

@@ -25,7 +25,7 @@ function log(plugin: string, message: string): PluginLogEntry {
 
 const common = {
   client: 'alice',
-  auth: { called: true, deferred: true, polls: 3, ms: 150, pending: { timeout: 60, method: 'webauth', extra: 'OPEN_URL:https://x/login' } },
+  auth: { called: true, deferred: true, polls: 3, ms: 150, pending: { timeout: 60, method: 'webauth', extra: 'OPEN_URL:https://x/login', clientSees: [] } },
   logs: [log('auth-defer', 'AUTH_USER_PASS_VERIFY user=foo deferring 150 ms'), log('auth-defer', 'auth result PASS for foo')],
   ms: 200,
   blockingCalls: [],
