@@ -85,7 +85,6 @@ export class ClientLife {
   private state: 'new' | 'connecting' | 'connected' | 'ended' = 'new';
   /** auth_control_file and auth_failed_reason_file of a deferred auth stay until the client goes. */
   private keptFiles: string[] = [];
-  private learned?: string;
   private hooks: HookStep[] = [];
   private t0 = 0;
   private summary = false;
@@ -452,7 +451,7 @@ export class ClientLife {
       config: report.config,
       configParts: report.configParts,
       options: report.options,
-      warnings: learned ? report.warnings : [...report.warnings, `LEARN_ADDRESS add ${address} failed: OpenVPN routes nothing to this client`],
+      warnings: learned ? report.warnings : [...report.warnings, `LEARN_ADDRESS for ${address} failed: OpenVPN routes nothing to this client`],
       pushReply: pushReply(this.settings.push ?? [], report.options),
       address,
       addressLearned: learned,
@@ -460,10 +459,13 @@ export class ClientLife {
     };
   }
 
-  /** LEARN_ADDRESS add for the client's VPN address; the client is connected from here on. Whether it was learned. */
+  /** LEARN_ADDRESS add (or update, when another client has the address) for the client's VPN address; the client is
+   * connected from here on. Whether it was learned. */
   private learnAddress(address: string, commonName: string | undefined): boolean {
-    const learned = this.call(HOOKS.LEARN_ADDRESS, learnAddressEnv(this.env, { op: 'add', address, commonName })).status === RETURN.SUCCESS;
-    if (learned) this.learned = address;
+    const routes = this.server.routes;
+    const op = routes.learnOp(address, this.id);
+    const learned = op === null || this.call(HOOKS.LEARN_ADDRESS, learnAddressEnv(this.env, { op, address, commonName })).status === RETURN.SUCCESS;
+    if (learned) routes.set(address, this.id);
     this.state = 'connected';
     this.connectedAt = performance.now();
     return learned;
@@ -511,10 +513,9 @@ export class ClientLife {
     this.hooks = [];
     if (this.state === 'connected') this.call(HOOKS.CLIENT_DISCONNECT, this.disconnectEnv());
     this.free();
-    if (this.learned !== undefined) {
+    for (const address of this.server.routes.release(this.id)) {
       // The route reaper's delete: empty env, the server's context, no common name.
-      this.call(HOOKS.LEARN_ADDRESS, learnAddressEnv(this.env, { op: 'delete', address: this.learned }), { env: [], context: 'server' });
-      this.learned = undefined;
+      this.call(HOOKS.LEARN_ADDRESS, learnAddressEnv(this.env, { op: 'delete', address }), { env: [], context: 'server' });
     }
     return { outcome: 'disconnected', client: this.setup.name, hooks: this.hooks, logs: [], ms: performance.now() - this.t0 };
   }

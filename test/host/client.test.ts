@@ -166,10 +166,25 @@ test('life: learn-address keeps per-address state; a refused address is reported
     const b = connected(await host.client({ name: 'b' }).connect());
     assert.equal(a.address, '10.29.41.2');
     assert.equal(a.addressLearned, false);
-    assert.match(a.warnings.join('\n'), /LEARN_ADDRESS add 10\.29\.41\.2 failed/);
+    assert.match(a.warnings.join('\n'), /LEARN_ADDRESS for 10\.29\.41\.2 failed/);
     assert.equal(b.address, '10.29.41.3');
     assert.equal(b.addressLearned, true);
     assert.ok(messages(b.logs).some((m) => /learn add 10\.29\.41\.3 Test-Client \(table size 1\)/.test(m)));
+  });
+});
+
+test('life: a VPN address another client has is learned with update; only its last owner deletes it', async () => {
+  await withHost([{ path: fixture('learn-address') }], async (host) => {
+    const learnOps = (hooks: Array<{ hook: string; argv: string[] }>) =>
+      hooks.filter((h) => h.hook === 'LEARN_ADDRESS').map((h) => h.argv.slice(0, 2).join(' '));
+    const [a, b] = [host.client({ name: 'a', poolIp: '10.29.41.9' }), host.client({ name: 'b', poolIp: '10.29.41.9' })];
+    assert.deepEqual(learnOps(connected(await a.connect()).hooks), ['add 10.29.41.9']);
+    assert.deepEqual(learnOps(connected(await b.connect()).hooks), ['update 10.29.41.9']);
+    const endA = await a.disconnect();
+    const endB = await b.disconnect();
+    assert.ok(endA.outcome === 'disconnected' && endB.outcome === 'disconnected');
+    assert.deepEqual(learnOps(endA.hooks), [], 'the route went to b: a deletes nothing');
+    assert.deepEqual(learnOps(endB.hooks), ['delete 10.29.41.9']);
   });
 });
 

@@ -292,6 +292,19 @@ export const CASES: ParityCase[] = [
     what: 'three clients whose AUTH_USER_PASS_VERIFY is deferred at the same time (each its own auth_control_file, decided 0.8 s later by its own grandchild): each client as in the single-client case, in its own context',
   },
   {
+    name: '3 clients: deferred client-connect (v2 and v1 file)',
+    chain: [
+      { fixture: 'cc-v2-defer', args: ['polls=2'] },
+      { fixture: 'cc-v1-file', args: ['delay_ms=500'] },
+    ],
+    recorder: CTX_RECORDER,
+    clients: THREE,
+    ...FOO,
+    expect: 'connected',
+    recheckCountVaries: true,
+    what: "three clients deferred in client-connect at the same time, through CLIENT_CONNECT_DEFER_V2 polls and a client_connect_deferred_file each: every client gets both plugins' config from its own deferral",
+  },
+  {
     name: '3 clients: client-connect script sync',
     chain: [{ fixture: 'per-client' }],
     recorder: CTX_RECORDER,

@@ -83,6 +83,14 @@ export const DELIBERATE: Deliberate[] = [
       + 'handed out are compared as a multiset.',
   },
   {
+    id: 'shared-address-order',
+    reason:
+      'Several clients given the SAME address (e.g. one ifconfig-push for all): the first to reach LEARN_ADDRESS gets '
+      + '"add", the others "update", and only the last owner\'s end deletes it; which client is first depends on timing. '
+      + "Within a client's record such a learn reads `learn` and its delete is left out; the LEARN_ADDRESS ops on the "
+      + 'address are compared server-wide, in order.',
+  },
+  {
     id: 'script-env-order',
     reason:
       'The --client-connect script (test/parity/cc-script.sh, a bash script) records its env keys SORTED: bash rebuilds '

@@ -128,6 +128,36 @@ export function brokenUnits(a: Attribution): string[] {
   return out;
 }
 
+/** Addresses LEARN_ADDRESS learned for more than one client (add or update): e.g. a plugin giving every client the
+ * same ifconfig-push address. */
+function sharedAddresses(records: Recorded[]): Set<string> {
+  const n = new Map<string, number>();
+  for (const r of records) {
+    const [op, address] = (r.argv ?? '').split(',');
+    if (r.hook === 'LEARN_ADDRESS' && (op === 'add' || op === 'update') && address) n.set(address, (n.get(address) ?? 0) + 1);
+  }
+  return new Set([...n].filter(([, k]) => k > 1).map(([a]) => a));
+}
+
+/** The LEARN_ADDRESS ops on SHARED addresses, in file order ("add 10.8.0.9", "update 10.8.0.9", "delete 10.8.0.9"). */
+function sharedOps(records: Recorded[], shared: Set<string>): string[] {
+  return records.flatMap((r) => {
+    const [op, address] = (r.argv ?? '').split(',');
+    return r.hook === 'LEARN_ADDRESS' && address && shared.has(address) ? [`${op} ${address}`] : [];
+  });
+}
+
+/** Within a client's record: a shared address's add/update reads `learn`, and its delete (the last owner's) is left
+ * out; the ops are compared server-wide instead (see 'shared-address-order'). */
+function unshare(records: Recorded[], shared: Set<string>): Recorded[] {
+  return records.flatMap((r) => {
+    const [op, address, ...rest] = (r.argv ?? '').split(',');
+    if (r.hook !== 'LEARN_ADDRESS' || !address || !shared.has(address)) return [r];
+    if (op === 'delete') return [];
+    return [{ ...r, argv: ['learn', address, ...rest].join(',') }];
+  });
+}
+
 /** Replace the pool addresses the server hands out (in any order) with <pool>. */
 function poolize(text: string, pool: Set<string>): string {
   return text.replace(/\b\d+\.\d+\.\d+\.\d+\b/g, (a) => (pool.has(a) ? '<pool>' : a));
@@ -179,6 +209,13 @@ export function compareMulti(
     );
   }
 
+  // an address several clients learn: the ops in order, server-wide (who learns it first depends on timing)
+  const shared = new Set([...sharedAddresses(realRec), ...sharedAddresses(hostRec)]);
+  const rOps = sharedOps(realRec, shared),
+    hOps = sharedOps(hostRec, shared);
+  if (rOps.join('\n') !== hOps.join('\n'))
+    differences.push(`LEARN_ADDRESS on addresses several clients learned differs (in order):\n${lineDiff(rOps, hOps).join('\n')}`);
+
   // client by client, paired by context number
   const ctxs = [...new Set([...ra.clients, ...ha.clients].map((c) => c.ctx))].sort((a, b) => ctxNumber(a) - ctxNumber(b));
   const summary = { realOutcome: [] as string[], hostOutcome: [] as string[], realPushed: [] as string[], hostPushed: [] as string[], hooks: [] as string[] };
@@ -206,7 +243,7 @@ export function compareMulti(
     };
     const hostRun: HostRun = { ...hc, address: hc.address === undefined ? undefined : poolize(hc.address, pool), problem: hc.problem };
     const pz = (recs: Recorded[]) => recs.map((r) => (r.argv === undefined ? r : { ...r, argv: poolize(r.argv, pool) }));
-    const c = compareRuns(realRun, hostRun, pz(rSlice.records), pz(hSlice.records), opts);
+    const c = compareRuns(realRun, hostRun, pz(unshare(rSlice.records, shared)), pz(unshare(hSlice.records, shared)), opts);
     for (const d of c.differences) differences.push(`${label}: ${d}`);
     summary.realOutcome.push(`${ctx} ${c.summary.realOutcome}`);
     summary.hostOutcome.push(`${ctx} ${c.summary.hostOutcome}`);
