@@ -2,7 +2,7 @@
 //   npx depcruise --config .dependency-cruiser.cjs src test
 // Layout: openvpn/ pure OpenVPN model; protocol/ wire types between caller and worker; worker/ the child process
 // (plugin/, native/: all FFI); host/ the caller side (host/worker/ spawns and supervises the worker); util/ tiny
-// shared I/O helpers; cli/, scenario/, load/ front ends; entry points src/index.ts, src/cli.ts and src/worker/main.ts
+// shared I/O helpers; cli/, scenario/, load/, fuzz/ front ends; entry points src/index.ts, src/cli.ts and src/worker/main.ts
 // (forked by path, never imported).
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -38,10 +38,10 @@ module.exports = {
     },
     {
       name: 'worker-not-caller-side',
-      comment: 'The worker child process does not import the caller side: host/, cli/, scenario/, load/, index.ts, cli.ts.',
+      comment: 'The worker child process does not import the caller side: host/, cli/, scenario/, load/, fuzz/, index.ts, cli.ts.',
       severity: 'error',
       from: { path: '^src/worker/' },
-      to: { path: '^src/((host|cli|scenario|load)/|index\\.ts$|cli\\.ts$)' },
+      to: { path: '^src/((host|cli|scenario|load|fuzz)/|index\\.ts$|cli\\.ts$)' },
     },
     {
       name: 'host-not-worker',
@@ -65,11 +65,18 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(host|protocol|openvpn|util|$1)/' },
     },
     {
+      name: 'fuzz-front-end',
+      comment: 'src/fuzz/ drives scenarios: it imports only scenario/, host/, protocol/, openvpn/, util/ and itself from src/.',
+      severity: 'error',
+      from: { path: '^src/fuzz/' },
+      to: { path: '^src/', pathNot: '^src/(scenario|host|protocol|openvpn|util|fuzz)/' },
+    },
+    {
       name: 'cli-front-end',
-      comment: 'src/cli/ imports only host/, protocol/, openvpn/, util/, scenario/, load/ and src/cli/ from src/.',
+      comment: 'src/cli/ imports only host/, protocol/, openvpn/, util/, scenario/, load/, fuzz/ and src/cli/ from src/.',
       severity: 'error',
       from: { path: '^src/cli/' },
-      to: { path: '^src/', pathNot: '^src/(host|protocol|openvpn|util|scenario|load|cli)/' },
+      to: { path: '^src/', pathNot: '^src/(host|protocol|openvpn|util|scenario|load|fuzz|cli)/' },
     },
     {
       name: 'only-cli-entry-imports-cli',

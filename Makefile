@@ -50,6 +50,11 @@ build/fixtures/%.so: native-fixtures/%.c native-fixtures/fixture.h | system-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -shared -I/usr/include/openvpn -o $@ $< -lpthread -lcrypto
 
+# The fixtures with the bugs real plugins ship are built as Debian builds its packages (dpkg-buildflags' hardening).
+build/fixtures/bug-%.so: native-fixtures/bug-%.c native-fixtures/fixture.h | system-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -D_FORTIFY_SOURCE=2 -fstack-protector-strong -shared -I/usr/include/openvpn -o $@ $< -lpthread -lcrypto
+
 build/fixtures/abi-layout: native-fixtures/abi-layout.c | system-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I/usr/include/openvpn -o $@ $<

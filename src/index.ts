@@ -16,3 +16,5 @@ export type { HookName } from './openvpn/constants.js';
 export { envForHook, firstClientLife, serverOpenEnv } from './openvpn/server-env.js';
 export { parseClientConfig, mergeConfigs } from './openvpn/client-config.js';
 export { ServerConfigError } from './openvpn/server-config.js';
+export { fuzz } from './fuzz/fuzz.js';
+export type { FuzzOptions, FuzzReport, FuzzFinding, FuzzProgress } from './fuzz/fuzz.js';

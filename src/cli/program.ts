@@ -10,6 +10,7 @@ import { registerConnect } from './connect.js';
 import { registerRun } from './run.js';
 import { registerLoad } from './load.js';
 import { registerDemo } from './demo.js';
+import { registerFuzz } from './fuzz.js';
 import { killOwnChildren } from './children.js';
 import { EXIT } from '../host/exit-codes.js';
 
@@ -52,6 +53,7 @@ function buildProgram(state: RunState): Command {
   registerConnect(program, state);
   registerRun(program, state);
   registerLoad(program, state);
+  registerFuzz(program, state);
   registerDemo(program, state);
   return program;
 }

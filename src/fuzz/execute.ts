@@ -1,0 +1,112 @@
+// Run one fuzz plan: write it as a scenario, parse that text and run it through the scenario runner and the library,
+// watching every result; the run's verdict is its first failure (a crash, a hang, a deferral never decided, a hook
+// blocking too long, a failed close) with a signature that tells failures apart, or what the run reached.
+import { basename } from 'node:path';
+import { openHost } from '../host/host.js';
+import type { ClientInput, HostOptions } from '../host/options.js';
+import type { ConnectResult, DisconnectResult } from '../protocol/client-results.js';
+import { runScenario, type ScenarioHost } from '../scenario/run.js';
+import { parseScenario } from '../scenario/schema.js';
+import type { FuzzPlan } from './plan.js';
+import { scenarioText, type FuzzTarget } from './scenario-text.js';
+
+/** How a run ended badly. */
+export interface FuzzFailure {
+  kind: 'crashed' | 'hung' | 'timeout' | 'blocking' | 'close';
+  /** Equal for the same bug: the kind, the call and the plugin (and the signal of a crash). */
+  signature: string;
+  /** One line for people. */
+  summary: string;
+}
+
+export type RunVerdict =
+  | { kind: 'ok'; signals: string[] }
+  | { kind: 'failure'; failure: FuzzFailure; signals: string[] }
+  /** The chain does not load or open at all: nothing to fuzz. */
+  | { kind: 'load-error'; message: string };
+
+export interface RunLimits {
+  /** A single hook call blocking longer than this is a failure (OpenVPN's whole server waits for it). */
+  maxBlockingMs: number;
+}
+
+type AnyResult = ConnectResult | DisconnectResult;
+
+const site = (r: { during?: { call: string; pluginPath?: string; plugin: number } }) =>
+  r.during ? `${r.during.call} of ${basename(r.during.pluginPath ?? `plugin #${r.during.plugin}`)}` : 'no plugin call';
+
+/** The failure a result shows, if any. */
+function failureOf(client: string, step: string, r: AnyResult, limits: RunLimits): FuzzFailure | undefined {
+  if (r.outcome === 'crashed') {
+    const where = site(r);
+    return { kind: 'crashed', signature: `crashed ${r.signal ?? `exit ${r.exitCode}`} in ${where}`, summary: `${client} ${step}: ${r.message}` };
+  }
+  if (r.outcome === 'hung') return { kind: 'hung', signature: `hung in ${site(r)}`, summary: `${client} ${step}: ${r.message}` };
+  if (r.outcome === 'timeout') {
+    return {
+      kind: 'timeout',
+      signature: `deferral never decided at ${r.stage}`,
+      summary: `${client} ${step}: deferral never decided at ${r.stage}: ${r.pending}`,
+    };
+  }
+  if (r.outcome === 'rejected' && r.stage === 'auth' && /not decided within/.test(r.reason ?? '')) {
+    return { kind: 'timeout', signature: 'deferral never decided at auth', summary: `${client} ${step}: ${r.reason}` };
+  }
+  if ('blockingCalls' in r) {
+    const worst = [...r.blockingCalls].sort((a, b) => b.ms - a.ms)[0];
+    if (worst && worst.ms > limits.maxBlockingMs) {
+      return {
+        kind: 'blocking',
+        signature: `${worst.hook} of ${basename(worst.plugin)} blocks`,
+        summary: `${client} ${step}: ${worst.hook} of ${worst.plugin} blocked ${Math.round(worst.ms)} ms (OpenVPN's whole server waits)`,
+      };
+    }
+  }
+  return undefined;
+}
+
+/** What a run reached, as coarse signals of the paths it took: hook outcomes and log lines with numbers blanked. */
+function signalsOf(r: AnyResult): string[] {
+  const out: string[] = [`outcome ${r.outcome}`];
+  if ('hooks' in r) for (const h of r.hooks) out.push(`${h.hook} ${h.statusName}`);
+  for (const l of r.logs ?? []) out.push(`log ${l.plugin}: ${l.message.replace(/[0-9a-f]{6,}|\d+/gi, '#').slice(0, 80)}`);
+  return out;
+}
+
+/** Run PLAN against TARGET once, with a fresh host. SCENARIO is the text that was run (the replay file). */
+export async function runPlan(target: FuzzTarget, plan: FuzzPlan, limits: RunLimits): Promise<RunVerdict & { scenario: string }> {
+  const scenario = scenarioText(target, plan);
+  const seen: Array<{ client: string; step: string; r: AnyResult }> = [];
+  const watch = (client: string, step: string) => (r: AnyResult) => {
+    seen.push({ client, step, r });
+    return r;
+  };
+  const open = async (o: HostOptions): Promise<ScenarioHost> => {
+    const host = await openHost(o);
+    return {
+      client(input: ClientInput) {
+        const c = host.client(input);
+        const name = input.name ?? 'client';
+        return {
+          connect: () => c.connect().then(watch(name, 'connect')) as Promise<ConnectResult>,
+          disconnect: () => c.disconnect().then(watch(name, 'disconnect')) as Promise<DisconnectResult>,
+        };
+      },
+      close: () => host.close(),
+      kill: () => host.kill(),
+      configNotes: host.configNotes,
+    };
+  };
+  const report = await runScenario(parseScenario(scenario, 'fuzz.yaml'), { openHost: open });
+  if (report.loadError) return { kind: 'load-error', message: report.loadError.message, scenario };
+  const signals = [...new Set(seen.flatMap((s) => signalsOf(s.r)))];
+  for (const s of seen) {
+    const failure = failureOf(s.client, s.step, s.r, limits);
+    if (failure) return { kind: 'failure', failure, signals, scenario };
+  }
+  if (report.closeError) {
+    const failure: FuzzFailure = { kind: 'close', signature: `close: ${report.closeError.outcome}`, summary: `close: ${report.closeError.message}` };
+    return { kind: 'failure', failure, signals, scenario };
+  }
+  return { kind: 'ok', signals, scenario };
+}

@@ -1,0 +1,74 @@
+// Make a failing plan as small as it can be while it still fails the same way: fewer clients, one after another,
+// fields left at their defaults, shorter values, fewer peer info lines. Each candidate is a whole run (a fresh host).
+import type { FuzzClient } from './inputs.js';
+import type { FuzzPlan } from './plan.js';
+
+/** Whether a candidate plan still fails with the same signature. */
+export type StillFails = (plan: FuzzPlan) => Promise<boolean>;
+
+const FIELDS = ['address', 'peerInfo', 'commonName', 'password', 'username'] as const;
+
+/** The plan with client I changed by CHANGE. */
+function withClient(plan: FuzzPlan, i: number, change: (c: FuzzClient) => FuzzClient): FuzzPlan {
+  return { ...plan, clients: plan.clients.map((c, k) => (k === i ? change(c) : c)) };
+}
+
+/** Find the shortest prefix of TEXT that still fails (binary search on its length, about log2(length) runs); TRY
+ * runs a candidate and keeps it when it fails. */
+async function shortest(text: string, tryIt: (candidate: string) => Promise<boolean>): Promise<void> {
+  const chars = [...text];
+  if (await tryIt('')) return;
+  let lo = 0; // fails: no
+  let hi = chars.length; // fails: yes (the value as it is)
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (await tryIt(chars.slice(0, mid).join(''))) hi = mid;
+    else lo = mid;
+  }
+}
+
+/** Minimise PLAN (which fails) with at most BUDGET more runs; returns the smallest failing plan found and the runs used. */
+export async function minimise(plan: FuzzPlan, stillFails: StillFails, budget = 60): Promise<{ plan: FuzzPlan; runs: number }> {
+  let best = plan;
+  let runs = 0;
+  const attempt = async (candidate: FuzzPlan): Promise<boolean> => {
+    if (runs >= budget) return false;
+    runs++;
+    if (!(await stillFails(candidate))) return false;
+    best = candidate;
+    return true;
+  };
+  // fewer clients
+  for (let i = best.clients.length - 1; i >= 0 && best.clients.length > 1; i--) {
+    const clients = best.clients.filter((_, k) => k !== i);
+    await attempt({ clients, sequential: best.sequential || clients.length === 1 });
+  }
+  if (!best.sequential) await attempt({ ...best, sequential: true });
+  // simpler clients: a field at its default, else a shorter value; peer info line by line
+  for (let i = 0; i < best.clients.length; i++) {
+    for (const field of FIELDS) {
+      if (best.clients[i]![field] === undefined) continue;
+      if (
+        await attempt(
+          withClient(best, i, (c) => {
+            const { [field]: _gone, ...rest } = c;
+            return field === 'peerInfo' ? (({ replacePeerInfo: _r, ...r }) => r)(rest) : rest;
+          }),
+        )
+      )
+        continue;
+      const value = best.clients[i]![field];
+      if (typeof value === 'string') {
+        await shortest(value, (s) => attempt(withClient(best, i, (c) => ({ ...c, [field]: s }))));
+      } else if (field === 'peerInfo' && value && typeof value === 'object') {
+        for (const key of Object.keys(value)) {
+          await attempt(withClient(best, i, (c) => ({ ...c, peerInfo: Object.fromEntries(Object.entries(c.peerInfo ?? {}).filter(([k]) => k !== key)) })));
+        }
+        for (const [key, v] of Object.entries(best.clients[i]!.peerInfo ?? {})) {
+          await shortest(v, (s) => attempt(withClient(best, i, (c) => ({ ...c, peerInfo: { ...c.peerInfo, [key]: s } }))));
+        }
+      }
+    }
+  }
+  return { plan: best, runs };
+}

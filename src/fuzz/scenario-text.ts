@@ -1,0 +1,30 @@
+// A fuzz plan as a scenario file that `ovpn-plugin-host run` replays: the plugins, the server settings and the clients,
+// with no expectation but the default one (no crash, no hang). The fuzzer runs this very text, so a replay is the run.
+import { stringify } from 'yaml';
+import type { FuzzPlan } from './plan.js';
+
+/** What is fuzzed: the chain and the server settings, as the scenario and the host take them. */
+export interface FuzzTarget {
+  plugins: Array<{ path: string; args: string[] }>;
+  /** A server.conf (absolute path). */
+  config?: string;
+  /** Server config lines. */
+  server?: string[];
+  callTimeoutMs: number;
+  /** A deferral still undecided after this is a failure ("a deferral never resolved"). */
+  timeoutMs: number;
+}
+
+export function scenarioText(target: FuzzTarget, plan: FuzzPlan, header: string[] = []): string {
+  const doc = {
+    name: 'fuzz',
+    plugins: target.plugins.map((p) => ({ path: p.path, args: p.args })),
+    ...(target.config !== undefined ? { config: target.config } : {}),
+    ...(target.server?.length ? { server: target.server } : {}),
+    host: { callTimeoutMs: target.callTimeoutMs, timeoutMs: target.timeoutMs, handWindowMs: target.timeoutMs },
+    sequential: plan.sequential,
+    clients: plan.clients.map((c, i) => ({ name: `client-${i + 1}`, ...c })),
+  };
+  const comments = header.map((l) => `# ${l}\n`).join('');
+  return comments + stringify(doc, { lineWidth: 0 });
+}

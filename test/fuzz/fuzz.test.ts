@@ -1,0 +1,82 @@
+// fuzz finds the crashes the bug fixtures ship (a stack buffer filled from the username, a NULL dereference on a
+// missing IV_PLAT, state shared by two clients whose auths overlap) within a few runs of a fixed seed, minimises each,
+// and the scenario it writes replays the same crash through `run` (exit 4). A clean plugin gives no finding.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { fuzz, type FuzzFinding } from '../../src/fuzz/fuzz.js';
+import { CLI, fixture } from '../helpers.js';
+
+const run = promisify(execFile);
+
+async function replay(file: string): Promise<{ code: number; out: string }> {
+  try {
+    const r = await run(process.execPath, [CLI, 'run', file]);
+    return { code: 0, out: r.stdout + r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, out: err.stdout + err.stderr };
+  }
+}
+
+async function findOne(name: string, expect: RegExp, check: (f: FuzzFinding, scenario: Record<string, unknown>) => void): Promise<void> {
+  const out = mkdtempSync(join(tmpdir(), 'ovph-fuzz-'));
+  try {
+    const r = await fuzz({ plugins: [{ path: fixture(name) }], runs: 20, seed: 1, outDir: out, stopOnFailure: true, minimiseRuns: 40 });
+    assert.equal(r.outcome, 'done');
+    if (r.outcome !== 'done') return;
+    assert.equal(r.findings.length, 1, `one finding in ${r.runs} runs`);
+    const f = r.findings[0]!;
+    assert.match(f.signature, expect);
+    assert.ok(f.size.after.bytes <= f.size.before.bytes);
+    check(f, parse(readFileSync(f.file!, 'utf8')) as Record<string, unknown>);
+    const again = await replay(f.file!);
+    assert.equal(again.code, 4, again.out);
+    // the same crash: "crashed with SIG... in HOOK of /path/to/plugin.so"
+    const [, signal, where] = /^crashed (\S+) in (\S+) of \S+$/.exec(f.signature)!;
+    assert.ok(again.out.includes(`crashed with ${signal} in ${where} of ${fixture(name)}`), again.out);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+type Clients = Array<Record<string, unknown>>;
+
+test('fuzz: a stack buffer overflowed by a long username (SIGABRT, minimised to the shortest crashing username)', { timeout: 120_000 }, async () => {
+  await findOne('bug-stack-username', /^crashed SIGABRT in AUTH_USER_PASS_VERIFY of bug-stack-username\.so$/, (_f, s) => {
+    const clients = s.clients as Clients;
+    assert.equal(clients.length, 1);
+    assert.equal(clients[0]!.username, 'A'.repeat(58).slice(0, (clients[0]!.username as string).length));
+    assert.equal((clients[0]!.username as string).length, 58, '"hello " + 58 bytes + NUL no longer fits 64 bytes');
+  });
+});
+
+test('fuzz: a NULL dereference when the client sends no IV_PLAT', { timeout: 120_000 }, async () => {
+  await findOne('bug-missing-env', /^crashed SIGSEGV in CLIENT_CONNECT_V2 of bug-missing-env\.so$/, (_f, s) => {
+    const c = (s.clients as Clients)[0]!;
+    assert.equal(c.replacePeerInfo, true);
+    assert.equal((c.peerInfo as Record<string, string>).IV_PLAT, undefined);
+  });
+});
+
+test('fuzz: state shared between two clients whose deferred auths overlap', { timeout: 120_000 }, async () => {
+  await findOne('bug-interleave', /^crashed SIGSEGV in CLIENT_CONNECT_V2 of bug-interleave\.so$/, (_f, s) => {
+    assert.equal((s.clients as Clients).length, 2, 'it takes two clients');
+    assert.equal(s.sequential, false, 'at once');
+  });
+});
+
+test('fuzz: a clean plugin gives no finding; the CLI says so with exit 0', { timeout: 120_000 }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'ovph-fuzz-'));
+  try {
+    const r = await run(process.execPath, [CLI, 'fuzz', fixture('auth-defer'), 'delay_ms=5', '--runs', '6', '--seed', '3', '--out', out]);
+    assert.match(r.stdout, /^6 runs in .* seed 3, \d+ distinct signals reached\nno failure found\n$/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});

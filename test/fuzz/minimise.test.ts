@@ -1,0 +1,36 @@
+// The minimiser keeps a plan failing while it makes it smaller: fewer clients, defaults, the shortest failing value.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { minimise } from '../../src/fuzz/minimise.js';
+import type { FuzzPlan } from '../../src/fuzz/plan.js';
+
+test('a plan that fails when some username is longer than 57 bytes shrinks to one client with 58 bytes', async () => {
+  const plan: FuzzPlan = {
+    sequential: false,
+    clients: [
+      { username: 'short', password: 'x'.repeat(900), peerInfo: { UV_A: 'long'.repeat(20) } },
+      { username: 'A'.repeat(4000), password: 'p', commonName: 'cn', address: { ip: '::1', port: 1 } },
+      { username: 'B'.repeat(100) },
+    ],
+  };
+  const fails = async (p: FuzzPlan) => p.clients.some((c) => typeof c.username === 'string' && c.username.length > 57);
+  const { plan: small, runs } = await minimise(plan, fails, 200);
+  assert.deepEqual(small, { sequential: true, clients: [{ username: 'A'.repeat(58) }] });
+  assert.ok(runs < 60, `${runs} runs`);
+});
+
+test('the budget bounds the runs; the plan returned always fails', async () => {
+  const plan: FuzzPlan = { sequential: true, clients: [{ username: 'x'.repeat(4000), password: 'y'.repeat(4000) }] };
+  let calls = 0;
+  const { plan: small, runs } = await minimise(
+    plan,
+    async (p) => {
+      calls++;
+      return (p.clients[0]?.username?.length ?? 0) > 10;
+    },
+    5,
+  );
+  assert.equal(runs, 5);
+  assert.equal(calls, 5);
+  assert.ok((small.clients[0]?.username?.length ?? 0) > 10);
+});
