@@ -76,8 +76,9 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     ...(o.serverOptions?.length ? { server: o.serverOptions } : {}),
     callTimeoutMs: o.callTimeoutMs ?? 5000,
     timeoutMs: o.deferralTimeoutMs ?? 10_000,
+    maxBlockingMs: o.maxBlockingMs ?? 1000,
   };
-  const limits = { maxBlockingMs: o.maxBlockingMs ?? 1000 };
+  const limits = { maxBlockingMs: target.maxBlockingMs };
   const maxRuns = o.runs ?? (o.durationMs === undefined ? 100 : Number.POSITIVE_INFINITY);
   const t0 = performance.now();
   const elapsed = () => performance.now() - t0;
@@ -131,7 +132,7 @@ async function record(
   const scenario = scenarioText(target, small.plan, [
     `ovpn-plugin-host fuzz, seed ${seed}, run ${run}: ${failure.signature}`,
     `first seen as: ${failure.summary.split('\n')[0]}`,
-    'replay: ovpn-plugin-host run <this file> (exit 4 while the plugin still crashes or hangs)',
+    'replay: ovpn-plugin-host run <this file> (fails while the bug is there: exit 4 for a crash or hang, 1 otherwise)',
   ]);
   const finding: FuzzFinding = {
     signature: failure.signature,

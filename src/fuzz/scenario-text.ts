@@ -1,5 +1,6 @@
 // A fuzz plan as a scenario file that `ovpn-plugin-host run` replays: the plugins, the server settings and the clients,
-// with no expectation but the default one (no crash, no hang). The fuzzer runs this very text, so a replay is the run.
+// expecting of every client what a healthy plugin gives: no crash or hang, no hook call blocking longer than the
+// limit, every deferral decided. The fuzzer runs this very text, so a replay is the run.
 import { stringify } from 'yaml';
 import type { FuzzPlan } from './plan.js';
 
@@ -13,6 +14,8 @@ export interface FuzzTarget {
   callTimeoutMs: number;
   /** A deferral still undecided after this is a failure ("a deferral never resolved"). */
   timeoutMs: number;
+  /** A hook call blocking longer than this is a failure. */
+  maxBlockingMs: number;
 }
 
 export function scenarioText(target: FuzzTarget, plan: FuzzPlan, header: string[] = []): string {
@@ -23,7 +26,7 @@ export function scenarioText(target: FuzzTarget, plan: FuzzPlan, header: string[
     ...(target.server?.length ? { server: target.server } : {}),
     host: { callTimeoutMs: target.callTimeoutMs, timeoutMs: target.timeoutMs, handWindowMs: target.timeoutMs },
     sequential: plan.sequential,
-    clients: plan.clients.map((c, i) => ({ name: `client-${i + 1}`, ...c })),
+    clients: plan.clients.map((c, i) => ({ name: `client-${i + 1}`, ...c, expect: { maxBlockingMs: target.maxBlockingMs, decided: true } })),
   };
   const comments = header.map((l) => `# ${l}\n`).join('');
   return comments + stringify(doc, { lineWidth: 0 });

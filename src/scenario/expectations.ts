@@ -253,6 +253,28 @@ export function checkConnect(client: string, e: ConnectExpectations, r: ConnectR
       polls === undefined ? 'unknown' : `${polls}`,
     );
   }
+  if (e.maxBlockingMs !== undefined) {
+    const worst = life?.hooks.reduce<{ hook: string; ms: number } | undefined>((w, h) => (w && w.ms >= h.ms ? w : { hook: h.hook, ms: h.ms }), undefined);
+    v.add(
+      'maxBlockingMs',
+      life !== undefined && (worst?.ms ?? 0) <= e.maxBlockingMs,
+      e.maxBlockingMs,
+      worst ? Math.round(worst.ms) : null,
+      `no hook call blocks longer than ${e.maxBlockingMs} ms`,
+      worst ? `${worst.hook} blocked ${Math.round(worst.ms)} ms` : `no hook call (outcome ${r.outcome})`,
+    );
+  }
+  if (e.decided !== undefined) {
+    const undecided = r.outcome === 'timeout' || (r.outcome === 'rejected' && r.stage === 'auth' && /not decided within/.test(r.reason ?? ''));
+    v.add(
+      'decided',
+      e.decided === !undecided,
+      e.decided,
+      !undecided,
+      e.decided ? 'every deferral gets a verdict' : 'a deferral stays undecided',
+      undecided ? `undecided: ${reasonsOf(r)[0] ?? r.outcome}` : `decided (${r.outcome})`,
+    );
+  }
   if (e.authPending) {
     const p = life?.auth.pending;
     const none = `no auth_pending_file content${life ? '' : ` (outcome ${r.outcome})`}`;
@@ -331,6 +353,8 @@ export function expectationKeys(e: ConnectExpectations | DisconnectExpectations)
   one('deferred.auth', c.deferred?.auth);
   one('deferred.clientConnect', c.deferred?.clientConnect);
   one('maxPolls', c.maxPolls);
+  one('maxBlockingMs', c.maxBlockingMs);
+  one('decided', c.decided);
   one('authPending.method', c.authPending?.method);
   one('authPending.timeout', c.authPending?.timeout);
   one('authPending.extra', c.authPending?.extra);

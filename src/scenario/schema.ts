@@ -55,6 +55,10 @@ export interface ConnectExpectations {
   logs?: LogsExpectation;
   deferred?: { auth?: boolean; clientConnect?: boolean };
   maxPolls?: number;
+  /** No hook call of this connect blocks longer than this (ms): a real server serves nobody meanwhile. */
+  maxBlockingMs?: number;
+  /** true: every deferral gets a verdict (no client-connect timeout, no deferred auth expiring undecided). */
+  decided?: boolean;
   authPending?: { method?: string; timeout?: number; extra?: TextMatcher };
   hooks?: HooksExpectation;
 }
@@ -339,7 +343,21 @@ function argText(c: Checker, raw: AnyNode, anchor: AnyNode, field: string): stri
 }
 
 function connectExpectations(c: Checker, raw: AnyNode, anchor: AnyNode, field: string): ConnectExpectations {
-  const keys = ['outcome', 'stage', 'reason', 'config', 'options', 'address', 'logs', 'deferred', 'maxPolls', 'authPending', 'hooks'];
+  const keys = [
+    'outcome',
+    'stage',
+    'reason',
+    'config',
+    'options',
+    'address',
+    'logs',
+    'deferred',
+    'maxPolls',
+    'maxBlockingMs',
+    'decided',
+    'authPending',
+    'hooks',
+  ];
   const { fields } = mapping(c, raw, anchor, field, keys);
   const out: ConnectExpectations = {};
   let f = at(fields, 'outcome');
@@ -387,6 +405,8 @@ function connectExpectations(c: Checker, raw: AnyNode, anchor: AnyNode, field: s
     out.deferred = d;
   }
   if ((f = at(fields, 'maxPolls'))) out.maxPolls = integer(c, f.node, f.anchor, sub(field, 'maxPolls'), 0);
+  if ((f = at(fields, 'maxBlockingMs'))) out.maxBlockingMs = integer(c, f.node, f.anchor, sub(field, 'maxBlockingMs'), 1);
+  if ((f = at(fields, 'decided'))) out.decided = bool(c, f.node, f.anchor, sub(field, 'decided'));
   if ((f = at(fields, 'authPending'))) {
     const pf = sub(field, 'authPending');
     const m = mapping(c, f.node, f.anchor, pf, ['method', 'timeout', 'extra'], 'a mapping with method, timeout and/or extra');

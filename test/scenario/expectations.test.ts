@@ -284,3 +284,18 @@ test('a step that did not run fails each of its expectations with the reason', (
   );
   assert.deepEqual(notRun('bob', 'disconnect', {}, 'x'), []);
 });
+
+test('maxBlockingMs: the longest hook call of the connect; decided: no timeout, no deferred auth expiring undecided', () => {
+  const slow: ConnectedResult = { ...connected, hooks: [...connected.hooks, { ...hook('AUTH_USER_PASS_VERIFY'), ms: 3200 }] };
+  const [ok] = checkConnect('alice', { maxBlockingMs: 1000 }, connected);
+  assert.equal(ok!.pass, true);
+  const [bad] = checkConnect('alice', { maxBlockingMs: 1000 }, slow);
+  assert.equal(bad!.pass, false);
+  assert.match(bad!.message, /no hook call blocks longer than 1000 ms: got AUTH_USER_PASS_VERIFY blocked 3200 ms/);
+  const expired: RejectedResult = { ...rejected, reason: 'deferred auth not decided within hand-window: auth_control_file still undecided after 10000 ms' };
+  assert.equal(checkConnect('alice', { decided: true }, connected)[0]!.pass, true);
+  assert.equal(checkConnect('alice', { decided: true }, rejected)[0]!.pass, true, 'a verdict, even a rejection');
+  assert.equal(checkConnect('alice', { decided: true }, expired)[0]!.pass, false);
+  const s = parseScenario('plugins: [x.so]\nclients:\n  - expect: { maxBlockingMs: 500, decided: true }\n', 's.yaml');
+  assert.deepEqual(s.clients[0]!.expect, { maxBlockingMs: 500, decided: true });
+});
