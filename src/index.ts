@@ -18,3 +18,4 @@ export { parseClientConfig, mergeConfigs } from './openvpn/client-config.js';
 export { ServerConfigError } from './openvpn/server-config.js';
 export { fuzz } from './fuzz/fuzz.js';
 export type { FuzzOptions, FuzzReport, FuzzFinding, FuzzProgress } from './fuzz/fuzz.js';
+export type { MemcheckCall, MemcheckFinding, MemcheckReport } from './host/memcheck/report.js';

@@ -8,6 +8,8 @@ import { LOG_PIPE_FD } from '../protocol/constants.js';
 
 const runtime = getRuntime();
 watchChannels(runtime.init(LOG_PIPE_FD));
+// under valgrind (memcheck): a leak check after every plugin call, so each leak is told with the call that made it
+if (process.env.OVPH_MEMCHECK === '1') runtime.memcheckEnable(1);
 const session = new WorkerSession();
 send({ event: 'ready' }); // the caller's request time limits start now
 

@@ -61,6 +61,7 @@ function bind() {
     ),
     intCall: f<(fn: Pointer, id: number, type: number, timeout: number) => number>('int ovph_int_call(void *fn, int id, int type, unsigned int timeout)'),
     reap: f<(pid: number) => number>('int ovph_reap(int pid)'),
+    memcheckEnable: f<(leaksPerCall: number) => number>('int ovph_memcheck_enable(int leaks_per_call)'),
     frameNew: f<(cap: number) => Pointer>('void *ovph_frame_new(int cap)'),
     frameSize: f<() => number>('int ovph_frame_size(void)'),
     frameCall: f<(frame: Pointer) => number>('int ovph_frame_call(void *frame)'),
