@@ -42,6 +42,8 @@ export function summarize(r: AnyResult): string {
       return `timeout at ${r.stage}: ${r.pending}`;
     case 'fatal':
       return `fatal at ${r.stage}: ${r.reason}`;
+    case 'dropped':
+      return `dropped at ${r.stage} by ${r.by === 'client' ? 'the client vanishing' : `the server's ${r.by}`}`;
     case 'disconnected':
       return 'disconnected';
     case 'load-error':
