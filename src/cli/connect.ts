@@ -48,6 +48,11 @@ export function registerConnect(program: Command, state: RunState): void {
       60,
     )
     .option(
+      '--vanish-after <seconds>',
+      'the client vanishes if its connect still waits on a deferral after this long: outcome dropped (exit 0), no CLIENT_DISCONNECT, the files OpenVPN would leave listed',
+      positiveNumber('seconds'),
+    )
+    .option(
       '--hand-window <seconds>',
       "a deferred auth not decided within this long fails (OpenVPN --hand-window; default 60, or the config's)",
       positiveNumber('seconds'),
