@@ -285,7 +285,10 @@ export function runClientConnect(
       (err: unknown) => {
         io.close();
         // OpenVPN never deletes the files of a deferred stage whose client went (measured on 2.6.14): cc and ccr stay
-        if (err instanceof ConnectionDropped) err.leftBehind.push(...run.openFiles);
+        if (err instanceof ConnectionDropped) {
+          err.leftBehind.push(...run.openFiles);
+          err.steps.push(...run.steps);
+        }
         throw err;
       },
     );

@@ -472,7 +472,14 @@ export class ClientLife {
       },
       finish,
     );
-    const { report } = stage instanceof Promise ? await stage : stage;
+    const { report } =
+      stage instanceof Promise
+        ? await stage.catch((err: unknown) => {
+            // dropped while deferred: the stage's calls so far are still the client's hooks
+            if (err instanceof ConnectionDropped) this.recordStage(err, ccCalls, ccT);
+            throw err;
+          })
+        : stage;
     const summary = { deferred: report.deferred, polls: report.polls, ms: report.elapsedMs };
     if (report.outcome === 'timeout') {
       this.state = 'ended';
@@ -506,7 +513,7 @@ export class ClientLife {
   }
 
   /** The client-connect stage's steps as hook steps (script runs included), with the argv/env each chain call got. */
-  private recordStage(cc: ClientConnectReport, ccCalls: Array<{ argv: string[]; env: string[] }>, ccT: number): void {
+  private recordStage(cc: Pick<ClientConnectReport, 'steps'>, ccCalls: Array<{ argv: string[]; env: string[] }>, ccT: number): void {
     for (const s of cc.steps) {
       if (s.handler === 'script' || s.handler === 'ccd') {
         // not a plugin call: the script's run, or the client-config-dir file read

@@ -176,7 +176,10 @@ test('a client that vanishes during a deferred v2 client-connect: no CLIENT_DISC
       const end = await c.disconnect();
       assert.ok(end.outcome === 'disconnected', JSON.stringify(end));
       assert.deepEqual(end.vanished, { stage: 'client-connect', leftBehind: [] });
-      assert.equal((await done).outcome, 'dropped');
+      const r = await done;
+      assert.equal(r.outcome, 'dropped');
+      // the stage's calls before the client vanished are in its hooks
+      assert.ok(!('failure' in r) && r.hooks.some((h) => h.hook === 'CLIENT_CONNECT_V2'), JSON.stringify(r.hooks.map((h) => h.hook)));
       const calls = after(rec.calls(), 'IPCHANGE');
       assert.equal(calls.at(-1), 'DESTRUCTOR');
       assert.ok(!calls.includes('CLIENT_DISCONNECT'), calls.join(' '));
