@@ -2,9 +2,9 @@
 // against real fixture plugins; the recorder fixture writes down every entry point called, in order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { openHost, type ConnectResult, type PluginHost } from '../../src/index.js';
 import { fixture } from '../helpers.js';
 
@@ -154,6 +154,7 @@ test('a client that vanishes during a deferred v1 client-connect: the cc and ccr
         ['cc', 'ccr'],
       );
       for (const f of leftBehind) assert.equal(existsSync(f), false, `${f} removed by the host`);
+      assert.deepEqual(readdirSync(dirname(leftBehind[0]!)), [], "nothing left in the host's temp dir");
       const r = await done;
       assert.ok(r.outcome === 'dropped' && r.stage === 'client-connect', JSON.stringify(r));
       assert.deepEqual(r.leftBehind, leftBehind);
@@ -216,4 +217,28 @@ test('restart with a signal it does not know is a TypeError', async () => {
   await withHost([{ path: fixture('v3-basic') }], async (host) => {
     await assert.rejects(host.restart('SIGTERM' as 'SIGHUP'), /restart takes 'SIGHUP' or 'SIGUSR1', got SIGTERM/);
   });
+});
+
+test('SIGHUP with a plugin that does not open again: load-error, abort_v1 as at OpenVPN exit, no more clients', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'restart-reopen-'));
+  const flag = join(dir, 'refuse');
+  try {
+    await withHost([{ path: fixture('open-fails-if'), args: [`fail_if=${flag}`] }], async (host) => {
+      writeFileSync(flag, ''); // from now on the plugin's open fails
+      const r = await host.restart('SIGHUP');
+      assert.equal(r.outcome, 'load-error', JSON.stringify(r));
+      if (r.outcome !== 'load-error') return;
+      assert.equal(r.error.kind, 'open-failed');
+      const lines = host.logs.map((l) => l.message);
+      assert.deepEqual(
+        lines.filter((l) => /^(open|close|refusing|abort)/.test(l)),
+        ['open', 'close', `refusing to open: ${flag} exists`, 'abort handle=null'],
+      );
+      const later = await host.client({ username: 'foo', password: 'bar' }).connect();
+      assert.equal(later.outcome, 'load-error');
+      assert.match(JSON.stringify(later), /OpenVPN exited/);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
