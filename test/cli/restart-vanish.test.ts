@@ -1,8 +1,8 @@
-// `connect --vanish-after S`: the client vanishes while its connect waits on a deferral, as a user runs it.
+// `connect --vanish-after S` and `run` with a restart, as a user runs them: clients vanishing mid-deferral, server restarts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, ROOT, fixture } from '../helpers.js';
@@ -48,4 +48,24 @@ test('connect --vanish-after with a bad value: one line, exit 2', async () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--vanish-after <seconds>' argument 'soon' is invalid/);
   assert.equal(r.stderr.includes('    at '), false, 'no stack trace');
+});
+
+test('run a scenario with restart: SIGUSR1: the header says the restart and its calls, each client restart/reconnect/disconnect; JUnit has it', async () => {
+  const file = join(TMP, 'restart.yaml');
+  const junit = join(TMP, 'restart.xml');
+  writeFileSync(
+    file,
+    `name: restart\nplugins: [${fixture('per-client')}]\nrestart: SIGUSR1\nclients:\n  - { name: alice, username: foo, password: bar, expect: { outcome: connected } }\n`,
+  );
+  try {
+    const r = await cli(['run', file, '--junit', junit]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /✓ the server restarted \(SIGUSR1\) after every connect: plugin calls: client_constructor_v1 per-client\.so \(again/);
+    assert.match(r.stdout, /^ {2}restart {4}the server restarted \(SIGUSR1\): CLIENT_DISCONNECT, LEARN_ADDRESS/m);
+    assert.match(r.stdout, /^ {2}reconnect {2}connected as 10\.29\.41\.2/m);
+    assert.match(readFileSync(junit, 'utf8'), /<testcase classname="restart" name="restart the server \(SIGUSR1\)"/);
+  } finally {
+    rmSync(file, { force: true });
+    rmSync(junit, { force: true });
+  }
 });
