@@ -100,8 +100,9 @@ Exit codes: 0 connected/accepted, 1 rejected (or fatal), 3 timeout, 4 crashed or
 }
 
 /** Options about the client's life before client-connect (its certificate, its password, its peer info, the auth
- * window) mean nothing to the client-connect stage alone: refused, never silently dropped. */
-const LIFE_ONLY_OPTIONS = ['password', 'cert', 'peerInfo', 'handWindow'] as const;
+ * window) or about a client that vanishes mean nothing to the client-connect stage alone: refused, never silently
+ * dropped. */
+const LIFE_ONLY_OPTIONS = ['password', 'cert', 'peerInfo', 'handWindow', 'vanishAfter'] as const;
 
 function refuseLifeOnlyOptions(command: Command): void {
   const given = LIFE_ONLY_OPTIONS.filter((o) => command.getOptionValueSource(o) === 'cli');

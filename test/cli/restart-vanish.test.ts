@@ -43,6 +43,12 @@ test('connect --vanish-after that comes after the connect finished changes nothi
   assert.match(r.stdout, /^CONNECTED as /m);
 });
 
+test('connect --stage client-connect refuses --vanish-after (a client of the stage alone cannot vanish): one line, exit 2', async () => {
+  const r = await cli(['connect', fixture('cc-never'), '--stage', 'client-connect', '--vanish-after', '1']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--vanish-after: not used by --stage client-connect/);
+});
+
 test('connect --vanish-after with a bad value: one line, exit 2', async () => {
   const r = await cli(['connect', fixture('v3-basic'), '--vanish-after', 'soon']);
   assert.equal(r.code, 2);
