@@ -5,10 +5,14 @@ import { Plugin } from './plugin/plugin.js';
 import type { Pointer } from './native/runtime.js';
 
 /** A plugin failed to load or open again: the plugins as they stand (for abort_v1), which one, and why. */
-interface ReopenFailure {
-  plugins: Plugin[];
-  index: number;
-  cause: unknown;
+export class ReopenFailure extends Error {
+  constructor(
+    readonly plugins: Plugin[],
+    readonly index: number,
+    readonly reason: unknown,
+  ) {
+    super(`plugin ${index} did not load or open again: ${(reason as Error)?.message ?? String(reason)}`);
+  }
 }
 
 /** Run the restart's plugin calls in OpenVPN's order, naming each in CALLS ("close_v1 a.so"); the plugins and
@@ -44,8 +48,8 @@ export function reopenPlugins(
   for (const [i, spec] of started.req.plugins.entries()) {
     try {
       fresh.push(new Plugin(i, spec, started.req.callTimeoutMs));
-    } catch (cause) {
-      throw { plugins: fresh, index: i, cause } satisfies ReopenFailure;
+    } catch (reason) {
+      throw new ReopenFailure(fresh, i, reason);
     }
   }
   const contexts: Pointer[] = [];
@@ -53,8 +57,8 @@ export function reopenPlugins(
     try {
       calls.push(name(p, `open_v${p.openVersion}`));
       p.open(started.openEnv);
-    } catch (cause) {
-      throw { plugins: fresh, index: i, cause } satisfies ReopenFailure;
+    } catch (reason) {
+      throw new ReopenFailure(fresh, i, reason);
     }
     if (hasConstructor(p)) calls.push(name(p, 'client_constructor_v1'));
     contexts[i] = p.construct();

@@ -24,7 +24,7 @@ import { x509FromDer, freeX509 } from './native/openssl.js';
 import { disconnectAfterFailure, runClientConnect } from './client-connect.js';
 import { ClientLife, type ServerSettings } from './client-life.js';
 import { ServerState } from './server-state.js';
-import { reopenPlugins } from './restart.js';
+import { ReopenFailure, reopenPlugins } from './restart.js';
 
 export class RequestError extends Error {
   constructor(readonly error: WorkerError) {
@@ -231,7 +231,8 @@ export class WorkerSession {
    * connected client gets CLIENT_DISCONNECT, its destructor, then LEARN_ADDRESS delete (server context), one client
    * after the other; a client still waiting on a deferral gets only its destructor. Then ROUTE_PREDOWN and DOWN
    * (the tun device's hooks: not emulated here, as at start and close). SIGHUP: generic destructors, close_v1,
-   * dlclose, dlopen, open, generic constructors (then UP, ROUTE_UP). SIGUSR1: the plugins stay open, and each gets
+   * dlclose, dlopen, open, generic constructors (then UP, ROUTE_UP); the host does not dlclose (the library stays
+   * mapped, and dlopen of the same path gives it back). SIGUSR1: the plugins stay open, and each gets
    * its generic constructor again with no destructor for the old context (which leaks). The real clients then
    * reconnect as new client instances (new constructors): here, new host.client()s.
    */
@@ -255,13 +256,13 @@ export class WorkerSession {
       this.plugins = reopened.plugins;
       this.genericContexts = reopened.genericContexts;
     } catch (err) {
+      if (!(err instanceof ReopenFailure)) throw err;
       // OpenVPN's fatal path when a plugin fails to load or open again: abort_v1 on every plugin, and it exits
-      const failed = err as { plugins: Plugin[]; index: number; cause: unknown };
-      for (const p of failed.plugins) p.abort();
-      this.plugins = failed.plugins;
+      for (const p of err.plugins) p.abort();
+      this.plugins = err.plugins;
       this.closed = true;
       this.server.exited = `a plugin failed to open again after ${req.signal}`;
-      throw this.loadError(failed.cause, failed.index);
+      throw this.loadError(err.reason, err.index);
     }
     return { outcome: 'restarted', signal: req.signal, dropped, calls, logs: [], ms: performance.now() - t0 };
   }
