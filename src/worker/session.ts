@@ -182,6 +182,12 @@ export class WorkerSession {
 
   async clientLifeConnect(req: ClientLifeConnectRequest, progress?: (p: DeferralProgress) => void): Promise<WorkerConnectResult> {
     const c = this.client(req.client);
+    if (c.endedEarly) {
+      throw new RequestError({
+        kind: 'bad-request',
+        message: `client ${c.setup.name} was ended (${c.endedEarly.endedBy}) before it connected: make a new client`,
+      });
+    }
     const r = await c.connect(req.timing, progress && ((p) => progress({ client: req.client, name: c.setup.name, ...p })));
     if (r.outcome === 'fatal' && this.server.exited === undefined) this.exitFatal(r.reason);
     return r;

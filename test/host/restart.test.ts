@@ -242,3 +242,15 @@ test('SIGHUP with a plugin that does not open again: load-error, abort_v1 as at 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a client made before a restart but not yet connected is ended by it; connecting it later says so in one line', async () => {
+  await withHost([{ path: fixture('v3-basic') }], async (host) => {
+    const early = host.client({ username: 'foo', password: 'bar', name: 'early' });
+    const r = await host.restart('SIGUSR1');
+    assert.ok(r.outcome === 'restarted' && r.dropped.map((d) => d.client).join() === 'early', JSON.stringify(r));
+    const c = await early.connect();
+    assert.equal(c.outcome, 'load-error');
+    if (c.outcome !== 'load-error') return;
+    assert.equal(c.error.message, 'client early was ended (the server restarted (SIGUSR1)) before it connected: make a new client');
+  });
+});
