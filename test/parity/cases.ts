@@ -18,7 +18,7 @@ export interface ParityCase {
    * signal to the openvpn process, the client comes back by itself; host: host.restart(), then a new client). */
   restart?: 'SIGHUP' | 'SIGUSR1';
   /** The client goes away while its connect waits on a deferral that does not resolve in time (real: the client is
-   * stopped when the lab's settle time, 4 s, ends; host: disconnect() at the first deferral progress report after a re-check). The
+   * stopped when the lab's settle time, 6 s, ends; host: disconnect() at the first deferral progress report after a re-check). The
    * files OpenVPN leaves behind are compared too (the real run dir's tmp vs the host's `vanished.leftBehind`). */
   vanish?: boolean;
   /** The number of CLIENT_CONNECT_DEFER re-checks depends on timing (see differences.ts 'recheck-count'). */

@@ -101,9 +101,9 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
     ccdExclusive: c.ccd?.exclusive,
     extraConfig: c.extraConfig,
     restart: c.restart ? { signal: c.restart, waitS: 30 } : undefined,
-    // a vanishing client: stopped when its deferral has not resolved after 4 s; the server keeps the instance
+    // a vanishing client: stopped when its deferral has not resolved after 6 s (its handshake takes well under a second); the server keeps the instance
     // until it stops (no wait for it to close the instance)
-    ...(c.vanish ? { settleTimeoutS: 4, disconnectWaitS: 1 } : {}),
+    ...(c.vanish ? { settleTimeoutS: 6, disconnectWaitS: 1 } : {}),
   });
   const realS = (performance.now() - tr) / 1000;
   const realRec = readRecorder(realRecFile);
