@@ -16,6 +16,7 @@ function exitCodeOfLife(r: ConnectResult): number {
   if (isFailure(r)) return exitCodeOfFailure(r);
   switch (r.outcome) {
     case 'connected':
+    case 'dropped': // only with --vanish-after: what was asked for
       return EXIT.SUCCESS;
     case 'timeout':
       return EXIT.TIMEOUT;
@@ -95,12 +96,22 @@ export async function runLife(state: RunState, path: string | undefined, args: s
           : undefined,
     });
     running = connecting;
+    // --vanish-after: the client goes away while its connect still waits (a no-op once connect has finished)
+    let vanishing: ReturnType<typeof client.disconnect> | undefined;
+    const vanishTimer =
+      opts.vanishAfter === undefined
+        ? undefined
+        : setTimeout(() => {
+            logger.log.info('the client vanishes (--vanish-after)');
+            vanishing = client.disconnect();
+          }, opts.vanishAfter * 1000);
     const r = await connecting;
+    clearTimeout(vanishTimer);
     out.clear();
     if (isFailure(r)) return report(state, opts, r);
     logger.log.info({ outcome: r.outcome, ms: Math.round(r.ms) }, `${r.outcome}; disconnecting the client`);
     marks.push({ phase: 'disconnect', at: host.logs.length });
-    const d = await client.disconnect();
+    const d = await (vanishing ?? client.disconnect());
     if (isFailure(d)) return report(state, opts, d);
     logger.log.info('closing the plugins');
     marks.push({ phase: 'close', at: host.logs.length });
@@ -186,6 +197,9 @@ function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectRes
     case 'fatal':
       lines.push(`FATAL at ${r.stage}: ${r.reason}`);
       break;
+    case 'dropped':
+      lines.push(`DROPPED at ${r.stage} after ${Math.round(r.ms)} ms: the client vanished while its connect waited on a deferral`);
+      break;
   }
   if (r.outcome === 'rejected' && r.reason) lines.push(`reason: ${r.reason}`);
   if (r.auth.called) {
@@ -215,5 +229,13 @@ function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectRes
   for (const b of r.blockingCalls)
     lines.push(`warning: ${b.hook} of ${b.plugin} blocked the server for ${Math.round(b.ms)} ms (every client stalls meanwhile)`);
   if (d && !isFailure(d) && d.hooks.length) lines.push('disconnect:', ...formatHooks(d.hooks));
+  if (d && !isFailure(d) && d.vanished) {
+    const left = d.vanished.leftBehind;
+    lines.push(
+      'vanished: no CLIENT_DISCONNECT (OpenVPN calls it only past client-connect); destructors ran',
+      left.length ? 'files OpenVPN would leave behind (removed by the host):' : 'files OpenVPN would leave behind: none',
+      ...left.map((f) => `  ${f}`),
+    );
+  }
   return lines;
 }

@@ -48,6 +48,11 @@ export function registerConnect(program: Command, state: RunState): void {
       60,
     )
     .option(
+      '--vanish-after <seconds>',
+      'the client vanishes if its connect still waits on a deferral after this long: outcome dropped (exit 0), no CLIENT_DISCONNECT, the files OpenVPN would leave listed',
+      positiveNumber('seconds'),
+    )
+    .option(
       '--hand-window <seconds>',
       "a deferred auth not decided within this long fails (OpenVPN --hand-window; default 60, or the config's)",
       positiveNumber('seconds'),
@@ -95,8 +100,9 @@ Exit codes: 0 connected/accepted, 1 rejected (or fatal), 3 timeout, 4 crashed or
 }
 
 /** Options about the client's life before client-connect (its certificate, its password, its peer info, the auth
- * window) mean nothing to the client-connect stage alone: refused, never silently dropped. */
-const LIFE_ONLY_OPTIONS = ['password', 'cert', 'peerInfo', 'handWindow'] as const;
+ * window) or about a client that vanishes mean nothing to the client-connect stage alone: refused, never silently
+ * dropped. */
+const LIFE_ONLY_OPTIONS = ['password', 'cert', 'peerInfo', 'handWindow', 'vanishAfter'] as const;
 
 function refuseLifeOnlyOptions(command: Command): void {
   const given = LIFE_ONLY_OPTIONS.filter((o) => command.getOptionValueSource(o) === 'cli');

@@ -71,6 +71,8 @@ export interface ConnectCliOptions extends CommonOptions {
   peerInfo: string[];
   timeout: number;
   handWindow?: number;
+  /** Seconds after which a client whose connect still waits on a deferral vanishes (disconnect() mid-deferral). */
+  vanishAfter?: number;
   config?: string;
   serverOption: string[];
   pollInterval?: number;

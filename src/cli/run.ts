@@ -125,6 +125,10 @@ function formatReport(r: ScenarioReport, cwd = process.cwd()): string[] {
     return lines;
   }
   lines.push(`  ${r.clients.length} client${r.clients.length === 1 ? '' : 's'}, ${r.sequential ? 'one after another' : 'all at once'}`);
+  if (r.restart) {
+    const ok = r.restart.outcome === 'restarted';
+    lines.push(`  ${ok ? PASS : FAIL} the server restarted (${r.restart.signal}) after every connect: ${r.restart.summary}`);
+  }
   for (const c of r.clients) {
     lines.push('', c.name);
     for (const s of c.steps) lines.push(...formatStep(s));
@@ -141,11 +145,13 @@ function formatReport(r: ScenarioReport, cwd = process.cwd()): string[] {
   if (r.passed) {
     lines.push(`PASS ${r.total} expectation${r.total === 1 ? '' : 's'} held ${tail}`);
   } else {
-    const expFailed = r.failed - (r.closeError ? 1 : 0);
+    const restartFailed = r.restart && r.restart.outcome !== 'restarted';
+    const expFailed = r.failed - (r.closeError ? 1 : 0) - (restartFailed ? 1 : 0);
     const parts: string[] = [];
     if (expFailed > 0) parts.push(`${expFailed} of ${r.total} expectation${r.total === 1 ? '' : 's'} failed`);
     if (crashes.length) parts.push(`unexpected crash or hang in ${crashes.join(', ')}`);
     if (r.closeError) parts.push(`closing the plugin chain ${r.closeError.outcome}`);
+    if (restartFailed) parts.push(`the restart ${r.restart!.outcome}`);
     const text = `FAIL ${parts.join('; ')}`;
     lines.push(`${text} ${tail}`);
   }

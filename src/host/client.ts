@@ -94,7 +94,9 @@ export class Client {
     return this.channel.logs.slice(start).filter((l) => l.client === undefined || l.client === this.id);
   }
 
-  /** End the client as the server does: CLIENT_DISCONNECT (if it connected), destructors, LEARN_ADDRESS delete. */
+  /** End the client as the server does: CLIENT_DISCONNECT (if it connected), destructors, LEARN_ADDRESS delete.
+   * Called while connect() still waits on a deferral, the client vanishes there: connect() resolves to `dropped`,
+   * and the result's `vanished` lists the temp files OpenVPN would leave (the host removes them). */
   disconnect(opts: { detail?: 'full' | 'summary' } = {}): Promise<DisconnectResult> {
     this.ended ??= this.runDisconnect(opts.detail ?? this.defaults.detail);
     return this.ended;
@@ -103,7 +105,6 @@ export class Client {
   private async runDisconnect(detail?: 'full' | 'summary'): Promise<DisconnectResult> {
     const failed = await this.created;
     if (failed) return failed;
-    if (this.connected) await this.connected;
     const logStart = this.channel.logs.length;
     const r = await this.channel.request<'client-end'>({ op: 'client-end', client: this.id });
     if ('failure' in r) return r.failure;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { HOOKS, hookName, returnName, type HookName } from '../openvpn/constants.js';
 import { configValue } from '../openvpn/return-list.js';
 import type { FailureOutcome } from '../protocol/failures.js';
+import type { RestartResult } from '../protocol/client-results.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
 import type { PluginCall, PluginInfo } from '../protocol/messages.js';
 import { defaultServerParams } from '../openvpn/server-env.js';
@@ -188,6 +189,18 @@ export class PluginHost {
   /** The client-connect stage for one client, with deferrals resolved (or timed out) as OpenVPN 2.6 does. */
   clientConnect(opts: ClientConnectOptions = {}): Promise<ClientConnectResult> {
     return clientConnectStage(this.#channel, this.plugins, opts);
+  }
+
+  /** Restart the server as OpenVPN does on SIGHUP (every plugin closed, then loaded and opened again) or SIGUSR1
+   * (plugins kept, each generic constructor called again). Every client is dropped as the real server drops it; its
+   * Client is ended (disconnect() returns what happened, with `endedBy`). Reconnect with new host.client()s, as a
+   * real client comes back as a new client instance. */
+  async restart(signal: 'SIGHUP' | 'SIGUSR1'): Promise<RestartResult> {
+    if (signal !== 'SIGHUP' && signal !== 'SIGUSR1') throw new TypeError(`restart takes 'SIGHUP' or 'SIGUSR1', got ${String(signal)}`);
+    const logStart = this.#channel.logs.length;
+    const r = await this.#channel.request<'restart'>({ op: 'restart', signal });
+    if ('failure' in r) return r.failure;
+    return { ...r.ok, logs: this.#channel.logs.slice(logStart) };
   }
 
   /** Close the plugins as a server shutdown does, and end the worker. Resolves to a failure if close crashed or hung. */

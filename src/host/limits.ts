@@ -43,6 +43,8 @@ function maxCalls(req: Request, { plugins, clients }: LimitContext): number {
       return 3; // the stage's own time is its timeout
     case 'close':
       return plugins * 2 + clients * 3; // destructors, close, and every open client's end
+    case 'restart':
+      return plugins * 5 + clients * 3; // every client's end, destructors, close, load, open, constructor
   }
 }
 

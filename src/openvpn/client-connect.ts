@@ -226,6 +226,11 @@ export class ClientConnectRun {
     return s;
   }
 
+  /** The temp files of a run not yet finished (the client-connect config and deferred-result files), if any. */
+  get openFiles(): string[] {
+    return this.files ? [this.files.config, this.files.result] : [];
+  }
+
   /** Delete temp files left by an unfinished run. */
   cleanup(): void {
     this.dropFiles();

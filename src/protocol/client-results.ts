@@ -126,8 +126,19 @@ export interface FatalResult extends LifeCommon {
   reason: string;
 }
 
+/** The connection ended while a deferral of the client's own was pending: the client vanished (disconnect() while
+ * connect() waited) or the server restarted. No CLIENT_DISCONNECT (OpenVPN calls it only for clients past
+ * client-connect), the destructors ran; `leftBehind` lists the temp files OpenVPN would leave (the host removed them). */
+export interface DroppedResult extends LifeCommon {
+  outcome: 'dropped';
+  stage: LifeStage;
+  /** Who ended it: the client itself, or the server's restart signal. */
+  by: 'client' | 'SIGHUP' | 'SIGUSR1';
+  leftBehind: string[];
+}
+
 /** What the worker answers to a connect: every outcome but the failures (which the caller finds itself). */
-export type WorkerConnectResult = ConnectedResult | RejectedResult | TimeoutResult | FatalResult;
+export type WorkerConnectResult = ConnectedResult | RejectedResult | TimeoutResult | FatalResult | DroppedResult;
 
 export type ConnectResult = WorkerConnectResult | FailureOutcome;
 
@@ -140,6 +151,24 @@ export interface DisconnectedResult {
   ms: number;
   /** Set when the server ended the client before it asked to (its hooks ran then): why. */
   endedBy?: string;
+  /** The client vanished while its connect still waited on a deferral (connect() then says `dropped`): the temp
+   * files OpenVPN would leave behind there (client-connect v1/script files); the host removed them. */
+  vanished?: { stage: LifeStage; leftBehind: string[] };
 }
+
+/** A server restart (SIGHUP or SIGUSR1): what happened to each client and to the plugins. */
+export interface RestartedResult {
+  outcome: 'restarted';
+  signal: 'SIGHUP' | 'SIGUSR1';
+  /** Every client the restart dropped, in host.client() order: connected ones got CLIENT_DISCONNECT; clients still
+   * waiting on a deferral got none (their connect() says `dropped`). */
+  dropped: DisconnectedResult[];
+  /** The plugin entry points the restart called, in order ("client_destructor_v1 a.so", "close_v1 a.so", ...). */
+  calls: string[];
+  logs: PluginLogEntry[];
+  ms: number;
+}
+
+export type RestartResult = RestartedResult | FailureOutcome;
 
 export type DisconnectResult = DisconnectedResult | FailureOutcome;

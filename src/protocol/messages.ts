@@ -3,7 +3,7 @@
 import type { EntryPointName } from '../openvpn/constants.js';
 import type { ReturnListNode } from '../openvpn/return-list.js';
 import type { PeerAddress, PoolAddress, ServerParams } from '../openvpn/server-env.js';
-import type { ClientConnectReport, DisconnectedResult, WorkerConnectResult } from './client-results.js';
+import type { ClientConnectReport, DisconnectedResult, RestartedResult, WorkerConnectResult } from './client-results.js';
 
 /** A plugin as a `plugin` line names it. */
 export interface PluginSpec {
@@ -139,6 +139,13 @@ export interface ClientConnectRequest {
   progress: boolean;
 }
 
+/** Restart the server as OpenVPN does on SIGHUP (plugins closed and opened again) or SIGUSR1 (plugins kept, the
+ * generic constructor called again); every client is dropped. */
+export interface RestartRequest {
+  op: 'restart';
+  signal: 'SIGHUP' | 'SIGUSR1';
+}
+
 /** Shut the server down: remaining clients ended, destructors, close. */
 interface CloseRequest {
   op: 'close';
@@ -173,6 +180,7 @@ interface Operations {
   'client-end': { request: ClientEndRequest; response: DisconnectedResult };
   'client-connect': { request: ClientConnectRequest; response: ClientConnectReport };
   close: { request: CloseRequest; response: null };
+  restart: { request: RestartRequest; response: RestartedResult };
 }
 
 export type Op = keyof Operations;

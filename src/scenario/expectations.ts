@@ -42,8 +42,13 @@ export function summarize(r: AnyResult): string {
       return `timeout at ${r.stage}: ${r.pending}`;
     case 'fatal':
       return `fatal at ${r.stage}: ${r.reason}`;
-    case 'disconnected':
-      return 'disconnected';
+    case 'dropped':
+      return `dropped at ${r.stage} by ${r.by === 'client' ? 'the client vanishing' : `the server's ${r.by}`}`;
+    case 'disconnected': {
+      if (!r.vanished) return 'disconnected';
+      const left = r.vanished.leftBehind.map((f) => f.split('/').pop());
+      return `vanished during ${r.vanished.stage}; OpenVPN would leave ${left.length ? `${left.join(', ')} (removed by the host)` : 'no file'}`;
+    }
     case 'load-error':
       return `load error: ${r.error.message}`;
     case 'crashed':
@@ -146,8 +151,8 @@ function contextOf(r: AnyResult): string {
 }
 
 /** Check a connect result. A crash or hang that the scenario did not expect is reported as a failed `outcome`. */
-export function checkConnect(client: string, e: ConnectExpectations, r: ConnectResult): ExpectationResult[] {
-  const v = new Verdicts(client, 'connect', contextOf(r));
+export function checkConnect(client: string, e: ConnectExpectations, r: ConnectResult, step: StepName = 'connect'): ExpectationResult[] {
+  const v = new Verdicts(client, step, contextOf(r));
   const connected = r.outcome === 'connected' ? r : undefined;
   const life = isFailureResult(r) ? undefined : (r as Exclude<ConnectResult, { outcome: 'crashed' | 'hung' | 'load-error' }>);
   if (e.outcome !== undefined) {
@@ -320,12 +325,17 @@ export function checkConnect(client: string, e: ConnectExpectations, r: ConnectR
 }
 
 /** Check a disconnect result. */
-export function checkDisconnect(client: string, e: DisconnectExpectations, r: DisconnectResult): ExpectationResult[] {
-  const v = new Verdicts(client, 'disconnect', contextOf(r));
+export function checkDisconnect(client: string, e: DisconnectExpectations, r: DisconnectResult, step: StepName = 'disconnect'): ExpectationResult[] {
+  const v = new Verdicts(client, step, contextOf(r));
   if (e.outcome !== undefined) {
     v.add('outcome', r.outcome === e.outcome, e.outcome, r.outcome, `outcome ${e.outcome}`, r.outcome);
   } else if (isFailureResult(r)) {
     v.add('outcome', false, 'no crash or hang', r.outcome, 'the plugin neither crashes nor hangs', r.outcome);
+  }
+  if (e.leftBehind) {
+    const left = r.outcome === 'disconnected' ? r.vanished?.leftBehind.map((f) => /openvpn_([a-z]+)_[0-9a-f]+\.tmp$/.exec(f)?.[1] ?? f) : undefined;
+    const got = left === undefined ? 'the client did not vanish during a deferral' : `[${left.join(', ')}]`;
+    v.add('leftBehind', left !== undefined && left.join() === e.leftBehind.join(), e.leftBehind, left ?? null, `left behind [${e.leftBehind.join(', ')}]`, got);
   }
   if (e.hooks) checkHooks(v, e.hooks, r.outcome === 'disconnected' ? r.hooks.map((h) => h.hook) : undefined);
   if (e.logs) checkLogs(v, e.logs, r.logs);
@@ -343,6 +353,7 @@ export function expectationKeys(e: ConnectExpectations | DisconnectExpectations)
   };
   const c = e as ConnectExpectations;
   one('outcome', c.outcome);
+  one('leftBehind', (e as DisconnectExpectations).leftBehind);
   one('stage', c.stage);
   one('reason', c.reason);
   each('config.contains', c.config?.contains);

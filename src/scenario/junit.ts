@@ -62,6 +62,14 @@ function casesOf(r: ScenarioReport): Case[] {
       }
     }
   }
+  if (r.restart) {
+    const ok = r.restart.outcome === 'restarted';
+    cases.push({
+      classname: r.scenario,
+      name: `restart the server (${r.restart.signal})`,
+      ...(ok ? {} : { failure: { message: r.restart.summary, body: `${r.restart.outcome}: ${r.restart.summary}` } }),
+    });
+  }
   if (r.closeError) {
     cases.push({
       classname: r.scenario,

@@ -34,6 +34,8 @@ export interface ScenarioReport {
   /** The chain could not be loaded or opened (outcome load-error), or crashed or hung while opening: nothing ran. */
   loadError?: { outcome: string; kind?: string; message: string };
   clients: ClientReport[];
+  /** The server restart of a scenario with `restart`: its signal, outcome and plugin calls (or why it failed). */
+  restart?: { signal: string; outcome: string; summary: string };
   /** Closing the host (close_v1 of every plugin) crashed or hung. */
   closeError?: { outcome: string; message: string };
   /** Expectations checked, and how many failed (an unexpected crash/hang counts as a failed expectation). */
@@ -48,16 +50,19 @@ function allExpectations(r: Pick<ScenarioReport, 'clients'>): ExpectationResult[
 }
 
 /** 5 the chain did not load; 4 an unexpected crash or hang (including at open and close); 1 an expectation failed; 0 all held. */
-function exitCodeOf(r: Pick<ScenarioReport, 'loadError' | 'clients' | 'closeError'>): number {
+function exitCodeOf(r: Pick<ScenarioReport, 'loadError' | 'clients' | 'closeError' | 'restart'>): number {
   if (r.loadError) return r.loadError.outcome === 'load-error' ? EXIT.LOAD_ERROR : EXIT.CRASHED_OR_HUNG;
   if (r.closeError || r.clients.some((c) => c.steps.some((s) => s.unexpectedFailure))) return EXIT.CRASHED_OR_HUNG;
+  if (r.restart && (r.restart.outcome === 'crashed' || r.restart.outcome === 'hung')) return EXIT.CRASHED_OR_HUNG;
+  if (r.restart && r.restart.outcome !== 'restarted') return EXIT.PLUGIN_ERROR;
   return allExpectations(r).every((e) => e.pass) ? EXIT.SUCCESS : EXIT.PLUGIN_ERROR;
 }
 
 /** Fill in passed, exitCode, total and failed from the rest. */
 export function finishReport(r: Omit<ScenarioReport, 'passed' | 'exitCode' | 'total' | 'failed'>): ScenarioReport {
   const all = allExpectations(r);
-  const failed = all.filter((e) => !e.pass).length + (r.loadError ? 1 : 0) + (r.closeError ? 1 : 0);
+  const restartFailed = r.restart && r.restart.outcome !== 'restarted' ? 1 : 0;
+  const failed = all.filter((e) => !e.pass).length + (r.loadError ? 1 : 0) + (r.closeError ? 1 : 0) + restartFailed;
   const exitCode = exitCodeOf(r);
   return { ...r, passed: exitCode === EXIT.SUCCESS, exitCode, total: all.length, failed };
 }

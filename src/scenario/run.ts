@@ -3,17 +3,22 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostOpenError, openHost as libraryOpenHost } from '../host/host.js';
-import type { ConnectResult, DisconnectResult } from '../protocol/client-results.js';
+import type { ConnectResult, DisconnectResult, RestartResult } from '../protocol/client-results.js';
 import type { FailureOutcome } from '../protocol/failures.js';
 import { checkConnect, checkDisconnect, isFailureResult, logLines, notRun, summarize, unexpectedCrashOrHang, type ExpectationResult } from './expectations.js';
 import { finishReport, type ClientReport, type ScenarioReport, type StepReport } from './report.js';
-import { ScenarioError, type Scenario, type ScenarioClient } from './schema.js';
+import { ScenarioError, type Scenario, type ScenarioClient, type StepName } from './schema.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
 import type { HostOptions, ClientInput } from '../host/options.js';
 
 /** What run.ts needs from a host (the library's PluginHost; a fake in tests). */
 export interface ScenarioHost {
-  client(input: ClientInput): { connect(): Promise<ConnectResult>; disconnect(): Promise<DisconnectResult> };
+  client(input: ClientInput): {
+    connect(opts?: { onProgress?: (p: { polls: number }) => void }): Promise<ConnectResult>;
+    disconnect(): Promise<DisconnectResult>;
+  };
+  /** A server restart (the library's host.restart; absent in tests' fakes). */
+  restart?(signal: 'SIGHUP' | 'SIGUSR1'): Promise<RestartResult>;
   close(): Promise<FailureOutcome | undefined>;
   kill(): Promise<void>;
   /** What the scenario's server config holds that the host does not emulate. */
@@ -56,6 +61,18 @@ function errorMessage(err: unknown): string {
   return ((err as Error)?.message ?? String(err)).split('\n')[0]!;
 }
 
+/** The pool address a library client was given (absent for tests' fakes). */
+function poolIpOf(client: object): string | undefined {
+  return (client as { setup?: { pool?: { remoteIp?: string } } }).setup?.pool?.remoteIp;
+}
+
+/** A client's part of a restart, in one line: the hooks the server ended it with, or that it was waiting. */
+function restartSummary(d: DisconnectResult): string {
+  if (d.outcome !== 'disconnected') return summarize(d);
+  const what = d.vanished ? 'was waiting on a deferral: no CLIENT_DISCONNECT' : d.hooks.length ? d.hooks.map((h) => h.hook).join(', ') : 'no hook called';
+  return `${d.endedBy ?? 'ended by the restart'}: ${what}`;
+}
+
 /** Run scenario S; resolves to its report (never throws for a plugin's behaviour; throws only for a bug). */
 export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<ScenarioReport> {
   const now = opts.now ?? (() => performance.now());
@@ -91,78 +108,128 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
   let dead: string | undefined;
   const clients: ClientReport[] = s.clients.map((c) => ({ name: c.name, steps: [], logs: [] }));
 
-  const runClient = async (spec: ScenarioClient, report: ClientReport): Promise<void> => {
-    let client: ReturnType<ScenarioHost['client']> | undefined;
-    let broken: string | undefined;
-    for (const step of spec.steps) {
-      const expectations = step === 'connect' ? spec.expect : spec.expectDisconnect;
-      const why = dead ?? broken;
-      if (why !== undefined) {
-        report.steps.push({ step, outcome: 'not-run', summary: `not run: ${why}`, ms: 0, expectations: notRun(spec.name, step, expectations, why) });
-        opts.onStep?.(spec.name, report.steps.at(-1)!);
-        continue;
+  /** One client's state across its steps: the current client instance, why it cannot go on, a vanish under way. */
+  interface ClientState {
+    spec: ScenarioClient;
+    report: ClientReport;
+    client?: ReturnType<ScenarioHost['client']>;
+    broken?: string;
+    vanishing?: Promise<DisconnectResult>;
+  }
+  const states: ClientState[] = s.clients.map((spec, i) => ({ spec, report: clients[i]! }));
+  /** The restart's result, once it ran (each client's `restart` step reports its own part). */
+  let restarted: RestartResult | undefined;
+
+  const runStep = async (st: ClientState, step: StepName): Promise<void> => {
+    const { spec, report } = st;
+    const expectations = step === 'connect' || step === 'reconnect' ? spec.expect : step === 'restart' ? {} : spec.expectDisconnect;
+    const why = dead ?? st.broken;
+    if (why !== undefined) {
+      report.steps.push({ step, outcome: 'not-run', summary: `not run: ${why}`, ms: 0, expectations: notRun(spec.name, step, expectations, why) });
+      opts.onStep?.(spec.name, report.steps.at(-1)!);
+      return;
+    }
+    const t = now();
+    let stepReport: StepReport;
+    try {
+      st.client ??= host.client(spec.input);
+      const client = st.client;
+      let r: ConnectResult | DisconnectResult;
+      let checked: ExpectationResult[];
+      if (step === 'connect' || step === 'reconnect') {
+        // a new client instance, with the address it had (freed by the restart, handed out again)
+        if (step === 'reconnect') st.client = host.client({ poolIp: poolIpOf(client), ...spec.input });
+        const c = st.client;
+        // vanish: the client goes away once its connect waited on a deferral and re-checked it
+        const onProgress = spec.steps.includes('vanish')
+          ? (p: { polls: number }) => {
+              if (p.polls > 0) st.vanishing ??= c.disconnect();
+            }
+          : undefined;
+        const res = await c.connect(onProgress ? { onProgress } : undefined);
+        r = res;
+        checked = checkConnect(spec.name, spec.expect, res, step);
+      } else if (step === 'restart') {
+        // this client's part of the restart: how the server ended it
+        const d = await client.disconnect();
+        r = d;
+        checked = [];
+      } else {
+        const d = await (step === 'vanish' ? (st.vanishing ?? client.disconnect()) : client.disconnect());
+        r = d;
+        checked = checkDisconnect(spec.name, spec.expectDisconnect, d, step);
       }
-      const t = now();
-      let stepReport: StepReport;
-      try {
-        client ??= host.client(spec.input);
-        let r: ConnectResult | DisconnectResult;
-        let checked: ExpectationResult[];
-        if (step === 'connect') {
-          const c = await client.connect();
-          r = c;
-          checked = checkConnect(spec.name, spec.expect, c);
-        } else {
-          const d = await client.disconnect();
-          r = d;
-          checked = checkDisconnect(spec.name, spec.expectDisconnect, d);
-        }
-        report.logs.push(...logLines(r.logs));
-        stepReport = {
-          step,
-          outcome: r.outcome,
-          summary: summarize(r),
-          ms: since(t),
-          expectations: checked,
-          ...(unexpectedCrashOrHang(expectations.outcome, r) ? { unexpectedFailure: true } : {}),
-        };
-        if (isFailureResult(r)) dead = `the worker died (${spec.name} ${step}: ${r.outcome})`;
-      } catch (err) {
-        // A library error (e.g. a cert the library refuses): this client cannot go on; the others can.
-        const message = errorMessage(err);
-        broken = `${step} failed`;
-        const failed: ExpectationResult = {
-          client: spec.name,
-          step,
-          expectation: 'step',
-          pass: false,
-          expected: `${step} runs`,
-          actual: message,
-          description: `${step} runs`,
-          message: `${step} failed: ${message}`,
-        };
-        stepReport = {
-          step,
-          outcome: 'error',
-          summary: `error: ${message}`,
-          ms: since(t),
-          expectations: [failed, ...notRun(spec.name, step, expectations, `${step} failed`)],
-        };
-      }
-      report.steps.push(stepReport);
-      opts.onStep?.(spec.name, stepReport);
+      report.logs.push(...logLines(r.logs));
+      stepReport = {
+        step,
+        outcome: r.outcome,
+        summary: step === 'restart' ? restartSummary(r as DisconnectResult) : summarize(r),
+        ms: since(t),
+        expectations: checked,
+        ...(unexpectedCrashOrHang(expectations.outcome, r) ? { unexpectedFailure: true } : {}),
+      };
+      if (isFailureResult(r)) dead = `the worker died (${spec.name} ${step}: ${r.outcome})`;
+    } catch (err) {
+      // A library error (e.g. a cert the library refuses): this client cannot go on; the others can.
+      const message = errorMessage(err);
+      st.broken = `${step} failed`;
+      const failed: ExpectationResult = {
+        client: spec.name,
+        step,
+        expectation: 'step',
+        pass: false,
+        expected: `${step} runs`,
+        actual: message,
+        description: `${step} runs`,
+        message: `${step} failed: ${message}`,
+      };
+      stepReport = {
+        step,
+        outcome: 'error',
+        summary: `error: ${message}`,
+        ms: since(t),
+        expectations: [failed, ...notRun(spec.name, step, expectations, `${step} failed`)],
+      };
+    }
+    report.steps.push(stepReport);
+    opts.onStep?.(spec.name, stepReport);
+  };
+
+  /** Run STEPS for every client: all at once, or one client after the other. */
+  const runAll = async (steps: (st: ClientState) => StepName[]): Promise<void> => {
+    const one = async (st: ClientState) => {
+      for (const step of steps(st)) await runStep(st, step);
+    };
+    if (s.sequential) {
+      for (const st of states) await one(st);
+      return;
+    }
+    // Wait for every client, even when one of them threw (a bug): then rethrow.
+    const settled = await Promise.allSettled(states.map(one));
+    const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) throw failed.reason;
+  };
+
+  /** The server restart between the connects and the reconnects; a failure (crash, hang, a plugin that does not
+   * open again) ends the run like a dead worker. */
+  const restart = async (signal: 'SIGHUP' | 'SIGUSR1'): Promise<void> => {
+    if (dead !== undefined) return;
+    if (!host.restart) throw new Error('this host cannot restart');
+    restarted = await host.restart(signal);
+    if (restarted.outcome !== 'restarted') {
+      const what = restarted.outcome === 'load-error' ? restarted.error.message : restarted.message;
+      dead = `the restart (${signal}) failed: ${restarted.outcome}: ${what.split('\n')[0]}`;
     }
   };
 
   let closeError: ScenarioReport['closeError'];
   try {
-    if (s.sequential) {
-      for (const [i, c] of s.clients.entries()) await runClient(c, clients[i]!);
+    if (s.restart) {
+      await runAll(() => ['connect']);
+      await restart(s.restart);
+      await runAll(() => ['restart', 'reconnect', 'disconnect']);
     } else {
-      // Wait for every client before closing, even when one of them threw (a bug): then rethrow.
-      const settled = await Promise.allSettled(s.clients.map((c, i) => runClient(c, clients[i]!)));
-      const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
-      if (failed) throw failed.reason;
+      await runAll((st) => st.spec.steps);
     }
   } finally {
     try {
@@ -173,5 +240,16 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
       await host.kill().catch(() => undefined);
     }
   }
-  return finishReport({ ...base, clients, closeError, ms: since(t0) });
+  const restartReport =
+    s.restart && restarted
+      ? {
+          signal: s.restart,
+          outcome: restarted.outcome,
+          summary:
+            restarted.outcome === 'restarted'
+              ? `plugin calls: ${restarted.calls.map((c) => c.replace(/ \S*\//, ' ')).join(', ') || 'none'}`
+              : (dead ?? restarted.outcome),
+        }
+      : undefined;
+  return finishReport({ ...base, clients, ...(restartReport ? { restart: restartReport } : {}), closeError, ms: since(t0) });
 }

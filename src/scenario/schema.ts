@@ -7,13 +7,16 @@ import { tokenizeConfigLine } from '../openvpn/client-config.js';
 import type { LifeStage } from '../protocol/client-results.js';
 import type { ClientInput } from '../host/options.js';
 
-const CONNECT_OUTCOMES = ['connected', 'rejected', 'timeout', 'fatal', 'crashed', 'hung'] as const;
+const CONNECT_OUTCOMES = ['connected', 'rejected', 'timeout', 'fatal', 'dropped', 'crashed', 'hung'] as const;
 type ConnectOutcomeName = (typeof CONNECT_OUTCOMES)[number];
 const DISCONNECT_OUTCOMES = ['disconnected', 'crashed', 'hung'] as const;
 type DisconnectOutcomeName = (typeof DISCONNECT_OUTCOMES)[number];
 const LIFE_STAGES = ['tls-verify', 'auth', 'tls-final', 'client-connect', 'learn-address'] as const satisfies readonly LifeStage[];
-const STEPS = ['connect', 'disconnect'] as const;
-export type StepName = (typeof STEPS)[number];
+const STEPS = ['connect', 'disconnect', 'vanish'] as const;
+/** The steps a client runs: its own (connect, then disconnect or vanish), and, with a top-level `restart`, the
+ * runner's: `restart` (the client's end by the server's restart) and `reconnect` (a new client instance). */
+export type StepName = (typeof STEPS)[number] | 'restart' | 'reconnect';
+const RESTART_SIGNALS = ['SIGHUP', 'SIGUSR1'] as const;
 
 /** A text expectation: a substring, or a regular expression written "/source/flags". */
 export interface TextMatcher {
@@ -63,9 +66,11 @@ export interface ConnectExpectations {
   hooks?: HooksExpectation;
 }
 
-/** Expectations on the result of `disconnect`. */
+/** Expectations on the result of `disconnect` (or `vanish`). */
 export interface DisconnectExpectations {
   outcome?: DisconnectOutcomeName;
+  /** `vanish`: the kinds of temp file OpenVPN would leave behind (cc, ccr, ...), in order; [] for none. */
+  leftBehind?: string[];
   hooks?: HooksExpectation;
   logs?: LogsExpectation;
 }
@@ -116,6 +121,9 @@ export interface Scenario {
   server?: string[];
   host: ScenarioHostOptions;
   sequential: boolean;
+  /** After every client's connect the server restarts with this signal; each client then reconnects (a new
+   * instance, checked against the same `expect`) and disconnects. */
+  restart?: 'SIGHUP' | 'SIGUSR1';
   clients: ScenarioClient[];
 }
 
@@ -424,10 +432,13 @@ function connectExpectations(c: Checker, raw: AnyNode, anchor: AnyNode, field: s
 }
 
 function disconnectExpectations(c: Checker, raw: AnyNode, anchor: AnyNode, field: string): DisconnectExpectations {
-  const { fields } = mapping(c, raw, anchor, field, ['outcome', 'hooks', 'logs']);
+  const { fields } = mapping(c, raw, anchor, field, ['outcome', 'leftBehind', 'hooks', 'logs']);
   const out: DisconnectExpectations = {};
   let f = at(fields, 'outcome');
   if (f) out.outcome = oneOf(c, f.node, f.anchor, sub(field, 'outcome'), DISCONNECT_OUTCOMES);
+  if ((f = at(fields, 'leftBehind'))) {
+    out.leftBehind = list(c, f.node, f.anchor, sub(field, 'leftBehind'), (n, a, fl) => oneOf(c, n, a, fl, ['cc', 'ccr', 'acf', 'apf', 'afr'] as const));
+  }
   if ((f = at(fields, 'hooks'))) out.hooks = hooksExpectation(c, f.node, f.anchor, sub(field, 'hooks'));
   if ((f = at(fields, 'logs'))) out.logs = logsExpectation(c, f.node, f.anchor, sub(field, 'logs'));
   return out;
@@ -539,13 +550,17 @@ function client(c: Checker, raw: AnyNode, anchor: AnyNode, field: string, index:
   if ((f = at(fields, 'steps'))) {
     const sf = sub(field, 'steps');
     steps = list(c, f.node, f.anchor, sf, (n, a, fl) => oneOf(c, n, a, fl, STEPS), { nonEmpty: true });
-    const ok = steps[0] === 'connect' && steps.length <= 2 && (steps.length === 1 || steps[1] === 'disconnect');
-    if (!ok) c.fail(f.anchor, sf, `must be [connect] or [connect, disconnect] (got [${steps.join(', ')}])`);
+    const ok = steps[0] === 'connect' && steps.length <= 2 && (steps.length === 1 || steps[1] === 'disconnect' || steps[1] === 'vanish');
+    if (!ok) c.fail(f.anchor, sf, `must be [connect], [connect, disconnect] or [connect, vanish] (got [${steps.join(', ')}])`);
   }
   const expect = at(fields, 'expect');
   const expectDisconnect = at(fields, 'expectDisconnect');
-  if (expectDisconnect && !steps.includes('disconnect')) {
-    c.fail(expectDisconnect.keyNode, sub(field, 'expectDisconnect'), 'the client has no disconnect step (steps: [connect])');
+  if (expectDisconnect && steps.length === 1) {
+    c.fail(expectDisconnect.keyNode, sub(field, 'expectDisconnect'), 'the client has no disconnect or vanish step (steps: [connect])');
+  }
+  const ended = expectDisconnect ? disconnectExpectations(c, expectDisconnect.node, expectDisconnect.anchor, sub(field, 'expectDisconnect')) : {};
+  if (ended.leftBehind && steps[1] !== 'vanish') {
+    c.fail(expectDisconnect!.keyNode, sub(field, 'expectDisconnect.leftBehind'), 'only a client that vanishes leaves files behind (steps: [connect, vanish])');
   }
   return {
     name: input.name,
@@ -554,7 +569,7 @@ function client(c: Checker, raw: AnyNode, anchor: AnyNode, field: string, index:
     certLine,
     steps,
     expect: expect ? connectExpectations(c, expect.node, expect.anchor, sub(field, 'expect')) : {},
-    expectDisconnect: expectDisconnect ? disconnectExpectations(c, expectDisconnect.node, expectDisconnect.anchor, sub(field, 'expectDisconnect')) : {},
+    expectDisconnect: ended,
   };
 }
 
@@ -570,7 +585,7 @@ function hostOptions(c: Checker, raw: AnyNode, anchor: AnyNode, field: string): 
   return out;
 }
 
-const TOP_KEYS = ['name', 'description', 'config', 'server', 'plugins', 'host', 'sequential', 'clients'];
+const TOP_KEYS = ['name', 'description', 'config', 'server', 'plugins', 'host', 'sequential', 'restart', 'clients'];
 
 /**
  * Parse and validate scenario TEXT read from FILE (JSON or YAML: JSON is read as YAML, so positions are known).
@@ -608,6 +623,7 @@ export function parseScenario(text: string, file: string, cwd = '/'): Scenario {
   const descAt = at(fields, 'description');
   const seqAt = at(fields, 'sequential');
   const hostAt = at(fields, 'host');
+  const restartAt = at(fields, 'restart');
   const scenario: Scenario = {
     file,
     dir,
@@ -619,6 +635,7 @@ export function parseScenario(text: string, file: string, cwd = '/'): Scenario {
     server: serverAt ? list(c, serverAt.node, serverAt.anchor, 'server', (n, a, f) => str(c, n, a, f, { nonEmpty: true })) : undefined,
     host: hostAt ? hostOptions(c, hostAt.node, hostAt.anchor, 'host') : {},
     sequential: seqAt ? bool(c, seqAt.node, seqAt.anchor, 'sequential') : false,
+    restart: restartAt ? oneOf(c, restartAt.node, restartAt.anchor, 'restart', RESTART_SIGNALS) : undefined,
     clients: [],
   };
   const clientsNode = c.deref(clientsAt.node);
@@ -630,6 +647,14 @@ export function parseScenario(text: string, file: string, cwd = '/'): Scenario {
       throw new ScenarioError(file, cl.line, `clients[${i}].name`, `duplicate client name ${JSON.stringify(cl.name)} (also clients[${prev}])`);
     }
     seen.set(cl.name, i);
+    if (scenario.restart && cl.steps.join() !== 'connect,disconnect') {
+      throw new ScenarioError(
+        file,
+        cl.line,
+        `clients[${i}].steps`,
+        `with restart, every client runs [connect, disconnect] (the restart and the reconnect come in between)`,
+      );
+    }
   });
   return scenario;
 }

@@ -19,6 +19,7 @@ import type { ServerState } from './server-state.js';
 import { mergeConfigs } from '../openvpn/client-config.js';
 import type { DeferralTiming } from '../protocol/messages.js';
 import type { ClientConnectReport } from '../protocol/client-results.js';
+import { ConnectionDropped } from './dropped.js';
 
 /** How one client-connect stage runs. */
 export interface ClientConnectParams {
@@ -37,6 +38,8 @@ export interface ClientConnectParams {
   server?: ServerState;
   /** Told of every chain call the stage makes (hook type, argv after argv[0], envp), before the call. */
   onChainCall?: (type: number, argv: readonly string[], env: readonly string[]) => void;
+  /** Aborted (with a ConnectionDropped) when the connection ends while the stage is deferred. */
+  signal?: AbortSignal;
 }
 
 /** A finished stage: the report the caller gets, and the client env after it (what the next hook sees). */
@@ -265,6 +268,7 @@ export function runClientConnect(
     deadline,
     pollIntervalMs: timing.pollIntervalMs,
     onProgress: params.onProgress && ((now) => params.onProgress!({ polls: run.polls, elapsedMs: now - start, pending: run.pending })),
+    signal: params.signal,
   });
   return wait
     .until(() => {
@@ -280,6 +284,11 @@ export function runClientConnect(
       },
       (err: unknown) => {
         io.close();
+        // OpenVPN never deletes the files of a deferred stage whose client went (measured on 2.6.14): cc and ccr stay
+        if (err instanceof ConnectionDropped) {
+          err.leftBehind.push(...run.openFiles);
+          err.steps.push(...run.steps);
+        }
         throw err;
       },
     );

@@ -30,6 +30,7 @@ import { dirWatcher } from './recheck-scheduler.js';
 import { DeferralWait } from './deferral-wait.js';
 import { asClient } from './as-client.js';
 import { ServerExited, ServerState } from './server-state.js';
+import { ConnectionDropped, type DroppedBy } from './dropped.js';
 import type { ClientSetup, DeferralProgress, DeferralTiming } from '../protocol/messages.js';
 
 /** Told where a waiting client is (the session adds who the client is). */
@@ -88,6 +89,10 @@ export class ClientLife {
   private hooks: HookStep[] = [];
   private t0 = 0;
   private summary = false;
+  /** Aborted when the connection ends while connect() waits on a deferral (see drop()). */
+  private readonly dropping = new AbortController();
+  /** The connect in progress, while it runs. */
+  private connecting?: Promise<WorkerConnectResult>;
 
   constructor(
     private readonly plugins: readonly Plugin[],
@@ -180,8 +185,39 @@ export class ClientLife {
   }
 
   /** Everything from the first packet to PUSH_REPLY (or the refusal), one OpenVPN stage after the other. */
-  async connect(timing: DeferralTiming, progress?: Progress): Promise<WorkerConnectResult> {
-    if (this.state !== 'new') throw new Error(`client ${this.setup.name} was already connected once; make a new client`);
+  connect(timing: DeferralTiming, progress?: Progress): Promise<WorkerConnectResult> {
+    if (this.state !== 'new') throw new Error(`client ${this.setup.name} was already connected once (or ended); make a new client`);
+    this.connecting = this.runConnect(timing, progress).finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  /** Whether connect() is still running: the client waits on a deferral. */
+  get waiting(): boolean {
+    return this.connecting !== undefined;
+  }
+
+  /** The connection ends while connect() waits on a deferral (the client vanished, or the server restarted). As on
+   * OpenVPN 2.6.14 (measured, deferred auth, v2 and v1 client-connect): no CLIENT_DISCONNECT (the client never got
+   * past client-connect), the destructors run; a deferred auth's files go with the key, but a deferred v1/script
+   * client-connect's cc and ccr files are never deleted: they are reported, then removed by the host. */
+  async drop(by: DroppedBy): Promise<DisconnectedResult> {
+    const t0 = performance.now();
+    const running = this.connecting;
+    this.dropping.abort(new ConnectionDropped(by));
+    const r = running ? await running : undefined;
+    // connect had just finished (connected or refused) before the drop took effect: an ordinary end
+    if (r && r.outcome !== 'dropped') return this.disconnect();
+    const stage = r?.outcome === 'dropped' ? r.stage : 'auth';
+    const leftBehind = r?.outcome === 'dropped' ? r.leftBehind : [];
+    this.hooks = [];
+    this.free();
+    this.removeFiles(leftBehind);
+    return { outcome: 'disconnected', client: this.setup.name, hooks: [], logs: [], ms: performance.now() - t0, vanished: { stage, leftBehind } };
+  }
+
+  private async runConnect(timing: DeferralTiming, progress?: Progress): Promise<WorkerConnectResult> {
     this.state = 'connecting';
     this.summary = timing.detail === 'summary';
     this.t0 = performance.now();
@@ -190,6 +226,10 @@ export class ClientLife {
     try {
       return await this.connectStages(run);
     } catch (err) {
+      if (err instanceof ConnectionDropped) {
+        this.state = 'ended';
+        return { outcome: 'dropped', stage: run.stage, by: err.by, leftBehind: err.leftBehind, ...this.base(run) };
+      }
       if (!(err instanceof ServerExited)) throw err;
       // Another client's error made OpenVPN exit while this one was connecting: nothing more happens for it.
       this.state = 'ended';
@@ -367,6 +407,7 @@ export class ClientLife {
     const wait = new DeferralWait({
       deadline: pending.deadline,
       pollIntervalMs: timing.pollIntervalMs,
+      signal: this.dropping.signal,
       onProgress: progress && ((now) => progress({ stage: 'auth', polls: auth.polls, elapsedMs: now - start, pending: `auth_control_file ${pending.acf}` })),
     });
     const unwatch = timing.watchFiles ? dirWatcher.watch(pending.acf, wait.wake) : undefined;
@@ -430,12 +471,20 @@ export class ClientLife {
         tmpDir: this.setup.tmpDir,
         timing,
         clientId: this.id,
+        signal: this.dropping.signal,
         onProgress: progress ? (p) => progress({ stage: 'client-connect', ...p }) : undefined,
         onChainCall: (_type, argv, env) => ccCalls.push(this.summary ? { argv: [], env: [] } : { argv: [...argv], env: [...env] }),
       },
       finish,
     );
-    const { report } = stage instanceof Promise ? await stage : stage;
+    const { report } =
+      stage instanceof Promise
+        ? await stage.catch((err: unknown) => {
+            // dropped while deferred: the stage's calls so far are still the client's hooks
+            if (err instanceof ConnectionDropped) this.recordStage(err, ccCalls, ccT);
+            throw err;
+          })
+        : stage;
     const summary = { deferred: report.deferred, polls: report.polls, ms: report.elapsedMs };
     if (report.outcome === 'timeout') {
       this.state = 'ended';
@@ -472,7 +521,7 @@ export class ClientLife {
   }
 
   /** The client-connect stage's steps as hook steps (script runs included), with the argv/env each chain call got. */
-  private recordStage(cc: ClientConnectReport, ccCalls: Array<{ argv: string[]; env: string[] }>, ccT: number): void {
+  private recordStage(cc: Pick<ClientConnectReport, 'steps'>, ccCalls: Array<{ argv: string[]; env: string[] }>, ccT: number): void {
     for (const s of cc.steps) {
       if (s.handler === 'script' || s.handler === 'ccd') {
         // not a plugin call: the script's run, or the client-config-dir file read
@@ -526,8 +575,8 @@ export class ClientLife {
   }
 
   /** The server ended this client (before it asked to): its disconnect runs now; the result says why. */
-  endByServer(why: string): void {
-    this.endedEarly = { ...this.disconnect(), endedBy: why };
+  endByServer(why: string, ended: DisconnectedResult = this.disconnect()): void {
+    this.endedEarly = { ...ended, endedBy: why };
   }
 
   /** The disconnect result of a client the server already ended (endByServer), if it was. */

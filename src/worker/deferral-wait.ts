@@ -11,6 +11,8 @@ export interface DeferralWaitOptions {
   pollIntervalMs: number;
   /** Told about every 200 ms while waiting (with performance.now()). */
   onProgress?: (now: number) => void;
+  /** Aborted when the client vanishes: the wait ends at once, throwing the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export class DeferralWait {
@@ -22,9 +24,21 @@ export class DeferralWait {
   readonly wake = (): void => this.wakeNap?.();
 
   /** Call CHECK after each sleep (and once at the start with checkFirst) until it returns a value (decided) or the
-   * deadline passes ('timeout'). CHECK returns undefined while the result is still pending. */
+   * deadline passes ('timeout'). CHECK returns undefined while the result is still pending. An aborted signal
+   * throws its reason instead, without another check. */
   async until<T>(check: () => T | undefined, checkFirst: boolean): Promise<T | 'timeout'> {
-    const { deadline, pollIntervalMs, onProgress } = this.options;
+    const { signal } = this.options;
+    signal?.addEventListener('abort', this.wake);
+    try {
+      return await this.loop(check, checkFirst);
+    } finally {
+      signal?.removeEventListener('abort', this.wake);
+    }
+  }
+
+  private async loop<T>(check: () => T | undefined, checkFirst: boolean): Promise<T | 'timeout'> {
+    const { deadline, pollIntervalMs, onProgress, signal } = this.options;
+    signal?.throwIfAborted();
     if (checkFirst) {
       const v = check();
       if (v !== undefined) return v;
@@ -41,6 +55,7 @@ export class DeferralWait {
       this.wakeNap = nap.wake;
       await nap.promise;
       this.wakeNap = undefined;
+      signal?.throwIfAborted();
       const v = check();
       if (v !== undefined) return v;
     }

@@ -64,6 +64,8 @@ async function serve(msg: RequestMessage): Promise<ResponseOf<Op>> {
     case 'close':
       session.close();
       return null;
+    case 'restart':
+      return session.restart(msg);
     default:
       throw new RequestError({ kind: 'bad-request', message: `unknown request ${(msg as { op: string }).op}` });
   }

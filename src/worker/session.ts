@@ -2,7 +2,7 @@
 import { CLIENT_HOOKS, MAX_PLUGINS, hookName, maskToHooks, type HookName } from '../openvpn/constants.js';
 import { defaultServerParams, serverOpenEnv, serverUpEnv } from '../openvpn/server-env.js';
 import type { EnvSet } from '../openvpn/env-set.js';
-import type { ClientConnectReport, DisconnectedResult, WorkerConnectResult } from '../protocol/client-results.js';
+import type { ClientConnectReport, DisconnectedResult, RestartedResult, WorkerConnectResult } from '../protocol/client-results.js';
 import type {
   CallRequest,
   CallResponse,
@@ -12,6 +12,7 @@ import type {
   ClientNewRequest,
   DeferralProgress,
   PluginInfo,
+  RestartRequest,
   StartRequest,
   StartResponse,
   WorkerError,
@@ -23,6 +24,7 @@ import { x509FromDer, freeX509 } from './native/openssl.js';
 import { disconnectAfterFailure, runClientConnect } from './client-connect.js';
 import { ClientLife, type ServerSettings } from './client-life.js';
 import { ServerState } from './server-state.js';
+import { ReopenFailure, reopenPlugins } from './restart.js';
 
 export class RequestError extends Error {
   constructor(readonly error: WorkerError) {
@@ -57,6 +59,8 @@ export class WorkerSession {
   private closed = false;
   /** Shared with every client: once OpenVPN would have exited, no plugin is called any more. */
   private readonly server = new ServerState();
+  /** What start was given: a SIGHUP loads and opens the plugins again from it. */
+  private started?: { req: StartRequest; openEnv: string[] };
 
   /** dlopen every plugin first, then open each in order (OpenVPN's startup), then make generic contexts. */
   start(req: StartRequest): StartResponse {
@@ -84,6 +88,7 @@ export class WorkerSession {
       duplicateCn: server.duplicateCn,
     };
     const openEnv = req.openEnv ?? serverOpenEnv(server).toEnvp();
+    this.started = { req, openEnv };
     this.serverEnv = serverUpEnv(server);
     for (const [i, plugin] of this.plugins.entries()) {
       try {
@@ -177,6 +182,12 @@ export class WorkerSession {
 
   async clientLifeConnect(req: ClientLifeConnectRequest, progress?: (p: DeferralProgress) => void): Promise<WorkerConnectResult> {
     const c = this.client(req.client);
+    if (c.endedEarly) {
+      throw new RequestError({
+        kind: 'bad-request',
+        message: `client ${c.setup.name} was ended (${c.endedEarly.endedBy}) before it connected: make a new client`,
+      });
+    }
     const r = await c.connect(req.timing, progress && ((p) => progress({ client: req.client, name: c.setup.name, ...p })));
     if (r.outcome === 'fatal' && this.server.exited === undefined) this.exitFatal(r.reason);
     return r;
@@ -210,13 +221,56 @@ export class WorkerSession {
     }
   }
 
-  clientEnd(req: ClientEndRequest): DisconnectedResult {
+  /** The client's end; one whose connect still waits on a deferral vanishes (ClientLife.drop). */
+  async clientEnd(req: ClientEndRequest): Promise<DisconnectedResult> {
     const c = this.client(req.client);
     this.clients.delete(req.client);
     if (c.endedEarly) return c.endedEarly;
+    if (c.waiting && this.server.exited === undefined) return c.drop('client');
     // After OpenVPN exited nothing more happens for a client: no CLIENT_DISCONNECT, no destructor.
     if (this.server.exited !== undefined) return { outcome: 'disconnected', client: c.setup.name, hooks: [], logs: [], ms: 0 };
     return c.disconnect();
+  }
+
+  /**
+   * A restart by signal, as OpenVPN 2.6.14 does it (measured with the recorder on the real server, UDP): every
+   * connected client gets CLIENT_DISCONNECT, its destructor, then LEARN_ADDRESS delete (server context), one client
+   * after the other; a client still waiting on a deferral gets only its destructor. Then ROUTE_PREDOWN and DOWN
+   * (the tun device's hooks: not emulated here, as at start and close). SIGHUP: generic destructors, close_v1,
+   * dlclose, dlopen, open, generic constructors (then UP, ROUTE_UP); the host does not dlclose (the library stays
+   * mapped, and dlopen of the same path gives it back). SIGUSR1: the plugins stay open, and each gets
+   * its generic constructor again with no destructor for the old context (which leaks). The real clients then
+   * reconnect as new client instances (new constructors): here, new host.client()s.
+   */
+  async restart(req: RestartRequest): Promise<RestartedResult> {
+    this.ensureRunning();
+    if (this.closed || !this.started) throw new RequestError({ kind: 'bad-request', message: 'the host is closed' });
+    if (req.signal !== 'SIGHUP' && req.signal !== 'SIGUSR1') {
+      throw new RequestError({ kind: 'bad-request', message: `restart takes SIGHUP or SIGUSR1, got ${String(req.signal)}` });
+    }
+    const t0 = performance.now();
+    const dropped: DisconnectedResult[] = [];
+    for (const c of this.clients.values()) {
+      if (c.endedEarly) continue;
+      const r = c.waiting ? await c.drop(req.signal) : c.disconnect();
+      c.endByServer(`the server restarted (${req.signal})`, r);
+      dropped.push(c.endedEarly!);
+    }
+    const calls: string[] = [];
+    try {
+      const reopened = reopenPlugins(req.signal, this.plugins, this.genericContexts, this.started, calls);
+      this.plugins = reopened.plugins;
+      this.genericContexts = reopened.genericContexts;
+    } catch (err) {
+      if (!(err instanceof ReopenFailure)) throw err;
+      // OpenVPN's fatal path when a plugin fails to load or open again: abort_v1 on every plugin, and it exits
+      for (const p of err.plugins) p.abort();
+      this.plugins = err.plugins;
+      this.closed = true;
+      this.server.exited = `a plugin failed to open again after ${req.signal}`;
+      throw this.loadError(err.reason, err.index);
+    }
+    return { outcome: 'restarted', signal: req.signal, dropped, calls, logs: [], ms: performance.now() - t0 };
   }
 
   /** Shutdown as OpenVPN does: remaining clients ended, generic destructors (plugin order), then close_v1 for each. */

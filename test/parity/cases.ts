@@ -11,8 +11,16 @@ export interface ParityCase {
    * demands one, unless auth-user-pass-optional. */
   username: string | null;
   password: string;
-  /** What the real server is expected to do (a mismatch means the lab or the fixture changed, not the host). */
-  expect: 'connected' | 'rejected';
+  /** What the real server is expected to do (a mismatch means the lab or the fixture changed, not the host).
+   * 'dropped': the client vanished mid-deferral (`vanish`). */
+  expect: 'connected' | 'rejected' | 'dropped';
+  /** Once the client is connected the server is restarted with this signal, and the client reconnects (real: the
+   * signal to the openvpn process, the client comes back by itself; host: host.restart(), then a new client). */
+  restart?: 'SIGHUP' | 'SIGUSR1';
+  /** The client goes away while its connect waits on a deferral that does not resolve in time (real: the client is
+   * stopped when the lab's settle time, 6 s, ends; host: disconnect() at the first deferral progress report after a re-check). The
+   * files OpenVPN leaves behind are compared too (the real run dir's tmp vs the host's `vanished.leftBehind`). */
+  vanish?: boolean;
   /** The number of CLIENT_CONNECT_DEFER re-checks depends on timing (see differences.ts 'recheck-count'). */
   recheckCountVaries?: boolean;
   /** Several clients on one server, started at the same time, each with its own username (the real client process
@@ -501,5 +509,52 @@ export const CASES: ParityCase[] = [
     extraConfig: ['setenv LAB_TAG "parity lab"', 'setenv-safe LAB_SAFE yes'],
     expect: 'connected',
     what: '`setenv` and `setenv-safe` (OPENVPN_ prefix) in the env of every hook, with their values; same server.conf on both sides',
+  },
+  // Server restarts and vanishing clients (issue #13). Measured on the real 2.6.14 server with the recorder: a
+  // restart ends each connected client with CLIENT_DISCONNECT, its destructor and LEARN_ADDRESS delete (server
+  // context), then ROUTE_PREDOWN/DOWN (tun hooks, not compared); a client gone during a deferral never gets
+  // CLIENT_DISCONNECT, only its destructor (at the latest when the server stops: the real server does not close the
+  // instance on the client's exit notification before it is connected).
+  {
+    name: 'restart SIGHUP with a connected client',
+    chain: [],
+    ...FOO,
+    restart: 'SIGHUP',
+    expect: 'connected',
+    what: 'SIGHUP: CLIENT_DISCONNECT, destructor, LEARN_ADDRESS delete for the connected client; generic destructor, CLOSE, then OPEN and a new generic constructor; the client reconnects as a new instance (new constructor, its whole life again)',
+  },
+  {
+    name: 'restart SIGUSR1 with a connected client',
+    chain: [],
+    ...FOO,
+    restart: 'SIGUSR1',
+    expect: 'connected',
+    what: 'SIGUSR1: the client is ended as for SIGHUP, the plugin stays open and gets its generic constructor again (the old generic context is never destroyed: one DESTRUCTOR fewer at shutdown); the client reconnects',
+  },
+  {
+    name: 'a client vanishes during a deferred auth',
+    chain: [{ fixture: 'auth-defer', args: ['delay_ms=15000'] }],
+    ...FOO,
+    vanish: true,
+    expect: 'dropped',
+    what: 'a client gone while AUTH_USER_PASS_VERIFY is deferred: no CLIENT_DISCONNECT, its destructor only; the auth control files go with the key (nothing left in tmp-dir)',
+  },
+  {
+    name: 'a client vanishes during a deferred v2 client-connect',
+    chain: [{ fixture: 'cc-never', args: ['mode=v2'] }],
+    ...FOO,
+    vanish: true,
+    recheckCountVaries: true,
+    expect: 'dropped',
+    what: 'a client gone while CLIENT_CONNECT_V2 is deferred: no CLIENT_DISCONNECT, its destructor only; no file left',
+  },
+  {
+    name: 'a client vanishes during a deferred v1 client-connect',
+    chain: [{ fixture: 'cc-never', args: ['mode=v1'] }],
+    ...FOO,
+    vanish: true,
+    recheckCountVaries: true,
+    expect: 'dropped',
+    what: "a client gone while CLIENT_CONNECT is deferred through the ccr file ('2'): no CLIENT_DISCONNECT, its destructor only; OpenVPN never deletes the cc and ccr files (the host reports them in `vanished.leftBehind`, then removes them)",
   },
 ];

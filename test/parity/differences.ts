@@ -63,7 +63,8 @@ export const DELIBERATE: Deliberate[] = [
       + 'of CLIENT_CONNECT_DEFER calls is the number of re-checks before the write: real OpenVPN re-checks about every 1.1 s (and '
       + 'on packets), the host every 20 ms and on file writes. For the cases marked `recheckCountVaries`, consecutive '
       + 'CLIENT_CONNECT_DEFER calls are counted as one. Fixtures that resolve after N calls (cc-v1-defer-hook, cc-v2-defer) '
-      + 'are compared call by call.',
+      + 'are compared call by call. A client that vanishes during a deferral that never resolves (cc-never) gets as many '
+      + 're-checks as fit before it goes: consecutive CLIENT_CONNECT_DEFER_V2 calls count as one there too.',
   },
   {
     id: 'client-interleaving',
@@ -106,13 +107,16 @@ export const DELIBERATE: Deliberate[] = [
   },
 ];
 
+/** The re-check hooks whose count depends on the cadence (see 'recheck-count'). */
+const RECHECKS = new Set(['CLIENT_CONNECT_DEFER', 'CLIENT_CONNECT_DEFER_V2']);
+
 const TEMP_FILE = /(?:^|\/)openvpn_(cc|ccr|acf|apf|afr)_[0-9a-f]{16,32}\.tmp$/;
 
 /** Apply the deliberate differences to one side's record (both sides get the same treatment). */
 export function normalize(records: Recorded[], side: 'real' | 'host', opts: { recheckCountVaries?: boolean } = {}): Recorded[] {
   return records
     .filter((r) => !(side === 'real' && SERVER_TUN_HOOKS.has(r.hook)))
-    .filter((r, i, all) => !(opts.recheckCountVaries && r.hook === 'CLIENT_CONNECT_DEFER' && all[i - 1]?.hook === 'CLIENT_CONNECT_DEFER'))
+    .filter((r, i, all) => !(opts.recheckCountVaries && RECHECKS.has(r.hook) && all[i - 1]?.hook === r.hook))
     .map((r) => {
       if (r.argv === undefined) return r;
       let argv = r.argv;

@@ -3,7 +3,7 @@
 // time (Promise.all), as the real clients are started together.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openHost, isFailure, type ConnectResult, type DisconnectResult } from '../../src/index.js';
+import { openHost, isFailure, type Client, type ClientInput, type ConnectResult, type DisconnectResult, type PluginHost } from '../../src/index.js';
 import type { ParsedOption } from '../../src/openvpn/client-config.js';
 import { type ChainPlugin, REAL_POOL_FIRST, SAMPLE_KEYS } from './real-server.js';
 
@@ -50,6 +50,10 @@ export interface HostRunOptions {
   timeoutMs?: number;
   /** A server.conf: the host runs it (--config) instead of plugins/proto/script. */
   config?: string;
+  /** One client: once connected, the server restarts with this signal and the client reconnects (a new client). */
+  restart?: 'SIGHUP' | 'SIGUSR1';
+  /** One client: it vanishes (disconnect()) once its connect waited on a deferral and re-checked it. */
+  vanish?: boolean;
 }
 
 /** The client's certificate chain as the real client presents it: the sample client cert and its CA. */
@@ -77,6 +81,8 @@ function toRun(r: ConnectResult, d: DisconnectResult): HostRun {
     run.reason = r.reason;
   } else if (r.outcome === 'timeout') {
     run.reason = r.pending;
+  } else if (r.outcome === 'dropped') {
+    run.reason = `dropped at ${r.stage} by ${r.by}`;
   } else {
     run.reason = r.reason;
   }
@@ -106,16 +112,16 @@ export async function runHost(opts: HostRunOptions): Promise<HostRun> {
   try {
     const inputs = opts.clients ?? [{ username: opts.username, password: opts.password, peerInfo: opts.peerInfo }];
     const cert = sampleClientChain(opts.keys);
-    const clients = inputs.map((c, i) =>
-      host.client({
-        name: inputs.length === 1 ? 'parity-client' : `parity-client-${i + 1}`,
-        username: c.username ?? null,
-        ...(c.password !== undefined ? { password: c.password } : {}),
-        cert,
-        peerInfo: c.peerInfo,
-        poolIp: realPoolAddress(i),
-      }),
-    );
+    const clientInputs: ClientInput[] = inputs.map((c, i) => ({
+      name: inputs.length === 1 ? 'parity-client' : `parity-client-${i + 1}`,
+      username: c.username ?? null,
+      ...(c.password !== undefined ? { password: c.password } : {}),
+      cert,
+      peerInfo: c.peerInfo,
+      poolIp: realPoolAddress(i),
+    }));
+    const clients = clientInputs.map((input) => host.client(input));
+    if (inputs.length === 1 && (opts.restart || opts.vanish)) return await restartOrVanish(host, clients[0]!, clientInputs[0]!, opts);
     const connected = await Promise.all(clients.map((c) => c.connect()));
     const ended = await Promise.all(clients.map((c) => c.disconnect()));
     const runs: HostClientRun[] = clients.map((_, i) => ({ ...toRun(connected[i]!, ended[i]!), username: inputs[i]!.username }));
@@ -123,4 +129,24 @@ export async function runHost(opts: HostRunOptions): Promise<HostRun> {
   } finally {
     await host.close();
   }
+}
+
+/** One client through a restart (connect, restart, the old client's end, a new client's life) or vanishing mid-deferral. */
+async function restartOrVanish(host: PluginHost, client: Client, input: ClientInput, opts: HostRunOptions): Promise<HostRun> {
+  if (opts.vanish) {
+    let vanishing: Promise<DisconnectResult> | undefined;
+    const r = await client.connect({
+      // after the first re-check, as the real client is stopped only after several
+      onProgress: (p) => {
+        if (p.polls > 0) vanishing ??= client.disconnect();
+      },
+    });
+    return toRun(r, await (vanishing ?? client.disconnect()));
+  }
+  const first = await client.connect();
+  const restarted = await host.restart(opts.restart!);
+  if (restarted.outcome !== 'restarted') return { ...toRun(first, await client.disconnect()), problem: `restart: ${JSON.stringify(restarted).slice(0, 600)}` };
+  await client.disconnect(); // already ended by the restart: runs nothing
+  const again = host.client({ ...input, name: 'parity-client-again' });
+  return toRun(await again.connect(), await again.disconnect());
 }

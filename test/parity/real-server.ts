@@ -65,6 +65,9 @@ export interface RealRunOptions extends ServerExtras {
   disconnectWaitS?: number;
   /** Parent of the run dir (default: the OS temp dir). */
   tmpParent?: string;
+  /** After the clients settled: send this signal to the server, then wait up to `waitS` for every client to be
+   * connected again ("Initialization Sequence Completed" once more in its log) before they stop. */
+  restart?: { signal: 'SIGHUP' | 'SIGUSR1'; waitS: number };
   openvpn?: string;
   keys?: string;
 }
@@ -106,6 +109,8 @@ export interface RealRun {
   instanceClosed: boolean;
   /** A one-line note when something in the lab itself went wrong. */
   problem?: string;
+  /** With `restart`: whether every client was connected again after the signal. */
+  reconnected?: boolean;
   /** Every client, in the order of the `clients` option (one entry for a single client). */
   clients: RealClientRun[];
 }
@@ -172,6 +177,18 @@ class Proc {
     await this.exited;
     clearTimeout(t);
   }
+}
+
+/** How many times a client log says the client completed its connection. */
+function completions(log: string): number {
+  return (log.match(/Initialization Sequence Completed/g) ?? []).length;
+}
+
+/** The one child of PID (the command `timeout` runs), read from /proc. */
+function childPid(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  const kids = readText(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/).filter(Boolean).map(Number);
+  return kids[0];
 }
 
 function readText(path: string): string {
@@ -537,6 +554,15 @@ export async function runRealServer(opts: RealRunOptions): Promise<RealRun> {
         }
       }),
     );
+
+    // 3b. a server restart by signal; the clients reconnect by themselves
+    if (opts.restart) {
+      const openvpnPid = childPid(server.pid);
+      if (openvpnPid === undefined) throw new Error('cannot find the openvpn server process to signal');
+      const before = results.map((r) => completions(readText(r.clientLog)));
+      process.kill(openvpnPid, opts.restart.signal);
+      result.reconnected = await waitFor(() => results.every((r, i) => completions(readText(r.clientLog)) > before[i]!), opts.restart.waitS, 100);
+    }
 
     // 4. stop the clients (UDP: each sends the exit notification; TCP: the connection closes), let the server close
     //    every client instance by itself

@@ -1,6 +1,6 @@
 // Runs one differential case: the same chain (+ recorder, last) and client through the real server and the host,
 // then compares. Keeps the run dirs of a case that differs (their paths are in the report), removes them otherwise.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ParityCase } from './cases.js';
@@ -77,6 +77,8 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
       proto: c.proto,
       script: scriptArgv(c, hostRecFile),
       config: hostConfig,
+      restart: c.restart,
+      vanish: c.vanish,
     });
   } catch (e) {
     host = { outcome: 'exception', options: [], authPending: [], problem: (e as Error).stack ?? String(e), raw: e };
@@ -98,15 +100,24 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
     ccdDir,
     ccdExclusive: c.ccd?.exclusive,
     extraConfig: c.extraConfig,
+    restart: c.restart ? { signal: c.restart, waitS: 30 } : undefined,
+    // a vanishing client: stopped when its deferral has not resolved after 6 s (its handshake takes well under a second); the server keeps the instance
+    // until it stops (no wait for it to close the instance)
+    ...(c.vanish ? { settleTimeoutS: 6, disconnectWaitS: 1 } : {}),
   });
   const realS = (performance.now() - tr) / 1000;
   const realRec = readRecorder(realRecFile);
 
+  // a vanished client: the real one never settled (the lab calls that timeout), the host's connect says dropped
+  const hostCompared = c.vanish && host.outcome === 'dropped' ? { ...host, outcome: 'real:timeout' } : host;
   const comparison =
     c.clients && c.clients.length > 1
       ? compareMulti(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries, clients: c.clients.length })
-      : compareRuns(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries, viaConfig: !!hostConfig });
-  const outcomeOf = (state: string) => (state === 'connected' ? 'connected' : state === 'auth_failed' || state === 'tls_failed' ? 'rejected' : state);
+      : compareRuns(real, hostCompared, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries, viaConfig: !!hostConfig });
+  if (c.vanish) comparison.differences.push(...leftBehindDiff(real, host));
+  if (c.restart && !real.reconnected) comparison.differences.push(`real side: the client did not reconnect within 30 s after ${c.restart}`);
+  const outcomeOf = (state: string) =>
+    state === 'connected' ? 'connected' : state === 'auth_failed' || state === 'tls_failed' ? 'rejected' : c.vanish && state === 'timeout' ? 'dropped' : state;
   const off = real.clients.filter((k) => outcomeOf(k.state) !== c.expect);
   const labProblem = off.length
     ? `the real server's outcome is ${real.clients.map((k) => k.state).join(' / ')}${real.problem ? ` (${real.problem})` : ''}, the case expects ${c.expect}: the lab or the fixture changed`
@@ -121,6 +132,22 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
   const dirs = [real.workdir, realRecDir, hostDir, ...(ccdDir ? [ccdDir] : [])];
   if (!keep) for (const d of dirs) rmSync(d, { recursive: true, force: true });
   return { case: c, real, host, realRec, hostRec, comparison, labProblem, realS, hostS, keptDirs: keep ? dirs : [] };
+}
+
+/** The kinds of temp file (cc, ccr, acf, ...) a vanished client left: in the real run's tmp-dir, and as the host
+ * reports them (`vanished.leftBehind`, removed by the host). */
+function leftBehindDiff(real: RealRun, host: HostRun): string[] {
+  const kinds = (names: string[]) => names.map((n) => /openvpn_([a-z]+)_[0-9a-f]+\.tmp$/.exec(n)?.[1] ?? n).sort();
+  let realLeft: string[] = [];
+  try {
+    realLeft = kinds(readdirSync(join(real.workdir, 'tmp')));
+  } catch {
+    return [`real side: cannot read ${real.workdir}/tmp`];
+  }
+  const d = (host.raw as { disconnect?: { vanished?: { leftBehind: string[] } } }).disconnect;
+  if (!d?.vanished) return ['host side: the client did not vanish during its deferral (no `vanished` in the disconnect result)'];
+  const hostLeft = kinds(d.vanished.leftBehind);
+  return realLeft.join() === hostLeft.join() ? [] : [`files left behind differ: real [${realLeft.join(', ')}], host [${hostLeft.join(', ')}]`];
 }
 
 /** A readable report of one case. */

@@ -159,7 +159,7 @@ test('bad scenarios: one line file:line: field: problem on stderr, exit 2, no st
   const bad = scenarioFile('bad.yaml', 'plugins: [FIXTURES/auth-reason.so]\nclients:\n  - name: a\n  - name: b\n    expect:\n      outcome: ok\n');
   assertOneLine(
     await run([bad]),
-    /^ovpn-plugin-host: .*bad\.yaml:6: clients\[1\]\.expect\.outcome: must be one of connected, rejected, timeout, fatal, crashed, hung \(got "ok"\)$/,
+    /^ovpn-plugin-host: .*bad\.yaml:6: clients\[1\]\.expect\.outcome: must be one of connected, rejected, timeout, fatal, dropped, crashed, hung \(got "ok"\)$/,
   );
   const typo = scenarioFile('typo.json', '{\n  "plugins": ["x.so"],\n  "clients": [{ "expect": { "outcom": "connected" } }]\n}\n');
   const t = await run([typo, '--json']);

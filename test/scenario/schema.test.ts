@@ -146,7 +146,10 @@ test('JSON scenarios: same format, errors with their line numbers', () => {
   assert.deepEqual(s.plugins[0]!.args, ['a']);
   assert.equal(s.clients[0]!.expect.outcome, 'connected');
   const bad = '{\n  "plugins": ["./p.so"],\n  "clients": [\n    { "name": "x",\n      "expect": { "outcome": "ok" } }\n  ]\n}\n';
-  assert.equal(error(bad, 's.json'), 's.json:5: clients[0].expect.outcome: must be one of connected, rejected, timeout, fatal, crashed, hung (got "ok")');
+  assert.equal(
+    error(bad, 's.json'),
+    's.json:5: clients[0].expect.outcome: must be one of connected, rejected, timeout, fatal, dropped, crashed, hung (got "ok")',
+  );
   assert.equal(
     error('{\n  "plugins": ["./p.so"],\n  "clients": [ { "nmae": "x" } ]\n}', 's.json'),
     's.json:3: clients[0].nmae: unknown key (did you mean "name"?)',
@@ -164,7 +167,10 @@ clients:
     expect:
       outcome: ok
 `;
-  assert.equal(error(text), 'scenario.yaml:7: clients[1].expect.outcome: must be one of connected, rejected, timeout, fatal, crashed, hung (got "ok")');
+  assert.equal(
+    error(text),
+    'scenario.yaml:7: clients[1].expect.outcome: must be one of connected, rejected, timeout, fatal, dropped, crashed, hung (got "ok")',
+  );
 });
 
 test('unknown keys are errors at every level, with a suggestion for typos', () => {
@@ -202,11 +208,11 @@ test('types and values: one line each, with the line of the value', () => {
     [`${MIN}    expect:\n      config: { contain: x }\n`, '5: clients[0].expect.config.contain: unknown key (did you mean "contains"?)'],
     [`${MIN}    expect:\n      options: [{ args: [x] }]\n`, '5: clients[0].expect.options[0]: name is required'],
     [`${MIN}    expect:\n`, '4: clients[0].expect: must be a mapping (got nothing)'],
-    [`${MIN}    steps: [disconnect]\n`, '4: clients[0].steps: must be [connect] or [connect, disconnect] (got [disconnect])'],
-    [`${MIN}    steps: [connect, reconnect]\n`, '4: clients[0].steps[1]: must be one of connect, disconnect (got "reconnect")'],
+    [`${MIN}    steps: [disconnect]\n`, '4: clients[0].steps: must be [connect], [connect, disconnect] or [connect, vanish] (got [disconnect])'],
+    [`${MIN}    steps: [connect, reconnect]\n`, '4: clients[0].steps[1]: must be one of connect, disconnect, vanish (got "reconnect")'],
     [
       `${MIN}    steps: [connect]\n    expectDisconnect: { outcome: disconnected }\n`,
-      '5: clients[0].expectDisconnect: the client has no disconnect step (steps: [connect])',
+      '5: clients[0].expectDisconnect: the client has no disconnect or vanish step (steps: [connect])',
     ],
     [
       `${MIN}    expectDisconnect: { outcome: connected }\n`,
