@@ -106,7 +106,7 @@ export class Client {
     const failed = await this.created;
     if (failed) return failed;
     const connected = this.connected && (await this.connected);
-    if (!connected || connected.outcome !== 'connected') {
+    if (connected?.outcome !== 'connected') {
       throw new Error(`client ${this.name} cannot renegotiate: ${connected ? `its connect ended ${connected.outcome}` : 'connect() it first'}`);
     }
     if (this.ended) throw new Error(`client ${this.name} cannot renegotiate: it was disconnected`);
