@@ -3,9 +3,19 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostOpenError, openHost as libraryOpenHost } from '../host/host.js';
-import type { ConnectResult, DisconnectResult } from '../protocol/client-results.js';
+import type { ConnectResult, DisconnectResult, RenegotiateResult } from '../protocol/client-results.js';
 import type { FailureOutcome } from '../protocol/failures.js';
-import { checkConnect, checkDisconnect, isFailureResult, logLines, notRun, summarize, unexpectedCrashOrHang, type ExpectationResult } from './expectations.js';
+import {
+  checkConnect,
+  checkDisconnect,
+  checkRenegotiate,
+  isFailureResult,
+  logLines,
+  notRun,
+  summarize,
+  unexpectedCrashOrHang,
+  type ExpectationResult,
+} from './expectations.js';
 import { finishReport, type ClientReport, type ScenarioReport, type StepReport } from './report.js';
 import { ScenarioError, type Scenario, type ScenarioClient } from './schema.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
@@ -13,7 +23,7 @@ import type { HostOptions, ClientInput } from '../host/options.js';
 
 /** What run.ts needs from a host (the library's PluginHost; a fake in tests). */
 export interface ScenarioHost {
-  client(input: ClientInput): { connect(): Promise<ConnectResult>; disconnect(): Promise<DisconnectResult> };
+  client(input: ClientInput): { connect(): Promise<ConnectResult>; renegotiate(): Promise<RenegotiateResult>; disconnect(): Promise<DisconnectResult> };
   close(): Promise<FailureOutcome | undefined>;
   kill(): Promise<void>;
   /** What the scenario's server config holds that the host does not emulate. */
@@ -94,9 +104,13 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
   const runClient = async (spec: ScenarioClient, report: ClientReport): Promise<void> => {
     let client: ReturnType<ScenarioHost['client']> | undefined;
     let broken: string | undefined;
+    let renegotiations = 0;
+    /** Why no renegotiation can run any more (the client did not connect, or its tunnel ended). */
+    let noRenegotiation: string | undefined;
     for (const step of spec.steps) {
-      const expectations = step === 'connect' ? spec.expect : spec.expectDisconnect;
-      const why = dead ?? broken;
+      const renegotiateExpect = step === 'renegotiate' ? (spec.expectRenegotiate[renegotiations++] ?? {}) : {};
+      const expectations = step === 'connect' ? spec.expect : step === 'renegotiate' ? renegotiateExpect : spec.expectDisconnect;
+      const why = dead ?? broken ?? (step === 'renegotiate' ? noRenegotiation : undefined);
       if (why !== undefined) {
         report.steps.push({ step, outcome: 'not-run', summary: `not run: ${why}`, ms: 0, expectations: notRun(spec.name, step, expectations, why) });
         opts.onStep?.(spec.name, report.steps.at(-1)!);
@@ -106,12 +120,20 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
       let stepReport: StepReport;
       try {
         client ??= host.client(spec.input);
-        let r: ConnectResult | DisconnectResult;
+        let r: ConnectResult | DisconnectResult | RenegotiateResult;
         let checked: ExpectationResult[];
         if (step === 'connect') {
           const c = await client.connect();
           r = c;
           checked = checkConnect(spec.name, spec.expect, c);
+          // a client that did not connect cannot renegotiate: those steps are not run
+          if (c.outcome !== 'connected') noRenegotiation = `the connect ended ${c.outcome}`;
+        } else if (step === 'renegotiate') {
+          const x = await client.renegotiate();
+          r = x;
+          checked = checkRenegotiate(spec.name, renegotiateExpect, x);
+          // a killed tunnel (or OpenVPN's exit) ends the client: no more renegotiations
+          if (x.outcome !== 'renewed') noRenegotiation = `the tunnel ended at renegotiation ${renegotiations} (${x.outcome})`;
         } else {
           const d = await client.disconnect();
           r = d;
