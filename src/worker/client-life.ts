@@ -313,8 +313,10 @@ export class ClientLife {
       return killed(this.refuse(run, 'auth', 'AUTH_FAILED,SESSION: token expired', '--auth-gen-token: the auth-token the client presented has expired'));
     }
     if (token === 'skip') {
-      // a valid token: no plugin call, but session_state is set (measured: TLS_FINAL sees Authenticated)
-      this.env.set('session_state', run.session!.state);
+      // a valid token: no plugin call, but the auth env is set again (measured: TLS_FINAL sees IV_*, username,
+      // common_name, untrusted_*, session_state Authenticated, session_id, newest first)
+      const username = this.setup.username ?? '';
+      authEnv(this.env, { ivVars: this.setup.peerInfo, username, untrusted: this.setup.address, plugin: false, session: this.sessionEnv(run) });
     } else {
       const authed = this.authenticate(run);
       if ('outcome' in authed) return killed(authed);

@@ -47,7 +47,8 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
   // A ccd case: the files in a dir of their own; the host runs the real server's config text (its own recorder file)
   let ccdDir: string | undefined;
   let hostConfig: string | undefined;
-  if (c.ccd || c.viaConfig || c.extraConfig) {
+  const extraConfig = c.renegSec ? [...(c.extraConfig ?? []), `reneg-sec ${c.renegSec}`] : c.extraConfig;
+  if (c.ccd || c.viaConfig || extraConfig) {
     if (c.ccd) {
       ccdDir = mkdtempSync(join(tmpdir(), 'ovpn-parity-ccd-'));
       for (const [name, text] of Object.entries(c.ccd.files)) writeFileSync(join(ccdDir, name), text);
@@ -61,7 +62,7 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
         clientConnect: scriptArgv(c, hostRecFile),
         ccdDir,
         ccdExclusive: c.ccd?.exclusive,
-        extraConfig: c.extraConfig,
+        extraConfig,
       }),
     );
   }
@@ -77,6 +78,8 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
       proto: c.proto,
       script: scriptArgv(c, hostRecFile),
       config: hostConfig,
+      renegotiations: c.renegotiations,
+      renegSec: c.renegSec,
     });
   } catch (e) {
     host = { outcome: 'exception', options: [], problem: (e as Error).stack ?? String(e), raw: e };
@@ -97,7 +100,9 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
     clientConnect: scriptArgv(c, realRecFile),
     ccdDir,
     ccdExclusive: c.ccd?.exclusive,
-    extraConfig: c.extraConfig,
+    extraConfig,
+    // the renegotiations, then 3 s for the last one to finish
+    holdS: c.renegotiations && c.renegSec ? c.renegotiations * c.renegSec + 3 : undefined,
   });
   const realS = (performance.now() - tr) / 1000;
   const realRec = readRecorder(realRecFile);
@@ -105,7 +110,7 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
   const comparison =
     c.clients && c.clients.length > 1
       ? compareMulti(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries, clients: c.clients.length })
-      : compareRuns(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries, viaConfig: !!hostConfig });
+      : compareRuns(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries, viaConfig: !!hostConfig, comparedTags: c.comparedTags });
   const outcomeOf = (state: string) => (state === 'connected' ? 'connected' : state === 'auth_failed' ? 'rejected' : state);
   const off = real.clients.filter((k) => outcomeOf(k.state) !== c.expect);
   const labProblem = off.length
