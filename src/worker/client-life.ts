@@ -271,7 +271,8 @@ export class ClientLife {
     };
     try {
       const r = await this.renegotiateStages(run);
-      if (r.outcome === 'rejected') {
+      // (contexts gone: the host was closed meanwhile, and the client's end already ran)
+      if (r.outcome === 'rejected' && this.contexts.length > 0) {
         // the tunnel is killed: the client's end runs now (OpenVPN: 5 s later), and a later disconnect calls nothing
         this.state = 'connected';
         this.end();
