@@ -1,12 +1,12 @@
 /* auth-nth: synchronous AUTH_USER_PASS_VERIFY that counts the calls per client (its per-client context) and fails the
  * fail=N-th and later ones (default 2: the first renegotiation's re-auth), with "re-auth N refused" in
- * auth_failed_reason_file; every other call is SUCCESS. Chain a recorder to see the calls. */
+ * auth_failed_reason_file (how=segv: it crashes there instead); every other call is SUCCESS. */
 #include "fixture.h"
 
 #define NAME "auth-nth"
 static plugin_log_t plog;
 
-struct handle { int fail; };
+struct handle { int fail; int segv; };
 struct ctx { int calls; };
 
 OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_plugin_args_open_in const *in,
@@ -17,6 +17,8 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     struct handle *h = calloc(1, sizeof *h);
     const char *f = fx_arg(in->argv, "fail", NULL);
     h->fail = f ? atoi(f) : 2;
+    const char *how = fx_arg(in->argv, "how", "error");
+    h->segv = !strcmp(how, "segv");
     out->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY);
     out->handle = h;
     plog(PLOG_NOTE, NAME, "OPEN fail=%d", h->fail);
@@ -46,6 +48,10 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
     if (n < h->fail) {
         plog(PLOG_NOTE, NAME, "AUTH_USER_PASS_VERIFY call %d SUCCESS", n);
         return OPENVPN_PLUGIN_FUNC_SUCCESS;
+    }
+    if (h->segv) {
+        plog(PLOG_NOTE, NAME, "about to crash in AUTH_USER_PASS_VERIFY call %d", n);
+        *(volatile int *)0 = 1;
     }
     char reason[64];
     snprintf(reason, sizeof reason, "re-auth %d refused", n);

@@ -136,6 +136,21 @@ test('renegotiation: a re-auth ERROR kills the tunnel with the reason file, with
   );
 });
 
+test('renegotiation: a plugin that crashes at the re-auth: outcome crashed naming the call; the worker is gone', async () => {
+  const host = await openHost({ plugins: [{ path: fixture('auth-nth'), args: ['fail=2', 'how=segv'] }], callTimeoutMs: 10_000 });
+  try {
+    const c = host.client({ username: 'foo', password: 'bar' });
+    assert.equal((await c.connect()).outcome, 'connected');
+    const r = await c.renegotiate();
+    assert.equal(r.outcome, 'crashed', JSON.stringify(r));
+    if (r.outcome === 'crashed') assert.equal(r.during?.call, 'AUTH_USER_PASS_VERIFY');
+    assert.equal((await c.disconnect()).outcome, 'crashed');
+    assert.equal(host.workerExited, true);
+  } finally {
+    await host.close();
+  }
+});
+
 test('renegotiation: only a connected client; not before connect', async () => {
   await withHost({ plugins: [{ path: fixture('per-client') }] }, async (host) => {
     const c = host.client({ username: 'foo', password: 'bar' });
