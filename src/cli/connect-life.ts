@@ -106,11 +106,18 @@ export async function runLife(state: RunState, path: string | undefined, args: s
     if (opts.renegotiate !== undefined && r.outcome === 'connected') {
       marks.push({ phase: 'renegotiate', at: host.logs.length });
       const renegSec = host.renegSec;
-      const renegotiating = renegotiateTimes(client, opts.renegotiate, renegSec, aborted.signal, (i) =>
-        logger.log.info(`renegotiation ${i} of ${opts.renegotiate}${renegSec ? ` (reneg-sec ${renegSec})` : ''}`),
+      const renegotiating = renegotiateTimes(
+        client,
+        opts.renegotiate,
+        renegSec,
+        aborted.signal,
+        (i) => logger.log.info(`renegotiation ${i} of ${opts.renegotiate}`),
+        (i, seconds) => logger.log.info(`renegotiation ${i} of ${opts.renegotiate} in ${seconds} s (reneg-sec)`),
       );
       running = renegotiating;
       renegotiations = await renegotiating;
+      // Ctrl-C during a --reneg-sec wait: the host is killed, the signal handler reports and exits
+      if (aborted.signal.aborted) return EXIT.SIGINT;
       const failed = renegotiations.find(isFailure);
       if (failed) return report(state, opts, failed);
     }

@@ -15,11 +15,15 @@ export async function renegotiateTimes(
   renegSec: number | undefined,
   signal: AbortSignal,
   onStart: (i: number) => void,
+  onWait: (i: number, seconds: number) => void,
 ): Promise<RenegotiateResult[]> {
   const results: RenegotiateResult[] = [];
   let keyMadeAt = performance.now();
   for (let i = 1; i <= n; i++) {
-    if (renegSec) await sleepUntil(keyMadeAt + renegSec * 1000, signal);
+    if (renegSec) {
+      onWait(i, renegSec);
+      await sleepUntil(keyMadeAt + renegSec * 1000, signal);
+    }
     if (signal.aborted) break;
     onStart(i);
     keyMadeAt = performance.now();

@@ -1,8 +1,8 @@
 // connect --renegotiate N / --reneg-sec as a user runs them (node dist/cli.js): text, --json, exit codes, usage errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, ROOT, fixture } from '../helpers.js';
@@ -103,4 +103,27 @@ test('connect: --reneg-sec without --renegotiate, --renegotiate 0, --renegotiate
     assert.match(lines[0]!, /--reneg-sec needs --renegotiate|--renegotiate/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
+});
+
+test('connect --renegotiate --reneg-sec: Ctrl-C while waiting for the next renegotiation ends at once: exit 130, nothing left', async () => {
+  const tmp = mkdtempSync(join(TMP, 'sigint-'));
+  const child = spawn(process.execPath, [CLI, 'connect', fixture('per-client'), '--username', 'foo', '--renegotiate', '3', '--reneg-sec', '600', '-v'], {
+    cwd: ROOT,
+    env: { ...process.env, TMPDIR: tmp },
+  });
+  let stderr = '';
+  let sent = false;
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    // -v logs the wait: connected, now waiting 600 s for the first renegotiation
+    if (!sent && stderr.includes('renegotiation 1 of 3 in 600 s')) {
+      sent = true;
+      child.kill('SIGINT');
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /interrupted \(SIGINT\): stopping the plugin\n/);
+  assert.doesNotMatch(stderr, /the host (is|was) killed/, 'no failure line after the interruption');
+  assert.deepEqual(readdirSync(tmp), [], 'no temp dir left');
 });
