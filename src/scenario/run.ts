@@ -111,8 +111,16 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
       const renegotiateExpect = step === 'renegotiate' ? (spec.expectRenegotiate[renegotiations++] ?? {}) : {};
       const expectations = step === 'connect' ? spec.expect : step === 'renegotiate' ? renegotiateExpect : spec.expectDisconnect;
       const why = dead ?? broken ?? (step === 'renegotiate' ? noRenegotiation : undefined);
+      const numbered = step === 'renegotiate' ? { renegotiation: renegotiations } : {};
       if (why !== undefined) {
-        report.steps.push({ step, outcome: 'not-run', summary: `not run: ${why}`, ms: 0, expectations: notRun(spec.name, step, expectations, why) });
+        report.steps.push({
+          step,
+          ...numbered,
+          outcome: 'not-run',
+          summary: `not run: ${why}`,
+          ms: 0,
+          expectations: notRun(spec.name, step, expectations, why),
+        });
         opts.onStep?.(spec.name, report.steps.at(-1)!);
         continue;
       }
@@ -142,6 +150,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
         report.logs.push(...logLines(r.logs));
         stepReport = {
           step,
+          ...numbered,
           outcome: r.outcome,
           summary: summarize(r),
           ms: since(t),
@@ -165,6 +174,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
         };
         stepReport = {
           step,
+          ...numbered,
           outcome: 'error',
           summary: `error: ${message}`,
           ms: since(t),

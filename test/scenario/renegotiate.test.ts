@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ScenarioError, parseScenario } from '../../src/scenario/schema.js';
 import { runScenario } from '../../src/scenario/run.js';
+import { junitXml } from '../../src/scenario/junit.js';
 import { fixture } from '../helpers.js';
 
 const MIN = 'plugins: [./p.so]\nclients:\n  - name: a\n';
@@ -83,10 +84,12 @@ clients:
   const report = await runScenario(s);
   const steps = report.clients[0]!.steps;
   assert.deepEqual(
-    steps.map((x) => `${x.step} ${x.outcome}`),
-    ['connect connected', 'renegotiate renewed', 'renegotiate rejected', 'renegotiate not-run', 'disconnect disconnected'],
+    steps.map((x) => `${x.step}${x.renegotiation ? ` ${x.renegotiation}` : ''} ${x.outcome}`),
+    ['connect connected', 'renegotiate 1 renewed', 'renegotiate 2 rejected', 'renegotiate 3 not-run', 'disconnect disconnected'],
   );
   const failed = steps.flatMap((x) => x.expectations.filter((e) => !e.pass).map((e) => `${e.step} ${e.message}`));
   assert.deepEqual(failed, ['renegotiate outcome: not checked, the tunnel ended at renegotiation 2 (rejected)']);
   assert.equal(report.passed, false);
+  const xml = junitXml([report]);
+  assert.ok(xml.includes('name="renegotiate 3: outcome"') && xml.includes('name="renegotiate 2: outcome rejected"'), xml);
 });
