@@ -273,7 +273,8 @@ export class ClientLife {
       const r = await this.renegotiateStages(run);
       // (contexts gone: the host was closed meanwhile, and the client's end already ran)
       if (r.outcome === 'rejected' && this.contexts.length > 0) {
-        // the tunnel is killed: the client's end runs now (OpenVPN: 5 s later), and a later disconnect calls nothing
+        // the tunnel is killed: the client's end runs now (OpenVPN: 5 s later), and a later disconnect calls nothing;
+        // its calls go into this.hooks, the array the result holds
         this.state = 'connected';
         this.end();
         this.endedEarly = {
@@ -303,6 +304,7 @@ export class ClientLife {
           ? r
           : { outcome: 'fatal', stage: run.stage, ...this.base(run), reason: `unexpected ${r.outcome} while renegotiating` };
     clearX509Env(this.env);
+    // (a TLS_VERIFY refusal at a renegotiation was not measured: it is treated as any failed new key)
     const refused = this.tlsVerify(run);
     if (refused) return killed(refused);
     run.stage = 'auth';
