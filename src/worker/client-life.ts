@@ -253,7 +253,8 @@ export class ClientLife {
    */
   async renegotiate(timing: DeferralTiming, progress?: Progress): Promise<WorkerRenegotiateResult> {
     if (this.state !== 'connected') {
-      const why = this.state === 'renegotiating' ? 'it is already renegotiating' : this.state === 'ended' ? 'it has ended' : 'it is not connected';
+      const ended = this.endedEarly?.endedBy ?? 'it has ended';
+      const why = this.state === 'renegotiating' ? 'it is already renegotiating' : this.state === 'ended' ? ended : 'it is not connected';
       throw new Error(`client ${this.setup.name} cannot renegotiate: ${why}`);
     }
     this.state = 'renegotiating';

@@ -2,7 +2,7 @@
 // a 2.6.14 server calls, a deferred re-auth, a failed one that kills the tunnel, and auth-gen-token's session_state.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openHost, type HostOptions, type PluginHost, type RenegotiateResult } from '../../src/index.js';
@@ -148,6 +148,24 @@ test('renegotiation: a plugin that crashes at the re-auth: outcome crashed namin
     assert.equal(host.workerExited, true);
   } finally {
     await host.close();
+  }
+});
+
+test('renegotiation of a client the server ended (a newcomer with its common name, no duplicate-cn): refused, saying why', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'reneg-dup-'));
+  try {
+    const conf = join(dir, 'server.conf');
+    writeFileSync(conf, `plugin ${fixture('per-client')}\n`);
+    await withHost({ plugins: [], config: conf }, async (host) => {
+      const a = host.client({ username: 'a' });
+      assert.equal((await a.connect()).outcome, 'connected');
+      assert.equal((await host.client({ username: 'b' }).connect()).outcome, 'connected');
+      const r = await a.renegotiate();
+      assert.ok(r.outcome === 'load-error' && r.error.kind === 'bad-request', JSON.stringify(r));
+      assert.match(r.error.message, /cannot renegotiate: client-2 connected with the same common name 'Test-Client'/);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
