@@ -1,6 +1,7 @@
 // `connect` (default stage): one client's whole life through the library, printed hook by hook.
 import { HostOpenError, isFailure, openHost } from '../host/host.js';
-import type { ConnectResult, DisconnectResult, HookStep } from '../protocol/client-results.js';
+import type { ConnectResult, DisconnectResult, HookStep, RenegotiateResult } from '../protocol/client-results.js';
+import { exitCodeOfRenegotiations, renegotiateTimes } from './renegotiations.js';
 import type { FailureOutcome } from '../protocol/failures.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
 import { ServerConfigError } from '../openvpn/server-config.js';
@@ -50,7 +51,8 @@ export async function runLife(state: RunState, path: string | undefined, args: s
       timeoutMs: opts.timeout * 1000,
       handWindowMs: opts.handWindow === undefined ? undefined : opts.handWindow * 1000,
       config: opts.config,
-      serverOptions: opts.serverOption,
+      // --reneg-sec is the server's reneg-sec: it also narrows the deferred auth window
+      serverOptions: [...opts.serverOption, ...(opts.renegSec !== undefined ? [`reneg-sec ${opts.renegSec}`] : [])],
       pollIntervalMs: opts.pollInterval,
       timing: opts.timing,
       script: script ? [script.path, ...(script.args ?? [])] : undefined,
@@ -63,10 +65,12 @@ export async function runLife(state: RunState, path: string | undefined, args: s
   for (const note of host.configNotes) state.io.err(`${PROGRAM_NAME}: warning: ${note}\n`);
   logger.log.info({ plugins: host.plugins.map((p) => ({ path: p.path, hooks: p.hooks })) }, 'opened; connecting a client');
   let running: Promise<unknown> = Promise.resolve();
+  const aborted = new AbortController();
   state.current = {
     abort: () =>
       host
         .kill()
+        .then(() => aborted.abort())
         .then(() => running)
         .then(
           () => undefined,
@@ -109,6 +113,25 @@ export async function runLife(state: RunState, path: string | undefined, args: s
     clearTimeout(vanishTimer);
     out.clear();
     if (isFailure(r)) return report(state, opts, r);
+    let renegotiations: RenegotiateResult[] | undefined;
+    if (opts.renegotiate !== undefined && r.outcome === 'connected') {
+      marks.push({ phase: 'renegotiate', at: host.logs.length });
+      const renegSec = host.renegSec;
+      const renegotiating = renegotiateTimes(
+        client,
+        opts.renegotiate,
+        renegSec,
+        aborted.signal,
+        (i) => logger.log.info(`renegotiation ${i} of ${opts.renegotiate}`),
+        (i, seconds) => logger.log.info(`renegotiation ${i} of ${opts.renegotiate} in ${seconds} s (reneg-sec)`),
+      );
+      running = renegotiating;
+      renegotiations = await renegotiating;
+      // Ctrl-C during a --reneg-sec wait: the host is killed, the signal handler reports and exits
+      if (aborted.signal.aborted) return EXIT.SIGINT;
+      const failed = renegotiations.find(isFailure);
+      if (failed) return report(state, opts, failed);
+    }
     logger.log.info({ outcome: r.outcome, ms: Math.round(r.ms) }, `${r.outcome}; disconnecting the client`);
     marks.push({ phase: 'disconnect', at: host.logs.length });
     const d = await (vanishing ?? client.disconnect());
@@ -123,6 +146,7 @@ export async function runLife(state: RunState, path: string | undefined, args: s
       closeFailure ?? { ...r, logs: withPhases(host.logs, marks) },
       d,
       host.plugins.flatMap((p) => p.hooks),
+      renegotiations,
     );
   } finally {
     state.current = undefined;
@@ -130,7 +154,7 @@ export async function runLife(state: RunState, path: string | undefined, args: s
   }
 }
 
-type Phase = 'open' | 'connect' | 'disconnect' | 'close';
+type Phase = 'open' | 'connect' | 'renegotiate' | 'disconnect' | 'close';
 interface PhaseMark {
   phase: Phase;
   /** Index in the host's log where the phase starts. */
@@ -146,18 +170,66 @@ function withPhases(logs: readonly PluginLogEntry[], marks: readonly PhaseMark[]
   });
 }
 
-function report(state: RunState, opts: ConnectCliOptions, r: ConnectResult | FailureOutcome, d?: DisconnectResult, registered: string[] = []): number {
+function report(
+  state: RunState,
+  opts: ConnectCliOptions,
+  r: ConnectResult | FailureOutcome,
+  d?: DisconnectResult,
+  registered: string[] = [],
+  renegotiations?: RenegotiateResult[],
+): number {
+  const code = () => (exitCodeOfLife(r) === EXIT.SUCCESS && renegotiations ? exitCodeOfRenegotiations(renegotiations) : exitCodeOfLife(r));
   if (opts.json) {
-    printJson(state, d ? { ...r, disconnect: d } : r);
-    return exitCodeOfLife(r);
+    // each renegotiation's log lines are in the top-level log (phase 'renegotiate')
+    const renegs = renegotiations?.map((x) => (isFailure(x) ? x : { ...x, logs: undefined }));
+    printJson(state, { ...r, ...(renegs ? { renegotiations: renegs } : {}), ...(d ? { disconnect: d } : {}) });
+    return code();
   }
   if (isFailure(r)) {
     state.io.err(`${PROGRAM_NAME}: ${failureLine(r)}\n`);
     if (r.outcome === 'load-error') printLines(state, formatFailureDetails(r), 'err');
     return exitCodeOfLife(r);
   }
-  printLines(state, formatLife(r, d, registered));
-  return exitCodeOfLife(r);
+  printLines(state, [...formatLife(r, undefined, registered), ...(renegotiations ?? []).flatMap(formatRenegotiation), ...formatDisconnect(d)]);
+  return code();
+}
+
+/** A renegotiation: its outcome in one line, the token's state, its auth, its hooks. */
+function formatRenegotiation(r: RenegotiateResult): string[] {
+  if (isFailure(r)) return [`RENEGOTIATION failed: ${failureLine(r)}`];
+  const lines: string[] = [];
+  if (r.outcome === 'renewed') lines.push(`RENEGOTIATION ${r.renegotiation}: renewed in ${Math.round(r.ms)} ms`);
+  else if (r.outcome === 'rejected') {
+    lines.push(`RENEGOTIATION ${r.renegotiation}: REJECTED at ${r.stage}, the client sees ${r.clientSees}: the tunnel was killed`);
+    if (r.reason) lines.push(`reason: ${r.reason}`);
+  } else lines.push(`RENEGOTIATION: FATAL at ${r.stage}: ${r.reason}`);
+  if ('token' in r && r.token) {
+    lines.push(
+      `auth-gen-token: session_state ${r.token.sessionState}${r.token.pluginsSkipped ? ', the plugins were not called for AUTH_USER_PASS_VERIFY' : ''}`,
+    );
+  }
+  if (r.auth.called) {
+    lines.push(
+      `auth: ${r.auth.deferred ? `deferred, ${r.auth.polls} reads of auth_control_file${r.auth.controlByte ? `, decided by '${r.auth.controlByte}'` : ''}` : 'not deferred'}`,
+    );
+  }
+  lines.push('hooks:', ...(r.hooks.length ? formatHooks(r.hooks) : ['  (none called)']));
+  return lines;
+}
+
+function formatDisconnect(d: DisconnectResult | undefined): string[] {
+  if (!d || isFailure(d)) return [];
+  if (d.endedBy) return [`disconnect: no hook (${d.endedBy})`];
+  const lines = d.hooks.length ? ['disconnect:', ...formatHooks(d.hooks)] : [];
+  if (d.vanished) {
+    const left = d.vanished.leftBehind;
+    lines.push(
+      'vanished: no CLIENT_DISCONNECT (OpenVPN calls it only past client-connect); destructors ran',
+      left.length ? 'files OpenVPN would leave behind (removed by the host):' : 'files OpenVPN would leave behind: none',
+      ...left.map((f) => `  ${f}`),
+    );
+  }
+  return lines;
 }
 
 /** One line per hook call; consecutive identical re-checks are shown once with a count. */
@@ -228,14 +300,6 @@ function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectRes
   }
   for (const b of r.blockingCalls)
     lines.push(`warning: ${b.hook} of ${b.plugin} blocked the server for ${Math.round(b.ms)} ms (every client stalls meanwhile)`);
-  if (d && !isFailure(d) && d.hooks.length) lines.push('disconnect:', ...formatHooks(d.hooks));
-  if (d && !isFailure(d) && d.vanished) {
-    const left = d.vanished.leftBehind;
-    lines.push(
-      'vanished: no CLIENT_DISCONNECT (OpenVPN calls it only past client-connect); destructors ran',
-      left.length ? 'files OpenVPN would leave behind (removed by the host):' : 'files OpenVPN would leave behind: none',
-      ...left.map((f) => `  ${f}`),
-    );
-  }
+  lines.push(...formatDisconnect(d));
   return lines;
 }

@@ -16,6 +16,7 @@ import {
   collect,
   parsePluginLine,
   positiveNumber,
+  wholeNumber,
   type ConnectCliOptions,
 } from './options.js';
 
@@ -67,6 +68,16 @@ export function registerConnect(program: Command, state: RunState): void {
       collect,
       [],
     )
+    .option(
+      '--renegotiate <n>',
+      'after the connect, renegotiate the TLS session N times (TLS_VERIFY per depth, AUTH_USER_PASS_VERIFY or the auth-gen-token, TLS_FINAL), each reported',
+      wholeNumber(1, 1000),
+    )
+    .option(
+      '--reneg-sec <seconds>',
+      "with --renegotiate: the renegotiations happen this many seconds apart, as the server's reneg-sec does (also the deferred auth window: min(hand-window, reneg-sec/2)); default: the config's reneg-sec, else back to back",
+      wholeNumber(1, 100_000_000),
+    )
     .option('--poll-interval <ms>', 'how often a deferred result is re-checked (default 20; files are also watched)', positiveNumber('milliseconds'))
     .addOption(
       new Option('--timing <mode>', "'fast' (poll + watch files) or 'openvpn' (its measured ~1.1 s re-check cadence)")
@@ -83,13 +94,17 @@ export function registerConnect(program: Command, state: RunState): void {
       'after',
       `
 --json prints {"outcome":"connected"|"rejected"|"timeout"|"fatal","stage":..,"hooks":[..],"auth":{..},"config":"..",
-"options":[{"name","args"}],"logs":[..],"disconnect":{"outcome":"disconnected","hooks":[..]}} (docs/cli.md: JSON shapes);
+"options":[{"name","args"}],"logs":[..],"renegotiations":[{"outcome":"renewed"|"rejected",..}],
+"disconnect":{"outcome":"disconnected","hooks":[..]}} (docs/cli.md: JSON shapes; "renegotiations" with --renegotiate);
 with --stage client-connect {"outcome":"accepted"|"rejected"|"timeout","deferred":..,"config":"..","steps":[..],...};
 or {"outcome":"crashed"|"hung"|"load-error",...}.
-Exit codes: 0 connected/accepted, 1 rejected (or fatal), 3 timeout, 4 crashed or hung, 5 failed to load or open, 2 usage error.`,
+Exit codes: 0 connected/accepted (and every renegotiation renewed), 1 rejected (or fatal, or a renegotiation killed the tunnel), 3 timeout, 4 crashed or hung, 5 failed to load or open, 2 usage error.`,
     )
     .action(async (path: string | undefined, args: string[], opts: ConnectCliOptions, command: Command) => {
       if (opts.stage === 'client-connect') refuseLifeOnlyOptions(command);
+      if (opts.renegSec !== undefined && opts.renegotiate === undefined) {
+        throw new UsageError('--reneg-sec needs --renegotiate N (how many renegotiations to run after the connect)');
+      }
       if (path === undefined && opts.config === undefined && opts.serverOption.length === 0)
         throw new UsageError('give the plugin to run (or --config server.conf)');
       if (opts.stage === 'client-connect' && (opts.config !== undefined || opts.serverOption.length > 0)) {
@@ -100,9 +115,9 @@ Exit codes: 0 connected/accepted, 1 rejected (or fatal), 3 timeout, 4 crashed or
 }
 
 /** Options about the client's life before client-connect (its certificate, its password, its peer info, the auth
- * window) or about a client that vanishes mean nothing to the client-connect stage alone: refused, never silently
- * dropped. */
-const LIFE_ONLY_OPTIONS = ['password', 'cert', 'peerInfo', 'handWindow', 'vanishAfter'] as const;
+ * window), about a client that vanishes or about renegotiations mean nothing to the client-connect stage alone:
+ * refused, never silently dropped. */
+const LIFE_ONLY_OPTIONS = ['password', 'cert', 'peerInfo', 'handWindow', 'vanishAfter', 'renegotiate', 'renegSec'] as const;
 
 function refuseLifeOnlyOptions(command: Command): void {
   const given = LIFE_ONLY_OPTIONS.filter((o) => command.getOptionValueSource(o) === 'cli');

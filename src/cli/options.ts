@@ -78,6 +78,16 @@ export interface ConnectCliOptions extends CommonOptions {
   pollInterval?: number;
   timing: 'fast' | 'openvpn';
   stage: 'life' | 'client-connect';
+  renegotiate?: number;
+  renegSec?: number;
+}
+
+/** A whole number from MIN to MAX (e.g. how many renegotiations). */
+export function wholeNumber(min: number, max: number) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}.`);
+    return Number(value);
+  };
 }
 
 /** Warnings for --env values that look like peer info: they change the hooks' env, but the client does not send

@@ -104,7 +104,7 @@ function ms(value: number): string {
 }
 
 function formatStep(s: StepReport): string[] {
-  const lines = [`  ${s.step.padEnd(10)} ${s.summary}${s.outcome === 'not-run' ? '' : ` (${ms(s.ms)})`}`];
+  const lines = [`  ${(s.renegotiation ? `${s.step} ${s.renegotiation}` : s.step).padEnd(10)} ${s.summary}${s.outcome === 'not-run' ? '' : ` (${ms(s.ms)})`}`];
   for (const e of s.expectations) lines.push(`    ${e.pass ? PASS : FAIL} ${e.message}`);
   return lines;
 }

@@ -4,7 +4,7 @@
 import { basename } from 'node:path';
 import { openHost } from '../host/host.js';
 import type { ClientInput, HostOptions } from '../host/options.js';
-import type { ConnectResult, DisconnectResult } from '../protocol/client-results.js';
+import type { ConnectResult, DisconnectResult, RenegotiateResult } from '../protocol/client-results.js';
 import { runScenario, type ScenarioHost } from '../scenario/run.js';
 import { parseScenario } from '../scenario/schema.js';
 import type { FuzzPlan } from './plan.js';
@@ -30,7 +30,7 @@ export interface RunLimits {
   maxBlockingMs: number;
 }
 
-type AnyResult = ConnectResult | DisconnectResult;
+type AnyResult = ConnectResult | DisconnectResult | RenegotiateResult;
 
 const site = (r: { during?: { call: string; pluginPath?: string; plugin: number } }) =>
   r.during ? `${r.during.call} of ${basename(r.during.pluginPath ?? `plugin #${r.during.plugin}`)}` : 'no plugin call';
@@ -88,10 +88,12 @@ export async function runPlan(target: FuzzTarget, plan: FuzzPlan, limits: RunLim
         const c = host.client(input);
         const name = input.name ?? 'client';
         return {
-          connect: () => c.connect().then(watch(name, 'connect')) as Promise<ConnectResult>,
+          connect: (opts) => c.connect(opts).then(watch(name, 'connect')) as Promise<ConnectResult>,
+          renegotiate: () => c.renegotiate().then(watch(name, 'renegotiate')) as Promise<RenegotiateResult>,
           disconnect: () => c.disconnect().then(watch(name, 'disconnect')) as Promise<DisconnectResult>,
         };
       },
+      restart: (signal) => host.restart(signal),
       close: () => host.close(),
       kill: () => host.kill(),
       configNotes: host.configNotes,

@@ -4,7 +4,7 @@ import { readRegularFile } from '../util/safe-read.js';
 import { clientPeerInfo } from '../openvpn/peer-info.js';
 import { poolAddress } from '../openvpn/pool.js';
 import { defaultServerParams, type ServerParams } from '../openvpn/server-env.js';
-import type { ConnectResult, DisconnectResult } from '../protocol/client-results.js';
+import type { ConnectResult, DisconnectResult, RenegotiateResult } from '../protocol/client-results.js';
 import type { FailureOutcome } from '../protocol/failures.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
 import type { ClientSetup } from '../protocol/messages.js';
@@ -54,6 +54,10 @@ export function clientSetup(input: ClientInput, n: number, tmpDir: string, serve
 export class Client {
   private connected?: Promise<ConnectResult>;
   private ended?: Promise<DisconnectResult>;
+  /** The renegotiation in progress, if any: disconnect() waits for it. */
+  private renegotiating?: Promise<unknown>;
+  /** Set when a renegotiation ended the tunnel (or OpenVPN): why no other one can run. */
+  private killedBy?: string;
 
   /** Made by host.client(). */
   constructor(
@@ -94,6 +98,33 @@ export class Client {
     return this.channel.logs.slice(start).filter((l) => l.client === undefined || l.client === this.id);
   }
 
+  /** Renegotiate the connected client's TLS session as reneg-sec, reneg-bytes or the client would: TLS_VERIFY per
+   * depth, AUTH_USER_PASS_VERIFY (deferred again; with auth-gen-token the client presents its token, and a valid one
+   * skips the plugins), TLS_FINAL. Outcome 'renewed', or 'rejected' with tunnelKilled (the client's end ran: a later
+   * disconnect() calls no plugin). Only after connect() resolved 'connected'; one at a time. */
+  async renegotiate(opts: ConnectOptions = {}): Promise<RenegotiateResult> {
+    const failed = await this.created;
+    if (failed) return failed;
+    const connected = this.connected && (await this.connected);
+    if (connected?.outcome !== 'connected') {
+      throw new Error(`client ${this.name} cannot renegotiate: ${connected ? `its connect ended ${connected.outcome}` : 'connect() it first'}`);
+    }
+    if (this.ended) throw new Error(`client ${this.name} cannot renegotiate: it was disconnected`);
+    if (this.killedBy) throw new Error(`client ${this.name} cannot renegotiate: ${this.killedBy}`);
+    const merged = { ...this.defaults, ...opts };
+    const logStart = this.channel.logs.length;
+    const { onProgress } = merged;
+    const request = this.channel.request<'client-renegotiate'>(
+      { op: 'client-renegotiate', client: this.id, timing: deferralTiming(merged), progress: !!onProgress },
+      onProgress && ((p) => onProgress(progressOf(p))),
+    );
+    this.renegotiating = request;
+    const r = await request;
+    if ('failure' in r) return r.failure;
+    if (r.ok.outcome !== 'renewed') this.killedBy = `its tunnel ended at renegotiation ${'renegotiation' in r.ok ? r.ok.renegotiation : ''} (${r.ok.outcome})`;
+    return { ...r.ok, logs: merged.detail === 'summary' ? [] : this.ownLogs(logStart) };
+  }
+
   /** End the client as the server does: CLIENT_DISCONNECT (if it connected), destructors, LEARN_ADDRESS delete.
    * Called while connect() still waits on a deferral, the client vanishes there: connect() resolves to `dropped`,
    * and the result's `vanished` lists the temp files OpenVPN would leave (the host removes them). */
@@ -105,6 +136,8 @@ export class Client {
   private async runDisconnect(detail?: 'full' | 'summary'): Promise<DisconnectResult> {
     const failed = await this.created;
     if (failed) return failed;
+    // (a renegotiation under way ends first; a connect still waiting on a deferral does not: the client vanishes there)
+    if (this.renegotiating) await this.renegotiating;
     const logStart = this.channel.logs.length;
     const r = await this.channel.request<'client-end'>({ op: 'client-end', client: this.id });
     if ('failure' in r) return r.failure;

@@ -109,6 +109,12 @@ export class PluginHost {
     return this.#channel.worker.exited;
   }
 
+  /** The server's reneg-sec (from `config`, `serverOptions` or `server`), if one is set: how far apart timed
+   * renegotiations are (connect --renegotiate). */
+  get renegSec(): number | undefined {
+    return this.#options.server?.renegSec || undefined;
+  }
+
   get callTimeoutMs(): number {
     return this.#channel.callTimeoutMs;
   }

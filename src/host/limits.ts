@@ -37,6 +37,8 @@ function maxCalls(req: Request, { plugins, clients }: LimitContext): number {
       return plugins; // constructors
     case 'client-life-connect':
       return plugins * 12 + 3; // every hook of a life, with a few re-checks each
+    case 'client-renegotiate':
+      return plugins * 8 + 1; // TLS_VERIFY per depth, auth, TLS_FINAL, and a killed tunnel's end
     case 'client-end':
       return plugins * 3 + 1; // CLIENT_DISCONNECT, destructor, LEARN_ADDRESS delete
     case 'client-connect':
@@ -53,6 +55,8 @@ function waitMs(req: Request): number {
   switch (req.op) {
     case 'client-life-connect':
       return req.timing.timeoutMs + req.timing.handWindowMs;
+    case 'client-renegotiate':
+      return req.timing.handWindowMs;
     case 'client-connect':
       return req.timing.timeoutMs;
     default:

@@ -256,6 +256,7 @@ export function parseServerConfig(text: string, file: string, read: (path: strin
         break;
       case 'reneg-sec':
         cfg.renegSec = count(l, 1, 0);
+        cfg.server.renegSec = cfg.renegSec;
         break;
       case 'client-config-dir':
         need(1);
@@ -274,9 +275,18 @@ export function parseServerConfig(text: string, file: string, read: (path: strin
       case 'duplicate-cn':
         cfg.server.duplicateCn = true;
         break;
-      case 'auth-gen-token':
+      case 'auth-gen-token': {
+        // auth-gen-token [lifetime] [renewal-time] [external-auth]
         cfg.server.authGenToken = true;
+        const external = args.includes('external-auth');
+        const nums = l.tokens.filter((t, i) => i > 0 && t !== 'external-auth');
+        cfg.server.authGenTokenSettings = {
+          lifetimeS: nums.length > 0 ? count(l, 1, 0) : 0,
+          ...(nums.length > 1 ? { renewalS: count(l, 2, 1) } : {}),
+          externalAuth: external,
+        };
         break;
+      }
       case 'auth-user-pass-optional':
         cfg.server.authUserPassOptional = true;
         break;

@@ -1,5 +1,6 @@
 // The env changes an OpenVPN 2.6.14 server makes before each plugin hook (top env, UP/DOWN, one client's life), as in real-env-dump.txt.
 
+import type { AuthGenTokenSettings } from './auth-token.js';
 import { randomBytes } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { HookName } from './constants.js';
@@ -75,6 +76,10 @@ export interface ServerParams {
   push?: string[];
   /** --auth-gen-token: AUTH_USER_PASS_VERIFY gets session_id and session_state. */
   authGenToken?: boolean;
+  /** --auth-gen-token's arguments (lifetime, renewal time, external-auth): how a renegotiation treats the token. */
+  authGenTokenSettings?: AuthGenTokenSettings;
+  /** --reneg-sec: the server renegotiates every so many seconds (also the token renewal time's default). */
+  renegSec?: number;
   /** --ifconfig-pool START ...: the first client address (default: the one after the server's). */
   poolStart?: string;
   /** --duplicate-cn. false: a client reaching client-connect ends a connected client with the same common name.

@@ -3,6 +3,7 @@ import type { FailureOutcome } from './failures.js';
 import type { ConfigPart, Step } from '../openvpn/client-connect.js';
 import type { ParsedOption } from '../openvpn/client-config.js';
 import type { PluginLogEntry } from './logs.js';
+import type { SessionState } from '../openvpn/auth-token.js';
 
 /** One hook call of the life, with the chain's combined status. */
 export interface HookStep {
@@ -141,6 +142,40 @@ export interface DroppedResult extends LifeCommon {
 export type WorkerConnectResult = ConnectedResult | RejectedResult | TimeoutResult | FatalResult | DroppedResult;
 
 export type ConnectResult = WorkerConnectResult | FailureOutcome;
+
+/** --auth-gen-token at a renegotiation: the session_state the server set, and whether the token spared the plugins
+ * their AUTH_USER_PASS_VERIFY (a valid token without external-auth). */
+export interface TokenReport {
+  sessionState: SessionState;
+  pluginsSkipped: boolean;
+}
+
+/** A renegotiation (reneg-sec, reneg-bytes, client-initiated) whose new key is authenticated: the tunnel goes on. */
+export interface RenewedResult extends LifeCommon {
+  outcome: 'renewed';
+  /** 1 for the client's first renegotiation, 2 for its second, ... */
+  renegotiation: number;
+  token?: TokenReport;
+}
+
+/** The new key failed (TLS_VERIFY, auth, a deferred auth that expired, an expired token, TLS_FINAL): OpenVPN kills
+ * the whole tunnel. `hooks` holds the failing calls, then the client's end (CLIENT_DISCONNECT, destructor, LEARN_ADDRESS
+ * delete); a later disconnect() calls no plugin. */
+export interface TunnelKilledResult extends LifeCommon {
+  outcome: 'rejected';
+  tunnelKilled: true;
+  stage: LifeStage;
+  renegotiation: number;
+  /** AUTH_FAILED reason the client receives, if any. */
+  reason?: string;
+  clientSees: string;
+  token?: TokenReport;
+}
+
+/** What the worker answers to a renegotiation (a second deferring plugin makes OpenVPN exit: fatal). */
+export type WorkerRenegotiateResult = RenewedResult | TunnelKilledResult | FatalResult;
+
+export type RenegotiateResult = WorkerRenegotiateResult | FailureOutcome;
 
 /** The server-side end of a client: CLIENT_DISCONNECT, destructor, LEARN_ADDRESS delete. */
 export interface DisconnectedResult {

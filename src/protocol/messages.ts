@@ -3,7 +3,7 @@
 import type { EntryPointName } from '../openvpn/constants.js';
 import type { ReturnListNode } from '../openvpn/return-list.js';
 import type { PeerAddress, PoolAddress, ServerParams } from '../openvpn/server-env.js';
-import type { ClientConnectReport, DisconnectedResult, RestartedResult, WorkerConnectResult } from './client-results.js';
+import type { ClientConnectReport, DisconnectedResult, RestartedResult, WorkerConnectResult, WorkerRenegotiateResult } from './client-results.js';
 
 /** A plugin as a `plugin` line names it. */
 export interface PluginSpec {
@@ -122,6 +122,16 @@ export interface ClientLifeConnectRequest {
   progress: boolean;
 }
 
+/** Renegotiate a connected client's TLS session: TLS_VERIFY per depth, AUTH_USER_PASS_VERIFY (or the token), TLS_FINAL,
+ * a deferred auth waited for; a failure kills the tunnel. */
+export interface ClientRenegotiateRequest {
+  op: 'client-renegotiate';
+  client: number;
+  timing: DeferralTiming;
+  /** Send 'progress' events while deferred. */
+  progress: boolean;
+}
+
 /** End the client: CLIENT_DISCONNECT if connected, destructors, LEARN_ADDRESS delete; the client is forgotten. */
 export interface ClientEndRequest {
   op: 'client-end';
@@ -177,6 +187,7 @@ interface Operations {
   call: { request: CallRequest; response: CallResponse };
   'client-new': { request: ClientNewRequest; response: null };
   'client-life-connect': { request: ClientLifeConnectRequest; response: WorkerConnectResult };
+  'client-renegotiate': { request: ClientRenegotiateRequest; response: WorkerRenegotiateResult };
   'client-end': { request: ClientEndRequest; response: DisconnectedResult };
   'client-connect': { request: ClientConnectRequest; response: ClientConnectReport };
   close: { request: CloseRequest; response: null };

@@ -1,6 +1,14 @@
 // Check a client's connect/disconnect result against the scenario's expectations. Pure: results in, verdicts out.
-import type { ConnectResult, DisconnectResult } from '../protocol/client-results.js';
-import type { ConnectExpectations, DisconnectExpectations, HooksExpectation, LogsExpectation, StepName, TextMatcher } from './schema.js';
+import type { ConnectResult, DisconnectResult, RenegotiateResult } from '../protocol/client-results.js';
+import type {
+  ConnectExpectations,
+  DisconnectExpectations,
+  HooksExpectation,
+  LogsExpectation,
+  RenegotiateExpectations,
+  StepName,
+  TextMatcher,
+} from './schema.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
 
 /** One checked expectation. `expectation` is the field's path under expect/expectDisconnect (e.g. "logs.contains[1]"). */
@@ -17,7 +25,8 @@ export interface ExpectationResult {
   message: string;
 }
 
-type AnyResult = ConnectResult | DisconnectResult;
+type AnyResult = ConnectResult | DisconnectResult | RenegotiateResult;
+type AnyExpectations = ConnectExpectations | DisconnectExpectations | RenegotiateExpectations;
 
 const FAILURES = new Set(['crashed', 'hung', 'load-error']);
 
@@ -36,8 +45,10 @@ export function summarize(r: AnyResult): string {
       ].filter(Boolean);
       return `connected as ${r.address}${defer.length ? ` (${defer.join('; ')})` : ''}`;
     }
+    case 'renewed':
+      return `renewed${r.auth.deferred ? ` (auth deferred, ${r.auth.polls} re-checks)` : ''}${r.token ? ` (session_state ${r.token.sessionState}${r.token.pluginsSkipped ? ', plugins skipped' : ''})` : ''}`;
     case 'rejected':
-      return `rejected at ${r.stage}: ${r.clientSees}`;
+      return `rejected at ${r.stage}: ${r.clientSees}${'tunnelKilled' in r ? ', the tunnel was killed' : ''}`;
     case 'timeout':
       return `timeout at ${r.stage}: ${r.pending}`;
     case 'fatal':
@@ -59,7 +70,7 @@ export function summarize(r: AnyResult): string {
 
 /** The texts `reason` is matched against (it holds when any matches): for rejected, the reason and what the client
  * sees (AUTH_FAILED,...); fatal: the reason; timeout: what was pending; crashed/hung/load-error: the message. */
-export function reasonsOf(r: ConnectResult): string[] {
+export function reasonsOf(r: ConnectResult | RenegotiateResult): string[] {
   switch (r.outcome) {
     case 'rejected':
       return r.reason !== undefined && r.reason !== r.clientSees ? [r.reason, r.clientSees] : [r.clientSees];
@@ -342,8 +353,65 @@ export function checkDisconnect(client: string, e: DisconnectExpectations, r: Di
   return v.out;
 }
 
-/** The expectation paths of E, as checkConnect/checkDisconnect name them. */
-export function expectationKeys(e: ConnectExpectations | DisconnectExpectations): string[] {
+/** Check a renegotiate result ('rejected': the new key failed, the tunnel was killed). */
+export function checkRenegotiate(client: string, e: RenegotiateExpectations, r: RenegotiateResult): ExpectationResult[] {
+  const v = new Verdicts(client, 'renegotiate', contextOf(r));
+  const life = isFailureResult(r) ? undefined : (r as Exclude<RenegotiateResult, { outcome: 'crashed' | 'hung' | 'load-error' }>);
+  if (e.outcome !== undefined) {
+    v.add('outcome', r.outcome === e.outcome, e.outcome, r.outcome, `outcome ${e.outcome}`, r.outcome);
+  } else if (isFailureResult(r)) {
+    v.add('outcome', false, 'no crash or hang', r.outcome, 'the plugin neither crashes nor hangs', r.outcome);
+  }
+  if (e.stage !== undefined) {
+    const stage = 'stage' in r ? r.stage : undefined;
+    v.add('stage', stage === e.stage, e.stage, stage, `stage ${e.stage}`, stage ?? `no stage (outcome ${r.outcome})`);
+  }
+  if (e.reason !== undefined) {
+    const reasons = reasonsOf(r);
+    const m = e.reason;
+    const got = reasons.length ? reasons.map(q).join(' / ') : `no reason (outcome ${r.outcome})`;
+    v.add(
+      'reason',
+      reasons.some((x) => matches(m, x)),
+      m.text,
+      reasons[0] ?? null,
+      `reason matches ${describeMatcher(m)}`,
+      got,
+    );
+  }
+  if (e.deferred !== undefined) {
+    const d = life?.auth.deferred;
+    v.add(
+      'deferred',
+      d === e.deferred,
+      e.deferred,
+      d,
+      `auth ${e.deferred ? '' : 'not '}deferred`,
+      d === undefined ? 'no auth report' : d ? 'deferred' : 'not deferred',
+    );
+  }
+  const token = life && 'token' in life ? life.token : undefined;
+  const tokenGot = token ? `session_state ${token.sessionState}, plugins ${token.pluginsSkipped ? '' : 'not '}skipped` : 'no auth-gen-token report';
+  if (e.token?.sessionState !== undefined) {
+    const st = e.token.sessionState;
+    v.add('token.sessionState', token?.sessionState === st, st, token?.sessionState, `session_state ${st}`, tokenGot);
+  }
+  if (e.token?.pluginsSkipped !== undefined) {
+    const sk = e.token.pluginsSkipped;
+    v.add('token.pluginsSkipped', token?.pluginsSkipped === sk, sk, token?.pluginsSkipped, `the plugins' AUTH call ${sk ? '' : 'not '}skipped`, tokenGot);
+  }
+  if (e.hooks)
+    checkHooks(
+      v,
+      e.hooks,
+      life?.hooks.map((h) => h.hook),
+    );
+  if (e.logs) checkLogs(v, e.logs, r.logs);
+  return v.out;
+}
+
+/** The expectation paths of E, as checkConnect/checkDisconnect/checkRenegotiate name them. */
+export function expectationKeys(e: AnyExpectations): string[] {
   const keys: string[] = [];
   const one = (key: string, value: unknown) => {
     if (value !== undefined) keys.push(key);
@@ -361,6 +429,8 @@ export function expectationKeys(e: ConnectExpectations | DisconnectExpectations)
   each('options.present', c.options?.present);
   each('options.absent', c.options?.absent);
   one('address', c.address);
+  const deferred = c.deferred as unknown;
+  if (typeof deferred === 'boolean') one('deferred', deferred);
   one('deferred.auth', c.deferred?.auth);
   one('deferred.clientConnect', c.deferred?.clientConnect);
   one('maxPolls', c.maxPolls);
@@ -369,6 +439,9 @@ export function expectationKeys(e: ConnectExpectations | DisconnectExpectations)
   one('authPending.method', c.authPending?.method);
   one('authPending.timeout', c.authPending?.timeout);
   one('authPending.extra', c.authPending?.extra);
+  const token = (e as RenegotiateExpectations).token;
+  one('token.sessionState', token?.sessionState);
+  one('token.pluginsSkipped', token?.pluginsSkipped);
   each('logs.contains', c.logs?.contains);
   each('logs.excludes', c.logs?.excludes);
   one('hooks.equals', c.hooks?.equals);
@@ -378,7 +451,7 @@ export function expectationKeys(e: ConnectExpectations | DisconnectExpectations)
 }
 
 /** A step that could not run (the worker had died, or the step threw): every expectation of it fails with WHY. */
-export function notRun(client: string, step: StepName, e: ConnectExpectations | DisconnectExpectations, why: string): ExpectationResult[] {
+export function notRun(client: string, step: StepName, e: AnyExpectations, why: string): ExpectationResult[] {
   const keys = expectationKeys(e);
   return keys.map((expectation) => ({
     client,

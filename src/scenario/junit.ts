@@ -49,7 +49,7 @@ function casesOf(r: ScenarioReport): Case[] {
       for (const e of s.expectations) {
         cases.push({
           classname: `${r.scenario}.${c.name}`,
-          name: `${s.step}: ${e.description}`,
+          name: `${s.step}${s.renegotiation ? ` ${s.renegotiation}` : ''}: ${e.description}`,
           failure: e.pass
             ? undefined
             : {

@@ -5,6 +5,8 @@ import { EXIT } from '../host/exit-codes.js';
 
 export interface StepReport {
   step: StepName;
+  /** A renegotiate step's number (1, 2, ...): reports name it "renegotiate N". */
+  renegotiation?: number;
   /** The result's outcome (connected, rejected, ..., disconnected, crashed, hung), or 'not-run' / 'error'. */
   outcome: string;
   /** One line saying what happened. */

@@ -3,9 +3,19 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostOpenError, openHost as libraryOpenHost } from '../host/host.js';
-import type { ConnectResult, DisconnectResult, RestartResult } from '../protocol/client-results.js';
+import type { ConnectResult, DisconnectResult, RenegotiateResult, RestartResult } from '../protocol/client-results.js';
 import type { FailureOutcome } from '../protocol/failures.js';
-import { checkConnect, checkDisconnect, isFailureResult, logLines, notRun, summarize, unexpectedCrashOrHang, type ExpectationResult } from './expectations.js';
+import {
+  checkConnect,
+  checkDisconnect,
+  checkRenegotiate,
+  isFailureResult,
+  logLines,
+  notRun,
+  summarize,
+  unexpectedCrashOrHang,
+  type ExpectationResult,
+} from './expectations.js';
 import { finishReport, type ClientReport, type ScenarioReport, type StepReport } from './report.js';
 import { ScenarioError, type Scenario, type ScenarioClient, type StepName } from './schema.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
@@ -15,6 +25,7 @@ import type { HostOptions, ClientInput } from '../host/options.js';
 export interface ScenarioHost {
   client(input: ClientInput): {
     connect(opts?: { onProgress?: (p: { polls: number }) => void }): Promise<ConnectResult>;
+    renegotiate(): Promise<RenegotiateResult>;
     disconnect(): Promise<DisconnectResult>;
   };
   /** A server restart (the library's host.restart; absent in tests' fakes). */
@@ -115,17 +126,24 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
     client?: ReturnType<ScenarioHost['client']>;
     broken?: string;
     vanishing?: Promise<DisconnectResult>;
+    /** Renegotiate steps run so far (they are numbered in reports). */
+    renegotiations: number;
+    /** Why no renegotiation can run any more (the client did not connect, or its tunnel ended). */
+    noRenegotiation?: string;
   }
-  const states: ClientState[] = s.clients.map((spec, i) => ({ spec, report: clients[i]! }));
+  const states: ClientState[] = s.clients.map((spec, i) => ({ spec, report: clients[i]!, renegotiations: 0 }));
   /** The restart's result, once it ran (each client's `restart` step reports its own part). */
   let restarted: RestartResult | undefined;
 
   const runStep = async (st: ClientState, step: StepName): Promise<void> => {
     const { spec, report } = st;
-    const expectations = step === 'connect' || step === 'reconnect' ? spec.expect : step === 'restart' ? {} : spec.expectDisconnect;
-    const why = dead ?? st.broken;
+    const renegotiateExpect = step === 'renegotiate' ? (spec.expectRenegotiate[st.renegotiations++] ?? {}) : {};
+    const expectations =
+      step === 'connect' || step === 'reconnect' ? spec.expect : step === 'restart' ? {} : step === 'renegotiate' ? renegotiateExpect : spec.expectDisconnect;
+    const why = dead ?? st.broken ?? (step === 'renegotiate' ? st.noRenegotiation : undefined);
+    const numbered = step === 'renegotiate' ? { renegotiation: st.renegotiations } : {};
     if (why !== undefined) {
-      report.steps.push({ step, outcome: 'not-run', summary: `not run: ${why}`, ms: 0, expectations: notRun(spec.name, step, expectations, why) });
+      report.steps.push({ step, ...numbered, outcome: 'not-run', summary: `not run: ${why}`, ms: 0, expectations: notRun(spec.name, step, expectations, why) });
       opts.onStep?.(spec.name, report.steps.at(-1)!);
       return;
     }
@@ -134,7 +152,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
     try {
       st.client ??= host.client(spec.input);
       const client = st.client;
-      let r: ConnectResult | DisconnectResult;
+      let r: ConnectResult | DisconnectResult | RenegotiateResult;
       let checked: ExpectationResult[];
       if (step === 'connect' || step === 'reconnect') {
         // a new client instance, with the address it had (freed by the restart, handed out again)
@@ -149,6 +167,14 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
         const res = await c.connect(onProgress ? { onProgress } : undefined);
         r = res;
         checked = checkConnect(spec.name, spec.expect, res, step);
+        // a client that did not connect cannot renegotiate: those steps are not run
+        if (res.outcome !== 'connected') st.noRenegotiation = `the connect ended ${res.outcome}`;
+      } else if (step === 'renegotiate') {
+        const x = await client.renegotiate();
+        r = x;
+        checked = checkRenegotiate(spec.name, renegotiateExpect, x);
+        // a killed tunnel (or OpenVPN's exit) ends the client: no more renegotiations
+        if (x.outcome !== 'renewed') st.noRenegotiation = `the tunnel ended at renegotiation ${st.renegotiations} (${x.outcome})`;
       } else if (step === 'restart') {
         // this client's part of the restart: how the server ended it
         const d = await client.disconnect();
@@ -162,6 +188,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
       report.logs.push(...logLines(r.logs));
       stepReport = {
         step,
+        ...numbered,
         outcome: r.outcome,
         summary: step === 'restart' ? restartSummary(r as DisconnectResult) : summarize(r),
         ms: since(t),
@@ -185,6 +212,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
       };
       stepReport = {
         step,
+        ...numbered,
         outcome: 'error',
         summary: `error: ${message}`,
         ms: since(t),

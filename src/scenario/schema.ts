@@ -12,9 +12,13 @@ type ConnectOutcomeName = (typeof CONNECT_OUTCOMES)[number];
 const DISCONNECT_OUTCOMES = ['disconnected', 'crashed', 'hung'] as const;
 type DisconnectOutcomeName = (typeof DISCONNECT_OUTCOMES)[number];
 const LIFE_STAGES = ['tls-verify', 'auth', 'tls-final', 'client-connect', 'learn-address'] as const satisfies readonly LifeStage[];
-const STEPS = ['connect', 'disconnect', 'vanish'] as const;
-/** The steps a client runs: its own (connect, then disconnect or vanish), and, with a top-level `restart`, the
- * runner's: `restart` (the client's end by the server's restart) and `reconnect` (a new client instance). */
+const RENEGOTIATE_OUTCOMES = ['renewed', 'rejected', 'fatal', 'crashed', 'hung'] as const;
+type RenegotiateOutcomeName = (typeof RENEGOTIATE_OUTCOMES)[number];
+const SESSION_STATES = ['Authenticated', 'Expired'] as const;
+const STEPS = ['connect', 'renegotiate', 'disconnect', 'vanish'] as const;
+/** The steps a client runs: its own (connect, renegotiate any number of times, then disconnect or vanish), and, with
+ * a top-level `restart`, the runner's: `restart` (the client's end by the server's restart) and `reconnect` (a new
+ * client instance). */
 export type StepName = (typeof STEPS)[number] | 'restart' | 'reconnect';
 const RESTART_SIGNALS = ['SIGHUP', 'SIGUSR1'] as const;
 
@@ -66,6 +70,19 @@ export interface ConnectExpectations {
   hooks?: HooksExpectation;
 }
 
+/** Expectations on the result of a `renegotiate` step ('rejected': the new key failed and the tunnel was killed). */
+export interface RenegotiateExpectations {
+  outcome?: RenegotiateOutcomeName;
+  stage?: LifeStage;
+  reason?: TextMatcher;
+  /** Whether the re-auth was deferred. */
+  deferred?: boolean;
+  /** --auth-gen-token: the session_state the server set, and whether the plugins' AUTH call was skipped. */
+  token?: { sessionState?: (typeof SESSION_STATES)[number]; pluginsSkipped?: boolean };
+  hooks?: HooksExpectation;
+  logs?: LogsExpectation;
+}
+
 /** Expectations on the result of `disconnect` (or `vanish`). */
 export interface DisconnectExpectations {
   outcome?: DisconnectOutcomeName;
@@ -102,6 +119,8 @@ export interface ScenarioClient {
   certLine?: number;
   steps: StepName[];
   expect: ConnectExpectations;
+  /** One per renegotiate step, in order. */
+  expectRenegotiate: RenegotiateExpectations[];
   expectDisconnect: DisconnectExpectations;
 }
 
@@ -444,6 +463,30 @@ function disconnectExpectations(c: Checker, raw: AnyNode, anchor: AnyNode, field
   return out;
 }
 
+function renegotiateExpectations(c: Checker, raw: AnyNode, anchor: AnyNode, field: string): RenegotiateExpectations {
+  const { fields } = mapping(c, raw, anchor, field, ['outcome', 'stage', 'reason', 'deferred', 'token', 'hooks', 'logs']);
+  const out: RenegotiateExpectations = {};
+  let f = at(fields, 'outcome');
+  if (f) out.outcome = oneOf(c, f.node, f.anchor, sub(field, 'outcome'), RENEGOTIATE_OUTCOMES);
+  if ((f = at(fields, 'stage'))) out.stage = oneOf(c, f.node, f.anchor, sub(field, 'stage'), LIFE_STAGES);
+  if ((f = at(fields, 'reason'))) out.reason = matcher(c, f.node, f.anchor, sub(field, 'reason'));
+  if ((f = at(fields, 'deferred'))) out.deferred = bool(c, f.node, f.anchor, sub(field, 'deferred'));
+  if ((f = at(fields, 'token'))) {
+    const tf = sub(field, 'token');
+    const m = mapping(c, f.node, f.anchor, tf, ['sessionState', 'pluginsSkipped'], 'a mapping with sessionState and/or pluginsSkipped');
+    const t: NonNullable<RenegotiateExpectations['token']> = {};
+    const st = at(m.fields, 'sessionState');
+    if (st) t.sessionState = oneOf(c, st.node, st.anchor, sub(tf, 'sessionState'), SESSION_STATES);
+    const sk = at(m.fields, 'pluginsSkipped');
+    if (sk) t.pluginsSkipped = bool(c, sk.node, sk.anchor, sub(tf, 'pluginsSkipped'));
+    if (!st && !sk) c.fail(f.anchor, tf, 'give sessionState and/or pluginsSkipped');
+    out.token = t;
+  }
+  if ((f = at(fields, 'hooks'))) out.hooks = hooksExpectation(c, f.node, f.anchor, sub(field, 'hooks'));
+  if ((f = at(fields, 'logs'))) out.logs = logsExpectation(c, f.node, f.anchor, sub(field, 'logs'));
+  return out;
+}
+
 function resolvePath(dir: string, path: string): string {
   return isAbsolute(path) ? path : resolve(dir, path);
 }
@@ -505,6 +548,7 @@ const CLIENT_KEYS = [
   'bytesSent',
   'steps',
   'expect',
+  'expectRenegotiate',
   'expectDisconnect',
 ];
 
@@ -550,16 +594,47 @@ function client(c: Checker, raw: AnyNode, anchor: AnyNode, field: string, index:
   if ((f = at(fields, 'steps'))) {
     const sf = sub(field, 'steps');
     steps = list(c, f.node, f.anchor, sf, (n, a, fl) => oneOf(c, n, a, fl, STEPS), { nonEmpty: true });
-    const ok = steps[0] === 'connect' && steps.length <= 2 && (steps.length === 1 || steps[1] === 'disconnect' || steps[1] === 'vanish');
-    if (!ok) c.fail(f.anchor, sf, `must be [connect], [connect, disconnect] or [connect, vanish] (got [${steps.join(', ')}])`);
+    // connect, any number of renegotiate, then disconnect if wanted; or [connect, vanish] (it vanishes during connect)
+    const last = steps.at(-1);
+    const middle = steps.slice(1, last === 'disconnect' || last === 'vanish' ? -1 : undefined);
+    const ok = steps[0] === 'connect' && middle.every((x) => x === 'renegotiate') && (last !== 'vanish' || steps.length === 2);
+    if (!ok) {
+      c.fail(
+        f.anchor,
+        sf,
+        `must be connect, then renegotiate any number of times, then disconnect if wanted; or [connect, vanish] (got [${steps.join(', ')}])`,
+      );
+    }
+  }
+  const renegotiations = steps.filter((x) => x === 'renegotiate').length;
+  let expectRenegotiate: RenegotiateExpectations[] = [];
+  const er = at(fields, 'expectRenegotiate');
+  if (er) {
+    const ef = sub(field, 'expectRenegotiate');
+    if (renegotiations === 0) c.fail(er.keyNode, ef, 'the client has no renegotiate step (add renegotiate to steps)');
+    if (isSeq(c.deref(er.node))) {
+      expectRenegotiate = list(c, er.node, er.anchor, ef, (n, a, fl) => renegotiateExpectations(c, n, a, fl));
+      if (expectRenegotiate.length !== renegotiations) {
+        c.fail(
+          er.anchor,
+          ef,
+          `a list gives one entry per renegotiate step: ${renegotiations} step(s), ${expectRenegotiate.length} entries (or give one mapping for all)`,
+        );
+      }
+    } else {
+      const one = renegotiateExpectations(c, er.node, er.anchor, ef);
+      expectRenegotiate = Array.from({ length: renegotiations }, () => one);
+    }
+  } else {
+    expectRenegotiate = Array.from({ length: renegotiations }, () => ({}));
   }
   const expect = at(fields, 'expect');
   const expectDisconnect = at(fields, 'expectDisconnect');
-  if (expectDisconnect && steps.length === 1) {
-    c.fail(expectDisconnect.keyNode, sub(field, 'expectDisconnect'), 'the client has no disconnect or vanish step (steps: [connect])');
+  if (expectDisconnect && steps.at(-1) !== 'disconnect' && steps.at(-1) !== 'vanish') {
+    c.fail(expectDisconnect.keyNode, sub(field, 'expectDisconnect'), `the client has no disconnect or vanish step (steps: [${steps.join(', ')}])`);
   }
   const ended = expectDisconnect ? disconnectExpectations(c, expectDisconnect.node, expectDisconnect.anchor, sub(field, 'expectDisconnect')) : {};
-  if (ended.leftBehind && steps[1] !== 'vanish') {
+  if (ended.leftBehind && steps.at(-1) !== 'vanish') {
     c.fail(expectDisconnect!.keyNode, sub(field, 'expectDisconnect.leftBehind'), 'only a client that vanishes leaves files behind (steps: [connect, vanish])');
   }
   return {
@@ -569,6 +644,7 @@ function client(c: Checker, raw: AnyNode, anchor: AnyNode, field: string, index:
     certLine,
     steps,
     expect: expect ? connectExpectations(c, expect.node, expect.anchor, sub(field, 'expect')) : {},
+    expectRenegotiate,
     expectDisconnect: ended,
   };
 }

@@ -8,7 +8,17 @@ import { callChain, type ChainCallResult } from './plugin/chain.js';
 import type { Plugin } from './plugin/plugin.js';
 import { x509FromDer, freeX509 } from './native/openssl.js';
 import type { Pointer } from './native/runtime.js';
-import type { AuthReport, ClientConnectReport, DisconnectedResult, HookStep, LifeStage, WorkerConnectResult } from '../protocol/client-results.js';
+import type {
+  AuthReport,
+  ClientConnectReport,
+  DisconnectedResult,
+  HookStep,
+  LifeStage,
+  TokenReport,
+  WorkerConnectResult,
+  WorkerRenegotiateResult,
+} from '../protocol/client-results.js';
+import { tokenState, tokenText, type AuthGenTokenSettings, type SessionState } from '../openvpn/auth-token.js';
 import { authExpiryMs, authFailedMessage, authPendingMessages, controlFileVerdict, parsePendingFile } from '../openvpn/auth-deferral.js';
 import { certChainInfo, defaultCertChain, type CertInfo } from '../openvpn/cert-env.js';
 import { ccdFileName } from '../openvpn/client-connect.js';
@@ -17,6 +27,7 @@ import {
   afterAuthEnv,
   afterTlsFinalEnv,
   authEnv,
+  clearX509Env,
   clientConnectEnv,
   clientDisconnectEnv,
   ipchangeEnv,
@@ -52,8 +63,10 @@ export interface ServerSettings {
   usernameAsCommonName?: boolean;
   /** The server's --push options. */
   push?: readonly string[];
-  /** --auth-gen-token. */
+  /** --auth-gen-token, its arguments, and --reneg-sec (the token's default renewal time). */
   authGenToken?: boolean;
+  authGenTokenSettings?: AuthGenTokenSettings;
+  renegSec?: number;
   /** --duplicate-cn (false: a newcomer with the same common name ends a connected client). */
   duplicateCn?: boolean;
 }
@@ -73,6 +86,10 @@ interface Connecting {
   authStart: number;
   /** The stage the connect is in. */
   stage: LifeStage;
+  /** A renegotiation of a connected client (no IPCHANGE; a refusal kills the tunnel). */
+  renegotiation?: boolean;
+  /** --auth-gen-token at a renegotiation: the session_state the server sets and the token the client presents. */
+  session?: { state: SessionState; token: string };
 }
 
 const BLOCKING_MS = 100;
@@ -82,8 +99,11 @@ export class ClientLife {
   env: EnvSet;
   private readonly chain: CertInfo[];
   private readonly createdAt = Math.floor(Date.now() / 1000);
+  private renegotiations = 0;
   private connectedAt = 0;
-  private state: 'new' | 'connecting' | 'connected' | 'ended' = 'new';
+  private state: 'new' | 'connecting' | 'connected' | 'renegotiating' | 'ended' = 'new';
+  /** --auth-gen-token: the session's id and when its token was issued (the first auth), in Unix seconds. */
+  private session?: { id: string; issuedS: number };
   /** auth_control_file and auth_failed_reason_file of a deferred auth stay until the client goes. */
   private keptFiles: string[] = [];
   private hooks: HookStep[] = [];
@@ -263,12 +283,125 @@ export class ClientLife {
     return this.clientConnect(run);
   }
 
+  /**
+   * A soft reset of the connected client's TLS session (reneg-sec, reneg-bytes, client-initiated), with the same
+   * per-client contexts. Measured on a real 2.6.14 server: X509_* cleared, TLS_VERIFY per depth, AUTH_USER_PASS_VERIFY
+   * (deferred again, expiring as at the first connect), TLS_FINAL; no IPCHANGE, no client-connect. A failed new key
+   * (auth ERROR: no TLS_FINAL; '0' or expiry after TLS_FINAL; an expired token) sends AUTH_FAILED and kills the tunnel:
+   * OpenVPN ends the instance 5 s later ("Delayed exit"): CLIENT_DISCONNECT, destructor, LEARN_ADDRESS delete.
+   */
+  async renegotiate(timing: DeferralTiming, progress?: Progress): Promise<WorkerRenegotiateResult> {
+    if (this.state !== 'connected') {
+      const ended = this.endedEarly?.endedBy ?? 'it has ended';
+      const why = this.state === 'renegotiating' ? 'it is already renegotiating' : this.state === 'ended' ? ended : 'it is not connected';
+      throw new Error(`client ${this.setup.name} cannot renegotiate: ${why}`);
+    }
+    this.state = 'renegotiating';
+    this.renegotiations++;
+    this.summary = timing.detail === 'summary';
+    this.t0 = performance.now();
+    this.hooks = [];
+    const run: Connecting = {
+      timing,
+      progress,
+      auth: { called: false, deferred: false, polls: 0, ms: 0 },
+      authStart: 0,
+      stage: 'tls-verify',
+      renegotiation: true,
+    };
+    try {
+      const r = await this.renegotiateStages(run);
+      // (contexts gone: the host was closed meanwhile, and the client's end already ran)
+      if (r.outcome === 'rejected' && this.contexts.length > 0) {
+        // the tunnel is killed: the client's end runs now (OpenVPN: 5 s later), and a later disconnect calls nothing;
+        // its calls go into this.hooks, the array the result holds
+        this.state = 'connected';
+        this.end();
+        this.endedEarly = {
+          outcome: 'disconnected',
+          client: this.setup.name,
+          hooks: [],
+          logs: [],
+          ms: 0,
+          endedBy: `renegotiation ${r.renegotiation} failed: the tunnel was killed`,
+        };
+        r.ms = performance.now() - this.t0;
+      } else if (r.outcome === 'renewed') this.state = 'connected';
+      return r;
+    } catch (err) {
+      if (!(err instanceof ServerExited)) throw err;
+      this.state = 'ended';
+      return { outcome: 'fatal', stage: run.stage, ...this.base(run), reason: `${err.message}, while this client was renegotiating` };
+    }
+  }
+
+  private async renegotiateStages(run: Connecting): Promise<WorkerRenegotiateResult> {
+    const n = this.renegotiations;
+    const killed = (r: WorkerConnectResult): WorkerRenegotiateResult =>
+      r.outcome === 'rejected'
+        ? { ...r, tunnelKilled: true, renegotiation: n, ...this.tokenReport(run) }
+        : r.outcome === 'fatal'
+          ? r
+          : { outcome: 'fatal', stage: run.stage, ...this.base(run), reason: `unexpected ${r.outcome} while renegotiating` };
+    clearX509Env(this.env);
+    // (a TLS_VERIFY refusal at a renegotiation was not measured: it is treated as any failed new key)
+    const refused = this.tlsVerify(run);
+    if (refused) return killed(refused);
+    run.stage = 'auth';
+    run.authStart = performance.now();
+    const token = this.presentToken(run);
+    let pending: PendingAuth | undefined;
+    if (token === 'expired') {
+      // no plugin call, and the env is left as it was (measured: CLIENT_DISCONNECT still sees the previous session_state)
+      return killed(this.refuse(run, 'auth', 'AUTH_FAILED,SESSION: token expired', '--auth-gen-token: the auth-token the client presented has expired'));
+    }
+    if (token === 'skip') {
+      // a valid token: no plugin call, but the auth env is set again (measured: TLS_FINAL sees IV_*, username,
+      // common_name, untrusted_*, session_state Authenticated, session_id, newest first)
+      const username = this.setup.username ?? '';
+      authEnv(this.env, { ivVars: this.setup.peerInfo, username, untrusted: this.setup.address, plugin: false, session: this.sessionEnv(run) });
+    } else {
+      const authed = this.authenticate(run);
+      if ('outcome' in authed) return killed(authed);
+      pending = authed.pending;
+    }
+    run.stage = 'tls-final';
+    const finalRefused = this.tlsFinal(run);
+    if (finalRefused) return killed(finalRefused);
+    if (pending) {
+      run.stage = 'auth';
+      const authRefused = await this.awaitDeferredAuth(run, pending);
+      if (authRefused) return killed(authRefused);
+    } else {
+      run.auth.ms = performance.now() - run.authStart;
+    }
+    return { outcome: 'renewed', renegotiation: n, ...this.base(run), ...this.tokenReport(run) };
+  }
+
+  /** --auth-gen-token at a renegotiation: the client presents the token it got at its connect (measured: a 2.6.14
+   * client kept presenting that one; the server's renewed token reached it only after its 2nd renegotiation).
+   * 'skip': valid, no plugin call; 'expired': refused without a plugin call; 'plugins': call them (no token, or
+   * external-auth, where the plugins get session_state and the token as the password). */
+  private presentToken(run: Connecting): 'skip' | 'expired' | 'plugins' {
+    if (!this.settings.authGenToken || !this.session) return 'plugins';
+    const settings = this.settings.authGenTokenSettings ?? { lifetimeS: 0, externalAuth: false };
+    const state = tokenState(settings, Date.now() / 1000 - this.session.issuedS, this.settings.renegSec);
+    run.session = { state, token: tokenText(this.session.id, Math.floor(this.session.issuedS)) };
+    if (settings.externalAuth) return 'plugins';
+    return state === 'Authenticated' ? 'skip' : 'expired';
+  }
+
+  private tokenReport(run: Connecting): { token?: TokenReport } {
+    if (!run.session) return {};
+    return { token: { sessionState: run.session.state, pluginsSkipped: !run.auth.called } };
+  }
+
   /** What every connect result carries. */
   private base(run: Connecting) {
     return { client: this.setup.name, hooks: this.hooks, auth: run.auth, logs: [], ms: performance.now() - this.t0, blockingCalls: this.blocking() };
   }
 
-  private refuse(run: Connecting, stage: LifeStage, clientSees: string, reason?: string): WorkerConnectResult {
+  private refuse(run: Connecting, stage: LifeStage, clientSees: string, reason?: string): WorkerConnectResult & { outcome: 'rejected' } {
     this.state = 'ended';
     return { outcome: 'rejected', stage, reason, clientSees, ...this.base(run) };
   }
@@ -310,10 +443,11 @@ export class ClientLife {
     const argv = authEnv(this.env, {
       ivVars: this.setup.peerInfo,
       username,
-      password: this.setup.password,
+      // with a token (--auth-gen-token external-auth at a renegotiation), the client sends the token as its password
+      password: run.session?.token ?? this.setup.password,
       untrusted: this.setup.address,
       plugin: true,
-      session: this.settings.authGenToken ? { id: randomBytes(12).toString('base64'), state: 'Initial' } : undefined,
+      session: this.sessionEnv(run),
       authControlFile: files.acf,
       authPendingFile: files.apf,
       authFailedReasonFile: files.afr,
@@ -356,7 +490,7 @@ export class ClientLife {
       this.removeFiles([files.acf, files.apf, files.afr]);
       auth.reason = reason;
       auth.ms = performance.now() - run.authStart;
-      this.ipchange();
+      if (!run.renegotiation) this.ipchange();
       return this.refuse(run, 'auth', authFailedMessage(reason), reason);
     }
     if (status !== RETURN.DEFERRED) {
@@ -392,11 +526,19 @@ export class ClientLife {
     return n === undefined ? undefined : randomBytes(n).toString('hex');
   }
 
+  /** --auth-gen-token: session_id and session_state for AUTH_USER_PASS_VERIFY (Initial at the first connect). */
+  private sessionEnv(run: Connecting): { id: string; state: string } | undefined {
+    if (!this.settings.authGenToken) return undefined;
+    this.session ??= { id: randomBytes(12).toString('base64'), issuedS: Date.now() / 1000 };
+    return { id: this.session.id, state: run.session?.state ?? 'Initial' };
+  }
+
   /** TLS_FINAL (even while auth is deferred), then IPCHANGE. */
   private tlsFinal(run: Connecting): WorkerConnectResult | undefined {
     const fin = this.call(HOOKS.TLS_FINAL, tlsFinalEnv(this.env, { exportedKeyingMaterial: this.exportedKeyingMaterial() }));
     afterTlsFinalEnv(this.env);
-    this.ipchange();
+    // a renegotiation has no IPCHANGE (measured)
+    if (!run.renegotiation) this.ipchange();
     return fin.status === RETURN.SUCCESS ? undefined : this.refuse(run, 'tls-final', 'AUTH_FAILED', 'TLS_FINAL failed: the key is not authenticated');
   }
 
@@ -560,18 +702,23 @@ export class ClientLife {
   disconnect(): DisconnectedResult {
     this.t0 = performance.now();
     this.hooks = [];
-    if (this.state === 'connected') this.call(HOOKS.CLIENT_DISCONNECT, this.disconnectEnv());
+    this.end();
+    return { outcome: 'disconnected', client: this.setup.name, hooks: this.hooks, logs: [], ms: performance.now() - this.t0 };
+  }
+
+  /** The client's end, recorded in this.hooks. */
+  private end(): void {
+    if (this.state === 'connected' || this.state === 'renegotiating') this.call(HOOKS.CLIENT_DISCONNECT, this.disconnectEnv());
     this.free();
     for (const address of this.server.routes.release(this.id)) {
       // The route reaper's delete: empty env, the server's context, no common name.
       this.call(HOOKS.LEARN_ADDRESS, learnAddressEnv(this.env, { op: 'delete', address }), { env: [], context: 'server' });
     }
-    return { outcome: 'disconnected', client: this.setup.name, hooks: this.hooks, logs: [], ms: performance.now() - this.t0 };
   }
 
   /** The common name of a client that is connected (undefined otherwise). */
   get connectedAs(): string | undefined {
-    return this.state === 'connected' ? this.env.get('common_name') : undefined;
+    return this.state === 'connected' || this.state === 'renegotiating' ? this.env.get('common_name') : undefined;
   }
 
   /** The server ended this client (before it asked to): its disconnect runs now; the result says why. */

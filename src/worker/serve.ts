@@ -59,6 +59,8 @@ async function serve(msg: RequestMessage): Promise<ResponseOf<Op>> {
       return session.clientNew(msg);
     case 'client-life-connect':
       return session.clientLifeConnect(msg, msg.progress ? progress : undefined);
+    case 'client-renegotiate':
+      return session.clientRenegotiate(msg, msg.progress ? progress : undefined);
     case 'client-end':
       return session.clientEnd(msg);
     case 'close':

@@ -2,7 +2,7 @@
 import { CLIENT_HOOKS, MAX_PLUGINS, hookName, maskToHooks, type HookName } from '../openvpn/constants.js';
 import { defaultServerParams, serverOpenEnv, serverUpEnv } from '../openvpn/server-env.js';
 import type { EnvSet } from '../openvpn/env-set.js';
-import type { ClientConnectReport, DisconnectedResult, RestartedResult, WorkerConnectResult } from '../protocol/client-results.js';
+import type { ClientConnectReport, DisconnectedResult, RestartedResult, WorkerConnectResult, WorkerRenegotiateResult } from '../protocol/client-results.js';
 import type {
   CallRequest,
   CallResponse,
@@ -10,6 +10,7 @@ import type {
   ClientEndRequest,
   ClientLifeConnectRequest,
   ClientNewRequest,
+  ClientRenegotiateRequest,
   DeferralProgress,
   PluginInfo,
   RestartRequest,
@@ -85,6 +86,8 @@ export class WorkerSession {
       usernameAsCommonName: server.usernameAsCommonName,
       push: server.push,
       authGenToken: server.authGenToken,
+      authGenTokenSettings: server.authGenTokenSettings,
+      renegSec: server.renegSec,
       duplicateCn: server.duplicateCn,
     };
     const openEnv = req.openEnv ?? serverOpenEnv(server).toEnvp();
@@ -189,6 +192,20 @@ export class WorkerSession {
       });
     }
     const r = await c.connect(req.timing, progress && ((p) => progress({ client: req.client, name: c.setup.name, ...p })));
+    if (r.outcome === 'fatal' && this.server.exited === undefined) this.exitFatal(r.reason);
+    return r;
+  }
+
+  /** A connected client's renegotiation; asking it of a client that is not connected is a bad request. */
+  async clientRenegotiate(req: ClientRenegotiateRequest, progress?: (p: DeferralProgress) => void): Promise<WorkerRenegotiateResult> {
+    this.ensureRunning();
+    const c = this.client(req.client);
+    let r: WorkerRenegotiateResult;
+    try {
+      r = await c.renegotiate(req.timing, progress && ((p) => progress({ client: req.client, name: c.setup.name, ...p })));
+    } catch (err) {
+      throw new RequestError({ kind: 'bad-request', message: (err as Error).message });
+    }
     if (r.outcome === 'fatal' && this.server.exited === undefined) this.exitFatal(r.reason);
     return r;
   }

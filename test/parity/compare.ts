@@ -109,7 +109,7 @@ export function compareRuns(
   host: HostRun,
   realRec: Recorded[],
   hostRec: Recorded[],
-  opts: { recheckCountVaries?: boolean; viaConfig?: boolean } = {},
+  opts: { recheckCountVaries?: boolean; viaConfig?: boolean; comparedTags?: string[] } = {},
 ): Comparison {
   const differences: string[] = [];
   const ro = realOutcome(real);
@@ -162,6 +162,11 @@ export function compareRuns(
     if (a.env === undefined || b.env === undefined) continue;
     const d = envDiff(a.hook, i, a.env, b.env);
     if (d) differences.push(d);
+    for (const tag of opts.comparedTags ?? []) {
+      const rv = a.tags?.[tag];
+      const hv = b.tags?.[tag];
+      if (rv !== hv) differences.push(`${tag} of hook #${i} ${a.hook} differs: real ${rv ?? '(unset)'}, host ${hv ?? '(unset)'}`);
+    }
   }
   return {
     differences,

@@ -54,6 +54,10 @@ export interface HostRunOptions {
   restart?: 'SIGHUP' | 'SIGUSR1';
   /** One client: it vanishes (disconnect()) once its connect waited on a deferral and re-checked it. */
   vanish?: boolean;
+  /** Renegotiations of the (single) connected client before it disconnects, renegSec seconds apart (from the
+   * previous key, as the server's reneg-sec timer); stopped by one that does not renew. */
+  renegotiations?: number;
+  renegSec?: number;
 }
 
 /** The client's certificate chain as the real client presents it: the sample client cert and its CA. */
@@ -123,8 +127,20 @@ export async function runHost(opts: HostRunOptions): Promise<HostRun> {
     const clients = clientInputs.map((input) => host.client(input));
     if (inputs.length === 1 && (opts.restart || opts.vanish)) return await restartOrVanish(host, clients[0]!, clientInputs[0]!, opts);
     const connected = await Promise.all(clients.map((c) => c.connect()));
+    const renegotiations: unknown[] = [];
+    if (opts.renegotiations && clients.length === 1 && connected[0]!.outcome === 'connected') {
+      let keyAt = performance.now();
+      for (let i = 0; i < opts.renegotiations; i++) {
+        if (opts.renegSec) await new Promise((r) => setTimeout(r, Math.max(0, keyAt + opts.renegSec! * 1000 - performance.now())));
+        keyAt = performance.now();
+        const r = await clients[0]!.renegotiate();
+        renegotiations.push(r);
+        if (r.outcome !== 'renewed') break;
+      }
+    }
     const ended = await Promise.all(clients.map((c) => c.disconnect()));
     const runs: HostClientRun[] = clients.map((_, i) => ({ ...toRun(connected[i]!, ended[i]!), username: inputs[i]!.username }));
+    if (renegotiations.length) runs[0]!.raw = { ...(runs[0]!.raw as object), renegotiations };
     return inputs.length === 1 ? runs[0]! : { ...runs[0]!, clients: runs };
   } finally {
     await host.close();

@@ -133,6 +133,22 @@ test('parity harness: client log, recorder file, normalisation and diff', () => 
   assert.match(diff.differences[0]!, /real only \(missing in host\): c/);
 });
 
+test('parity harness: renegotiation cases (a token renewal is not the config; comparedTags values)', () => {
+  const log = [
+    "x PUSH: Received control message: 'PUSH_REPLY,route 192.0.2.0 255.255.255.0,ifconfig 10.29.41.2 255.255.255.0,auth-tokenSESS_ID'",
+    "x PUSH: Received control message: 'PUSH_REPLY,auth-tokenSESS_ID'",
+  ].join('\n');
+  assert.equal(parseClientLog(log).ifconfig, '10.29.41.2 255.255.255.0', "a renegotiation's token renewal keeps the connect's config");
+  const real = { state: 'connected', pushed: [], authPending: [], ifconfig: '10.29.41.2 255.255.255.0' } as unknown as RealRun;
+  const host: HostRun = { outcome: 'connected', options: [], authPending: [], address: '10.29.41.2', raw: null };
+  const rec = (state: string) => parseRecorder(`TLS_FINAL\t1\t\ta\t#2\tsession_state=${state};session_id=x`);
+  assert.deepEqual(compareRuns(real, host, rec('Authenticated'), rec('Authenticated'), { comparedTags: ['session_state'] }).differences, []);
+  assert.deepEqual(compareRuns(real, host, rec('Authenticated'), rec('Initial'), { comparedTags: ['session_state'] }).differences, [
+    'session_state of hook #1 TLS_FINAL differs: real Authenticated, host Initial',
+  ]);
+  assert.deepEqual(compareRuns(real, host, rec('Authenticated'), rec('Initial')).differences, [], 'only the tags asked for are compared');
+});
+
 // Several clients: the parity-ctx-recorder format, attributing calls to clients, and the units OpenVPN runs in one go.
 test('parity harness: several clients (context recorder, attribution, atomic units)', () => {
   const line = (hook: string, argv: string, ctx: string, tags = '') => `${hook}\t2\t${argv}\tcommon_name,untrusted_port\t${ctx}\t${tags}`;

@@ -63,6 +63,8 @@ export interface RealRunOptions extends ServerExtras {
   settleTimeoutS?: number;
   /** After the client stopped: max seconds to wait for the server to close the client instance (default 12). */
   disconnectWaitS?: number;
+  /** Keep the connected clients up this many seconds before stopping them (e.g. for reneg-sec renegotiations). */
+  holdS?: number;
   /** Parent of the run dir (default: the OS temp dir). */
   tmpParent?: string;
   /** After the clients settled: send this signal to the server, then wait up to `waitS` for every client to be
@@ -229,7 +231,7 @@ function splitPush(body: string): string[] {
   return parts.filter((p) => p !== '');
 }
 
-/** What the client log says: the last PUSH_REPLY's options and the AUTH_FAILED message. */
+/** What the client log says: the last PUSH_REPLY's options (a token renewal's aside) and the AUTH_FAILED message. */
 export function parseClientLog(text: string): { connected: boolean; pushed: string[]; ifconfig?: string; authFailed?: string } {
   const lines = text.split('\n');
   let pushed: string[] = [];
@@ -237,7 +239,8 @@ export function parseClientLog(text: string): { connected: boolean; pushed: stri
   let continued = false;
   for (const line of lines) {
     const m = /PUSH: Received control message: 'PUSH_REPLY,?(.*)'\s*$/.exec(line);
-    if (m) {
+    // with auth-gen-token, a renegotiation brings a PUSH_REPLY with only the renewed auth-token: not the client's config
+    if (m && !/^auth-token\S*$/.test(m[1]!)) {
       // a long reply comes in several messages: all but the last end with "push-continuation 2"
       if (!continued) pushed = [];
       const opts = splitPush(m[1]!);
@@ -452,7 +455,7 @@ export async function runRealServer(opts: RealRunOptions): Promise<RealRun> {
   });
   const serverLog = join(work, 'server.log');
   // every process bound: settle + disconnect wait + start/stop slack
-  const boundS = Math.ceil(settleTimeoutS + disconnectWaitS + 60);
+  const boundS = Math.ceil(settleTimeoutS + disconnectWaitS + (opts.holdS ?? 0) + 60);
   const procs: Proc[] = [];
   const results: RealClientRun[] = clients.map((c, i) => ({
     username: c.username,
@@ -563,6 +566,8 @@ export async function runRealServer(opts: RealRunOptions): Promise<RealRun> {
       process.kill(openvpnPid, opts.restart.signal);
       result.reconnected = await waitFor(() => results.every((r, i) => completions(readText(r.clientLog)) > before[i]!), opts.restart.waitS, 100);
     }
+    // (the server renegotiates meanwhile when its reneg-sec is shorter than the hold)
+    if (opts.holdS) await sleep(opts.holdS * 1000);
 
     // 4. stop the clients (UDP: each sends the exit notification; TCP: the connection closes), let the server close
     //    every client instance by itself

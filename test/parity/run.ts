@@ -47,7 +47,8 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
   // A ccd case: the files in a dir of their own; the host runs the real server's config text (its own recorder file)
   let ccdDir: string | undefined;
   let hostConfig: string | undefined;
-  if (c.ccd || c.viaConfig || c.extraConfig) {
+  const extraConfig = c.renegSec ? [...(c.extraConfig ?? []), `reneg-sec ${c.renegSec}`] : c.extraConfig;
+  if (c.ccd || c.viaConfig || extraConfig) {
     if (c.ccd) {
       ccdDir = mkdtempSync(join(tmpdir(), 'ovpn-parity-ccd-'));
       for (const [name, text] of Object.entries(c.ccd.files)) writeFileSync(join(ccdDir, name), text);
@@ -61,7 +62,7 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
         clientConnect: scriptArgv(c, hostRecFile),
         ccdDir,
         ccdExclusive: c.ccd?.exclusive,
-        extraConfig: c.extraConfig,
+        extraConfig,
       }),
     );
   }
@@ -79,6 +80,8 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
       config: hostConfig,
       restart: c.restart,
       vanish: c.vanish,
+      renegotiations: c.renegotiations,
+      renegSec: c.renegSec,
     });
   } catch (e) {
     host = { outcome: 'exception', options: [], authPending: [], problem: (e as Error).stack ?? String(e), raw: e };
@@ -99,11 +102,13 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
     clientConnect: scriptArgv(c, realRecFile),
     ccdDir,
     ccdExclusive: c.ccd?.exclusive,
-    extraConfig: c.extraConfig,
+    extraConfig,
     restart: c.restart ? { signal: c.restart, waitS: 30 } : undefined,
     // a vanishing client: stopped when its deferral has not resolved after 6 s (its handshake takes well under a second); the server keeps the instance
     // until it stops (no wait for it to close the instance)
     ...(c.vanish ? { settleTimeoutS: 6, disconnectWaitS: 1 } : {}),
+    // the renegotiations, then 3 s for the last one to finish
+    holdS: c.renegotiations && c.renegSec ? c.renegotiations * c.renegSec + 3 : undefined,
   });
   const realS = (performance.now() - tr) / 1000;
   const realRec = readRecorder(realRecFile);
@@ -113,7 +118,7 @@ export async function runCase(c: ParityCase, fixturesDir: string, opts: { keepAl
   const comparison =
     c.clients && c.clients.length > 1
       ? compareMulti(real, host, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries, clients: c.clients.length })
-      : compareRuns(real, hostCompared, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries, viaConfig: !!hostConfig });
+      : compareRuns(real, hostCompared, realRec, hostRec, { recheckCountVaries: c.recheckCountVaries, viaConfig: !!hostConfig, comparedTags: c.comparedTags });
   if (c.vanish) comparison.differences.push(...leftBehindDiff(real, host));
   if (c.restart && !real.reconnected) comparison.differences.push(`real side: the client did not reconnect within 30 s after ${c.restart}`);
   const outcomeOf = (state: string) =>

@@ -89,7 +89,7 @@ test('scenario mistakes around restart and vanish: one line each, naming the fie
     'plugins: [a.so]\nrestart: SIGHUP\nclients: [{ steps: [connect, vanish] }]\n',
     /clients\[0\]\.steps: with restart, every client runs \[connect, disconnect\]/,
   );
-  bad('plugins: [a.so]\nclients: [{ steps: [connect, restart] }]\n', /steps\[1\]: must be one of connect, disconnect, vanish/);
+  bad('plugins: [a.so]\nclients: [{ steps: [connect, restart] }]\n', /steps\[1\]: must be one of connect, renegotiate, disconnect, vanish/);
   bad(
     'plugins: [a.so]\nclients: [{ expectDisconnect: { leftBehind: [cc] } }]\n',
     /expectDisconnect\.leftBehind: only a client that vanishes leaves files behind/,

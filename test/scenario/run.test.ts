@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HostOpenError } from '../../src/host/host.js';
-import type { ConnectResult, DisconnectResult } from '../../src/protocol/client-results.js';
+import type { ConnectResult, DisconnectResult, RenegotiateResult } from '../../src/protocol/client-results.js';
 import type { FailureOutcome } from '../../src/protocol/failures.js';
 import { runScenario, pluginPath, checkScenarioFiles, type ScenarioHost } from '../../src/scenario/run.js';
 import { ScenarioError, parseScenario } from '../../src/scenario/schema.js';
@@ -58,6 +58,19 @@ function fakeHost(
           const r = b.connect ? await b.connect() : connected(name);
           fake.events.push(`${name} connect end`);
           return r;
+        },
+        renegotiate: async (): Promise<RenegotiateResult> => {
+          fake.events.push(`${name} renegotiate`);
+          return {
+            outcome: 'renewed',
+            renegotiation: 1,
+            client: name,
+            hooks: [],
+            auth: { called: false, deferred: false, polls: 0, ms: 0 },
+            logs: [],
+            ms: 0,
+            blockingCalls: [],
+          };
         },
         disconnect: async (): Promise<DisconnectResult> => {
           fake.events.push(`${name} disconnect`);

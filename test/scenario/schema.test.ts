@@ -183,7 +183,7 @@ test('unknown keys are errors at every level, with a suggestion for typos', () =
   assert.equal(
     error(`${MIN}    flavour: vanilla\n`),
     'scenario.yaml:4: clients[0].flavour: unknown key; expected one of name, commonName, username, password, cert, env, peerInfo, '
-      + 'replacePeerInfo, address, poolIp, bytesReceived, bytesSent, steps, expect, expectDisconnect',
+      + 'replacePeerInfo, address, poolIp, bytesReceived, bytesSent, steps, expect, expectRenegotiate, expectDisconnect',
   );
   assert.equal(error(`host: { callTimeout: 5 }\n${MIN}`), 'scenario.yaml:1: host.callTimeout: unknown key (did you mean "callTimeoutMs"?)');
   assert.equal(error(`plugins: [{ path: ./p.so, arg: [x] }]\nclients: [{}]\n`), 'scenario.yaml:1: plugins[0].arg: unknown key (did you mean "args"?)');
@@ -208,8 +208,11 @@ test('types and values: one line each, with the line of the value', () => {
     [`${MIN}    expect:\n      config: { contain: x }\n`, '5: clients[0].expect.config.contain: unknown key (did you mean "contains"?)'],
     [`${MIN}    expect:\n      options: [{ args: [x] }]\n`, '5: clients[0].expect.options[0]: name is required'],
     [`${MIN}    expect:\n`, '4: clients[0].expect: must be a mapping (got nothing)'],
-    [`${MIN}    steps: [disconnect]\n`, '4: clients[0].steps: must be [connect], [connect, disconnect] or [connect, vanish] (got [disconnect])'],
-    [`${MIN}    steps: [connect, reconnect]\n`, '4: clients[0].steps[1]: must be one of connect, disconnect, vanish (got "reconnect")'],
+    [
+      `${MIN}    steps: [disconnect]\n`,
+      '4: clients[0].steps: must be connect, then renegotiate any number of times, then disconnect if wanted; or [connect, vanish] (got [disconnect])',
+    ],
+    [`${MIN}    steps: [connect, reconnect]\n`, '4: clients[0].steps[1]: must be one of connect, renegotiate, disconnect, vanish (got "reconnect")'],
     [
       `${MIN}    steps: [connect]\n    expectDisconnect: { outcome: disconnected }\n`,
       '5: clients[0].expectDisconnect: the client has no disconnect or vanish step (steps: [connect])',
