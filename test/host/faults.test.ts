@@ -815,3 +815,26 @@ for (const [signal, code, what, args] of [
     assert.match(stderr, new RegExp(`interrupted \\(${signal}\\)`));
   });
 }
+
+// ==== a worker stopped by SIGSTOP (issue #13) ====================================================================
+// A stopped worker runs no thread, its watchdog neither: the caller's own deadline must end it.
+
+fault("SIGSTOP in a hook or in close (library): hung at the caller's deadline, the worker killed", async () => {
+  const hook = await open('fault-stop', ['where=hook'], 300);
+  const r = failure(await hook.call('CLIENT_CONNECT_V2', {}), 'hung');
+  assert.match(r.message, /did not answer call CLIENT_CONNECT_V2 .*it was stopped/);
+  assert.ok(hook.workerExited);
+  await hook.close();
+  const close = await open('fault-stop', ['where=close'], 300);
+  returned(await close.call('CLIENT_CONNECT_V2', {}));
+  const c = failure(await close.close(), 'hung');
+  assert.match(c.message, /did not answer close .*it was stopped/);
+});
+
+fault('SIGSTOP in a hook (CLI): hung, exit 4', async (t) => {
+  const r = await t.cli(['call', fixture('fault-stop'), 'where=hook', '--hook', 'CLIENT_CONNECT_V2', '--call-timeout', '300', '--json']);
+  assert.equal(r.code, 4, r.stderr);
+  const o = json(r);
+  assert.equal(o.outcome, 'hung');
+  assert.match(String(o.message), /it was stopped/);
+});

@@ -34,15 +34,21 @@ function describeRequest(req: Request): string {
   }
 }
 
-/** Whether PID is a live process (not gone, not a zombie). */
-function isAlive(pid: number): boolean {
+/** The state letter of PID in /proc (R, S, T for stopped, Z...), or undefined when it is gone. */
+function processState(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X' && state !== 'x';
+    return state === 't' ? 'T' : state;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** Whether PID is a live process (not gone, not a zombie). */
+function isAlive(pid: number): boolean {
+  const state = processState(pid);
+  return state !== undefined && state !== 'Z' && state !== 'X' && state !== 'x';
 }
 
 export interface WorkerOptions {
@@ -317,13 +323,17 @@ export class WorkerProcess extends EventEmitter {
     const id = this.nextId++;
     return new Promise((resolve) => {
       const p: Pending = { resolve: resolve as (o: RequestOutcome<unknown>) => void, what: describeRequest(req), onProgress };
+      // pending first: arming the deadline checks that the request is still pending
+      this.pending.set(id, p);
       if (limitMs > 0 && Number.isFinite(limitMs)) {
         const arm = () => {
           if (!this.pending.has(id)) return;
           p.timer = setTimeout(
             () => {
-              // The worker's own watchdog did not fire (or the request is stuck between calls): kill it.
-              this.death = { reason: 'hung', timeoutMs: limitMs };
+              // The worker's own watchdog did not fire (the worker is stopped, or the request is stuck between calls).
+              const stopped = this.child.pid !== undefined && processState(this.child.pid) === 'T';
+              const cause = `the worker did not answer ${p.what} within ${limitMs} ms (the request's limit: its call timeouts plus margins)${stopped ? ': it was stopped (SIGSTOP or a debugger)' : ''}`;
+              this.death = { reason: 'hung', timeoutMs: limitMs, cause };
               this.child.kill('SIGKILL');
             },
             Math.min(limitMs + (this.options.graceMs ?? 2000), MAX_TIMER_MS),
@@ -338,7 +348,6 @@ export class WorkerProcess extends EventEmitter {
           this.child.kill('SIGKILL');
         }, BOOT_LIMIT_MS);
       }
-      this.pending.set(id, p);
       this.child.send({ ...req, id });
     });
   }
