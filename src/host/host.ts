@@ -207,6 +207,7 @@ export class PluginHost {
   /** Kill the worker at once (no close calls). */
   async kill(): Promise<void> {
     this.#channel.ending ??= 'killed';
+    this.#channel.killed = true;
     try {
       await this.#channel.worker.kill();
     } finally {

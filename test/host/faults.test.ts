@@ -788,6 +788,8 @@ fault('malformed --env (no "=", empty name) for call and connect: one line, exit
 for (const [signal, code, what, args] of [
   ['SIGTERM', 143, 'a deferred client-connect', [fixture('cc-never'), 'mode=v1', '--timeout', '30']],
   ['SIGINT', 130, 'a deferred auth', [fixture('fault-ccfile'), 'acf=byte:2', 'ret=deferred', '--username', 'u', '--password', 'p', '--hand-window', '30']],
+  ['SIGHUP', 129, 'a deferred client-connect', [fixture('cc-never'), 'mode=v1', '--timeout', '30']],
+  ['SIGQUIT', 131, 'a deferred client-connect', [fixture('cc-never'), 'mode=v1', '--timeout', '30']],
 ] as const) {
   fault(`${signal} to connect during ${what}: temp files removed, worker and plugin children ended, exit ${code}`, async (t) => {
     const child = spawn(process.execPath, [CLI, 'connect', ...args], {
@@ -837,4 +839,28 @@ fault('SIGSTOP in a hook (CLI): hung, exit 4', async (t) => {
   const o = json(r);
   assert.equal(o.outcome, 'hung');
   assert.match(String(o.message), /it was stopped/);
+});
+
+fault('SIGINT to connect while close hangs: interrupted, not "crashed with SIGKILL", exit 130', async (t) => {
+  const child = spawn(process.execPath, [CLI, 'connect', fixture('fault-hang'), 'where=close', '-v'], {
+    cwd: ROOT,
+    env: { ...process.env, TMPDIR: t.tmp, [MARK_VAR]: t.mark },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  for (let i = 0; i < 400 && !stderr.includes('hanging in close'); i++) await sleep(50);
+  assert.match(stderr, /hanging in close/);
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, stderr);
+  assert.match(stderr, /interrupted \(SIGINT\)/);
+  assert.match(stderr, /the host was killed while close was in progress/);
+  assert.doesNotMatch(stderr + stdout, /crashed/);
 });
