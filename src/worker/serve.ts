@@ -2,6 +2,7 @@
 import { getRuntime } from './native/runtime.js';
 import type { DeferralProgress, Op, RequestMessage, ResponseMessage, ResponseOf, WorkerMessage } from '../protocol/messages.js';
 import { reapOrphans } from './reaper.js';
+import { rememberTmpDir, shutDown } from './shutdown.js';
 import { exitIfChannelLost, watchChannels } from './channels.js';
 import { RequestError, WorkerSession } from './session.js';
 import { LOG_PIPE_FD } from '../protocol/constants.js';
@@ -78,14 +79,12 @@ async function handle(msg: RequestMessage): Promise<void> {
   }
 }
 
-process.on('message', (m) => void handle(m as RequestMessage));
-process.on('disconnect', () => {
-  // The supervisor is gone: close the plugins as a server shutdown would, then leave.
-  try {
-    session.close();
-  } finally {
-    process.exit(0);
-  }
+process.on('message', (m) => {
+  rememberTmpDir(m as RequestMessage);
+  void handle(m as RequestMessage);
 });
+// The supervisor stopped this worker, or is gone: close the plugins as a server shutdown would, end what they
+// started, remove the caller's temp dirs, leave.
+process.on('disconnect', () => shutDown(() => session.close()));
 // Reap zombies of plugins' unwaited children even while idle (e.g. during a long deferral).
 setInterval(reapOrphans, 1000).unref();

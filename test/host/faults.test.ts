@@ -864,3 +864,111 @@ fault('SIGINT to connect while close hangs: interrupted, not "crashed with SIGKI
   assert.match(stderr, /the host was killed while close was in progress/);
   assert.doesNotMatch(stderr + stdout, /crashed/);
 });
+
+// ==== processes that escape the worker's process group, and callers that die (issue #13) =======================
+
+fault('children that call setsid() or setpgid(0,0) (library and CLI): ended when the host closes', async (t) => {
+  const cliRun = t.cli(['call', fixture('fault-escape'), 'where=open', 'how=setsid', '--hook', 'CLIENT_CONNECT_V2', '--json']);
+  for (const how of ['setsid', 'setpgid']) {
+    const host = await open('fault-escape', [`how=${how}`, 'n=2']);
+    const r = returned(await host.call('CLIENT_CONNECT_V2', {}));
+    const pids = forkedPids(r.logs);
+    assert.equal(pids.length, 2, messagesOf(r.logs).join('\n'));
+    assert.deepEqual(
+      messagesOf(r.logs).filter((m) => m.includes('failed')),
+      [],
+    );
+    t.pids.push(...pids);
+    assert.deepEqual(stillThere(pids), pids, 'the escaped children run while the host is open');
+    assert.equal(await host.close(), undefined);
+    for (let i = 0; i < 40 && stillThere(pids).length; i++) await sleep(50); // SIGKILLed, then reaped by init
+    assert.deepEqual(stillThere(pids), [], `${how}: the escaped children outlived the host`);
+  }
+  const r = await cliRun;
+  assert.equal(r.code, 0, r.stderr);
+  t.pids.push(...forkedPids(logsOf(json(r))));
+  assert.equal(t.pids.length, 5);
+});
+
+/** The pids in "pid=N" lines of a run's stderr (-v logs). */
+function pidsInText(text: string): number[] {
+  return [...text.matchAll(/\bpid=(\d+)/g)].map((m) => Number(m[1]));
+}
+
+fault("kill -9 of the CLI during a deferral: the worker ends its plugins' children (escaped ones too) and removes the temp dir", async (t) => {
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'connect',
+      fixture('fault-escape'),
+      'where=open',
+      'how=setsid',
+      '--plugin',
+      `${fixture('fault-fork')} where=open mode=linger,orphan n=1`,
+      '--plugin',
+      `${fixture('cc-never')} mode=v1`,
+      '--timeout',
+      '60',
+      '-v',
+    ],
+    { cwd: ROOT, env: { ...process.env, TMPDIR: t.tmp, [MARK_VAR]: t.mark }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdout.resume();
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, s) => resolve(s)));
+  for (let i = 0; i < 400 && !stderr.includes('deferring forever'); i++) await sleep(50);
+  assert.match(stderr, /deferring forever/);
+  assert.equal(readdirSync(t.tmp).filter((n) => n.startsWith('ovpn-plugin-host-')).length, 1, 'the run made its temp dir');
+  t.pids.push(...pidsInText(stderr));
+  assert.equal(t.pids.length, 3, stderr);
+  child.kill('SIGKILL');
+  assert.equal(await exited, 'SIGKILL');
+});
+
+fault('a library caller that ends without close() (process.exit, an uncaught exception, SIGTERM): nothing of the plugin is left', async (t) => {
+  const script = join(BASE, `caller-${t.mark}.mts`);
+  writeFileSync(
+    script,
+    `import { openHost } from ${JSON.stringify(join(ROOT, 'src/index.ts'))};
+const host = await openHost({ plugins: [
+  { path: ${JSON.stringify(fixture('fault-escape'))}, args: ['where=open', 'how=setsid'] },
+  { path: ${JSON.stringify(fixture('fault-fork'))}, args: ['where=open', 'mode=linger,orphan', 'n=1'] },
+] });
+const client = host.client();
+const r = await host.call('CLIENT_CONNECT_V2', { client });
+console.log(r.outcome, host.logs.map((l) => l.message).join(' '));
+const how = process.argv[2];
+if (how === 'exit') process.exit(0);
+if (how === 'sigterm') process.kill(process.pid, 'SIGTERM');
+if (how === 'throw') throw new Error('the caller fails');
+setInterval(() => undefined, 1000);
+`,
+  );
+  for (const how of ['exit', 'throw', 'sigterm']) {
+    const r = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', script, how],
+        { cwd: ROOT, env: { ...process.env, TMPDIR: t.tmp, [MARK_VAR]: t.mark }, timeout: 60_000 },
+        (_e, stdout, stderr) => resolve({ stdout, stderr }),
+      );
+    });
+    assert.match(r.stdout, /^returned /, `${how}: ${r.stdout}\n${r.stderr}`);
+    const pids = pidsInText(r.stdout);
+    assert.equal(pids.length, 3, r.stdout);
+    t.pids.push(...pids);
+    const marked = () => leftovers(t.mark).filter((l) => l.includes('carries the marker'));
+    for (let i = 0; i < 100 && (stillThere(pids).length || marked().length); i++) await sleep(50);
+    assert.deepEqual(stillThere(pids), [], `${how}: the plugin's children outlived the caller`);
+    assert.deepEqual(marked(), [], `${how}: processes left (the worker?)`);
+    assert.deepEqual(
+      readdirSync(t.tmp).filter((n) => n.startsWith('ovpn-plugin-host-')),
+      [],
+      `${how}: the temp dir is left`,
+    );
+  }
+});

@@ -1,6 +1,7 @@
 // The supervisor's handle on one plugin worker: spawn it, send requests, collect its logs, survive its death.
 import type { ChildProcess } from 'node:child_process';
-import { forkWorker, takePreforked } from './spawn.js';
+import { forkWorker, takePreforked, workerMark } from './spawn.js';
+import { killMarked } from '../../util/process-scan.js';
 import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
@@ -138,7 +139,8 @@ export class WorkerProcess extends EventEmitter {
     this.child.on('error', () => undefined);
   }
 
-  /** SIGKILL what is left of the worker's process group: processes its plugins forked and left behind. */
+  /** SIGKILL what is left of the worker's process group, and every process carrying its mark: processes its plugins
+   * forked and left behind, those that moved to a session or group of their own (setsid, setpgid) too. */
   private killGroup(): void {
     const pid = this.child.pid;
     if (!pid) return;
@@ -147,6 +149,8 @@ export class WorkerProcess extends EventEmitter {
     } catch {
       // nothing left in the group
     }
+    const mark = workerMark(this.child);
+    if (mark) killMarked(mark);
   }
 
   /** The IPC channel or the log pipe closed. Normal when the worker dies; when it is still alive, a plugin closed
