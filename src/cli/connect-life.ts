@@ -55,7 +55,10 @@ export async function runLife(state: RunState, path: string | undefined, args: s
       script: script ? [script.path, ...(script.args ?? [])] : undefined,
     });
   } catch (err) {
-    if (err instanceof HostOpenError) return report(state, opts, err.failure);
+    if (err instanceof HostOpenError) {
+      logger.log.info('open failed: the worker was killed at once (nothing runs after a failed open; its exit handlers were not waited for)');
+      return report(state, opts, err.failure);
+    }
     if (err instanceof ServerConfigError) throw new UsageError(err.message);
     throw err;
   }

@@ -972,3 +972,14 @@ setInterval(() => undefined, 1000);
     );
   }
 });
+
+fault('an open failure whose process would stall at exit: the worker is killed at once, -v says so, exit 5', async (t) => {
+  const r = await t.cli(['connect', fixture('fault-exitstall'), '-v']);
+  assert.equal(r.code, 5, r.stderr);
+  assert.match(r.stderr, /open failed: the worker was killed at once/);
+  assert.doesNotMatch(r.stdout + r.stderr, /exit handler: stalling/, "the host waited for the worker's exit handlers");
+  const host = await PluginHost.open({ plugins: [{ path: fixture('fault-exitstall') }] });
+  assert.ok(isFailure(host) && host.outcome === 'load-error', JSON.stringify(host));
+  assert.ok(messagesOf(host.logs).includes('open fails'));
+  assert.ok(!messagesOf(host.logs).includes('exit handler: stalling'), "the host waited for the worker's exit handlers");
+});
