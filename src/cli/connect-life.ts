@@ -107,7 +107,10 @@ export async function runLife(state: RunState, path: string | undefined, args: s
     if (isFailure(d)) return report(state, opts, d);
     logger.log.info('closing the plugins');
     marks.push({ phase: 'close', at: host.logs.length });
+    const closeStart = performance.now();
     const closeFailure = await host.close();
+    const closeMs = Math.round(performance.now() - closeStart);
+    logger.log.info({ closeMs }, `closed in ${closeMs} ms`);
     // --json: every line the text mode shows (open, constructors, close too), each with its phase
     return report(
       state,
@@ -115,6 +118,7 @@ export async function runLife(state: RunState, path: string | undefined, args: s
       closeFailure ?? { ...r, logs: withPhases(host.logs, marks) },
       d,
       host.plugins.flatMap((p) => p.hooks),
+      closeMs,
     );
   } finally {
     state.current = undefined;
@@ -138,10 +142,23 @@ function withPhases(logs: readonly PluginLogEntry[], marks: readonly PhaseMark[]
   });
 }
 
-function report(state: RunState, opts: ConnectCliOptions, r: ConnectResult | FailureOutcome, d?: DisconnectResult, registered: string[] = []): number {
+/** A close that takes longer is shown in the text output (the result's ms ends before it). */
+const SLOW_CLOSE_MS = 100;
+
+function report(
+  state: RunState,
+  opts: ConnectCliOptions,
+  r: ConnectResult | FailureOutcome,
+  d?: DisconnectResult,
+  registered: string[] = [],
+  closeMs?: number,
+): number {
   if (opts.json) {
-    printJson(state, d ? { ...r, disconnect: d } : r);
+    printJson(state, { ...r, ...(d ? { disconnect: d } : {}), ...(closeMs !== undefined ? { closeMs } : {}) });
     return exitCodeOfLife(r);
+  }
+  if (closeMs !== undefined && closeMs >= SLOW_CLOSE_MS && !isFailure(r)) {
+    state.io.err(`${PROGRAM_NAME}: closing the plugins took ${closeMs} ms (after the client's ${Math.round(r.ms)} ms)\n`);
   }
   if (isFailure(r)) {
     state.io.err(`${PROGRAM_NAME}: ${failureLine(r)}\n`);

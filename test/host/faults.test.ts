@@ -983,3 +983,20 @@ fault('an open failure whose process would stall at exit: the worker is killed a
   assert.ok(messagesOf(host.logs).includes('open fails'));
   assert.ok(!messagesOf(host.logs).includes('exit handler: stalling'), "the host waited for the worker's exit handlers");
 });
+
+fault('a slow close (a helper it waits for): connect reports the close time; past --call-timeout it is hung, exit 4', async (t) => {
+  const [text, asJson, hung] = await Promise.all([
+    t.cli(['connect', fixture('fault-slowclose'), 'ms=300', 'helper=1']),
+    t.cli(['connect', fixture('fault-slowclose'), 'ms=300', '--json']),
+    t.cli(['connect', fixture('fault-slowclose'), 'ms=20000', 'helper=1', '--call-timeout', '300', '--json']),
+  ]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stderr, /closing the plugins took \d+ ms \(after the client's \d+ ms\)/);
+  assert.equal(asJson.code, 0, asJson.stderr);
+  assert.ok(Number(json(asJson).closeMs) >= 300, asJson.stdout.slice(-300));
+  assert.equal(hung.code, 4, hung.stderr);
+  const h = json(hung);
+  assert.equal(h.outcome, 'hung');
+  assert.match(String(h.message), /did not return within 300 ms in close/);
+  assert.equal(typeof h.closeMs, 'number');
+});
