@@ -1,8 +1,10 @@
-// The plugin worker at work: takes requests over IPC, runs them synchronously, replies (started by main.ts).
+// The plugin worker at work: takes requests over its message channel, runs them synchronously, replies (started by
+// main.ts).
 import { getRuntime } from './native/runtime.js';
-import type { DeferralProgress, Op, RequestMessage, ResponseMessage, ResponseOf, WorkerMessage } from '../protocol/messages.js';
+import type { DeferralProgress, Op, RequestMessage, ResponseMessage, ResponseOf } from '../protocol/messages.js';
 import { reapOrphans } from './reaper.js';
 import { rememberTmpDir, shutDown } from './shutdown.js';
+import { onClose, onRequest, send } from './wire.js';
 import { exitIfChannelLost, watchChannels } from './channels.js';
 import { RequestError, WorkerSession } from './session.js';
 import { LOG_PIPE_FD } from '../protocol/constants.js';
@@ -29,11 +31,6 @@ function reapSoon(): void {
       reapOrphans();
     }, wait);
   }
-}
-
-/** Send a message to the caller. */
-function send(msg: WorkerMessage): void {
-  process.send!(msg);
 }
 
 function reply(msg: ResponseMessage): void {
@@ -79,12 +76,12 @@ async function handle(msg: RequestMessage): Promise<void> {
   }
 }
 
-process.on('message', (m) => {
-  rememberTmpDir(m as RequestMessage);
-  void handle(m as RequestMessage);
+onRequest((m) => {
+  rememberTmpDir(m);
+  void handle(m);
 });
 // The supervisor stopped this worker, or is gone: close the plugins as a server shutdown would, end what they
 // started, remove the caller's temp dirs, leave.
-process.on('disconnect', () => shutDown(() => session.close()));
+onClose(() => shutDown(() => session.close()));
 // Reap zombies of plugins' unwaited children even while idle (e.g. during a long deferral).
 setInterval(reapOrphans, 1000).unref();

@@ -695,7 +695,10 @@ fault('closing fds it did not open (0..1023 in open, a hook or close; only the l
       `${args}: no cause logged: ${JSON.stringify(messagesOf(logsOf(o)))}; `
         + `${JSON.stringify({ signal: f.signal, exitCode: f.exitCode, message: f.message, during: f.during })}`,
     );
-    assert.match(cause.message, /the worker lost its (log pipe|IPC channel).* while serving .*a plugin closed file descriptors it did not open/);
+    assert.match(
+      cause.message,
+      /the worker lost its (log pipe|IPC channel|event loop's descriptors).* while serving .*a plugin closed file descriptors it did not open/,
+    );
   }
   await library;
 });
@@ -999,4 +1002,26 @@ fault('a slow close (a helper it waits for): connect reports the close time; pas
   assert.equal(h.outcome, 'hung');
   assert.match(String(h.message), /did not return within 300 ms in close/);
   assert.equal(typeof h.closeMs, 'number');
+});
+
+fault("a plugin that writes to fd 3 (Node IPC's place) or into the message channel: harmless, or a worker fault; never a throw in the caller", async (t) => {
+  // fd 3 is not the channel any more: the writes go nowhere, in open, a hook and close (CLI and library)
+  const runs = await Promise.all(
+    (['open', 'hook', 'close'] as const).map((where) => t.cli(['connect', fixture('fault-ipcwrite'), `where=${where}`, '--json'])),
+  );
+  for (const r of runs) {
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(json(r).outcome, 'connected');
+  }
+  const host = await open('fault-ipcwrite', ['where=hook']);
+  returned(await host.call('CLIENT_CONNECT_V2', {}));
+  assert.equal(await host.close(), undefined);
+  // writing into the channel itself: the worker is killed, the caller says why
+  const cli = await t.cli(['connect', fixture('fault-ipcwrite'), 'where=hook', 'fd=102', '--json']);
+  assert.equal(cli.code, 4, cli.stderr);
+  assert.match(String(json(cli).message), /something wrote into the worker's message channel \(fd 102\) .*"not json" is not a message/);
+  const lib = await open('fault-ipcwrite', ['where=hook', 'fd=102']);
+  const r = failure(await lib.call('CLIENT_CONNECT_V2', {}), 'crashed');
+  assert.match(r.message, /"not json" is not a message/);
+  await lib.close();
 });

@@ -1,6 +1,7 @@
 // The supervisor's handle on one plugin worker: spawn it, send requests, collect its logs, survive its death.
 import type { ChildProcess } from 'node:child_process';
-import { forkWorker, takePreforked, workerMark } from './spawn.js';
+import { forkWorker, takePreforked } from './spawn.js';
+import type { Wire } from './wire.js';
 import { killMarked } from '../../util/process-scan.js';
 import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
@@ -73,6 +74,11 @@ export class WorkerProcess extends EventEmitter {
   death: WorkerDeath | undefined;
   exited = false;
   private readonly child: ChildProcess;
+  /** The message channel to the worker, and the mark the worker and everything it starts carry. */
+  private readonly wire: Wire;
+  private readonly mark: string;
+  /** The start of a line in the message channel that was not a message (a plugin wrote into it). */
+  private garbage: string | undefined;
   private readonly pending = new Map<number, Pending>();
   private readonly marks = new Set<string>();
   private nextId = 1;
@@ -97,7 +103,10 @@ export class WorkerProcess extends EventEmitter {
     super();
     // A worker the CLI started early (prefork), or a new one (see forkWorker for how it is started).
     const spare = takePreforked();
-    this.child = spare?.child ?? forkWorker();
+    const started = spare?.worker ?? forkWorker();
+    this.child = started.child;
+    this.wire = started.wire;
+    this.mark = started.mark;
     const pipe = this.child.stdio[LOG_PIPE_FD] as Readable;
     const streams = [pipe, this.child.stdout!, this.child.stderr!];
     const drained = Promise.all(
@@ -113,10 +122,11 @@ export class WorkerProcess extends EventEmitter {
     this.readLines(pipe, (line) => this.onRecord(line));
     this.readLines(this.child.stdout!, (line) => this.addLog('stdout', line));
     this.readLines(this.child.stderr!, (line) => this.addLog('stderr', line));
-    this.child.on('message', (m) => this.onMessage(m as WorkerMessage));
+    this.wire.on('message', (m) => this.onMessage(m as WorkerMessage));
+    this.wire.on('garbage', (line: string) => this.onGarbage(line));
     for (const m of spare?.messages ?? []) this.onMessage(m as WorkerMessage);
     pipe.once('end', () => this.onChannelLost('its log pipe'));
-    this.child.once('disconnect', () => this.onChannelLost('its IPC channel'));
+    this.wire.once('close', () => this.onChannelLost('its IPC channel'));
     this.exitPromise = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => {
         this.reaped = true;
@@ -130,7 +140,7 @@ export class WorkerProcess extends EventEmitter {
         void Promise.race([drained, drainLimit]).then(() => {
           clearTimeout(timer);
           for (const s of streams) s.destroy();
-          if (this.child.connected) this.child.disconnect();
+          if (this.wire.connected) this.wire.close();
           this.onExit(code, signal);
           resolve();
         });
@@ -149,8 +159,16 @@ export class WorkerProcess extends EventEmitter {
     } catch {
       // nothing left in the group
     }
-    const mark = workerMark(this.child);
-    if (mark) killMarked(mark);
+    killMarked(this.mark);
+  }
+
+  /** A line in the message channel that is not a message: something else (a plugin) wrote into it. Nothing the
+   * worker says can be trusted any more: it is killed, and the death says why. */
+  private onGarbage(line: string): void {
+    if (this.garbage !== undefined || this.exited) return;
+    this.garbage = line;
+    if (this.lost.size === 0) this.lostDuring = [...this.pending.values()][0]?.what ?? 'no request (idle)';
+    this.child.kill('SIGKILL');
   }
 
   /** The IPC channel or the log pipe closed. Normal when the worker dies; when it is still alive, a plugin closed
@@ -286,9 +304,10 @@ export class WorkerProcess extends EventEmitter {
         killed: this.death,
         lost: this.lost,
         lostDuring: this.lostDuring,
+        garbage: this.garbage,
       });
       // A crash inside a plugin call explains itself; a lost channel is said in the log too.
-      if (this.lost.size > 0 && this.death.cause && !this.death.during) {
+      if ((this.lost.size > 0 || this.garbage !== undefined) && this.death.cause && !this.death.during) {
         const note: PluginLogEntry = {
           plugin: 'ovpn-plugin-host',
           level: 'error',
@@ -307,7 +326,7 @@ export class WorkerProcess extends EventEmitter {
       if (p.timer) clearTimeout(p.timer);
       // After a lost channel a response is not trusted: its log lines may be missing.
       p.resolve(
-        p.response && this.lost.size === 0
+        p.response && this.lost.size === 0 && this.garbage === undefined
           ? p.response.ok
             ? { kind: 'ok', result: p.response.result }
             : { kind: 'error', error: p.response.error }
@@ -321,7 +340,7 @@ export class WorkerProcess extends EventEmitter {
    * the worker is killed as hung. ON_PROGRESS hears the request's progress events. */
   request<K extends Op>(req: RequestOf<K>, limitMs: number, onProgress?: (p: DeferralProgress) => void): Promise<RequestOutcome<ResponseOf<K>>> {
     if (this.setupFailure) return Promise.resolve({ kind: 'error', error: this.setupFailure });
-    if (this.exited || !this.child.connected) {
+    if (this.exited || !this.wire.connected) {
       return Promise.resolve({ kind: 'dead', death: this.death ?? { reason: 'crashed', signal: null, exitCode: null } });
     }
     const id = this.nextId++;
@@ -352,7 +371,7 @@ export class WorkerProcess extends EventEmitter {
           this.child.kill('SIGKILL');
         }, BOOT_LIMIT_MS);
       }
-      this.child.send({ ...req, id });
+      this.wire.send({ ...req, id });
     });
   }
 
@@ -360,7 +379,7 @@ export class WorkerProcess extends EventEmitter {
   async stop(graceMs = 5000): Promise<void> {
     this.expectedExit = true;
     if (this.exited) return;
-    if (this.child.connected) this.child.disconnect();
+    if (this.wire.connected) this.wire.close();
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     await this.exitPromise;
     clearTimeout(timer);
