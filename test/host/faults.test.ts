@@ -1025,3 +1025,28 @@ fault("a plugin that writes to fd 3 (Node IPC's place) or into the message chann
   assert.match(r.message, /"not json" is not a message/);
   await lib.close();
 });
+
+fault('kill -9 of the CLI while its worker is stopped (SIGSTOP in a hook): the worker is continued, cleans up and ends', async (t) => {
+  const child = spawn(process.execPath, [CLI, 'connect', fixture('fault-stop'), 'where=hook', '--call-timeout', '60000', '-v'], {
+    cwd: ROOT,
+    env: { ...process.env, TMPDIR: t.tmp, [MARK_VAR]: t.mark },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdout.resume();
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, s) => resolve(s)));
+  for (let i = 0; i < 400 && !stderr.includes('stopping in hook'); i++) await sleep(50);
+  const worker = Number(/"pid":(\d+)/.exec(stderr.slice(stderr.indexOf('stopping in hook') - 200))?.[1]);
+  let state = '';
+  for (let i = 0; i < 100 && state !== 'T'; i++) {
+    state = procTable().find((p) => p.pid === worker)?.state ?? '';
+    if (state !== 'T') await sleep(20);
+  }
+  assert.equal(state, 'T', `the worker ${worker} is stopped:\n${stderr}`);
+  assert.equal(readdirSync(t.tmp).filter((n) => n.startsWith('ovpn-plugin-host-')).length, 1, 'the run made its temp dir');
+  child.kill('SIGKILL');
+  assert.equal(await exited, 'SIGKILL');
+});
