@@ -1,7 +1,8 @@
 /* fault-escape: forks n children (where=open|hook, n default 1) that leave the worker's process group and linger,
  * never waited for: how=setsid (a new session) or how=setpgid (setpgid(0,0), a new group). They ignore SIGTERM,
- * SIGINT and SIGHUP. Each logs "escaped child pid=N" (how it left) so a test can check that none is left.
- * Registers CLIENT_CONNECT_V2. */
+ * SIGINT and SIGHUP. how=daemon: a daemon that also drops its environment: fork, setsid, fork again (the middle
+ * child exits, so the daemon is orphaned), exec /bin/sleep with an empty environment. Each logs "escaped child
+ * pid=N" (how it left) so a test can check that none is left. Registers CLIENT_CONNECT_V2. */
 #include "fixture.h"
 #include <signal.h>
 
@@ -21,6 +22,21 @@ static void escape(const char *how, int n)
         int fds[2];
         if (pipe(fds)) return;
         pid_t pid = fork();
+        if (pid == 0 && !strcmp(how, "daemon")) {
+            close(fds[0]);
+            setsid();
+            pid_t d = fork();
+            if (d == 0) {
+                char *argv[] = { "sleep", "1000", NULL }, *envp[] = { NULL };
+                close(fds[1]);
+                execve("/bin/sleep", argv, envp);
+                _exit(127);
+            }
+            /* the middle child reports the daemon's pid and exits: the daemon is orphaned */
+            char c = d > 0 ? '.' : '!';
+            if (write(fds[1], &c, 1) < 0 || write(fds[1], &d, sizeof d) < 0) _exit(1);
+            _exit(0);
+        }
         if (pid == 0) {
             close(fds[0]);
             int rc = !strcmp(how, "setpgid") ? setpgid(0, 0) : (int)setsid();
@@ -36,6 +52,12 @@ static void escape(const char *how, int n)
         close(fds[1]);
         char c = '?';
         if (read(fds[0], &c, 1) < 0) c = '?';
+        if (!strcmp(how, "daemon")) {
+            pid_t d = -1;
+            if (read(fds[0], &d, sizeof d) != (ssize_t)sizeof d) c = '?';
+            waitpid(pid, NULL, 0);
+            pid = d;
+        }
         close(fds[0]);
         if (pid > 0) g_cb->plugin_log(PLOG_NOTE, NAME, "escaped child %d (%s%s) pid=%d", i, how, c == '.' ? "" : " failed", (int)pid);
     }

@@ -12,13 +12,7 @@ import { CHANNEL_FD, LOST_CHANNEL_EXIT_BASE } from '../protocol/constants.js';
 const IPC_FD = CHANNEL_FD;
 
 let watched: Array<{ fd: number; bit: number; ino: number; dev: number }> = [];
-let libc:
-  | {
-      exit: (status: number) => void;
-      fcntl: (fd: number, cmd: number, ...args: unknown[]) => number;
-      prctl: (option: number, a2: number, a3: number, a4: number, a5: number) => number;
-    }
-  | undefined;
+let libc: { exit: (status: number) => void; fcntl: (fd: number, cmd: number, ...args: unknown[]) => number } | undefined;
 
 function getLibc(): NonNullable<typeof libc> {
   if (!libc) {
@@ -26,25 +20,9 @@ function getLibc(): NonNullable<typeof libc> {
     libc = {
       exit: lib.func('void _exit(int status)') as (status: number) => void,
       fcntl: lib.func('int fcntl(int fd, int cmd, ...)') as (fd: number, cmd: number, ...args: unknown[]) => number,
-      prctl: lib.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)') as (
-        option: number,
-        a2: number,
-        a3: number,
-        a4: number,
-        a5: number,
-      ) => number,
     };
   }
   return libc;
-}
-
-const PR_SET_PDEATHSIG = 1;
-const SIGCONT = 18;
-
-/** A worker stopped (SIGSTOP) when its caller dies must still see its channel close and clean up: ask the kernel for
- * a SIGCONT when the caller (strictly: the caller's thread that started this worker) is gone; harmless otherwise. */
-function continueWhenCallerDies(): void {
-  getLibc().prctl(PR_SET_PDEATHSIG, SIGCONT, 0, 0, 0);
 }
 
 const F_GETFL = 3;
@@ -86,9 +64,8 @@ function eventLoopFds(): number[] {
 }
 
 /** Remember what the log pipe (LOG_FD, from the runtime's init), the IPC channel and the event loop's descriptors
- * are now; make the plugin's stdout/stderr pipes blocking; be continued if stopped when the caller dies. */
+ * are now; make the plugin's stdout/stderr pipes blocking. */
 export function watchChannels(logFd: number): void {
-  continueWhenCallerDies();
   makeBlocking(1);
   makeBlocking(2);
   watched = [];

@@ -6,11 +6,13 @@ import { reapOrphans } from './reaper.js';
 import { rememberTmpDir, shutDown } from './shutdown.js';
 import { onClose, onRequest, send } from './wire.js';
 import { exitIfChannelLost, watchChannels } from './channels.js';
+import { setProcessControls } from './process-control.js';
 import { RequestError, WorkerSession } from './session.js';
 import { LOG_PIPE_FD } from '../protocol/constants.js';
 
 const runtime = getRuntime();
 watchChannels(runtime.init(LOG_PIPE_FD));
+setProcessControls();
 const session = new WorkerSession();
 send({ event: 'ready' }); // the caller's request time limits start now
 

@@ -4,7 +4,7 @@
 import { basename } from 'node:path';
 import { rmSync } from 'node:fs';
 import type { RequestMessage } from '../protocol/messages.js';
-import { killMarked, WORKER_MARK_VAR } from '../util/process-scan.js';
+import { killProcesses, WORKER_MARK_VAR } from '../util/process-scan.js';
 
 /** The prefix of the host's temp dirs (src/host: mkdtemp in the OS temp dir): only those are ever removed here. */
 const TMP_PREFIX = 'ovpn-plugin-host-';
@@ -17,10 +17,11 @@ export function rememberTmpDir(msg: RequestMessage): void {
   if (dir && basename(dir).startsWith(TMP_PREFIX)) tmpDirs.add(dir);
 }
 
-/** End every other process of this worker: those carrying its mark, and the other members of its process group
- * (it leads one; a process whose environment was replaced carries no mark). */
+/** End every other process of this worker: those carrying its mark, the other members of its process group (it
+ * leads one), and its descendants (orphans of its plugins' children are its own: src/worker/process-control.ts), so
+ * that a daemon that dropped its environment and left the group is found too. */
 function endOthers(): void {
-  killMarked(process.env[WORKER_MARK_VAR] ?? '', process.pid);
+  killProcesses({ mark: process.env[WORKER_MARK_VAR] ?? '', group: process.pid, root: process.pid });
 }
 
 /** CLOSE_PLUGINS (as a server shutdown would), end the rest, remove the remembered temp dirs, and exit. */

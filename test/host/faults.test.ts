@@ -1050,3 +1050,22 @@ fault('kill -9 of the CLI while its worker is stopped (SIGSTOP in a hook): the w
   child.kill('SIGKILL');
   assert.equal(await exited, 'SIGKILL');
 });
+
+fault('a daemon (double fork, setsid, exec with an empty environment): adopted by the worker and ended when the host closes', async (t) => {
+  const host = await open('fault-escape', ['how=daemon']);
+  const r = returned(await host.call('CLIENT_CONNECT_V2', {}));
+  const pids = forkedPids(r.logs);
+  assert.equal(pids.length, 1, messagesOf(r.logs).join('\n'));
+  assert.deepEqual(
+    messagesOf(r.logs).filter((m) => m.includes('failed')),
+    [],
+  );
+  t.pids.push(...pids);
+  const daemon = procTable().find((p) => p.pid === pids[0]);
+  assert.equal(daemon?.ppid, host.workerPid, "the orphaned daemon is the worker's child");
+  assert.equal(await host.close(), undefined);
+  const cli = await t.cli(['call', fixture('fault-escape'), 'where=open', 'how=daemon', '--hook', 'CLIENT_CONNECT_V2', '--json']);
+  assert.equal(cli.code, 0, cli.stderr);
+  t.pids.push(...forkedPids(logsOf(json(cli))));
+  assert.equal(t.pids.length, 2);
+});

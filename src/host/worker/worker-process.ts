@@ -2,7 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { forkWorker, takePreforked } from './spawn.js';
 import type { Wire } from './wire.js';
-import { killMarked } from '../../util/process-scan.js';
+import { killProcesses } from '../../util/process-scan.js';
 import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
@@ -79,6 +79,8 @@ export class WorkerProcess extends EventEmitter {
   private readonly mark: string;
   /** The start of a line in the message channel that was not a message (a plugin wrote into it). */
   private garbage: string | undefined;
+  /** The caller killed the worker for a fault it found (killAsFaulty). */
+  private killedByCaller = false;
   private readonly pending = new Map<number, Pending>();
   private readonly marks = new Set<string>();
   private nextId = 1;
@@ -159,7 +161,7 @@ export class WorkerProcess extends EventEmitter {
     } catch {
       // nothing left in the group
     }
-    killMarked(this.mark);
+    killProcesses({ mark: this.mark });
   }
 
   /** A line in the message channel that is not a message: something else (a plugin) wrote into it. Nothing the
@@ -168,6 +170,13 @@ export class WorkerProcess extends EventEmitter {
     if (this.garbage !== undefined || this.exited) return;
     this.garbage = line;
     if (this.lost.size === 0) this.lostDuring = [...this.pending.values()][0]?.what ?? 'no request (idle)';
+    this.killAsFaulty();
+  }
+
+  /** SIGKILL the worker for a fault the caller found itself (its deadline, the boot limit, garbage in the channel):
+   * the channels it loses as it dies are then not a cause of their own. */
+  private killAsFaulty(): void {
+    this.killedByCaller = true;
     this.child.kill('SIGKILL');
   }
 
@@ -175,7 +184,7 @@ export class WorkerProcess extends EventEmitter {
    * descriptors it does not own: the worker can no longer answer or log, so it is a failure (killed if it lingers). */
   private onChannelLost(what: string): void {
     const pid = this.child.pid;
-    if (this.reaped || this.expectedExit || !pid || !isAlive(pid)) return;
+    if (this.reaped || this.expectedExit || this.killedByCaller || !pid || !isAlive(pid)) return;
     if (this.lost.size === 0) {
       const first = [...this.pending.values()][0];
       this.lostDuring = first ? first.what : 'no request (idle)';
@@ -247,6 +256,7 @@ export class WorkerProcess extends EventEmitter {
   }
 
   private onMessage(m: WorkerMessage): void {
+    if (this.garbage !== undefined) return; // after garbage in the channel, nothing in it is trusted
     if ('event' in m && m.event === 'setup-failed') {
       this.setupFailure = { kind: 'setup', message: m.message };
       this.expectedExit = true;
@@ -357,7 +367,7 @@ export class WorkerProcess extends EventEmitter {
               const stopped = this.child.pid !== undefined && processState(this.child.pid) === 'T';
               const cause = `the worker did not answer ${p.what} within ${limitMs} ms (the request's limit: its call timeouts plus margins)${stopped ? ': it was stopped (SIGSTOP or a debugger)' : ''}`;
               this.death = { reason: 'hung', timeoutMs: limitMs, cause };
-              this.child.kill('SIGKILL');
+              this.killAsFaulty();
             },
             Math.min(limitMs + (this.options.graceMs ?? 2000), MAX_TIMER_MS),
           );
@@ -368,7 +378,7 @@ export class WorkerProcess extends EventEmitter {
       if (!this.ready && !this.bootTimer) {
         this.bootTimer = setTimeout(() => {
           this.death = { reason: 'hung', timeoutMs: BOOT_LIMIT_MS, cause: `the worker did not start within ${BOOT_LIMIT_MS / 1000} s` };
-          this.child.kill('SIGKILL');
+          this.killAsFaulty();
         }, BOOT_LIMIT_MS);
       }
       this.wire.send({ ...req, id });
