@@ -58,7 +58,10 @@ export async function runLife(state: RunState, path: string | undefined, args: s
       script: script ? [script.path, ...(script.args ?? [])] : undefined,
     });
   } catch (err) {
-    if (err instanceof HostOpenError) return report(state, opts, err.failure);
+    if (err instanceof HostOpenError) {
+      logger.log.info('open failed: the worker was killed at once (nothing runs after a failed open; its exit handlers were not waited for)');
+      return report(state, opts, err.failure);
+    }
     if (err instanceof ServerConfigError) throw new UsageError(err.message);
     throw err;
   }
@@ -138,16 +141,16 @@ export async function runLife(state: RunState, path: string | undefined, args: s
     if (isFailure(d)) return report(state, opts, d);
     logger.log.info('closing the plugins');
     marks.push({ phase: 'close', at: host.logs.length });
+    const closeStart = performance.now();
     const closeFailure = await host.close();
+    const closeMs = Math.round(performance.now() - closeStart);
+    logger.log.info({ closeMs }, `closed in ${closeMs} ms`);
     // --json: every line the text mode shows (open, constructors, close too), each with its phase
-    return report(
-      state,
-      opts,
-      closeFailure ?? { ...r, logs: withPhases(host.logs, marks) },
-      d,
-      host.plugins.flatMap((p) => p.hooks),
+    return report(state, opts, closeFailure ?? { ...r, logs: withPhases(host.logs, marks) }, d, {
+      registered: host.plugins.flatMap((p) => p.hooks),
       renegotiations,
-    );
+      closeMs,
+    });
   } finally {
     state.current = undefined;
     await host.kill();
@@ -170,20 +173,26 @@ function withPhases(logs: readonly PluginLogEntry[], marks: readonly PhaseMark[]
   });
 }
 
+/** A close that takes longer is shown in the text output (the result's ms ends before it). */
+const SLOW_CLOSE_MS = 100;
+
 function report(
   state: RunState,
   opts: ConnectCliOptions,
   r: ConnectResult | FailureOutcome,
   d?: DisconnectResult,
-  registered: string[] = [],
-  renegotiations?: RenegotiateResult[],
+  more: { registered?: string[]; renegotiations?: RenegotiateResult[]; closeMs?: number } = {},
 ): number {
+  const { registered = [], renegotiations, closeMs } = more;
   const code = () => (exitCodeOfLife(r) === EXIT.SUCCESS && renegotiations ? exitCodeOfRenegotiations(renegotiations) : exitCodeOfLife(r));
   if (opts.json) {
     // each renegotiation's log lines are in the top-level log (phase 'renegotiate')
     const renegs = renegotiations?.map((x) => (isFailure(x) ? x : { ...x, logs: undefined }));
-    printJson(state, { ...r, ...(renegs ? { renegotiations: renegs } : {}), ...(d ? { disconnect: d } : {}) });
+    printJson(state, { ...r, ...(renegs ? { renegotiations: renegs } : {}), ...(d ? { disconnect: d } : {}), ...(closeMs !== undefined ? { closeMs } : {}) });
     return code();
+  }
+  if (closeMs !== undefined && closeMs >= SLOW_CLOSE_MS && !isFailure(r)) {
+    state.io.err(`${PROGRAM_NAME}: closing the plugins took ${closeMs} ms (after the client's ${Math.round(r.ms)} ms)\n`);
   }
   if (isFailure(r)) {
     state.io.err(`${PROGRAM_NAME}: ${failureLine(r)}\n`);

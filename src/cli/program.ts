@@ -23,7 +23,11 @@ const EXIT_CODE_HELP = `Exit codes:
   4    the plugin crashed or hung (a call did not return within --call-timeout)
   5    the plugin failed to load or open (missing file, not a shared object, wrong architecture,
        missing entry point, open returned an error or no handle)
-  130  interrupted (SIGINT); 143 terminated (SIGTERM)`;
+  129, 130, 131, 143  interrupted by SIGHUP, SIGINT (Ctrl-C), SIGQUIT, SIGTERM (128 + the signal's number):
+       the plugin is stopped and the temp files removed`;
+
+/** The signals that interrupt a run: the plugin is stopped, temp files removed, exit 128 + the signal's number. */
+const INTERRUPTS = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM'] as const;
 
 const processIo: Io = {
   out: (text) => void process.stdout.write(text),
@@ -78,7 +82,7 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
   let interruptCode: number | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interruptCode !== undefined) return;
-    interruptCode = signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
+    interruptCode = EXIT[signal as (typeof INTERRUPTS)[number]];
     process.exitCode = interruptCode;
     io.err(`${PROGRAM_NAME}: interrupted (${signal}): stopping the plugin\n`);
     const stop = state.current?.abort() ?? Promise.resolve();
@@ -91,8 +95,7 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
       process.exit(interruptCode);
     });
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of INTERRUPTS) process.on(signal, onSignal);
   for (const w of optionsAfterDashDash(program, argv)) io.err(`${PROGRAM_NAME}: warning: ${w}\n`);
   try {
     await program.parseAsync(argv);
@@ -109,7 +112,6 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
     return EXIT.PLUGIN_ERROR;
   } finally {
     state.logger?.flush();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of INTERRUPTS) process.off(signal, onSignal);
   }
 }

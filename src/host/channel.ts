@@ -19,6 +19,8 @@ export class WorkerChannel {
   clients = 0;
   /** Set once the caller closed or killed the host: later requests, and those it cut short, say so. */
   ending: 'closed' | 'killed' | undefined;
+  /** Set once the caller killed the host: a request then in progress, close included, was cut short by it. */
+  killed = false;
   private logStart = 0;
 
   constructor(
@@ -46,6 +48,8 @@ export class WorkerChannel {
     const r = await this.worker.request<K>(req, limit, onProgress);
     // the caller closed or killed the host meanwhile: whatever the worker managed to say, this request was cut short
     if (this.ending && req.op !== 'close') return { failure: this.endedFailure(`the host was ${this.ending} while this was in progress`) };
+    // close cut short by kill() (e.g. the CLI interrupted): the worker's SIGKILL is the caller's, not a crash
+    if (this.killed && r.kind === 'dead') return { failure: this.endedFailure('the host was killed while close was in progress') };
     if (r.kind === 'ok') return { ok: r.result };
     if (r.kind === 'dead') return { failure: failureFromDeath(r.death, this.takeLogs(), this.paths) };
     return { failure: failureFromError(r.error, this.takeLogs()) };

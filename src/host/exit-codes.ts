@@ -9,7 +9,9 @@ export const EXIT = {
   TIMEOUT: 3,
   CRASHED_OR_HUNG: 4,
   LOAD_ERROR: 5,
+  SIGHUP: 129,
   SIGINT: 130,
+  SIGQUIT: 131,
   SIGTERM: 143,
 } as const;
 

@@ -91,7 +91,9 @@ export class PluginHost {
     if (r.kind !== 'ok') {
       const failure = r.kind === 'dead' ? failureFromDeath(r.death, worker.logs, paths) : failureFromError(r.error, worker.logs);
       if (r.kind === 'error' && r.error.plugins) (failure as { plugins?: PluginInfo[] }).plugins = r.error.plugins;
-      await worker.stop();
+      // Nothing runs after a failed open (OpenVPN exits; the worker already called abort_v1): kill the worker rather
+      // than wait for a graceful exit that a plugin's or koffi's exit handler can stall for seconds.
+      await worker.kill();
       return failure;
     }
     const host = new PluginHost(new WorkerChannel(worker, paths, callTimeoutMs), r.result.plugins, { ...options, callTimeoutMs });
@@ -226,6 +228,7 @@ export class PluginHost {
   /** Kill the worker at once (no close calls). */
   async kill(): Promise<void> {
     this.#channel.ending ??= 'killed';
+    this.#channel.killed = true;
     try {
       await this.#channel.worker.kill();
     } finally {

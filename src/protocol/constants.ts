@@ -4,7 +4,12 @@
 /** Index of the log pipe in the worker's stdio array (the runtime moves it above fd 100). */
 export const LOG_PIPE_FD = 4;
 
-/** Exit codes of a worker that lost a channel: base + 1 (log pipe), + 2 (IPC channel), + 3 (both). */
+/** The worker's message channel (JSON lines over a socket pair): its fd in the worker, above the 3..100 that plugins
+ * close in their helpers, and not fd 3, which plugins take for their own (the worker's fd 3 is /dev/null). */
+export const CHANNEL_FD = 102;
+
+/** Exit codes of a worker that lost a channel: base + 1 (log pipe), + 2 (IPC channel), + 4 (its event loop's
+ * descriptors), or their sum. */
 export const LOST_CHANNEL_EXIT_BASE = 80;
 
 /** Negative "hook type" codes the runtime reports for the plugin entry points that are not hook calls. */

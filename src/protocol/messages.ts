@@ -1,4 +1,4 @@
-// The typed messages between the caller's process and the plugin worker (child process), over Node IPC:
+// The typed messages between the caller's process and the plugin worker (child process), as JSON lines:
 // one request type per operation, the one response type each gets, and the events the worker sends on its own.
 import type { EntryPointName } from '../openvpn/constants.js';
 import type { ReturnListNode } from '../openvpn/return-list.js';

@@ -4,12 +4,12 @@
 //   (or answering without its log), so the supervisor can name the cause.
 // - stdout/stderr must stay blocking: forked children share their open file description, and printf into a
 //   non-blocking pipe the supervisor has not drained yet fails with EAGAIN: lines would be lost.
-import { fstatSync } from 'node:fs';
+import { fstatSync, readdirSync, readlinkSync } from 'node:fs';
 import koffi from 'koffi';
-import { LOST_CHANNEL_EXIT_BASE } from '../protocol/constants.js';
+import { CHANNEL_FD, LOST_CHANNEL_EXIT_BASE } from '../protocol/constants.js';
 
-/** Node's IPC channel in a forked child (stdio index 3). */
-const IPC_FD = 3;
+/** The message channel to the caller (src/worker/wire.ts). */
+const IPC_FD = CHANNEL_FD;
 
 let watched: Array<{ fd: number; bit: number; ino: number; dev: number }> = [];
 let libc: { exit: (status: number) => void; fcntl: (fd: number, cmd: number, ...args: unknown[]) => number } | undefined;
@@ -45,22 +45,37 @@ function identity(fd: number): { ino: number; dev: number } | undefined {
   }
 }
 
-/** Remember what the log pipe (LOG_FD, from the runtime's init) and the IPC channel are now; make the plugin's
- * stdout/stderr pipes blocking. */
+/** The descriptors of Node's event loop (libuv's epoll and eventfd), which live as long as the process: a plugin
+ * that closes them (e.g. 3..100 in the worker itself) leaves a worker that aborts at its next turn of the loop. */
+function eventLoopFds(): number[] {
+  const fds: number[] = [];
+  try {
+    for (const name of readdirSync('/proc/self/fd')) {
+      try {
+        if (/^anon_inode:\[(eventpoll|eventfd)\]$/.test(readlinkSync(`/proc/self/fd/${name}`))) fds.push(Number(name));
+      } catch {
+        // closed meanwhile (the descriptor readdir itself used)
+      }
+    }
+  } catch {
+    // no /proc: not watched
+  }
+  return fds;
+}
+
+/** Remember what the log pipe (LOG_FD, from the runtime's init), the IPC channel and the event loop's descriptors
+ * are now; make the plugin's stdout/stderr pipes blocking. */
 export function watchChannels(logFd: number): void {
   makeBlocking(1);
   makeBlocking(2);
   watched = [];
-  for (const [fd, bit] of [
-    [logFd, 1],
-    [IPC_FD, 2],
-  ] as const) {
+  for (const [fd, bit] of [[logFd, 1], [IPC_FD, 2], ...eventLoopFds().map((fd) => [fd, 4] as const)] as const) {
     const id = fd >= 0 ? identity(fd) : undefined;
     if (id) watched.push({ fd, bit, ...id });
   }
 }
 
-/** 0 when both channels are intact, else the bits of the lost ones (1 log pipe, 2 IPC channel). */
+/** 0 when every channel is intact, else the bits of the lost ones (1 log pipe, 2 IPC channel, 4 the event loop's). */
 function lostChannels(): number {
   let lost = 0;
   for (const w of watched) {

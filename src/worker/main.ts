@@ -3,6 +3,7 @@
 // fix, not left to surface as a crash of a plugin that was never loaded.
 import type { WorkerMessage } from '../protocol/messages.js';
 import { SETUP_FAILED_EXIT } from '../protocol/constants.js';
+import { send } from './wire.js';
 
 /** One line that says what is missing and what to do. */
 function setupProblem(err: unknown): string {
@@ -19,5 +20,5 @@ try {
   await import('./serve.js');
 } catch (err) {
   const message: WorkerMessage = { event: 'setup-failed', message: setupProblem(err) };
-  process.send?.(message, undefined, {}, () => process.exit(SETUP_FAILED_EXIT));
+  send(message, () => process.exit(SETUP_FAILED_EXIT));
 }

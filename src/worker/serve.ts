@@ -1,13 +1,18 @@
-// The plugin worker at work: takes requests over IPC, runs them synchronously, replies (started by main.ts).
+// The plugin worker at work: takes requests over its message channel, runs them synchronously, replies (started by
+// main.ts).
 import { getRuntime } from './native/runtime.js';
-import type { DeferralProgress, Op, RequestMessage, ResponseMessage, ResponseOf, WorkerMessage } from '../protocol/messages.js';
+import type { DeferralProgress, Op, RequestMessage, ResponseMessage, ResponseOf } from '../protocol/messages.js';
 import { reapOrphans } from './reaper.js';
+import { rememberTmpDir, shutDown } from './shutdown.js';
+import { onClose, onRequest, send } from './wire.js';
 import { exitIfChannelLost, watchChannels } from './channels.js';
+import { setProcessControls } from './process-control.js';
 import { RequestError, WorkerSession } from './session.js';
 import { LOG_PIPE_FD } from '../protocol/constants.js';
 
 const runtime = getRuntime();
 watchChannels(runtime.init(LOG_PIPE_FD));
+setProcessControls();
 // under valgrind (memcheck): a leak check after every plugin call, so each leak is told with the call that made it
 if (process.env.OVPH_MEMCHECK === '1') runtime.memcheckEnable(1);
 const session = new WorkerSession();
@@ -30,11 +35,6 @@ function reapSoon(): void {
       reapOrphans();
     }, wait);
   }
-}
-
-/** Send a message to the caller. */
-function send(msg: WorkerMessage): void {
-  process.send!(msg);
 }
 
 function reply(msg: ResponseMessage): void {
@@ -84,14 +84,12 @@ async function handle(msg: RequestMessage): Promise<void> {
   }
 }
 
-process.on('message', (m) => void handle(m as RequestMessage));
-process.on('disconnect', () => {
-  // The supervisor is gone: close the plugins as a server shutdown would, then leave.
-  try {
-    session.close();
-  } finally {
-    process.exit(0);
-  }
+onRequest((m) => {
+  rememberTmpDir(m);
+  void handle(m);
 });
+// The supervisor stopped this worker, or is gone: close the plugins as a server shutdown would, end what they
+// started, remove the caller's temp dirs, leave.
+onClose(() => shutDown(() => session.close()));
 // Reap zombies of plugins' unwaited children even while idle (e.g. during a long deferral).
 setInterval(reapOrphans, 1000).unref();

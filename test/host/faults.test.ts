@@ -695,7 +695,10 @@ fault('closing fds it did not open (0..1023 in open, a hook or close; only the l
       `${args}: no cause logged: ${JSON.stringify(messagesOf(logsOf(o)))}; `
         + `${JSON.stringify({ signal: f.signal, exitCode: f.exitCode, message: f.message, during: f.during })}`,
     );
-    assert.match(cause.message, /the worker lost its (log pipe|IPC channel).* while serving .*a plugin closed file descriptors it did not open/);
+    assert.match(
+      cause.message,
+      /the worker lost its (log pipe|IPC channel|event loop's descriptors).* while serving .*a plugin closed file descriptors it did not open/,
+    );
   }
   await library;
 });
@@ -788,6 +791,8 @@ fault('malformed --env (no "=", empty name) for call and connect: one line, exit
 for (const [signal, code, what, args] of [
   ['SIGTERM', 143, 'a deferred client-connect', [fixture('cc-never'), 'mode=v1', '--timeout', '30']],
   ['SIGINT', 130, 'a deferred auth', [fixture('fault-ccfile'), 'acf=byte:2', 'ret=deferred', '--username', 'u', '--password', 'p', '--hand-window', '30']],
+  ['SIGHUP', 129, 'a deferred client-connect', [fixture('cc-never'), 'mode=v1', '--timeout', '30']],
+  ['SIGQUIT', 131, 'a deferred client-connect', [fixture('cc-never'), 'mode=v1', '--timeout', '30']],
 ] as const) {
   fault(`${signal} to connect during ${what}: temp files removed, worker and plugin children ended, exit ${code}`, async (t) => {
     const child = spawn(process.execPath, [CLI, 'connect', ...args], {
@@ -815,3 +820,252 @@ for (const [signal, code, what, args] of [
     assert.match(stderr, new RegExp(`interrupted \\(${signal}\\)`));
   });
 }
+
+// ==== a worker stopped by SIGSTOP (issue #13) ====================================================================
+// A stopped worker runs no thread, its watchdog neither: the caller's own deadline must end it.
+
+fault("SIGSTOP in a hook or in close (library): hung at the caller's deadline, the worker killed", async () => {
+  const hook = await open('fault-stop', ['where=hook'], 300);
+  const r = failure(await hook.call('CLIENT_CONNECT_V2', {}), 'hung');
+  assert.match(r.message, /did not answer call CLIENT_CONNECT_V2 .*it was stopped/);
+  assert.ok(hook.workerExited);
+  await hook.close();
+  const close = await open('fault-stop', ['where=close'], 300);
+  returned(await close.call('CLIENT_CONNECT_V2', {}));
+  const c = failure(await close.close(), 'hung');
+  assert.match(c.message, /did not answer close .*it was stopped/);
+});
+
+fault('SIGSTOP in a hook (CLI): hung, exit 4', async (t) => {
+  const r = await t.cli(['call', fixture('fault-stop'), 'where=hook', '--hook', 'CLIENT_CONNECT_V2', '--call-timeout', '300', '--json']);
+  assert.equal(r.code, 4, r.stderr);
+  const o = json(r);
+  assert.equal(o.outcome, 'hung');
+  assert.match(String(o.message), /it was stopped/);
+});
+
+fault('SIGINT to connect while close hangs: interrupted, not "crashed with SIGKILL", exit 130', async (t) => {
+  const child = spawn(process.execPath, [CLI, 'connect', fixture('fault-hang'), 'where=close', '-v'], {
+    cwd: ROOT,
+    env: { ...process.env, TMPDIR: t.tmp, [MARK_VAR]: t.mark },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  for (let i = 0; i < 400 && !stderr.includes('hanging in close'); i++) await sleep(50);
+  assert.match(stderr, /hanging in close/);
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, stderr);
+  assert.match(stderr, /interrupted \(SIGINT\)/);
+  assert.match(stderr, /the host was killed while close was in progress/);
+  assert.doesNotMatch(stderr + stdout, /crashed/);
+});
+
+// ==== processes that escape the worker's process group, and callers that die (issue #13) =======================
+
+fault('children that call setsid() or setpgid(0,0) (library and CLI): ended when the host closes', async (t) => {
+  const cliRun = t.cli(['call', fixture('fault-escape'), 'where=open', 'how=setsid', '--hook', 'CLIENT_CONNECT_V2', '--json']);
+  for (const how of ['setsid', 'setpgid']) {
+    const host = await open('fault-escape', [`how=${how}`, 'n=2']);
+    const r = returned(await host.call('CLIENT_CONNECT_V2', {}));
+    const pids = forkedPids(r.logs);
+    assert.equal(pids.length, 2, messagesOf(r.logs).join('\n'));
+    assert.deepEqual(
+      messagesOf(r.logs).filter((m) => m.includes('failed')),
+      [],
+    );
+    t.pids.push(...pids);
+    assert.deepEqual(stillThere(pids), pids, 'the escaped children run while the host is open');
+    assert.equal(await host.close(), undefined);
+    for (let i = 0; i < 40 && stillThere(pids).length; i++) await sleep(50); // SIGKILLed, then reaped by init
+    assert.deepEqual(stillThere(pids), [], `${how}: the escaped children outlived the host`);
+  }
+  const r = await cliRun;
+  assert.equal(r.code, 0, r.stderr);
+  t.pids.push(...forkedPids(logsOf(json(r))));
+  assert.equal(t.pids.length, 5);
+});
+
+/** The pids in "pid=N" lines of a run's stderr (-v logs). */
+function pidsInText(text: string): number[] {
+  return [...text.matchAll(/\bpid=(\d+)/g)].map((m) => Number(m[1]));
+}
+
+fault("kill -9 of the CLI during a deferral: the worker ends its plugins' children (escaped ones too) and removes the temp dir", async (t) => {
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'connect',
+      fixture('fault-escape'),
+      'where=open',
+      'how=setsid',
+      '--plugin',
+      `${fixture('fault-fork')} where=open mode=linger,orphan n=1`,
+      '--plugin',
+      `${fixture('cc-never')} mode=v1`,
+      '--timeout',
+      '60',
+      '-v',
+    ],
+    { cwd: ROOT, env: { ...process.env, TMPDIR: t.tmp, [MARK_VAR]: t.mark }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdout.resume();
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, s) => resolve(s)));
+  for (let i = 0; i < 400 && !stderr.includes('deferring forever'); i++) await sleep(50);
+  assert.match(stderr, /deferring forever/);
+  assert.equal(readdirSync(t.tmp).filter((n) => n.startsWith('ovpn-plugin-host-')).length, 1, 'the run made its temp dir');
+  t.pids.push(...pidsInText(stderr));
+  assert.equal(t.pids.length, 3, stderr);
+  child.kill('SIGKILL');
+  assert.equal(await exited, 'SIGKILL');
+});
+
+fault('a library caller that ends without close() (process.exit, an uncaught exception, SIGTERM): nothing of the plugin is left', async (t) => {
+  const script = join(BASE, `caller-${t.mark}.mts`);
+  writeFileSync(
+    script,
+    `import { openHost } from ${JSON.stringify(join(ROOT, 'src/index.ts'))};
+const host = await openHost({ plugins: [
+  { path: ${JSON.stringify(fixture('fault-escape'))}, args: ['where=open', 'how=setsid'] },
+  { path: ${JSON.stringify(fixture('fault-fork'))}, args: ['where=open', 'mode=linger,orphan', 'n=1'] },
+] });
+const client = host.client();
+const r = await host.call('CLIENT_CONNECT_V2', { client });
+console.log(r.outcome, host.logs.map((l) => l.message).join(' '));
+const how = process.argv[2];
+if (how === 'exit') process.exit(0);
+if (how === 'sigterm') process.kill(process.pid, 'SIGTERM');
+if (how === 'throw') throw new Error('the caller fails');
+setInterval(() => undefined, 1000);
+`,
+  );
+  for (const how of ['exit', 'throw', 'sigterm']) {
+    const r = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', script, how],
+        { cwd: ROOT, env: { ...process.env, TMPDIR: t.tmp, [MARK_VAR]: t.mark }, timeout: 60_000 },
+        (_e, stdout, stderr) => resolve({ stdout, stderr }),
+      );
+    });
+    assert.match(r.stdout, /^returned /, `${how}: ${r.stdout}\n${r.stderr}`);
+    const pids = pidsInText(r.stdout);
+    assert.equal(pids.length, 3, r.stdout);
+    t.pids.push(...pids);
+    const marked = () => leftovers(t.mark).filter((l) => l.includes('carries the marker'));
+    for (let i = 0; i < 100 && (stillThere(pids).length || marked().length); i++) await sleep(50);
+    assert.deepEqual(stillThere(pids), [], `${how}: the plugin's children outlived the caller`);
+    assert.deepEqual(marked(), [], `${how}: processes left (the worker?)`);
+    assert.deepEqual(
+      readdirSync(t.tmp).filter((n) => n.startsWith('ovpn-plugin-host-')),
+      [],
+      `${how}: the temp dir is left`,
+    );
+  }
+});
+
+fault('an open failure whose process would stall at exit: the worker is killed at once, -v says so, exit 5', async (t) => {
+  const r = await t.cli(['connect', fixture('fault-exitstall'), '-v']);
+  assert.equal(r.code, 5, r.stderr);
+  assert.match(r.stderr, /open failed: the worker was killed at once/);
+  assert.doesNotMatch(r.stdout + r.stderr, /exit handler: stalling/, "the host waited for the worker's exit handlers");
+  const host = await PluginHost.open({ plugins: [{ path: fixture('fault-exitstall') }] });
+  assert.ok(isFailure(host) && host.outcome === 'load-error', JSON.stringify(host));
+  assert.ok(messagesOf(host.logs).includes('open fails'));
+  assert.ok(!messagesOf(host.logs).includes('exit handler: stalling'), "the host waited for the worker's exit handlers");
+});
+
+fault('a slow close (a helper it waits for): connect reports the close time; past --call-timeout it is hung, exit 4', async (t) => {
+  const [text, asJson, hung] = await Promise.all([
+    t.cli(['connect', fixture('fault-slowclose'), 'ms=300', 'helper=1']),
+    t.cli(['connect', fixture('fault-slowclose'), 'ms=300', '--json']),
+    t.cli(['connect', fixture('fault-slowclose'), 'ms=20000', 'helper=1', '--call-timeout', '300', '--json']),
+  ]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stderr, /closing the plugins took \d+ ms \(after the client's \d+ ms\)/);
+  assert.equal(asJson.code, 0, asJson.stderr);
+  assert.ok(Number(json(asJson).closeMs) >= 300, asJson.stdout.slice(-300));
+  assert.equal(hung.code, 4, hung.stderr);
+  const h = json(hung);
+  assert.equal(h.outcome, 'hung');
+  assert.match(String(h.message), /did not return within 300 ms in close/);
+  assert.equal(typeof h.closeMs, 'number');
+});
+
+fault("a plugin that writes to fd 3 (Node IPC's place) or into the message channel: harmless, or a worker fault; never a throw in the caller", async (t) => {
+  // fd 3 is not the channel any more: the writes go nowhere, in open, a hook and close (CLI and library)
+  const runs = await Promise.all(
+    (['open', 'hook', 'close'] as const).map((where) => t.cli(['connect', fixture('fault-ipcwrite'), `where=${where}`, '--json'])),
+  );
+  for (const r of runs) {
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(json(r).outcome, 'connected');
+  }
+  const host = await open('fault-ipcwrite', ['where=hook']);
+  returned(await host.call('CLIENT_CONNECT_V2', {}));
+  assert.equal(await host.close(), undefined);
+  // writing into the channel itself: the worker is killed, the caller says why
+  const cli = await t.cli(['connect', fixture('fault-ipcwrite'), 'where=hook', 'fd=102', '--json']);
+  assert.equal(cli.code, 4, cli.stderr);
+  assert.match(String(json(cli).message), /something wrote into the worker's message channel \(fd 102\) .*"not json" is not a message/);
+  const lib = await open('fault-ipcwrite', ['where=hook', 'fd=102']);
+  const r = failure(await lib.call('CLIENT_CONNECT_V2', {}), 'crashed');
+  assert.match(r.message, /"not json" is not a message/);
+  await lib.close();
+});
+
+fault('kill -9 of the CLI while its worker is stopped (SIGSTOP in a hook): the worker is continued, cleans up and ends', async (t) => {
+  const child = spawn(process.execPath, [CLI, 'connect', fixture('fault-stop'), 'where=hook', '--call-timeout', '60000', '-v'], {
+    cwd: ROOT,
+    env: { ...process.env, TMPDIR: t.tmp, [MARK_VAR]: t.mark },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdout.resume();
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, s) => resolve(s)));
+  for (let i = 0; i < 400 && !stderr.includes('stopping in hook'); i++) await sleep(50);
+  const worker = Number(/"pid":(\d+)/.exec(stderr.slice(stderr.indexOf('stopping in hook') - 200))?.[1]);
+  let state = '';
+  for (let i = 0; i < 100 && state !== 'T'; i++) {
+    state = procTable().find((p) => p.pid === worker)?.state ?? '';
+    if (state !== 'T') await sleep(20);
+  }
+  assert.equal(state, 'T', `the worker ${worker} is stopped:\n${stderr}`);
+  assert.equal(readdirSync(t.tmp).filter((n) => n.startsWith('ovpn-plugin-host-')).length, 1, 'the run made its temp dir');
+  child.kill('SIGKILL');
+  assert.equal(await exited, 'SIGKILL');
+});
+
+fault('a daemon (double fork, setsid, exec with an empty environment): adopted by the worker and ended when the host closes', async (t) => {
+  const host = await open('fault-escape', ['how=daemon']);
+  const r = returned(await host.call('CLIENT_CONNECT_V2', {}));
+  const pids = forkedPids(r.logs);
+  assert.equal(pids.length, 1, messagesOf(r.logs).join('\n'));
+  assert.deepEqual(
+    messagesOf(r.logs).filter((m) => m.includes('failed')),
+    [],
+  );
+  t.pids.push(...pids);
+  const daemon = procTable().find((p) => p.pid === pids[0]);
+  assert.equal(daemon?.ppid, host.workerPid, "the orphaned daemon is the worker's child");
+  assert.equal(await host.close(), undefined);
+  const cli = await t.cli(['call', fixture('fault-escape'), 'where=open', 'how=daemon', '--hook', 'CLIENT_CONNECT_V2', '--json']);
+  assert.equal(cli.code, 0, cli.stderr);
+  t.pids.push(...forkedPids(logsOf(json(cli))));
+  assert.equal(t.pids.length, 2);
+});

@@ -2,7 +2,7 @@
 // runtime wrote, the caller's own deadline, and the channels it lost first. Pure.
 import { constants as osConstants } from 'node:os';
 import { hookName } from '../../openvpn/constants.js';
-import { LOST_CHANNEL_EXIT_BASE, PSEUDO_CALL_NAMES } from '../../protocol/constants.js';
+import { CHANNEL_FD, LOST_CHANNEL_EXIT_BASE, PSEUDO_CALL_NAMES } from '../../protocol/constants.js';
 import type { CallSite } from '../../protocol/failures.js';
 
 /** Why the worker is gone. `during` names the plugin call in progress, when the worker could tell. */
@@ -29,6 +29,8 @@ export interface DeathEvidence {
   /** Channels the worker lost while alive, and what it was serving then. */
   lost: ReadonlySet<string>;
   lostDuring: string;
+  /** The start of a line in the message channel that was not a message (the caller killed the worker for it). */
+  garbage?: string;
 }
 
 /** The plugin call a runtime record names. */
@@ -42,11 +44,12 @@ function signalName(sig: number): string {
   return entry ? entry[0] : `signal ${sig}`;
 }
 
-/** The channels a worker's exit code says it found gone (it exits at once with base + bits): log pipe, IPC channel. */
+/** The channels a worker's exit code says it found gone (it exits at once with base + bits): log pipe, IPC channel,
+ * the descriptors of its event loop. */
 export function lostChannelsOfExit(code: number | null): string[] {
-  if (code === null || code <= LOST_CHANNEL_EXIT_BASE || code > LOST_CHANNEL_EXIT_BASE + 3) return [];
+  if (code === null || code <= LOST_CHANNEL_EXIT_BASE || code > LOST_CHANNEL_EXIT_BASE + 7) return [];
   const bits = code - LOST_CHANNEL_EXIT_BASE;
-  return [...(bits & 1 ? ['its log pipe'] : []), ...(bits & 2 ? ['its IPC channel'] : [])];
+  return [...(bits & 1 ? ['its log pipe'] : []), ...(bits & 2 ? ['its IPC channel'] : []), ...(bits & 4 ? ["its event loop's descriptors"] : [])];
 }
 
 /** Why the worker died: a watchdog hang first, then the caller's own hang verdict, else a crash (with its call site);
@@ -61,10 +64,21 @@ export function classifyDeath(e: DeathEvidence): WorkerDeath {
     const signal = e.signal ?? (e.crash ? signalName(e.crash.signal) : null);
     death = { reason: 'crashed', signal, exitCode: e.exitCode, during: e.crash ? callSite(e.crash) : undefined };
   }
+  if (e.garbage !== undefined) {
+    return {
+      reason: 'crashed',
+      signal: null,
+      exitCode: null,
+      cause:
+        `something wrote into the worker's message channel (fd ${CHANNEL_FD}) while it served ${e.lostDuring}: `
+        + `${JSON.stringify(e.garbage)} is not a message; a plugin wrote to a file descriptor it did not open, `
+        + 'and the worker was killed',
+    };
+  }
   if (e.lost.size > 0 && !death.during) {
     death.cause =
       `the worker lost ${[...e.lost].join(' and ')} while serving ${e.lostDuring}: a plugin closed file descriptors `
-      + 'it did not open (the IPC channel is fd 3, the log pipe fd >= 101)';
+      + `it did not open (the IPC channel is fd ${CHANNEL_FD}, the log pipe fd >= 101)`;
   }
   return death;
 }

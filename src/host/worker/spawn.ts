@@ -1,40 +1,72 @@
 // Start a plugin worker process (and, for the CLI, start one early, while the CLI's own modules still load).
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { openSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { CHANNEL_FD, LOG_PIPE_FD } from '../../protocol/constants.js';
 import { RUNNING_FROM_SOURCE } from '../../util/package-root.js';
+import { WORKER_MARK_VAR } from '../../util/process-scan.js';
+import { Wire } from './wire.js';
 
 /** The worker's env: the caller's, without NODE_EXTRA_CA_CERTS (the worker makes no TLS connections, and loading
- * a CA bundle costs every Node start-up ~50 ms). */
-function workerEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
+ * a CA bundle costs every Node start-up ~50 ms), with the worker's own mark (inherited by every process its plugins
+ * start, so that they can be found and ended, whatever process group or session they moved to). */
+function workerEnv(mark: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, [WORKER_MARK_VAR]: mark };
   delete env.NODE_EXTRA_CA_CERTS;
   return env;
 }
 
-/** Fork a worker. detached: it leads its own process group, so every process a plugin forked can be ended with it;
- * it also keeps a terminal's Ctrl-C for the caller to handle. stdio: stdout, stderr, IPC, log pipe. */
-export function forkWorker(): ChildProcess {
+/** A started worker: its process, its message channel, and the mark it and everything it starts carry. */
+export interface WorkerChild {
+  child: ChildProcess;
+  wire: Wire;
+  mark: string;
+}
+
+let workersForked = 0;
+let devNull: number | undefined;
+
+/** The worker's stdio: stdout, stderr, the log pipe (LOG_PIPE_FD), the message channel (CHANNEL_FD); fd 3, where
+ * plugins like to write, is /dev/null (kept open here once, for every worker). */
+function workerStdio(): Array<'ignore' | 'pipe' | number> {
+  devNull ??= openSync('/dev/null', 'r+');
+  const stdio: Array<'ignore' | 'pipe' | number> = Array.from({ length: CHANNEL_FD + 1 }, () => 'ignore');
+  stdio[1] = 'pipe';
+  stdio[2] = 'pipe';
+  stdio[3] = devNull;
+  stdio[LOG_PIPE_FD] = 'pipe';
+  stdio[CHANNEL_FD] = 'pipe';
+  return stdio;
+}
+
+/** Start a worker. detached: it leads its own process group, so every process a plugin forked can be ended with
+ * it; it also keeps a terminal's Ctrl-C for the caller to handle. */
+export function forkWorker(): WorkerChild {
   const entry = fileURLToPath(new URL(`../../worker/main.${RUNNING_FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url));
-  return fork(entry, [], {
-    execArgv: RUNNING_FROM_SOURCE ? ['--import', 'tsx'] : [],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
-    serialization: 'json',
+  const mark = `${process.pid}.${++workersForked}.${randomBytes(6).toString('hex')}`;
+  const child = spawn(process.execPath, [...(RUNNING_FROM_SOURCE ? ['--import', 'tsx'] : []), entry], {
+    stdio: workerStdio(),
     detached: true,
-    env: workerEnv(),
+    env: workerEnv(mark),
   });
+  const channel = (child.stdio as unknown[])[CHANNEL_FD] as Socket;
+  return { child, wire: new Wire(channel), mark };
 }
 
 /** A spare must not keep the caller alive (a usage error exits at once): unref its process, channel and pipes
  * until a WorkerProcess takes it, then ref them again. */
-function setRef(child: ChildProcess, on: boolean): void {
+function setRef(w: WorkerChild, on: boolean): void {
   type Refable = { ref?: () => unknown; unref?: () => unknown } | null | undefined;
-  const handles = [child, child.channel, ...child.stdio] as Refable[];
+  const handles = [w.child, ...w.child.stdio] as Refable[];
   for (const h of handles) (on ? h?.ref : h?.unref)?.call(h);
+  w.wire.ref(on);
 }
 
 interface Spare {
-  child: ChildProcess;
-  /** IPC messages that arrived before a WorkerProcess took the child (replayed to it). */
+  worker: WorkerChild;
+  /** Messages that arrived before a WorkerProcess took the worker (replayed to it). */
   messages: unknown[];
   buffer: (m: unknown) => void;
 }
@@ -44,17 +76,17 @@ let spare: Spare | undefined;
 /** Start one worker now, to be taken by the next WorkerProcess; it is killed at exit if nobody took it. */
 export function prefork(): void {
   if (spare) return;
-  const child = forkWorker();
+  const worker = forkWorker();
   const messages: unknown[] = [];
   const buffer = (m: unknown) => messages.push(m);
-  child.on('message', buffer);
-  child.on('error', () => undefined);
-  setRef(child, false);
-  spare = { child, messages, buffer };
+  worker.wire.on('message', buffer);
+  worker.child.on('error', () => undefined);
+  setRef(worker, false);
+  spare = { worker, messages, buffer };
   process.once('exit', () => {
-    if (spare?.child !== child || !child.pid) return;
+    if (spare?.worker !== worker || !worker.child.pid) return;
     try {
-      process.kill(-child.pid, 'SIGKILL');
+      process.kill(-worker.child.pid, 'SIGKILL');
     } catch {
       // already gone
     }
@@ -62,19 +94,20 @@ export function prefork(): void {
 }
 
 /** The pre-started worker, if there is a live one, with the messages it already sent. */
-export function takePreforked(): { child: ChildProcess; messages: unknown[] } | undefined {
+export function takePreforked(): { worker: WorkerChild; messages: unknown[] } | undefined {
   const s = spare;
   spare = undefined;
   if (!s) return undefined;
-  s.child.off('message', s.buffer);
-  if (s.child.exitCode !== null || s.child.signalCode !== null || !s.child.connected) {
+  const { child, wire } = s.worker;
+  wire.off('message', s.buffer);
+  if (child.exitCode !== null || child.signalCode !== null || !wire.connected) {
     try {
-      if (s.child.pid) process.kill(-s.child.pid, 'SIGKILL');
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
     } catch {
       // already gone
     }
     return undefined;
   }
-  setRef(s.child, true);
-  return { child: s.child, messages: s.messages };
+  setRef(s.worker, true);
+  return { worker: s.worker, messages: s.messages };
 }

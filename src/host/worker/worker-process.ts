@@ -1,6 +1,8 @@
 // The supervisor's handle on one plugin worker: spawn it, send requests, collect its logs, survive its death.
 import type { ChildProcess } from 'node:child_process';
 import { forkWorker, takePreforked } from './spawn.js';
+import type { Wire } from './wire.js';
+import { killProcesses } from '../../util/process-scan.js';
 import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
@@ -34,15 +36,21 @@ function describeRequest(req: Request): string {
   }
 }
 
-/** Whether PID is a live process (not gone, not a zombie). */
-function isAlive(pid: number): boolean {
+/** The state letter of PID in /proc (R, S, T for stopped, Z...), or undefined when it is gone. */
+function processState(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X' && state !== 'x';
+    return state === 't' ? 'T' : state;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** Whether PID is a live process (not gone, not a zombie). */
+function isAlive(pid: number): boolean {
+  const state = processState(pid);
+  return state !== undefined && state !== 'Z' && state !== 'X' && state !== 'x';
 }
 
 export interface WorkerOptions {
@@ -66,6 +74,13 @@ export class WorkerProcess extends EventEmitter {
   death: WorkerDeath | undefined;
   exited = false;
   private readonly child: ChildProcess;
+  /** The message channel to the worker, and the mark the worker and everything it starts carry. */
+  private readonly wire: Wire;
+  private readonly mark: string;
+  /** The start of a line in the message channel that was not a message (a plugin wrote into it). */
+  private garbage: string | undefined;
+  /** The caller killed the worker for a fault it found (killAsFaulty). */
+  private killedByCaller = false;
   private readonly pending = new Map<number, Pending>();
   private readonly marks = new Set<string>();
   private nextId = 1;
@@ -90,7 +105,10 @@ export class WorkerProcess extends EventEmitter {
     super();
     // A worker the CLI started early (prefork), or a new one (see forkWorker for how it is started).
     const spare = takePreforked();
-    this.child = spare?.child ?? forkWorker();
+    const started = spare?.worker ?? forkWorker();
+    this.child = started.child;
+    this.wire = started.wire;
+    this.mark = started.mark;
     const pipe = this.child.stdio[LOG_PIPE_FD] as Readable;
     const streams = [pipe, this.child.stdout!, this.child.stderr!];
     const drained = Promise.all(
@@ -106,10 +124,11 @@ export class WorkerProcess extends EventEmitter {
     this.readLines(pipe, (line) => this.onRecord(line));
     this.readLines(this.child.stdout!, (line) => this.addLog('stdout', line));
     this.readLines(this.child.stderr!, (line) => this.addLog('stderr', line));
-    this.child.on('message', (m) => this.onMessage(m as WorkerMessage));
+    this.wire.on('message', (m) => this.onMessage(m as WorkerMessage));
+    this.wire.on('garbage', (line: string) => this.onGarbage(line));
     for (const m of spare?.messages ?? []) this.onMessage(m as WorkerMessage);
     pipe.once('end', () => this.onChannelLost('its log pipe'));
-    this.child.once('disconnect', () => this.onChannelLost('its IPC channel'));
+    this.wire.once('close', () => this.onChannelLost('its IPC channel'));
     this.exitPromise = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => {
         this.reaped = true;
@@ -123,7 +142,7 @@ export class WorkerProcess extends EventEmitter {
         void Promise.race([drained, drainLimit]).then(() => {
           clearTimeout(timer);
           for (const s of streams) s.destroy();
-          if (this.child.connected) this.child.disconnect();
+          if (this.wire.connected) this.wire.close();
           this.onExit(code, signal);
           resolve();
         });
@@ -132,7 +151,8 @@ export class WorkerProcess extends EventEmitter {
     this.child.on('error', () => undefined);
   }
 
-  /** SIGKILL what is left of the worker's process group: processes its plugins forked and left behind. */
+  /** SIGKILL what is left of the worker's process group, and every process carrying its mark: processes its plugins
+   * forked and left behind, those that moved to a session or group of their own (setsid, setpgid) too. */
   private killGroup(): void {
     const pid = this.child.pid;
     if (!pid) return;
@@ -141,13 +161,30 @@ export class WorkerProcess extends EventEmitter {
     } catch {
       // nothing left in the group
     }
+    killProcesses({ mark: this.mark });
+  }
+
+  /** A line in the message channel that is not a message: something else (a plugin) wrote into it. Nothing the
+   * worker says can be trusted any more: it is killed, and the death says why. */
+  private onGarbage(line: string): void {
+    if (this.garbage !== undefined || this.exited) return;
+    this.garbage = line;
+    if (this.lost.size === 0) this.lostDuring = [...this.pending.values()][0]?.what ?? 'no request (idle)';
+    this.killAsFaulty();
+  }
+
+  /** SIGKILL the worker for a fault the caller found itself (its deadline, the boot limit, garbage in the channel):
+   * the channels it loses as it dies are then not a cause of their own. */
+  private killAsFaulty(): void {
+    this.killedByCaller = true;
+    this.child.kill('SIGKILL');
   }
 
   /** The IPC channel or the log pipe closed. Normal when the worker dies; when it is still alive, a plugin closed
    * descriptors it does not own: the worker can no longer answer or log, so it is a failure (killed if it lingers). */
   private onChannelLost(what: string): void {
     const pid = this.child.pid;
-    if (this.reaped || this.expectedExit || !pid || !isAlive(pid)) return;
+    if (this.reaped || this.expectedExit || this.killedByCaller || !pid || !isAlive(pid)) return;
     if (this.lost.size === 0) {
       const first = [...this.pending.values()][0];
       this.lostDuring = first ? first.what : 'no request (idle)';
@@ -219,6 +256,7 @@ export class WorkerProcess extends EventEmitter {
   }
 
   private onMessage(m: WorkerMessage): void {
+    if (this.garbage !== undefined) return; // after garbage in the channel, nothing in it is trusted
     if ('event' in m && m.event === 'setup-failed') {
       this.setupFailure = { kind: 'setup', message: m.message };
       this.expectedExit = true;
@@ -276,9 +314,10 @@ export class WorkerProcess extends EventEmitter {
         killed: this.death,
         lost: this.lost,
         lostDuring: this.lostDuring,
+        garbage: this.garbage,
       });
       // A crash inside a plugin call explains itself; a lost channel is said in the log too.
-      if (this.lost.size > 0 && this.death.cause && !this.death.during) {
+      if ((this.lost.size > 0 || this.garbage !== undefined) && this.death.cause && !this.death.during) {
         const note: PluginLogEntry = {
           plugin: 'ovpn-plugin-host',
           level: 'error',
@@ -297,7 +336,7 @@ export class WorkerProcess extends EventEmitter {
       if (p.timer) clearTimeout(p.timer);
       // After a lost channel a response is not trusted: its log lines may be missing.
       p.resolve(
-        p.response && this.lost.size === 0
+        p.response && this.lost.size === 0 && this.garbage === undefined
           ? p.response.ok
             ? { kind: 'ok', result: p.response.result }
             : { kind: 'error', error: p.response.error }
@@ -311,20 +350,24 @@ export class WorkerProcess extends EventEmitter {
    * the worker is killed as hung. ON_PROGRESS hears the request's progress events. */
   request<K extends Op>(req: RequestOf<K>, limitMs: number, onProgress?: (p: DeferralProgress) => void): Promise<RequestOutcome<ResponseOf<K>>> {
     if (this.setupFailure) return Promise.resolve({ kind: 'error', error: this.setupFailure });
-    if (this.exited || !this.child.connected) {
+    if (this.exited || !this.wire.connected) {
       return Promise.resolve({ kind: 'dead', death: this.death ?? { reason: 'crashed', signal: null, exitCode: null } });
     }
     const id = this.nextId++;
     return new Promise((resolve) => {
       const p: Pending = { resolve: resolve as (o: RequestOutcome<unknown>) => void, what: describeRequest(req), onProgress };
+      // pending first: arming the deadline checks that the request is still pending
+      this.pending.set(id, p);
       if (limitMs > 0 && Number.isFinite(limitMs)) {
         const arm = () => {
           if (!this.pending.has(id)) return;
           p.timer = setTimeout(
             () => {
-              // The worker's own watchdog did not fire (or the request is stuck between calls): kill it.
-              this.death = { reason: 'hung', timeoutMs: limitMs };
-              this.child.kill('SIGKILL');
+              // The worker's own watchdog did not fire (the worker is stopped, or the request is stuck between calls).
+              const stopped = this.child.pid !== undefined && processState(this.child.pid) === 'T';
+              const cause = `the worker did not answer ${p.what} within ${limitMs} ms (the request's limit: its call timeouts plus margins)${stopped ? ': it was stopped (SIGSTOP or a debugger)' : ''}`;
+              this.death = { reason: 'hung', timeoutMs: limitMs, cause };
+              this.killAsFaulty();
             },
             Math.min(limitMs + (this.options.graceMs ?? 2000), MAX_TIMER_MS),
           );
@@ -335,11 +378,10 @@ export class WorkerProcess extends EventEmitter {
       if (!this.ready && !this.bootTimer) {
         this.bootTimer = setTimeout(() => {
           this.death = { reason: 'hung', timeoutMs: BOOT_LIMIT_MS, cause: `the worker did not start within ${BOOT_LIMIT_MS / 1000} s` };
-          this.child.kill('SIGKILL');
+          this.killAsFaulty();
         }, BOOT_LIMIT_MS);
       }
-      this.pending.set(id, p);
-      this.child.send({ ...req, id });
+      this.wire.send({ ...req, id });
     });
   }
 
@@ -347,7 +389,7 @@ export class WorkerProcess extends EventEmitter {
   async stop(graceMs = 5000): Promise<void> {
     this.expectedExit = true;
     if (this.exited) return;
-    if (this.child.connected) this.child.disconnect();
+    if (this.wire.connected) this.wire.close();
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     await this.exitPromise;
     clearTimeout(timer);

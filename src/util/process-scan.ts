@@ -1,0 +1,88 @@
+// Find and end the processes of one worker, wherever they went (a new session, a new process group, re-parented):
+// every process the worker or its plugins start inherits the worker's marker variable (WORKER_MARK_VAR).
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** The environment variable that marks a worker and everything it starts; its value is unique per worker. */
+export const WORKER_MARK_VAR = 'OVPN_PLUGIN_HOST_WORKER';
+
+interface ProcStat {
+  pid: number;
+  ppid: number;
+  pgrp: number;
+}
+
+/** Every process's parent and process group, from /proc (empty without /proc). */
+function procStats(): ProcStat[] {
+  const out: ProcStat[] = [];
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.push({ pid, ppid: Number(f[1]), pgrp: Number(f[2]) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Whether PID's environment holds NEEDLE (a leading NUL is added, so that the first variable matches too). */
+function environHas(pid: number, needle: Buffer): boolean {
+  try {
+    return Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${pid}/environ`)]).includes(needle);
+  } catch {
+    return false; // gone, or not ours to read
+  }
+}
+
+export interface ProcessSet {
+  /** Processes whose environment holds WORKER_MARK_VAR=mark. */
+  mark: string;
+  /** Every other member of this process group. */
+  group?: number;
+  /** Every descendant of this process. */
+  root?: number;
+}
+
+/** Pids of the processes (this one excepted) in SET. Needs /proc; processes of other users (or set-uid ones) cannot
+ * be read and are not found by their mark. */
+function processesOf(set: ProcessSet): number[] {
+  const stats = procStats();
+  const found = new Set<number>();
+  if (set.root !== undefined) {
+    const children = new Map<number, number[]>();
+    for (const p of stats) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
+    const stack = [...(children.get(set.root) ?? [])];
+    while (stack.length) {
+      const pid = stack.pop()!;
+      found.add(pid);
+      stack.push(...(children.get(pid) ?? []));
+    }
+  }
+  const needle = Buffer.from(`\0${WORKER_MARK_VAR}=${set.mark}\0`);
+  for (const p of stats) {
+    if (found.has(p.pid)) continue;
+    if ((set.group !== undefined && p.pgrp === set.group) || (set.mark && environHas(p.pid, needle))) found.add(p.pid);
+  }
+  found.delete(process.pid);
+  return [...found];
+}
+
+/** SIGKILL every process of SET: what a worker's plugins left running, in any process group. */
+export function killProcesses(set: ProcessSet): void {
+  for (const pid of processesOf(set)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
