@@ -6,7 +6,7 @@ import type { PluginLogEntry } from '../protocol/logs.js';
 import { ServerConfigError } from '../openvpn/server-config.js';
 import { clientPeerInfo } from '../openvpn/peer-info.js';
 import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
-import { failureLine, formatFailureDetails, timedLines } from './output.js';
+import { append, failureLine, formatFailureDetails, timedLines } from './output.js';
 import { liveOutput } from './live.js';
 import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
 import type { PluginSpec } from '../protocol/messages.js';
@@ -199,21 +199,21 @@ function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectRes
   if ('clientConnect' in r && r.clientConnect) {
     lines.push(`client-connect: ${r.clientConnect.deferred ? `deferred, ${r.clientConnect.polls} re-checks` : 'not deferred'}`);
   }
-  lines.push('hooks:', ...(r.hooks.length ? formatHooks(r.hooks) : [noHookCalled(r, registered)]));
+  lines.push('hooks:');
+  append(lines, r.hooks.length ? formatHooks(r.hooks) : [noHookCalled(r, registered)]);
   if (r.outcome === 'connected') {
     lines.push('config the server applies:');
-    lines.push(
-      ...(r.options.length
-        ? r.options.map((o) => `  ${o.name} ${o.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`.trimEnd())
-        : ['  (none)']),
+    append(
+      lines,
+      r.options.length ? r.options.map((o) => `  ${o.name} ${o.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`.trimEnd()) : ['  (none)'],
     );
     // the server config's own push options (the client's are in its config above)
     const serverPush = r.pushReply.slice(0, r.pushReply.length - r.options.filter((o) => o.name === 'push').length);
-    if (serverPush.length) lines.push('pushed to every client (server config):', ...serverPush.map((p) => `  push ${JSON.stringify(p)}`));
+    if (serverPush.length) append(lines, ['pushed to every client (server config):', ...serverPush.map((p) => `  push ${JSON.stringify(p)}`)]);
     for (const w of r.warnings) lines.push(`warning: ${w}`);
   }
   for (const b of r.blockingCalls)
     lines.push(`warning: ${b.hook} of ${b.plugin} blocked the server for ${Math.round(b.ms)} ms (every client stalls meanwhile)`);
-  if (d && !isFailure(d) && d.hooks.length) lines.push('disconnect:', ...formatHooks(d.hooks));
+  if (d && !isFailure(d) && d.hooks.length) append(lines, ['disconnect:', ...formatHooks(d.hooks)]);
   return lines;
 }

@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { PluginHost, isFailure } from '../host/host.js';
 import type { ClientConnectDone, ClientConnectResult } from '../host/client-connect-stage.js';
 import { PROGRAM_NAME, printJson, printLines, startLogger, type RunState, UsageError } from './common.js';
-import { failureLine, formatFailureDetails, timedLines } from './output.js';
+import { append, failureLine, formatFailureDetails, timedLines } from './output.js';
 import { liveOutput } from './live.js';
 import { runLife } from './connect-life.js';
 import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
@@ -175,13 +175,13 @@ function formatConnect(r: ClientConnectDone): string[] {
   const head = `${r.outcome.toUpperCase()}${r.deferred ? ` after a deferral (${r.polls} re-checks)` : ' (not deferred)'} in ${Math.round(r.elapsedMs)} ms`;
   const lines = [head];
   if (r.reason) lines.push(`reason: ${r.reason}`);
-  lines.push('steps:', ...formatSteps(r));
+  lines.push('steps:');
+  append(lines, formatSteps(r));
   if (r.outcome === 'accepted') {
     lines.push('config the server would apply:');
-    lines.push(
-      ...(r.options.length
-        ? r.options.map((o) => `  ${o.name} ${o.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`.trimEnd())
-        : ['  (none)']),
+    append(
+      lines,
+      r.options.length ? r.options.map((o) => `  ${o.name} ${o.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`.trimEnd()) : ['  (none)'],
     );
   }
   for (const w of r.warnings) lines.push(`warning: ${w}`);

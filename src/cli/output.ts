@@ -10,6 +10,11 @@ import type { PluginInfo } from '../protocol/messages.js';
 
 const LABEL_WIDTH = 12;
 
+/** Append ITEMS to LINES one by one: push(...items) overflows the call stack for a few hundred thousand items. */
+export function append(lines: string[], items: Iterable<string>): void {
+  for (const item of items) lines.push(item);
+}
+
 /** "label       value" with the label padded to a fixed width. */
 function row(label: string, value: string): string {
   return `${label.padEnd(LABEL_WIDTH)} ${value}`;
@@ -117,8 +122,8 @@ export function formatFailureDetails(f: InspectFailure): string[] {
   if (!info && f.logs.length === 0) return [];
   const lines: string[] = [];
   if (f.outcome === 'load-error') lines.push(row('error kind', f.error.kind));
-  if (info) lines.push(...formatPluginInfo(info, f.outcome === 'load-error' && f.error.kind === 'open-failed'));
-  lines.push(...formatLogs(f.logs));
+  if (info) append(lines, formatPluginInfo(info, f.outcome === 'load-error' && f.error.kind === 'open-failed'));
+  append(lines, formatLogs(f.logs));
   return lines;
 }
 
@@ -149,20 +154,21 @@ export function formatCall(r: RawCallReturned, plugin?: PluginInfo): string[] {
     for (const c of r.calls) {
       const status = c.called ? `${c.returnName} (${c.returnCode}) in ${c.ms.toFixed(1)} ms` : 'not called (hook not registered)';
       lines.push(`  ${c.plugin}: ${status}`);
-      if (c.called && c.returnList !== null) lines.push('  return list:', ...formatNodes(c.returnList));
+      if (c.called && c.returnList !== null) append(lines, ['  return list:', ...formatNodes(c.returnList)]);
     }
   }
   if (r.config !== null) {
     lines.push(row('config', 'the first "config" node, which OpenVPN would import as client config:'));
-    lines.push(
-      ...r.config
+    append(
+      lines,
+      r.config
         .replace(/\n$/, '')
         .split('\n')
         .map((l) => `    ${l}`),
     );
   }
-  lines.push(...formatFiles(r.files));
-  lines.push(...formatLogs(r.logs));
+  append(lines, formatFiles(r.files));
+  append(lines, formatLogs(r.logs));
   return lines;
 }
 

@@ -117,7 +117,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
           r = d;
           checked = checkDisconnect(spec.name, spec.expectDisconnect, d);
         }
-        report.logs.push(...logLines(r.logs));
+        for (const l of logLines(r.logs)) report.logs.push(l);
         stepReport = {
           step,
           outcome: r.outcome,

@@ -466,6 +466,29 @@ fault('log flood: a child forked while other threads log must not deadlock', asy
   expectFlood(countFlood(host.logs, 16), ['t0', 't1', 't2', 't3', 'c0', 'c1', 'c2', 'c3', 'main'], 3000);
 });
 
+fault(
+  'log flood: 200 000 lines in one hook: call and connect (text and --json) keep the result and every line, exit 0',
+  async (t) => {
+    const flood = [fixture('fault-logflood'), 'threads=0', 'children=0', 'lines=200000'];
+    const [callText, callJson, connectText] = await Promise.all([
+      t.cli(['call', ...flood, '--hook', 'CLIENT_CONNECT_V2'], { timeoutMs: 120_000 }),
+      t.cli(['call', ...flood, '--hook', 'CLIENT_CONNECT_V2', '--json'], { timeoutMs: 120_000 }),
+      t.cli(['connect', ...flood], { timeoutMs: 120_000 }),
+    ]);
+    for (const r of [callText, callJson, connectText]) {
+      assert.equal(r.code, 0, r.stderr.slice(-2000));
+      assert.doesNotMatch(r.stderr, /Maximum call stack|RangeError/);
+    }
+    assert.match(callText.stdout, /^result {7}SUCCESS \(0\)$/m);
+    assert.match(callText.stdout, /^log {10}200002 lines$/m);
+    assert.match(callText.stdout, /fault-logflood: main 200000 /);
+    expectFlood(countFlood(logsOf(json(callJson)), 16), ['main'], 200_000);
+    assert.match(connectText.stdout, /^CONNECTED as /);
+    assert.match(connectText.stderr, /fault-logflood: main 200000 /);
+  },
+  { timeout: 180_000 },
+);
+
 // ==== return codes outside 0-2 ==================================================================================
 
 fault('return codes 7 and -1: named as numbers, the chain is ERROR (exit 1); a rejected client in connect', async (t) => {
@@ -541,6 +564,39 @@ fault('return list nodes with a NULL name or value: no crash; a NULL name never 
   }
   await library;
 });
+
+fault(
+  'huge return lists: 20 000 nodes before "config", a config of 200 000 lines, a cyclic list: read whole, imported, the cycle cut and said',
+  async (t) => {
+    const host = await open('fault-bigreturn', ['filler=20000']);
+    const long = returned(await host.call('CLIENT_CONNECT_V2', {}));
+    assert.equal(long.calls[0]!.returnList?.length, 20_001);
+    assert.equal(long.config, 'push "echo line 1"\n');
+    assert.equal(await host.close(), undefined);
+    const cyclic = await open('fault-bigreturn', ['filler=20000', 'cycle=1']);
+    const c = returned(await cyclic.call('CLIENT_CONNECT_V2', {}));
+    assert.equal(c.calls[0]!.returnList?.length, 20_001, 'each node once');
+    assert.equal(c.config, 'push "echo line 1"\n');
+    assert.ok(
+      c.logs.some((l) => l.plugin === 'ovpn-plugin-host' && /the return list is cyclic \(node 20001 points back to node 1\)/.test(l.message)),
+      JSON.stringify(messagesOf(c.logs)),
+    );
+    assert.equal(await cyclic.close(), undefined);
+    // a config of 200 000 lines from the "config" node: every line applied, in the CLI's text and JSON output
+    const lines = [fixture('fault-bigreturn'), 'lines=200000'];
+    const [text, asJson] = await Promise.all([
+      t.cli(['connect', ...lines], { timeoutMs: 120_000 }),
+      t.cli(['connect', ...lines, '--json'], { timeoutMs: 120_000 }),
+    ]);
+    assert.equal(text.code, 0, text.stderr.slice(-2000));
+    assert.match(text.stdout, /^ {2}push "echo line 200000"$/m);
+    assert.equal(asJson.code, 0, asJson.stderr.slice(-2000));
+    const o = json(asJson);
+    assert.equal(o.outcome, 'connected');
+    assert.equal((o.options as unknown[]).length, 200_000);
+  },
+  { timeout: 180_000 },
+);
 
 // ==== deferred-result and control files tampered with ===========================================================
 
