@@ -489,6 +489,29 @@ fault(
   { timeout: 180_000 },
 );
 
+fault(
+  'stdout and stderr: 100 MB without a newline are read linearly (no hang); the line is cut at 64 KiB and says so; the next line is intact',
+  async (t) => {
+    const runs = await Promise.all(
+      ['stdout', 'stderr'].map((stream) =>
+        t.cli(['call', fixture('fault-noeol'), 'mb=100', `stream=${stream}`, '--hook', 'CLIENT_CONNECT_V2', '--json'], { timeoutMs: 120_000 }),
+      ),
+    );
+    for (const [i, stream] of ['stdout', 'stderr'].entries()) {
+      const r = runs[i]!;
+      assert.equal(r.code, 0, r.stderr.slice(-2000));
+      const lines = logsOf(json(r)).filter((l) => l.source === stream);
+      const cut = `${'x'.repeat(65536)} [ovpn-plugin-host: line cut at 65536 characters, 104792064 more not kept]`;
+      assert.deepEqual(
+        lines.map((l) => l.message),
+        [cut, 'after'],
+        stream,
+      );
+    }
+  },
+  { timeout: 180_000 },
+);
+
 // ==== return codes outside 0-2 ==================================================================================
 
 fault('return codes 7 and -1: named as numbers, the chain is ERROR (exit 1); a rejected client in connect', async (t) => {
