@@ -844,6 +844,61 @@ fault('not a plugin, not an ELF, another architecture, missing, a directory: one
   }
 });
 
+// ==== --client-connect scripts ====================================================================================
+
+fault(
+  'scripts: one that leaves a background child holding its output is done when it exits; 100 MB of output are logged up to 1 MiB and said; a bare name is not looked up in PATH',
+  async (t) => {
+    const inPath = mkdtempSync(join(BASE, 'path-'));
+    try {
+      copyFileSync(join(ROOT, 'native-fixtures/scripts/cc-defer.sh'), join(inPath, 'ovph-cc-in-path.sh'));
+      execFileSync('chmod', ['+x', join(inPath, 'ovph-cc-in-path.sh')]);
+      const connect = (script: string, extra: string[] = []) =>
+        t.cli(['connect', fixture('v3-basic'), '--username', 'foo', '--password', 'bar', '--client-connect', script, '--timeout', '30', '--json', ...extra], {
+          timeoutMs: 120_000,
+        });
+      const [background, flood, bare] = await Promise.all([
+        connect('native-fixtures/scripts/cc-background.sh'),
+        connect('native-fixtures/scripts/cc-flood.sh'),
+        (async () => {
+          process.env.PATH = `${inPath}:${process.env.PATH}`;
+          try {
+            return await connect('ovph-cc-in-path.sh');
+          } finally {
+            process.env.PATH = process.env.PATH.slice(inPath.length + 1);
+          }
+        })(),
+      ]);
+      // OpenVPN waits for the script process only: its background child does not hold the client up
+      assert.equal(background.code, 0, background.stderr.slice(-2000));
+      const b = json(background);
+      assert.equal(b.outcome, 'connected', JSON.stringify(b.reason));
+      assert.ok(String(b.config).endsWith('push "echo cc-background"\n'), String(b.config));
+      assert.ok(messagesOf(logsOf(b)).some((m) => /cc-background\.sh: wrote .*, left a background child/.test(m)));
+      // 100 MB on stdout: not a spawn buffer overflow ("exit status 127"); the first MiB is logged, the rest said
+      assert.equal(flood.code, 0, flood.stderr.slice(-2000));
+      const f = json(flood);
+      assert.equal(f.outcome, 'connected', JSON.stringify(f.reason));
+      assert.ok(String(f.config).endsWith('push "echo cc-flood"\n'), String(f.config));
+      const floodLines = logsOf(f).filter((l) => l.plugin === 'cc-flood.sh');
+      assert.equal(floodLines.length, 1049, 'the lines of the first MiB (1000 characters each, the last one cut)');
+      assert.ok(
+        logsOf(f).some(
+          (l) => l.plugin === 'ovpn-plugin-host' && l.message === 'cc-flood.sh wrote 104857600 bytes to stdout: only the first 1048576 were logged',
+        ),
+      );
+      // execve takes the path as given: a bare name is ./name, never a PATH lookup
+      assert.equal(bare.code, 1, bare.stderr.slice(-2000));
+      const n = json(bare);
+      assert.equal(n.outcome, 'rejected');
+      assert.equal(n.reason, '--client-connect script ./ovph-cc-in-path.sh cannot be run: no such file');
+    } finally {
+      rmSync(inPath, { recursive: true, force: true });
+    }
+  },
+  { timeout: 180_000 },
+);
+
 // ==== malformed --env ============================================================================================
 
 fault('malformed --env (no "=", empty name) for call and connect: one line, exit 2, nothing started', async (t) => {
