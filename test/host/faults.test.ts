@@ -802,47 +802,57 @@ function foreignElfs(dir: string): { i386: string; aarch64: string } {
   return { i386, aarch64 };
 }
 
-fault('not a plugin, not an ELF, another architecture, missing, a directory: one line, the load-error exit code 5, no stack trace', async (t) => {
-  const dir = mkdtempSync(join(BASE, 'files-'));
-  try {
-    const text = join(dir, 'text.so');
-    writeFileSync(text, 'not a shared object\n');
-    const sub = join(dir, 'a-directory.so');
-    mkdirSync(sub);
-    const { i386, aarch64 } = foreignElfs(dir);
-    const cases: Array<[string, string, RegExp]> = [
-      [fixture('fault-not-plugin'), 'missing-entry-point', /fault-not-plugin\.so: no open entry point/],
-      [text, 'not-shared-object', /text\.so: not a shared object/],
-      [sub, 'not-shared-object', /a-directory\.so: not a shared object/],
-      [i386, 'wrong-architecture', /i386\.so: built for another architecture \(ELF32/],
-      [aarch64, 'wrong-architecture', /aarch64\.so: built for another architecture \(ELF64, machine 183\)/],
-      [join(dir, 'missing.so'), 'not-found', /missing\.so: no such file/],
-    ];
-    const commands = [['inspect'], ['call', '--hook', 'UP'], ['connect']];
-    // every file with one command (rotating), and --json with another for half of them
-    const runs = await Promise.all(
-      cases.flatMap(([file], i) => [
-        t.cli([...commands[i % 3]!.slice(0, 1), file, ...commands[i % 3]!.slice(1)]),
-        ...(i % 2 === 0 ? [t.cli([...commands[(i + 1) % 3]!.slice(0, 1), file, ...commands[(i + 1) % 3]!.slice(1), '--json'])] : []),
-      ]),
-    );
-    let k = 0;
-    for (const [i, [file, kind, re]] of cases.entries()) {
-      const human = runs[k++]!;
-      assert.equal(human.code, 5, `${file}: ${human.stderr}`);
-      assertOneLine(human, new RegExp(`^ovpn-plugin-host: .*${re.source}`));
-      if (i % 2 !== 0) continue;
-      const asJson = runs[k++]!;
-      assert.equal(asJson.code, 5, file);
-      const o = json(asJson);
-      assert.equal(o.outcome, 'load-error');
-      assert.equal((o.error as { kind: string }).kind, kind, file);
-      assert.equal(asJson.stderr, '');
+fault(
+  'not a plugin, not an ELF, another architecture, missing, a directory, a truncated ELF, a FIFO: one line, the load-error exit code 5, at once, no stack trace',
+  async (t) => {
+    const dir = mkdtempSync(join(BASE, 'files-'));
+    try {
+      const text = join(dir, 'text.so');
+      writeFileSync(text, 'not a shared object\n');
+      const sub = join(dir, 'a-directory.so');
+      mkdirSync(sub);
+      const { i386, aarch64 } = foreignElfs(dir);
+      // dlopen of a truncated ELF maps pages past the end of the file (SIGBUS); of a FIFO, it blocks
+      const truncated = join(dir, 'truncated.so');
+      writeFileSync(truncated, readFileSync(fixture('v3-basic')).subarray(0, 3000));
+      const fifo = join(dir, 'fifo.so');
+      execFileSync('mkfifo', [fifo]);
+      const cases: Array<[string, string, RegExp]> = [
+        [fixture('fault-not-plugin'), 'missing-entry-point', /fault-not-plugin\.so: no open entry point/],
+        [text, 'not-shared-object', /text\.so: not a shared object/],
+        [sub, 'not-shared-object', /a-directory\.so: not a shared object/],
+        [i386, 'wrong-architecture', /i386\.so: built for another architecture \(ELF32/],
+        [aarch64, 'wrong-architecture', /aarch64\.so: built for another architecture \(ELF64, machine 183\)/],
+        [join(dir, 'missing.so'), 'not-found', /missing\.so: no such file/],
+        [truncated, 'not-shared-object', /truncated\.so: a truncated ELF file \(3000 bytes, but its loadable segments reach byte \d+\)/],
+        [fifo, 'not-shared-object', /fifo\.so: a FIFO, not a shared object/],
+      ];
+      const commands = [['inspect'], ['call', '--hook', 'UP'], ['connect']];
+      // every file with one command (rotating), and --json with another for half of them
+      const runs = await Promise.all(
+        cases.flatMap(([file], i) => [
+          t.cli([...commands[i % 3]!.slice(0, 1), file, ...commands[i % 3]!.slice(1)]),
+          ...(i % 2 === 0 ? [t.cli([...commands[(i + 1) % 3]!.slice(0, 1), file, ...commands[(i + 1) % 3]!.slice(1), '--json'])] : []),
+        ]),
+      );
+      let k = 0;
+      for (const [i, [file, kind, re]] of cases.entries()) {
+        const human = runs[k++]!;
+        assert.equal(human.code, 5, `${file}: ${human.stderr}`);
+        assertOneLine(human, new RegExp(`^ovpn-plugin-host: .*${re.source}`));
+        if (i % 2 !== 0) continue;
+        const asJson = runs[k++]!;
+        assert.equal(asJson.code, 5, file);
+        const o = json(asJson);
+        assert.equal(o.outcome, 'load-error');
+        assert.equal((o.error as { kind: string }).kind, kind, file);
+        assert.equal(asJson.stderr, '');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  },
+);
 
 // ==== --client-connect scripts ====================================================================================
 

@@ -18,6 +18,7 @@ import { getRuntime, newGuardedStringArray, newStringArray, pointerAt, type Poin
 import type { AbiVersion, LoadErrorKind, PluginSpec } from '../../protocol/messages.js';
 import type { ReturnListNode } from '../../openvpn/return-list.js';
 import { decodeReturnList } from './return-list.js';
+import { unloadableFile } from './file-check.js';
 import { pluginArguments } from '../../openvpn/plugin-args.js';
 import { PSEUDO_TYPE } from '../../protocol/constants.js';
 import { PLUGIN_LIBDIR } from '../../openvpn/constants.js';
@@ -237,6 +238,8 @@ export class Plugin {
     this.file = resolvePluginPath(spec.path);
     this.args = pluginArguments(spec.args ?? []);
     this.argv0 = spec.path;
+    const unloadable = unloadableFile(this.file);
+    if (unloadable) throw new PluginLoadError('not-shared-object', this.file, unloadable);
     try {
       this.lib = koffi.load(this.file);
     } catch (err) {
