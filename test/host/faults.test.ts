@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -862,7 +862,7 @@ fault(
     const inPath = mkdtempSync(join(BASE, 'path-'));
     try {
       copyFileSync(join(ROOT, 'native-fixtures/scripts/cc-defer.sh'), join(inPath, 'ovph-cc-in-path.sh'));
-      execFileSync('chmod', ['+x', join(inPath, 'ovph-cc-in-path.sh')]);
+      chmodSync(join(inPath, 'ovph-cc-in-path.sh'), 0o755);
       const connect = (script: string, extra: string[] = []) =>
         t.cli(['connect', fixture('v3-basic'), '--username', 'foo', '--password', 'bar', '--client-connect', script, '--timeout', '30', '--json', ...extra], {
           timeoutMs: 120_000,
