@@ -10,7 +10,7 @@ import { append, failureLine, formatFailureDetails, timedLines } from './output.
 import { liveOutput } from './live.js';
 import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
 import type { PluginSpec } from '../protocol/messages.js';
-import { type ConnectCliOptions, parseEnvOption, parsePluginLine, peerInfoInEnvWarnings, certOption } from './options.js';
+import { type ConnectCliOptions, parseCommandLine, parseEnvOption, parseNameValue, parsePluginLine, peerInfoInEnvWarnings, certOption } from './options.js';
 
 function exitCodeOfLife(r: ConnectResult): number {
   if (isFailure(r)) return exitCodeOfFailure(r);
@@ -27,14 +27,14 @@ function exitCodeOfLife(r: ConnectResult): number {
 export async function runLife(state: RunState, path: string | undefined, args: string[], opts: ConnectCliOptions): Promise<number> {
   const plugins: PluginSpec[] = [...(path === undefined ? [] : [{ path, args }]), ...opts.plugin.map(parsePluginLine)];
   const env = Object.fromEntries(opts.env.map(parseEnvOption));
-  const peerInfo = Object.fromEntries(opts.peerInfo.map(parseEnvOption));
+  const peerInfo = Object.fromEntries(opts.peerInfo.map((p) => parseNameValue(p, '--peer-info')));
   try {
     clientPeerInfo(peerInfo); // a name a client never sends: before any plugin is loaded
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   for (const w of peerInfoInEnvWarnings(env, peerInfo)) state.io.err(`${PROGRAM_NAME}: ${w}\n`);
-  const script = opts.clientConnect !== undefined ? parsePluginLine(opts.clientConnect) : undefined;
+  const script = opts.clientConnect !== undefined ? parseCommandLine(opts.clientConnect, '--client-connect') : undefined;
   if (opts.password !== undefined && opts.username === undefined) throw new UsageError('--password needs --username');
   const cert = certOption(opts.cert);
   const logger = startLogger(state, opts.verbose);

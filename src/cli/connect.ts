@@ -14,6 +14,7 @@ import {
   PLUGIN_ARGS_HELP,
   PLUGIN_ARGUMENT_HELP,
   collect,
+  parseCommandLine,
   parsePluginLine,
   positiveNumber,
   type ConnectCliOptions,
@@ -108,7 +109,7 @@ function refuseLifeOnlyOptions(command: Command): void {
 async function runConnect(state: RunState, path: string, args: string[], opts: ConnectCliOptions): Promise<number> {
   const plugins: PluginSpec[] = [{ path, args }, ...opts.plugin.map(parsePluginLine)];
   const envOverrides = Object.fromEntries(opts.env.map(parseEnvOption));
-  const script = opts.clientConnect !== undefined ? parsePluginLine(opts.clientConnect) : undefined;
+  const script = opts.clientConnect !== undefined ? parseCommandLine(opts.clientConnect, '--client-connect') : undefined;
   const out = liveOutput(state, startLogger(state, opts.verbose), opts);
   const host = await PluginHost.open({ plugins, callTimeoutMs: opts.callTimeout, onLog: out.onLog });
   if (isFailure(host)) return report(state, opts, host);

@@ -926,6 +926,23 @@ fault('malformed --env (no "=", empty name) for call and connect: one line, exit
   }
 });
 
+fault('malformed --client-connect and --peer-info values: one line naming the option given, exit 2, nothing started', async (t) => {
+  const cases: Array<[string[], string]> = [
+    [
+      ['connect', fixture('v3-basic'), '--client-connect', '"unclosed'],
+      `bad --client-connect value '"unclosed': expected "<command> [args...]" (Options error: No closing quotation (") in [CONFIG-STRING]:0)`,
+    ],
+    [['connect', fixture('v3-basic'), '--stage', 'client-connect', '--client-connect', ''], `bad --client-connect value '': expected "<command> [args...]"`],
+    [['connect', fixture('v3-basic'), '--peer-info', 'IV_NOVALUE'], "bad --peer-info value 'IV_NOVALUE': expected NAME=VALUE"],
+    [['connect', fixture('v3-basic'), '--plugin', ''], `bad --plugin value '': expected "<path> [args...]"`],
+  ];
+  const runs = await Promise.all(cases.map(([args]) => t.cli(args)));
+  for (const [i, [, message]] of cases.entries()) {
+    assert.equal(runs[i]!.code, 2, runs[i]!.stderr);
+    assertOneLine(runs[i]!, new RegExp(`^ovpn-plugin-host: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+  }
+});
+
 // ==== signals to the CLI during a deferral ======================================================================
 // (call + SIGINT/SIGTERM while a plugin hangs: test/cli.test.ts; connect --stage client-connect + SIGINT: test/connect.test.ts)
 
