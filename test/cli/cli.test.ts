@@ -510,6 +510,28 @@ test('a life that called no hook says whether nothing was registered or the clie
   assert.match(refused.stdout, /\(none called; the plugins registered AUTH_USER_PASS_VERIFY, but the client was refused before them/);
 });
 
+test("load -v logs the host's own progress (open, the clients' progress, close) and the plugins' lines, as connect -v does (#13)", async () => {
+  const r = await cli(['load', fixture('v3-basic'), '--clients', '5', '--username', 'foo', '--password', 'bar', '-v', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const records = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { msg: string; plugin?: string });
+  const own = records.filter((l) => l.plugin === undefined).map((l) => l.msg);
+  for (const m of ['opening the plugin chain', 'opened; running 5 clients', 'the clients are done; closing the plugins']) {
+    assert.ok(own.includes(m), `${m} in ${JSON.stringify(own)}`);
+  }
+  assert.ok(
+    own.some((m) => /^\[#+\] 5\/5 done, 0 in progress \| connected 5 /.test(m)),
+    `the clients' progress in ${JSON.stringify(own)}`,
+  );
+  assert.ok(
+    records.some((l) => l.plugin === 'v3-basic' && /auth succeeded for user 'foo'/.test(l.msg)),
+    "the plugins' lines",
+  );
+  assert.equal((JSON.parse(r.stdout) as { outcome: string }).outcome, 'completed');
+});
+
 test("connect -v logs the host's own progress (open, connect, disconnect, close), not only the plugins' lines (#13)", async () => {
   const r = await cli(['connect', fixture('cc-v2-defer'), 'polls=3', '-v', '--json']);
   assert.equal(r.code, 0, r.stderr);
