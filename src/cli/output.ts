@@ -2,7 +2,7 @@
 import { HOOKS, INIT_POINT_NAMES, type HookName } from '../openvpn/constants.js';
 import type { InspectFailure, InspectOk } from '../host/inspect.js';
 import type { HookFileReport } from '../host/hook-files.js';
-import type { RawCallReturned } from '../host/raw-call.js';
+import type { RawCallReturned, RawCallStep } from '../host/raw-call.js';
 import type { ReturnListNode } from '../openvpn/return-list.js';
 import type { FailureOutcome } from '../protocol/failures.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
@@ -142,6 +142,17 @@ function formatFiles(files: readonly HookFileReport[]): string[] {
 }
 
 export function formatCall(r: RawCallReturned, plugin?: PluginInfo): string[] {
+  const lines = formatCallStep(r, plugin);
+  for (const step of r.next ?? []) {
+    lines.push('');
+    append(lines, formatCallStep(step, plugin));
+  }
+  append(lines, formatLogs(r.logs));
+  return lines;
+}
+
+/** One hook of a raw call: its argv, env, result, return lists, config and files. */
+function formatCallStep(r: RawCallStep, plugin?: PluginInfo): string[] {
   const lines = [row('hook', `${r.hook} (${HOOKS[r.hook as HookName]})`)];
   lines.push(row('argv', r.argv.map((a) => (/[\s"']/.test(a) || a === '' ? JSON.stringify(a) : a)).join(' ')));
   lines.push(row('env', `${r.env.length} variables (--json shows them)`));
@@ -168,7 +179,6 @@ export function formatCall(r: RawCallReturned, plugin?: PluginInfo): string[] {
     );
   }
   append(lines, formatFiles(r.files));
-  append(lines, formatLogs(r.logs));
   return lines;
 }
 
