@@ -107,6 +107,10 @@ export function formatInspect(r: InspectOk): string[] {
 
 /** The one line for stderr that says why a run failed (the library's message names the file and the cause). */
 export function failureLine(f: FailureOutcome): string {
+  if (f.outcome === 'load-error' && f.error.kind === 'internal') {
+    // a bug of the host's, not the plugin's: one line here; the worker's stack stays in --json for a bug report
+    return `internal error in ovpn-plugin-host (please report it, with the --json output): ${f.error.message.split('\n')[0]}`;
+  }
   if (f.outcome === 'load-error') return f.error.message;
   // A call that overran the timeout (not a worker that stopped answering for another reason): say what to change.
   if (f.outcome === 'hung' && f.message.startsWith('the plugin did not return within')) {
