@@ -8,7 +8,7 @@ import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
 import { addCommonOptions, type CommonOptions, PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP, collect, parseEnvOption } from './options.js';
 
 interface CallOptions extends CommonOptions {
-  hook: string;
+  hook: string[];
   env: string[];
   arg?: string[];
   clientContext: boolean;
@@ -26,20 +26,32 @@ function parseHookOption(text: string): HookName {
   return hook;
 }
 
-/** 0 SUCCESS (or not registered: OpenVPN calls nothing), 1 any other return code (DEFERRED too), 4/5 failures. */
+/** The last hook's result: 0 SUCCESS (or not registered: OpenVPN calls nothing), 1 any other return code (DEFERRED
+ * too); 4/5 failures. */
 function exitCodeOfCall(r: RawCallResult): number {
   if (r.outcome !== 'returned') return exitCodeOfFailure(r);
   if (r.closeFailure) return exitCodeOfFailure(r.closeFailure);
-  return r.notRegistered || r.returnCode === 0 ? EXIT.SUCCESS : EXIT.PLUGIN_ERROR;
+  const last = r.next?.at(-1) ?? r;
+  return last.notRegistered || last.returnCode === 0 ? EXIT.SUCCESS : EXIT.PLUGIN_ERROR;
 }
+
+/** The re-check hooks of a deferral: alone, they get a fresh per-client context that no earlier hook deferred in. */
+const RECHECK_HOOKS: readonly HookName[] = ['CLIENT_CONNECT_DEFER', 'CLIENT_CONNECT_DEFER_V2'];
 
 export function registerCall(program: Command, state: RunState): void {
   const cmd = program
     .command('call')
-    .description("call one hook once, with OpenVPN 2.6.14's env and argv for it; show the return code, return list, config, files and log")
+    .description(
+      "call one hook once (or several in order), with OpenVPN 2.6.14's env and argv for it; show the return code, return list, config, files and log",
+    )
     .argument('<plugin.so>', PLUGIN_ARGUMENT_HELP)
     .argument('[plugin-args...]', PLUGIN_ARGS_HELP)
-    .requiredOption('--hook <name>', 'the hook: CLIENT_CONNECT_V2, OPENVPN_PLUGIN_CLIENT_CONNECT_V2, client-connect-v2 or its number (9)')
+    .requiredOption(
+      '--hook <name>',
+      'the hook: CLIENT_CONNECT_V2, OPENVPN_PLUGIN_CLIENT_CONNECT_V2, client-connect-v2 or its number (9); repeat it to '
+        + 'call several hooks in order with one per-client context (e.g. CLIENT_CONNECT_V2 then CLIENT_CONNECT_DEFER_V2)',
+      collect,
+    )
     .option(
       '--env <NAME=VALUE>',
       'set an env variable (repeatable): an existing one is replaced in place, a new one is added '
@@ -58,6 +70,7 @@ The env starts from OpenVPN 2.6.14's env for the hook, for a default test client
 Files OpenVPN creates for the hook (client_connect_config_file, client_connect_deferred_file, auth_control_file,
 auth_pending_file, auth_failed_reason_file) are created empty (0600) in a private temp dir; their content after
 the call is shown, then the dir is removed. TLS_VERIFY gets the test PKI's certificate at the depth in argv[1].
+Several --hook: called in order, client hooks with one per-client context; the exit code is the last hook's.
 Exit codes: 0 SUCCESS (or the plugin did not register the hook, so OpenVPN would not call it),
 1 ERROR or any other code, DEFERRED included (a raw call does not wait for a deferred result),
 4 crashed or hung, 5 failed to load or open, 2 usage error (unknown hook, bad --env value).`,
@@ -68,12 +81,19 @@ Exit codes: 0 SUCCESS (or the plugin did not register the hook, so OpenVPN would
 }
 
 async function runCall(state: RunState, path: string, args: string[], opts: CallOptions): Promise<number> {
-  const hook = parseHookOption(opts.hook);
+  const [hook, ...nextHooks] = opts.hook.map(parseHookOption) as [HookName, ...HookName[]];
+  if (nextHooks.length === 0 && RECHECK_HOOKS.includes(hook)) {
+    state.io.err(
+      `${PROGRAM_NAME}: warning: ${hook} alone gets a fresh per-client context, in which nothing was deferred; `
+        + `give the deferring hook first (--hook ${hook === 'CLIENT_CONNECT_DEFER' ? 'CLIENT_CONNECT' : 'CLIENT_CONNECT_V2'} --hook ${hook}), or use connect\n`,
+    );
+  }
   const env = opts.env.map(parseEnvOption);
   const logger = startLogger(state, opts.verbose);
   const op = new RawCall({
     plugin: { path, args },
     hook,
+    nextHooks,
     env,
     argv: opts.arg,
     perClient: opts.clientContext,
@@ -81,7 +101,7 @@ async function runCall(state: RunState, path: string, args: string[], opts: Call
     onLog: logger.plugin,
   });
   state.current = op;
-  logger.log.debug({ path, args, hook, env: opts.env, argv: opts.arg }, 'calling the hook');
+  logger.log.debug({ path, args, hooks: [hook, ...nextHooks], env: opts.env, argv: opts.arg }, nextHooks.length ? 'calling the hooks' : 'calling the hook');
   let r: RawCallResult;
   try {
     r = await op.run();

@@ -7,7 +7,7 @@ function ownChildPids(): number[] {
   try {
     for (const tid of readdirSync('/proc/self/task')) {
       const text = readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim();
-      if (text) pids.push(...text.split(/\s+/).map(Number));
+      if (text) for (const pid of text.split(/\s+/)) pids.push(Number(pid));
     }
   } catch {
     // no /proc: nothing we can do

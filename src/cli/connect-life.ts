@@ -7,11 +7,11 @@ import type { PluginLogEntry } from '../protocol/logs.js';
 import { ServerConfigError } from '../openvpn/server-config.js';
 import { clientPeerInfo } from '../openvpn/peer-info.js';
 import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
-import { failureLine, formatFailureDetails, timedLines } from './output.js';
+import { append, failureLine, formatFailureDetails, timedLines } from './output.js';
 import { liveOutput } from './live.js';
 import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
 import type { PluginSpec } from '../protocol/messages.js';
-import { type ConnectCliOptions, parseEnvOption, parsePluginLine, peerInfoInEnvWarnings, certOption } from './options.js';
+import { type ConnectCliOptions, parseCommandLine, parseEnvOption, parseNameValue, parsePluginLine, peerInfoInEnvWarnings, certOption } from './options.js';
 
 function exitCodeOfLife(r: ConnectResult): number {
   if (isFailure(r)) return exitCodeOfFailure(r);
@@ -29,14 +29,14 @@ function exitCodeOfLife(r: ConnectResult): number {
 export async function runLife(state: RunState, path: string | undefined, args: string[], opts: ConnectCliOptions): Promise<number> {
   const plugins: PluginSpec[] = [...(path === undefined ? [] : [{ path, args }]), ...opts.plugin.map(parsePluginLine)];
   const env = Object.fromEntries(opts.env.map(parseEnvOption));
-  const peerInfo = Object.fromEntries(opts.peerInfo.map(parseEnvOption));
+  const peerInfo = Object.fromEntries(opts.peerInfo.map((p) => parseNameValue(p, '--peer-info')));
   try {
     clientPeerInfo(peerInfo); // a name a client never sends: before any plugin is loaded
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   for (const w of peerInfoInEnvWarnings(env, peerInfo)) state.io.err(`${PROGRAM_NAME}: ${w}\n`);
-  const script = opts.clientConnect !== undefined ? parsePluginLine(opts.clientConnect) : undefined;
+  const script = opts.clientConnect !== undefined ? parseCommandLine(opts.clientConnect, '--client-connect') : undefined;
   if (opts.password !== undefined && opts.username === undefined) throw new UsageError('--password needs --username');
   const cert = certOption(opts.cert);
   const logger = startLogger(state, opts.verbose);
@@ -294,21 +294,21 @@ function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectRes
   if ('clientConnect' in r && r.clientConnect) {
     lines.push(`client-connect: ${r.clientConnect.deferred ? `deferred, ${r.clientConnect.polls} re-checks` : 'not deferred'}`);
   }
-  lines.push('hooks:', ...(r.hooks.length ? formatHooks(r.hooks) : [noHookCalled(r, registered)]));
+  lines.push('hooks:');
+  append(lines, r.hooks.length ? formatHooks(r.hooks) : [noHookCalled(r, registered)]);
   if (r.outcome === 'connected') {
     lines.push('config the server applies:');
-    lines.push(
-      ...(r.options.length
-        ? r.options.map((o) => `  ${o.name} ${o.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`.trimEnd())
-        : ['  (none)']),
+    append(
+      lines,
+      r.options.length ? r.options.map((o) => `  ${o.name} ${o.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`.trimEnd()) : ['  (none)'],
     );
     // the server config's own push options (the client's are in its config above)
     const serverPush = r.pushReply.slice(0, r.pushReply.length - r.options.filter((o) => o.name === 'push').length);
-    if (serverPush.length) lines.push('pushed to every client (server config):', ...serverPush.map((p) => `  push ${JSON.stringify(p)}`));
+    if (serverPush.length) append(lines, ['pushed to every client (server config):', ...serverPush.map((p) => `  push ${JSON.stringify(p)}`)]);
     for (const w of r.warnings) lines.push(`warning: ${w}`);
   }
   for (const b of r.blockingCalls)
     lines.push(`warning: ${b.hook} of ${b.plugin} blocked the server for ${Math.round(b.ms)} ms (every client stalls meanwhile)`);
-  lines.push(...formatDisconnect(d));
+  append(lines, formatDisconnect(d));
   return lines;
 }

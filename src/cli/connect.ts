@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { PluginHost, isFailure } from '../host/host.js';
 import type { ClientConnectDone, ClientConnectResult } from '../host/client-connect-stage.js';
 import { PROGRAM_NAME, printJson, printLines, startLogger, type RunState, UsageError } from './common.js';
-import { failureLine, formatFailureDetails, timedLines } from './output.js';
+import { append, failureLine, formatFailureDetails, timedLines } from './output.js';
 import { liveOutput } from './live.js';
 import { runLife } from './connect-life.js';
 import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
@@ -14,6 +14,7 @@ import {
   PLUGIN_ARGS_HELP,
   PLUGIN_ARGUMENT_HELP,
   collect,
+  parseCommandLine,
   parsePluginLine,
   positiveNumber,
   wholeNumber,
@@ -129,7 +130,7 @@ function refuseLifeOnlyOptions(command: Command): void {
 async function runConnect(state: RunState, path: string, args: string[], opts: ConnectCliOptions): Promise<number> {
   const plugins: PluginSpec[] = [{ path, args }, ...opts.plugin.map(parsePluginLine)];
   const envOverrides = Object.fromEntries(opts.env.map(parseEnvOption));
-  const script = opts.clientConnect !== undefined ? parsePluginLine(opts.clientConnect) : undefined;
+  const script = opts.clientConnect !== undefined ? parseCommandLine(opts.clientConnect, '--client-connect') : undefined;
   const out = liveOutput(state, startLogger(state, opts.verbose), opts);
   const host = await PluginHost.open({ plugins, callTimeoutMs: opts.callTimeout, onLog: out.onLog });
   if (isFailure(host)) return report(state, opts, host);
@@ -196,13 +197,13 @@ function formatConnect(r: ClientConnectDone): string[] {
   const head = `${r.outcome.toUpperCase()}${r.deferred ? ` after a deferral (${r.polls} re-checks)` : ' (not deferred)'} in ${Math.round(r.elapsedMs)} ms`;
   const lines = [head];
   if (r.reason) lines.push(`reason: ${r.reason}`);
-  lines.push('steps:', ...formatSteps(r));
+  lines.push('steps:');
+  append(lines, formatSteps(r));
   if (r.outcome === 'accepted') {
     lines.push('config the server would apply:');
-    lines.push(
-      ...(r.options.length
-        ? r.options.map((o) => `  ${o.name} ${o.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`.trimEnd())
-        : ['  (none)']),
+    append(
+      lines,
+      r.options.length ? r.options.map((o) => `  ${o.name} ${o.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`.trimEnd()) : ['  (none)'],
     );
   }
   for (const w of r.warnings) lines.push(`warning: ${w}`);

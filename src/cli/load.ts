@@ -109,7 +109,17 @@ async function load(state: RunState, path: string | undefined, args: string[], o
   const env = Object.fromEntries(opts.env.map(parseEnvOption));
   if (opts.password !== undefined && opts.username === undefined) throw new UsageError('--password needs --username');
   const cert = certOption(opts.cert);
-  const out = liveOutput(state, startLogger(state, opts.verbose), opts);
+  const logger = startLogger(state, opts.verbose);
+  const out = liveOutput(state, logger, opts);
+  logger.log.info({ plugins: plugins.map((p) => p.path), config: opts.config, clients: opts.clients }, 'opening the plugin chain');
+  // -v: the clients' progress at each tenth of the run (not at every client: a run may have thousands)
+  let loggedTenths = 0;
+  const logProgress = (p: LoadProgress) => {
+    const tenths = Math.floor((p.finished / Math.max(p.total, 1)) * 10);
+    if (tenths <= loggedTenths) return;
+    loggedTenths = tenths;
+    logger.log.debug({ finished: p.finished, total: p.total, inFlight: p.inFlight, outcomes: p.outcomes }, bar(p));
+  };
   let r;
   try {
     r = await runLoad({
@@ -131,7 +141,18 @@ async function load(state: RunState, path: string | undefined, args: string[], o
         pollIntervalMs: opts.pollInterval,
         timing: opts.timing,
       },
-      onProgress: out.progress && ((p) => out.progress!(bar(p))),
+      onProgress:
+        out.progress || opts.verbose
+          ? (p) => {
+              out.progress?.(bar(p));
+              if (opts.verbose) logProgress(p);
+            }
+          : undefined,
+      onLog: opts.verbose ? out.onLog : undefined,
+      onStage: (stage, opened) => {
+        if (stage === 'opened') logger.log.info({ plugins: opened?.map((p) => ({ path: p.path, hooks: p.hooks })) }, `opened; running ${opts.clients} clients`);
+        else logger.log.info('the clients are done; closing the plugins');
+      },
     });
   } catch (err) {
     if (err instanceof ServerConfigError) throw new UsageError(err.message);

@@ -45,19 +45,27 @@ export function positiveNumber(what: string) {
   };
 }
 
-/** "<path> [args...]" as on a `plugin` config line (OpenVPN's quoting rules). */
-export function parsePluginLine(text: string): PluginSpec {
+/** "<path> [args...]" as on a `plugin` or `client-connect` config line (OpenVPN's quoting rules); OPTION names the
+ * option the value came from in the error. */
+export function parseCommandLine(text: string, option: '--plugin' | '--client-connect'): PluginSpec {
   const { tokens, error } = tokenizeConfigLine(text);
-  if (error || tokens.length === 0) throw new UsageError(`bad --plugin value '${text}': expected "<path> [args...]"${error ? ` (${error})` : ''}`);
+  const what = option === '--plugin' ? '<path> [args...]' : '<command> [args...]';
+  if (error || tokens.length === 0) throw new UsageError(`bad ${option} value '${text}': expected "${what}"${error ? ` (${error})` : ''}`);
   return { path: tokens[0], args: tokens.slice(1) };
 }
 
-/** A --env value: NAME=VALUE (VALUE may be empty); anything else is a usage error. */
-export function parseEnvOption(text: string): [string, string] {
+/** A --plugin value. */
+export const parsePluginLine = (text: string): PluginSpec => parseCommandLine(text, '--plugin');
+
+/** A NAME=VALUE option value (VALUE may be empty); anything else is a usage error naming OPTION. */
+export function parseNameValue(text: string, option: '--env' | '--peer-info'): [string, string] {
   const i = text.indexOf('=');
-  if (i <= 0) throw new UsageError(`bad --env value '${text}': expected NAME=VALUE`);
+  if (i <= 0) throw new UsageError(`bad ${option} value '${text}': expected NAME=VALUE`);
   return [text.slice(0, i), text.slice(i + 1)];
 }
+
+/** A --env value. */
+export const parseEnvOption = (text: string): [string, string] => parseNameValue(text, '--env');
 
 /** connect's options (commander's camelCase names); load and run read some of them too. */
 export interface ConnectCliOptions extends CommonOptions {

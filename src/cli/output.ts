@@ -2,13 +2,18 @@
 import { HOOKS, INIT_POINT_NAMES, type HookName } from '../openvpn/constants.js';
 import type { InspectFailure, InspectOk } from '../host/inspect.js';
 import type { HookFileReport } from '../host/hook-files.js';
-import type { RawCallReturned } from '../host/raw-call.js';
+import type { RawCallReturned, RawCallStep } from '../host/raw-call.js';
 import type { ReturnListNode } from '../openvpn/return-list.js';
 import type { FailureOutcome } from '../protocol/failures.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
 import type { PluginInfo } from '../protocol/messages.js';
 
 const LABEL_WIDTH = 12;
+
+/** Append ITEMS to LINES one by one: push(...items) overflows the call stack for a few hundred thousand items. */
+export function append(lines: string[], items: Iterable<string>): void {
+  for (const item of items) lines.push(item);
+}
 
 /** "label       value" with the label padded to a fixed width. */
 function row(label: string, value: string): string {
@@ -102,6 +107,10 @@ export function formatInspect(r: InspectOk): string[] {
 
 /** The one line for stderr that says why a run failed (the library's message names the file and the cause). */
 export function failureLine(f: FailureOutcome): string {
+  if (f.outcome === 'load-error' && f.error.kind === 'internal') {
+    // a bug of the host's, not the plugin's: one line here; the worker's stack stays in --json for a bug report
+    return `internal error in ovpn-plugin-host (please report it, with the --json output): ${f.error.message.split('\n')[0]}`;
+  }
   if (f.outcome === 'load-error') return f.error.message;
   // A call that overran the timeout (not a worker that stopped answering for another reason): say what to change.
   if (f.outcome === 'hung' && f.message.startsWith('the plugin did not return within')) {
@@ -117,8 +126,8 @@ export function formatFailureDetails(f: InspectFailure): string[] {
   if (!info && f.logs.length === 0) return [];
   const lines: string[] = [];
   if (f.outcome === 'load-error') lines.push(row('error kind', f.error.kind));
-  if (info) lines.push(...formatPluginInfo(info, f.outcome === 'load-error' && f.error.kind === 'open-failed'));
-  lines.push(...formatLogs(f.logs));
+  if (info) append(lines, formatPluginInfo(info, f.outcome === 'load-error' && f.error.kind === 'open-failed'));
+  append(lines, formatLogs(f.logs));
   return lines;
 }
 
@@ -137,6 +146,17 @@ function formatFiles(files: readonly HookFileReport[]): string[] {
 }
 
 export function formatCall(r: RawCallReturned, plugin?: PluginInfo): string[] {
+  const lines = formatCallStep(r, plugin);
+  for (const step of r.next ?? []) {
+    lines.push('');
+    append(lines, formatCallStep(step, plugin));
+  }
+  append(lines, formatLogs(r.logs));
+  return lines;
+}
+
+/** One hook of a raw call: its argv, env, result, return lists, config and files. */
+function formatCallStep(r: RawCallStep, plugin?: PluginInfo): string[] {
   const lines = [row('hook', `${r.hook} (${HOOKS[r.hook as HookName]})`)];
   lines.push(row('argv', r.argv.map((a) => (/[\s"']/.test(a) || a === '' ? JSON.stringify(a) : a)).join(' ')));
   lines.push(row('env', `${r.env.length} variables (--json shows them)`));
@@ -149,20 +169,20 @@ export function formatCall(r: RawCallReturned, plugin?: PluginInfo): string[] {
     for (const c of r.calls) {
       const status = c.called ? `${c.returnName} (${c.returnCode}) in ${c.ms.toFixed(1)} ms` : 'not called (hook not registered)';
       lines.push(`  ${c.plugin}: ${status}`);
-      if (c.called && c.returnList !== null) lines.push('  return list:', ...formatNodes(c.returnList));
+      if (c.called && c.returnList !== null) append(lines, ['  return list:', ...formatNodes(c.returnList)]);
     }
   }
   if (r.config !== null) {
     lines.push(row('config', 'the first "config" node, which OpenVPN would import as client config:'));
-    lines.push(
-      ...r.config
+    append(
+      lines,
+      r.config
         .replace(/\n$/, '')
         .split('\n')
         .map((l) => `    ${l}`),
     );
   }
-  lines.push(...formatFiles(r.files));
-  lines.push(...formatLogs(r.logs));
+  append(lines, formatFiles(r.files));
   return lines;
 }
 

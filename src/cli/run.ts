@@ -131,11 +131,12 @@ function formatReport(r: ScenarioReport, cwd = process.cwd()): string[] {
   }
   for (const c of r.clients) {
     lines.push('', c.name);
-    for (const s of c.steps) lines.push(...formatStep(s));
+    for (const s of c.steps) for (const l of formatStep(s)) lines.push(l);
     const failed = c.steps.some((s) => s.expectations.some((e) => !e.pass));
     if (failed) {
       lines.push(`  plugin log while ${c.name} ran:`);
-      lines.push(...(c.logs.length ? c.logs.map((l) => `    ${l}`) : ['    (nothing logged)']));
+      if (c.logs.length === 0) lines.push('    (nothing logged)');
+      for (const l of c.logs) lines.push(`    ${l}`);
     }
   }
   lines.push('');

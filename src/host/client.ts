@@ -75,6 +75,11 @@ export class Client {
   /** Run the server-side life up to connected (or refused): TLS_VERIFY per depth, auth, TLS_FINAL, IPCHANGE,
    * client-connect, LEARN_ADDRESS add. Deferrals are waited for. Once per client. */
   connect(opts: ConnectOptions = {}): Promise<ConnectResult> {
+    if (this.ended && !this.connected) {
+      return Promise.reject(
+        new Error(`${this.name} has ended (disconnect() came before connect()): a Client connects once; make a new one with host.client()`),
+      );
+    }
     this.connected ??= this.runConnect({ ...this.defaults, ...opts });
     return this.connected;
   }

@@ -19,6 +19,10 @@ export class RawCallInputError extends Error {
 export interface RawCallOptions {
   plugin: PluginSpec;
   hook: HookName;
+  /** Hooks called after HOOK, in order, in the same host and, for client hooks, the same per-client context (one
+   * client's contexts, made once): e.g. CLIENT_CONNECT_DEFER_V2 after a deferring CLIENT_CONNECT_V2. ENV and ARGV
+   * apply to each. */
+  nextHooks?: HookName[];
   /** NAME/VALUE pairs applied in order over the hook's default env: an existing NAME is replaced in place,
    * a new one is added at the front (newest first, as OpenVPN's env_set does). */
   env?: Array<[string, string]>;
@@ -52,7 +56,12 @@ export interface RawCallReturned {
   note?: string;
   /** The call returned, but closing the plugin afterwards crashed or hung. */
   closeFailure?: FailureOutcome;
+  /** With RawCallOptions.nextHooks: the hooks called after this one, in order (the log is the run's, above). */
+  next?: RawCallStep[];
 }
+
+/** One of the hooks a run with several hooks called after the first. */
+export type RawCallStep = Omit<RawCallReturned, 'outcome' | 'logs' | 'closeFailure' | 'next'>;
 
 export type RawCallResult = RawCallReturned | FailureOutcome;
 
@@ -124,41 +133,48 @@ export class RawCall {
     const files = HookFiles.create();
     this.files = files;
     try {
-      const input = prepareCall(o, files);
+      // every hook's argv, env and files first: bad input for any of them is said before anything runs
+      const inputs = [o.hook, ...(o.nextHooks ?? [])].map((hook) => ({ hook, input: prepareCall({ ...o, hook }, files) }));
       const host = await PluginHost.open({ plugins: [o.plugin], callTimeoutMs: o.callTimeoutMs, onLog: o.onLog });
       if (isFailure(host)) return host;
       this.host = host;
       this.plugin = host.plugins[0];
       if (this.aborted) await host.kill();
-      const r = await host.call(o.hook, {
-        argv: input.argv,
-        env: input.env.toEnvp(),
-        perClient: input.perClient,
-        certDer: input.certDer,
-        certDepth: input.certDepth,
-      });
-      // Report the files the plugin was told about (a user's --env may have pointed a name elsewhere).
-      const referenced = new Set([...input.env.entries().map(([, v]) => v), ...input.argv]);
-      const fileReport = files.report().filter((f) => referenced.has(f.path));
-      if (isFailure(r)) {
-        await host.kill();
-        return { ...r, logs: [...host.logs] };
+      // several hooks: one client's per-client contexts for all of them (its constructors run once, now)
+      const client = o.nextHooks?.length ? host.client() : undefined;
+      const steps: RawCallStep[] = [];
+      for (const { hook, input } of inputs) {
+        const r = await host.call(hook, {
+          argv: input.argv,
+          env: input.env.toEnvp(),
+          perClient: input.perClient,
+          client: input.perClient ? client : undefined,
+          certDer: input.certDer,
+          certDepth: input.certDepth,
+        });
+        if (isFailure(r)) {
+          await host.kill();
+          return { ...r, logs: [...host.logs] };
+        }
+        // Report the files the plugin was told about (a user's --env may have pointed a name elsewhere).
+        const referenced = new Set([...input.env.entries().map(([, v]) => v), ...input.argv]);
+        const step: RawCallStep = {
+          hook: r.hook,
+          returnCode: r.returnCode,
+          returnName: r.returnName,
+          notRegistered: r.notRegistered,
+          config: r.config ?? null,
+          calls: r.calls,
+          files: files.report().filter((f) => referenced.has(f.path)),
+          argv: [o.plugin.path, ...input.argv],
+          env: input.env.toEnvp(),
+        };
+        if (input.note) step.note = input.note;
+        steps.push(step);
       }
       const closeFailure = await host.close();
-      const result: RawCallReturned = {
-        outcome: 'returned',
-        hook: r.hook,
-        returnCode: r.returnCode,
-        returnName: r.returnName,
-        notRegistered: r.notRegistered,
-        config: r.config ?? null,
-        calls: r.calls,
-        files: fileReport,
-        logs: [...host.logs],
-        argv: [o.plugin.path, ...input.argv],
-        env: input.env.toEnvp(),
-      };
-      if (input.note) result.note = input.note;
+      const result: RawCallReturned = { outcome: 'returned', ...steps[0]!, logs: [...host.logs] };
+      if (steps.length > 1) result.next = steps.slice(1);
       if (closeFailure) result.closeFailure = closeFailure;
       return result;
     } finally {

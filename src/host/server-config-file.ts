@@ -74,7 +74,7 @@ export function withServerConfig(options: HostOptions): { options: HostOptions; 
   let handWindowS: number | undefined;
   let renegSec: number | undefined;
   for (const { cfg, dir, label } of parts) {
-    plugins.push(...cfg.plugins.map((p) => ({ path: p.path, args: p.args })));
+    for (const p of cfg.plugins) plugins.push({ path: p.path, args: p.args });
     server = { ...server, ...cfg.server };
     if (cfg.script) script = cfg.script[0]!.includes('/') && !isAbsolute(cfg.script[0]!) ? [join(dir, cfg.script[0]!), ...cfg.script.slice(1)] : cfg.script;
     handWindowS = cfg.handWindowS ?? handWindowS;

@@ -6,7 +6,7 @@ import type { ConnectResult } from '../protocol/client-results.js';
 import type { FailureOutcome } from '../protocol/failures.js';
 import { distribution, tally, type Distribution } from './stats.js';
 import type { PluginSpec } from '../protocol/messages.js';
-import type { ConnectOptions, ClientInput } from '../host/options.js';
+import type { ConnectOptions, ClientInput, HostOptions } from '../host/options.js';
 
 export interface LoadOptions {
   plugins: PluginSpec[];
@@ -30,6 +30,10 @@ export interface LoadOptions {
   connect?: ConnectOptions;
   callTimeoutMs?: number;
   onProgress?: (p: LoadProgress) => void;
+  /** Every plugin log line as it arrives (HostOptions.onLog). */
+  onLog?: HostOptions['onLog'];
+  /** The run's own steps: the chain is open (with each plugin's registered hooks), the plugins are being closed. */
+  onStage?: (stage: 'opened' | 'closing', plugins?: ReadonlyArray<{ path: string; hooks: readonly string[] }>) => void;
 }
 
 export interface LoadProgress {
@@ -105,6 +109,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       config: o.config,
       serverOptions: o.serverOptions,
       callTimeoutMs: o.callTimeoutMs,
+      onLog: o.onLog,
       ...o.connect,
       detail: 'summary',
     });
@@ -113,6 +118,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     throw err;
   }
   o.onConfigNotes?.(host.configNotes);
+  o.onStage?.('opened', host.plugins);
   const pid = host.workerPid ?? null;
   const rssStart = pid ? readRssKb(pid) : null;
   const cpuStart = pid ? readCpuSeconds(pid) : null;
@@ -188,6 +194,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const rssEnd = pid ? readRssKb(pid) : null;
   const cpuEnd = pid ? readCpuSeconds(pid) : null;
   progress();
+  o.onStage?.('closing');
   const closeFailure = await host.close();
   failure ??= closeFailure;
   if (thrown !== undefined) throw thrown;

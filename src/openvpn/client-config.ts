@@ -454,8 +454,8 @@ export function mergeConfigs(parts: ReadonlyArray<{ source: string; text: string
   const merged: MergedClientConfig = { options: [], warnings: [], disabled: false, text: '' };
   for (const part of parts) {
     const parsed = parseClientConfig(part.text, { kind: part.kind, fileName: part.fileName, source: part.source });
-    merged.options.push(...parsed.options);
-    merged.warnings.push(...parsed.warnings);
+    for (const o of parsed.options) merged.options.push(o);
+    for (const w of parsed.warnings) merged.warnings.push(w);
     if (parsed.disabled) {
       merged.disabled = true;
       merged.disabledBy = part.source;

@@ -210,7 +210,7 @@ export class ClientConnectRun {
         this.env = handler === 'ccd' ? setClientConnectEnvAgain(refreshPoolEnv(this.env, texts)) : refreshPoolEnv(this.env, texts);
       }
       if (result === 'succeeded' && config !== undefined) {
-        this.config.push(...config);
+        for (const c of config) this.config.push(c);
         if (config.some((c) => configDisables(c.text))) {
           return this.finish({ state: 'rejected', reason: "client has been rejected due to 'disable' directive", config: this.config });
         }

@@ -130,7 +130,7 @@ function optionLines(text: string, file: string, read: (path: string, from: Conf
       if (depth >= 10) throw new ServerConfigError(file, i + 1, 'config files include each other more than 10 deep');
       if (!tokens[1]) throw new ServerConfigError(file, i + 1, 'config needs a file name');
       const inc = read(tokens[1], at);
-      out.push(...optionLines(inc.text, inc.file, read, depth + 1));
+      for (const l of optionLines(inc.text, inc.file, read, depth + 1)) out.push(l);
       continue;
     }
     out.push(at);

@@ -185,7 +185,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
         r = d;
         checked = checkDisconnect(spec.name, spec.expectDisconnect, d, step);
       }
-      report.logs.push(...logLines(r.logs));
+      for (const l of logLines(r.logs)) report.logs.push(l);
       stepReport = {
         step,
         ...numbered,

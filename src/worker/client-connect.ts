@@ -1,8 +1,7 @@
 // Runs one client's client-connect stage in the worker: real plugins, temp files, scripts, re-checks on a timer or a file write.
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, unlinkSync, constants as fsc } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { HOOKS, PLOG, RETURN, returnName } from '../openvpn/constants.js';
 import { callChain } from './plugin/chain.js';
 import type { Plugin } from './plugin/plugin.js';
@@ -15,6 +14,7 @@ import { clientDisconnectEnv } from '../openvpn/server-env.js';
 import { dirWatcher } from './recheck-scheduler.js';
 import { DeferralWait } from './deferral-wait.js';
 import { asClient } from './as-client.js';
+import { runScript } from './script.js';
 import type { ServerState } from './server-state.js';
 import { mergeConfigs } from '../openvpn/client-config.js';
 import type { DeferralTiming } from '../protocol/messages.js';
@@ -99,43 +99,6 @@ function readConfigText(path: string): string | undefined {
   return r.text;
 }
 
-function envObject(env: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of env) {
-    const i = e.indexOf('=');
-    if (i > 0 && !(e.slice(0, i) in out)) out[e.slice(0, i)] = e.slice(i + 1);
-  }
-  return out;
-}
-
-/** Run a script with exactly the client's env (as OpenVPN does), to its end: the server waits for it, so does the
- * worker. Its output goes to the log. One that does not exit within LIMIT_MS is killed and fails. */
-function runScript(argv: string[], env: string[], limitMs: number): { exitCode: number | null; signal: string | null; note?: string } {
-  const rt = getRuntime();
-  const name = basename(argv[0]);
-  const r = spawnSync(argv[0], argv.slice(1), {
-    env: envObject(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: limitMs,
-    killSignal: 'SIGKILL',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const lines = (flags: number, out: Buffer | null) => {
-    for (const line of (out ?? Buffer.alloc(0)).toString('utf8').split('\n')) if (line) rt.logLine(flags, name, line);
-  };
-  lines(0, r.stdout);
-  lines(2, r.stderr);
-  const err = r.error as NodeJS.ErrnoException | undefined;
-  if (err?.code === 'ETIMEDOUT') {
-    return { exitCode: null, signal: 'SIGKILL', note: `--client-connect script did not exit within ${limitMs / 1000} s and was killed` };
-  }
-  if (err) {
-    rt.logLine(1, name, `cannot run ${argv[0]}: ${err.message}`);
-    return { exitCode: 127, signal: null };
-  }
-  return { exitCode: r.status, signal: r.signal };
-}
-
 /** OpenVPN looks for each plugin's first "config" node after a successful round with strcmp(name, "config") on every
  * node up to it: a NULL name there crashes OpenVPN 2.6. The host skips such a node (it never matches) and says so. */
 function warnNullNames(calls: ReadonlyArray<{ plugin: string; returnList: Parameters<typeof nullNameBeforeConfig>[0] }>): void {
@@ -175,7 +138,7 @@ function makeIO(
     },
     runScript: (argv, env) => {
       params.server?.ensureRunning();
-      return asClient(params.clientId, () => runScript(argv, env, params.timing.timeoutMs));
+      return asClient(params.clientId, () => runScript(argv, env, params.timing.timeoutMs, params.tmpDir));
     },
     createFile: (prefix) => createTempFile(params.tmpDir, prefix),
     firstByte,

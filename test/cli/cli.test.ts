@@ -510,6 +510,58 @@ test('a life that called no hook says whether nothing was registered or the clie
   assert.match(refused.stdout, /\(none called; the plugins registered AUTH_USER_PASS_VERIFY, but the client was refused before them/);
 });
 
+test("load -v logs the host's own progress (open, the clients' progress, close) and the plugins' lines, as connect -v does (#13)", async () => {
+  const r = await cli(['load', fixture('v3-basic'), '--clients', '5', '--username', 'foo', '--password', 'bar', '-v', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const records = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { msg: string; plugin?: string });
+  const own = records.filter((l) => l.plugin === undefined).map((l) => l.msg);
+  for (const m of ['opening the plugin chain', 'opened; running 5 clients', 'the clients are done; closing the plugins']) {
+    assert.ok(own.includes(m), `${m} in ${JSON.stringify(own)}`);
+  }
+  assert.ok(
+    own.some((m) => /^\[#+\] 5\/5 done, 0 in progress \| connected 5 /.test(m)),
+    `the clients' progress in ${JSON.stringify(own)}`,
+  );
+  assert.ok(
+    records.some((l) => l.plugin === 'v3-basic' && /auth succeeded for user 'foo'/.test(l.msg)),
+    "the plugins' lines",
+  );
+  assert.equal((JSON.parse(r.stdout) as { outcome: string }).outcome, 'completed');
+});
+
+test('call with several --hook: called in order with one per-client context (a deferral, then its re-check); alone, a re-check hook is warned about (#13)', async () => {
+  const r = await cli(['call', fixture('cc-v2-defer'), 'polls=1', '--hook', 'CLIENT_CONNECT_V2', '--hook', 'CLIENT_CONNECT_DEFER_V2', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const o = JSON.parse(r.stdout) as {
+    hook: string;
+    returnName: string;
+    next: Array<{ hook: string; returnName: string; config: string | null }>;
+    logs: Array<{ message: string }>;
+  };
+  assert.equal(o.hook, 'CLIENT_CONNECT_V2');
+  assert.equal(o.returnName, 'DEFERRED');
+  assert.deepEqual(
+    o.next.map((s) => [s.hook, s.returnName, s.config]),
+    [['CLIENT_CONNECT_DEFER_V2', 'SUCCESS', 'ifconfig-push 10.8.0.9 255.255.255.0\npush "route 10.9.0.0 255.255.0.0"\n']],
+  );
+  // the re-check ran in the context the deferral was made in: its destructor saw the poll
+  assert.ok(
+    o.logs.some((l) => l.message === 'DESTRUCTOR polls seen=1'),
+    JSON.stringify(o.logs.map((l) => l.message)),
+  );
+  const text = await cli(['call', fixture('cc-v2-defer'), 'polls=1', '--hook', 'CLIENT_CONNECT_V2', '--hook', 'CLIENT_CONNECT_DEFER_V2']);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^result {7}DEFERRED \(2\)\n[\s\S]*\n\nhook {9}CLIENT_CONNECT_DEFER_V2 \(14\)\n[\s\S]*^result {7}SUCCESS \(0\)$/m);
+  const alone = await cli(['call', fixture('cc-v2-defer'), 'polls=1', '--hook', 'CLIENT_CONNECT_DEFER_V2']);
+  assert.match(
+    alone.stderr,
+    /^ovpn-plugin-host: warning: CLIENT_CONNECT_DEFER_V2 alone gets a fresh per-client context, in which nothing was deferred; give the deferring hook first \(--hook CLIENT_CONNECT_V2 --hook CLIENT_CONNECT_DEFER_V2\), or use connect$/m,
+  );
+});
+
 test("connect -v logs the host's own progress (open, connect, disconnect, close), not only the plugins' lines (#13)", async () => {
   const r = await cli(['connect', fixture('cc-v2-defer'), 'polls=3', '-v', '--json']);
   assert.equal(r.code, 0, r.stderr);

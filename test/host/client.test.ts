@@ -356,3 +356,18 @@ test('close() with a client still connected: its CLIENT_DISCONNECT, destructor a
     lines.join('\n'),
   );
 });
+
+test('connect() after disconnect() rejects with one line: the client has ended (not a load-error)', async () => {
+  await withHost([{ path: fixture('v3-basic') }], async (host) => {
+    const c = host.client({ username: 'foo', password: 'bar' });
+    assert.equal((await c.disconnect()).outcome, 'disconnected');
+    await assert.rejects(c.connect(), {
+      message: 'client-1 has ended (disconnect() came before connect()): a Client connects once; make a new one with host.client()',
+    });
+    // a client that connected first keeps its one connect result
+    const d = host.client({ username: 'foo', password: 'bar' });
+    const first = connected(await d.connect());
+    await d.disconnect();
+    assert.equal(await d.connect(), first);
+  });
+});

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -466,6 +466,52 @@ fault('log flood: a child forked while other threads log must not deadlock', asy
   expectFlood(countFlood(host.logs, 16), ['t0', 't1', 't2', 't3', 'c0', 'c1', 'c2', 'c3', 'main'], 3000);
 });
 
+fault(
+  'log flood: 200 000 lines in one hook: call and connect (text and --json) keep the result and every line, exit 0',
+  async (t) => {
+    const flood = [fixture('fault-logflood'), 'threads=0', 'children=0', 'lines=200000'];
+    const [callText, callJson, connectText] = await Promise.all([
+      t.cli(['call', ...flood, '--hook', 'CLIENT_CONNECT_V2'], { timeoutMs: 120_000 }),
+      t.cli(['call', ...flood, '--hook', 'CLIENT_CONNECT_V2', '--json'], { timeoutMs: 120_000 }),
+      t.cli(['connect', ...flood], { timeoutMs: 120_000 }),
+    ]);
+    for (const r of [callText, callJson, connectText]) {
+      assert.equal(r.code, 0, r.stderr.slice(-2000));
+      assert.doesNotMatch(r.stderr, /Maximum call stack|RangeError/);
+    }
+    assert.match(callText.stdout, /^result {7}SUCCESS \(0\)$/m);
+    assert.match(callText.stdout, /^log {10}200002 lines$/m);
+    assert.match(callText.stdout, /fault-logflood: main 200000 /);
+    expectFlood(countFlood(logsOf(json(callJson)), 16), ['main'], 200_000);
+    assert.match(connectText.stdout, /^CONNECTED as /);
+    assert.match(connectText.stderr, /fault-logflood: main 200000 /);
+  },
+  { timeout: 180_000 },
+);
+
+fault(
+  'stdout and stderr: 100 MB without a newline are read linearly (no hang); the line is cut at 64 KiB and says so; the next line is intact',
+  async (t) => {
+    const runs = await Promise.all(
+      ['stdout', 'stderr'].map((stream) =>
+        t.cli(['call', fixture('fault-noeol'), 'mb=100', `stream=${stream}`, '--hook', 'CLIENT_CONNECT_V2', '--json'], { timeoutMs: 120_000 }),
+      ),
+    );
+    for (const [i, stream] of ['stdout', 'stderr'].entries()) {
+      const r = runs[i]!;
+      assert.equal(r.code, 0, r.stderr.slice(-2000));
+      const lines = logsOf(json(r)).filter((l) => l.source === stream);
+      const cut = `${'x'.repeat(65536)} [ovpn-plugin-host: line cut at 65536 characters, 104792064 more not kept]`;
+      assert.deepEqual(
+        lines.map((l) => l.message),
+        [cut, 'after'],
+        stream,
+      );
+    }
+  },
+  { timeout: 180_000 },
+);
+
 // ==== return codes outside 0-2 ==================================================================================
 
 fault('return codes 7 and -1: named as numbers, the chain is ERROR (exit 1); a rejected client in connect', async (t) => {
@@ -541,6 +587,39 @@ fault('return list nodes with a NULL name or value: no crash; a NULL name never 
   }
   await library;
 });
+
+fault(
+  'huge return lists: 20 000 nodes before "config", a config of 200 000 lines, a cyclic list: read whole, imported, the cycle cut and said',
+  async (t) => {
+    const host = await open('fault-bigreturn', ['filler=20000']);
+    const long = returned(await host.call('CLIENT_CONNECT_V2', {}));
+    assert.equal(long.calls[0]!.returnList?.length, 20_001);
+    assert.equal(long.config, 'push "echo line 1"\n');
+    assert.equal(await host.close(), undefined);
+    const cyclic = await open('fault-bigreturn', ['filler=20000', 'cycle=1']);
+    const c = returned(await cyclic.call('CLIENT_CONNECT_V2', {}));
+    assert.equal(c.calls[0]!.returnList?.length, 20_001, 'each node once');
+    assert.equal(c.config, 'push "echo line 1"\n');
+    assert.ok(
+      c.logs.some((l) => l.plugin === 'ovpn-plugin-host' && /the return list is cyclic \(node 20001 points back to node 1\)/.test(l.message)),
+      JSON.stringify(messagesOf(c.logs)),
+    );
+    assert.equal(await cyclic.close(), undefined);
+    // a config of 200 000 lines from the "config" node: every line applied, in the CLI's text and JSON output
+    const lines = [fixture('fault-bigreturn'), 'lines=200000'];
+    const [text, asJson] = await Promise.all([
+      t.cli(['connect', ...lines], { timeoutMs: 120_000 }),
+      t.cli(['connect', ...lines, '--json'], { timeoutMs: 120_000 }),
+    ]);
+    assert.equal(text.code, 0, text.stderr.slice(-2000));
+    assert.match(text.stdout, /^ {2}push "echo line 200000"$/m);
+    assert.equal(asJson.code, 0, asJson.stderr.slice(-2000));
+    const o = json(asJson);
+    assert.equal(o.outcome, 'connected');
+    assert.equal((o.options as unknown[]).length, 200_000);
+  },
+  { timeout: 180_000 },
+);
 
 // ==== deferred-result and control files tampered with ===========================================================
 
@@ -726,47 +805,112 @@ function foreignElfs(dir: string): { i386: string; aarch64: string } {
   return { i386, aarch64 };
 }
 
-fault('not a plugin, not an ELF, another architecture, missing, a directory: one line, the load-error exit code 5, no stack trace', async (t) => {
-  const dir = mkdtempSync(join(BASE, 'files-'));
-  try {
-    const text = join(dir, 'text.so');
-    writeFileSync(text, 'not a shared object\n');
-    const sub = join(dir, 'a-directory.so');
-    mkdirSync(sub);
-    const { i386, aarch64 } = foreignElfs(dir);
-    const cases: Array<[string, string, RegExp]> = [
-      [fixture('fault-not-plugin'), 'missing-entry-point', /fault-not-plugin\.so: no open entry point/],
-      [text, 'not-shared-object', /text\.so: not a shared object/],
-      [sub, 'not-shared-object', /a-directory\.so: not a shared object/],
-      [i386, 'wrong-architecture', /i386\.so: built for another architecture \(ELF32/],
-      [aarch64, 'wrong-architecture', /aarch64\.so: built for another architecture \(ELF64, machine 183\)/],
-      [join(dir, 'missing.so'), 'not-found', /missing\.so: no such file/],
-    ];
-    const commands = [['inspect'], ['call', '--hook', 'UP'], ['connect']];
-    // every file with one command (rotating), and --json with another for half of them
-    const runs = await Promise.all(
-      cases.flatMap(([file], i) => [
-        t.cli([...commands[i % 3]!.slice(0, 1), file, ...commands[i % 3]!.slice(1)]),
-        ...(i % 2 === 0 ? [t.cli([...commands[(i + 1) % 3]!.slice(0, 1), file, ...commands[(i + 1) % 3]!.slice(1), '--json'])] : []),
-      ]),
-    );
-    let k = 0;
-    for (const [i, [file, kind, re]] of cases.entries()) {
-      const human = runs[k++]!;
-      assert.equal(human.code, 5, `${file}: ${human.stderr}`);
-      assertOneLine(human, new RegExp(`^ovpn-plugin-host: .*${re.source}`));
-      if (i % 2 !== 0) continue;
-      const asJson = runs[k++]!;
-      assert.equal(asJson.code, 5, file);
-      const o = json(asJson);
-      assert.equal(o.outcome, 'load-error');
-      assert.equal((o.error as { kind: string }).kind, kind, file);
-      assert.equal(asJson.stderr, '');
+fault(
+  'not a plugin, not an ELF, another architecture, missing, a directory, a truncated ELF, a FIFO: one line, the load-error exit code 5, at once, no stack trace',
+  async (t) => {
+    const dir = mkdtempSync(join(BASE, 'files-'));
+    try {
+      const text = join(dir, 'text.so');
+      writeFileSync(text, 'not a shared object\n');
+      const sub = join(dir, 'a-directory.so');
+      mkdirSync(sub);
+      const { i386, aarch64 } = foreignElfs(dir);
+      // dlopen of a truncated ELF maps pages past the end of the file (SIGBUS); of a FIFO, it blocks
+      const truncated = join(dir, 'truncated.so');
+      writeFileSync(truncated, readFileSync(fixture('v3-basic')).subarray(0, 3000));
+      const fifo = join(dir, 'fifo.so');
+      execFileSync('mkfifo', [fifo]);
+      const cases: Array<[string, string, RegExp]> = [
+        [fixture('fault-not-plugin'), 'missing-entry-point', /fault-not-plugin\.so: no open entry point/],
+        [text, 'not-shared-object', /text\.so: not a shared object/],
+        [sub, 'not-shared-object', /a-directory\.so: not a shared object/],
+        [i386, 'wrong-architecture', /i386\.so: built for another architecture \(ELF32/],
+        [aarch64, 'wrong-architecture', /aarch64\.so: built for another architecture \(ELF64, machine 183\)/],
+        [join(dir, 'missing.so'), 'not-found', /missing\.so: no such file/],
+        [truncated, 'not-shared-object', /truncated\.so: a truncated ELF file \(3000 bytes, but its loadable segments reach byte \d+\)/],
+        [fifo, 'not-shared-object', /fifo\.so: a FIFO, not a shared object/],
+      ];
+      const commands = [['inspect'], ['call', '--hook', 'UP'], ['connect']];
+      // every file with one command (rotating), and --json with another for half of them
+      const runs = await Promise.all(
+        cases.flatMap(([file], i) => [
+          t.cli([...commands[i % 3]!.slice(0, 1), file, ...commands[i % 3]!.slice(1)]),
+          ...(i % 2 === 0 ? [t.cli([...commands[(i + 1) % 3]!.slice(0, 1), file, ...commands[(i + 1) % 3]!.slice(1), '--json'])] : []),
+        ]),
+      );
+      let k = 0;
+      for (const [i, [file, kind, re]] of cases.entries()) {
+        const human = runs[k++]!;
+        assert.equal(human.code, 5, `${file}: ${human.stderr}`);
+        assertOneLine(human, new RegExp(`^ovpn-plugin-host: .*${re.source}`));
+        if (i % 2 !== 0) continue;
+        const asJson = runs[k++]!;
+        assert.equal(asJson.code, 5, file);
+        const o = json(asJson);
+        assert.equal(o.outcome, 'load-error');
+        assert.equal((o.error as { kind: string }).kind, kind, file);
+        assert.equal(asJson.stderr, '');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  },
+);
+
+// ==== --client-connect scripts ====================================================================================
+
+fault(
+  'scripts: one that leaves a background child holding its output is done when it exits; 100 MB of output are logged up to 1 MiB and said; a bare name is not looked up in PATH',
+  async (t) => {
+    const inPath = mkdtempSync(join(BASE, 'path-'));
+    try {
+      copyFileSync(join(ROOT, 'native-fixtures/scripts/cc-defer.sh'), join(inPath, 'ovph-cc-in-path.sh'));
+      chmodSync(join(inPath, 'ovph-cc-in-path.sh'), 0o755);
+      const connect = (script: string, extra: string[] = []) =>
+        t.cli(['connect', fixture('v3-basic'), '--username', 'foo', '--password', 'bar', '--client-connect', script, '--timeout', '30', '--json', ...extra], {
+          timeoutMs: 120_000,
+        });
+      const [background, flood, bare] = await Promise.all([
+        connect('native-fixtures/scripts/cc-background.sh'),
+        connect('native-fixtures/scripts/cc-flood.sh'),
+        (async () => {
+          process.env.PATH = `${inPath}:${process.env.PATH}`;
+          try {
+            return await connect('ovph-cc-in-path.sh');
+          } finally {
+            process.env.PATH = process.env.PATH.slice(inPath.length + 1);
+          }
+        })(),
+      ]);
+      // OpenVPN waits for the script process only: its background child does not hold the client up
+      assert.equal(background.code, 0, background.stderr.slice(-2000));
+      const b = json(background);
+      assert.equal(b.outcome, 'connected', JSON.stringify(b.reason));
+      assert.ok(String(b.config).endsWith('push "echo cc-background"\n'), String(b.config));
+      assert.ok(messagesOf(logsOf(b)).some((m) => /cc-background\.sh: wrote .*, left a background child/.test(m)));
+      // 100 MB on stdout: not a spawn buffer overflow ("exit status 127"); the first MiB is logged, the rest said
+      assert.equal(flood.code, 0, flood.stderr.slice(-2000));
+      const f = json(flood);
+      assert.equal(f.outcome, 'connected', JSON.stringify(f.reason));
+      assert.ok(String(f.config).endsWith('push "echo cc-flood"\n'), String(f.config));
+      const floodLines = logsOf(f).filter((l) => l.plugin === 'cc-flood.sh');
+      assert.equal(floodLines.length, 1049, 'the lines of the first MiB (1000 characters each, the last one cut)');
+      assert.ok(
+        logsOf(f).some(
+          (l) => l.plugin === 'ovpn-plugin-host' && l.message === 'cc-flood.sh wrote 104857600 bytes to stdout: only the first 1048576 were logged',
+        ),
+      );
+      // execve takes the path as given: a bare name is ./name, never a PATH lookup
+      assert.equal(bare.code, 1, bare.stderr.slice(-2000));
+      const n = json(bare);
+      assert.equal(n.outcome, 'rejected');
+      assert.equal(n.reason, '--client-connect script ./ovph-cc-in-path.sh cannot be run: no such file');
+    } finally {
+      rmSync(inPath, { recursive: true, force: true });
+    }
+  },
+  { timeout: 180_000 },
+);
 
 // ==== malformed --env ============================================================================================
 
@@ -782,6 +926,23 @@ fault('malformed --env (no "=", empty name) for call and connect: one line, exit
     const value = bad[Math.floor(i / commands.length)]!;
     assert.equal(r.code, 2, `${value}: ${r.stderr}`);
     assertOneLine(r, new RegExp(`^ovpn-plugin-host: bad --env value '${value}': expected NAME=VALUE$`));
+  }
+});
+
+fault('malformed --client-connect and --peer-info values: one line naming the option given, exit 2, nothing started', async (t) => {
+  const cases: Array<[string[], string]> = [
+    [
+      ['connect', fixture('v3-basic'), '--client-connect', '"unclosed'],
+      `bad --client-connect value '"unclosed': expected "<command> [args...]" (Options error: No closing quotation (") in [CONFIG-STRING]:0)`,
+    ],
+    [['connect', fixture('v3-basic'), '--stage', 'client-connect', '--client-connect', ''], `bad --client-connect value '': expected "<command> [args...]"`],
+    [['connect', fixture('v3-basic'), '--peer-info', 'IV_NOVALUE'], "bad --peer-info value 'IV_NOVALUE': expected NAME=VALUE"],
+    [['connect', fixture('v3-basic'), '--plugin', ''], `bad --plugin value '': expected "<path> [args...]"`],
+  ];
+  const runs = await Promise.all(cases.map(([args]) => t.cli(args)));
+  for (const [i, [, message]] of cases.entries()) {
+    assert.equal(runs[i]!.code, 2, runs[i]!.stderr);
+    assertOneLine(runs[i]!, new RegExp(`^ovpn-plugin-host: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
   }
 });
 

@@ -217,3 +217,10 @@ test('formatConfigLine quotes what needs quoting', () => {
   assert.equal(formatConfigLine('echo', ['a"b\\c', '', '#x']), 'echo "a\\"b\\\\c" "" "#x"');
   assert.deepEqual(tokenizeConfigLine(formatConfigLine('echo', ['a"b\\c', '', '#x', "it's"])).tokens, ['echo', 'a"b\\c', '', '#x', "it's"]);
 });
+
+test('a config of 200 000 lines is parsed and merged whole (no call-stack overflow)', () => {
+  const text = Array.from({ length: 200_000 }, (_, i) => `push "echo line ${i + 1}"`).join('\n');
+  const merged = mergeConfigs([{ source: 'a', text }]);
+  assert.equal(merged.options.length, 200_000);
+  assert.deepEqual(merged.options.at(-1)?.args, ['echo line 200000']);
+});

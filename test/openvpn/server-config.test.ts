@@ -115,3 +115,12 @@ test("auth-user-pass-optional, username-as-common-name and duplicate-cn are take
   assert.equal(cfg.server.authUserPassOptional, true);
   assert.equal(cfg.server.usernameAsCommonName, true);
 });
+
+test('an included file of 200 000 lines is read whole (no call-stack overflow)', () => {
+  const big = `${'verb 3\n'.repeat(200_000)}plugin /usr/lib/last.so\n`;
+  const cfg = parseServerConfig('config big.conf\n', 'server.conf', () => ({ text: big, file: 'big.conf' }));
+  assert.deepEqual(
+    cfg.plugins.map((p) => [p.path, p.at]),
+    [['/usr/lib/last.so', 'big.conf:200001']],
+  );
+});

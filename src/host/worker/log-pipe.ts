@@ -36,18 +36,56 @@ export function parseRecord(line: string): PipeRecord {
   return { kind: 'garbage', line };
 }
 
-/** Splits a byte stream into lines, keeping the unfinished tail for the next chunk. */
+/** Longest line kept from a stream, in characters; the rest of a longer line is dropped and the line says so.
+ * (A plugin_log record is at most about 20 KiB: OpenVPN's 10240-byte message, escaped.) */
+const MAX_LINE_CHARS = 64 * 1024;
+
+/** The note that ends a line cut at MAX characters, DROPPED characters later. */
+export function cutNote(max: number, dropped: number): string {
+  return ` [ovpn-plugin-host: line cut at ${max} characters, ${dropped} more not kept]`;
+}
+
+/** Splits a stream into lines, keeping the unfinished tail for the next chunk. Linear in the input, however long a
+ * line is: the tail is kept as parts and joined once, and only its first MAX characters are kept. */
 export class LineSplitter {
-  private tail = '';
+  private parts: string[] = [];
+  private kept = 0;
+  private dropped = 0;
+  constructor(private readonly max = MAX_LINE_CHARS) {}
+
   push(chunk: string): string[] {
-    const text = this.tail + chunk;
-    const lines = text.split('\n');
-    this.tail = lines.pop() ?? '';
+    const lines: string[] = [];
+    let from = 0;
+    for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', from)) {
+      this.keep(chunk.slice(from, nl));
+      lines.push(this.take());
+      from = nl + 1;
+    }
+    if (from < chunk.length) this.keep(from === 0 ? chunk : chunk.slice(from));
     return lines;
   }
+
   flush(): string[] {
-    const t = this.tail;
-    this.tail = '';
-    return t ? [t] : [];
+    return this.kept > 0 || this.dropped > 0 ? [this.take()] : [];
+  }
+
+  private keep(piece: string): void {
+    const room = this.max - this.kept;
+    if (piece.length <= room) {
+      if (piece) this.parts.push(piece);
+      this.kept += piece.length;
+      return;
+    }
+    if (room > 0) this.parts.push(piece.slice(0, room));
+    this.kept += Math.max(room, 0);
+    this.dropped += piece.length - Math.max(room, 0);
+  }
+
+  private take(): string {
+    const line = this.parts.join('') + (this.dropped > 0 ? cutNote(this.max, this.dropped) : '');
+    this.parts = [];
+    this.kept = 0;
+    this.dropped = 0;
+    return line;
   }
 }

@@ -640,7 +640,7 @@ _Static_assert(offsetof(struct ovph_frame, nodes) == 112, "frame layout");
 _Static_assert(offsetof(struct ovph_frame, elapsed_ns) == 128, "frame layout");
 _Static_assert(offsetof(struct ovph_frame, buf) == 136, "frame layout");
 
-#define OVPH_MAX_LIST_NODES 10000 /* as return-list.ts: a longer list is left to the slow path */
+#define OVPH_MAX_LIST_NODES 10000 /* a longer list (or a cyclic one) is left to the slow path: return-list.ts */
 
 /* A zeroed frame with CAP bytes for the return list. Free with ovph_free. */
 OVPH_EXPORT struct ovph_frame *ovph_frame_new(int cap)

@@ -10,6 +10,7 @@ import {
   OPENVPN_PLUGIN_VERSION,
   OPENVPN_PLUGINv3_STRUCTVER,
   OVPN_VERSION,
+  PLOG,
   SSLAPI_OPENSSL,
 } from '../../openvpn/constants.js';
 import { FRAME, OpenIn, OpenReturn } from '../native/structs.js';
@@ -17,6 +18,7 @@ import { getRuntime, newGuardedStringArray, newStringArray, pointerAt, type Poin
 import type { AbiVersion, LoadErrorKind, PluginSpec } from '../../protocol/messages.js';
 import type { ReturnListNode } from '../../openvpn/return-list.js';
 import { decodeReturnList } from './return-list.js';
+import { unloadableFile } from './file-check.js';
 import { pluginArguments } from '../../openvpn/plugin-args.js';
 import { PSEUDO_TYPE } from '../../protocol/constants.js';
 import { PLUGIN_LIBDIR } from '../../openvpn/constants.js';
@@ -81,7 +83,14 @@ class CallFrame {
   private readonly u64: BigUint64Array;
   private readonly bytes: Utf8Buffer;
 
-  constructor(fn: Pointer, id: number, version: AbiVersion, timeoutMs: number) {
+  /** NAME: the plugin as its log lines name it (for a warning about its return list). */
+  constructor(
+    fn: Pointer,
+    id: number,
+    version: AbiVersion,
+    timeoutMs: number,
+    private readonly name: string,
+  ) {
     const rt = getRuntime();
     this.ptr = rt.frameNew(FRAME_LIST_CAPACITY);
     if (!this.ptr) throw new Error('out of memory (call frame)');
@@ -128,7 +137,15 @@ class CallFrame {
     if (nodes === 0) return null;
     if (nodes < 0) {
       const head = this.u64[FRAME.list];
-      const list = decodeReturnList(head);
+      const { nodes: list, cycle } = decodeReturnList(head);
+      if (cycle) {
+        getRuntime().logLine(
+          PLOG.WARN,
+          'ovpn-plugin-host',
+          `${this.name}: the return list is cyclic (node ${cycle.from + 1} points back to node ${cycle.to + 1}); the host read `
+            + `its ${list.length} nodes once and cut it there to free it (OpenVPN would free the same node twice and crash)`,
+        );
+      }
       getRuntime().listFree(head);
       this.u64[FRAME.list] = 0n;
       return list;
@@ -221,6 +238,8 @@ export class Plugin {
     this.file = resolvePluginPath(spec.path);
     this.args = pluginArguments(spec.args ?? []);
     this.argv0 = spec.path;
+    const unloadable = unloadableFile(this.file);
+    if (unloadable) throw new PluginLoadError('not-shared-object', this.file, unloadable);
     try {
       this.lib = koffi.load(this.file);
     } catch (err) {
@@ -367,6 +386,7 @@ export class Plugin {
       this.id,
       this.funcVersion,
       this.callTimeoutMs,
+      this.spec.path,
     );
     // v1/v2 have no cert arguments; v1 no per-client context and no list (the frame ignores them as OpenVPN does).
     return this.frame.call(type, this.argvFor(hookArgv), envp, this.handle, ctx, certDepth, cert, collect && this.funcVersion !== 1, restoreEnvp ? envp : 0n);
