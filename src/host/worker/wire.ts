@@ -11,9 +11,15 @@ const MAX_LINE = 256 << 20;
 export class Wire extends EventEmitter {
   private tail = '';
   private open = true;
+  /** Settles once the worker's end is closed and everything it wrote was read (emitted as messages). */
+  readonly drained: Promise<void>;
 
   constructor(private readonly socket: Socket) {
     super();
+    this.drained = new Promise<void>((resolve) => {
+      socket.once('end', resolve);
+      socket.once('close', resolve);
+    });
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.onData(chunk));
     socket.on('error', () => undefined);

@@ -111,8 +111,10 @@ export class WorkerProcess extends EventEmitter {
     this.mark = started.mark;
     const pipe = this.child.stdio[LOG_PIPE_FD] as Readable;
     const streams = [pipe, this.child.stdout!, this.child.stderr!];
-    const drained = Promise.all(
-      streams.map(
+    // the message channel too: a worker that failed to set itself up says why in its last message before it exits
+    const drained = Promise.all([
+      this.wire.drained,
+      ...streams.map(
         (s) =>
           new Promise<void>((resolve) => {
             s.once('close', resolve);
@@ -120,7 +122,7 @@ export class WorkerProcess extends EventEmitter {
             s.once('error', () => resolve());
           }),
       ),
-    );
+    ]);
     this.readLines(pipe, (line) => this.onRecord(line));
     this.readLines(this.child.stdout!, (line) => this.addLog('stdout', line));
     this.readLines(this.child.stderr!, (line) => this.addLog('stderr', line));
