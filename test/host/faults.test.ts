@@ -747,7 +747,11 @@ fault('closing fds it did not open (0..1023 in open, a hook or close; only the l
     // the library: the same failure, and the caller goes on
     const host = await open('fault-closefds', ['where=hook'], 1000);
     const r = failure(await host.call('CLIENT_CONNECT_V2', {}), 'crashed');
-    assert.match(messagesOf(r.logs).join('\n'), /the worker lost its .* while serving call CLIENT_CONNECT_V2/);
+    // Closing 0..1023 also closes Node's event loop descriptors: one of Node's own threads may touch them before the
+    // worker checks its channels after the call, and libuv aborts (SIGABRT, outside any plugin call): a race no
+    // process can win from inside; either way the caller gets a crash and goes on
+    const said = messagesOf(r.logs).join('\n');
+    assert.ok(/the worker lost its .* while serving call CLIENT_CONNECT_V2/.test(said) || r.signal === 'SIGABRT', `${r.signal}: ${said}`);
     // a forked helper that closes 3..100 (the usual daemon idiom) is harmless: the log pipe sits above 100
     const helper = await open('fault-closefds', ['in=child', 'from=3', 'to=100']);
     const h = returned(await helper.call('CLIENT_CONNECT_V2', {}));
