@@ -2,7 +2,8 @@
 // problem there (no runtime for this machine, koffi not installed) is sent to the caller as one message naming the
 // fix, not left to surface as a crash of a plugin that was never loaded.
 import type { WorkerMessage } from '../protocol/messages.js';
-import { SETUP_FAILED_EXIT } from '../protocol/constants.js';
+import { writeSync } from 'node:fs';
+import { LOG_PIPE_FD, SETUP_FAILED_EXIT } from '../protocol/constants.js';
 import { send } from './wire.js';
 
 /** One line that says what is missing and what to do. */
@@ -20,5 +21,12 @@ try {
   await import('./serve.js');
 } catch (err) {
   const message: WorkerMessage = { event: 'setup-failed', message: setupProblem(err) };
+  // into the log pipe too, synchronously (the caller reads it to its end before it settles the exit; a message in
+  // the channel could still be under way when the exit is seen)
+  try {
+    writeSync(LOG_PIPE_FD, `S\t${message.message.replace(/[\\\t\n]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : '\\\\'))}\n`);
+  } catch {
+    // no log pipe: the channel message below is all there is
+  }
   send(message, () => process.exit(SETUP_FAILED_EXIT));
 }

@@ -5,6 +5,8 @@ export type PipeRecord =
   | { kind: 'mark'; mark: string }
   | { kind: 'hung'; plugin: number; type: number; timeoutMs: number }
   | { kind: 'crash'; plugin: number; type: number; signal: number }
+  /** The worker could not set itself up (written by main.ts itself, before the runtime exists). */
+  | { kind: 'setup-failed'; message: string }
   | { kind: 'garbage'; line: string };
 
 function unescapeField(text: string): string {
@@ -32,6 +34,8 @@ export function parseRecord(line: string): PipeRecord {
       return { kind: 'hung', plugin: Number(f[1]), type: Number(f[2]), timeoutMs: Number(f[3]) };
     case 'X':
       return { kind: 'crash', plugin: Number(f[1]), type: Number(f[2]), signal: Number(f[3]) };
+    case 'S':
+      return { kind: 'setup-failed', message: unescapeField(f.slice(1).join('\t')) };
   }
   return { kind: 'garbage', line };
 }

@@ -251,23 +251,33 @@ export class WorkerProcess extends EventEmitter {
       case 'crash':
         this.crash = r;
         break;
+      case 'setup-failed':
+        this.onSetupFailed(r.message);
+        break;
       case 'garbage':
         this.addLog('stderr', line);
         break;
     }
   }
 
+  /** The worker could not set itself up (no runtime, no koffi): it says so in its log pipe and in its channel,
+   * and exits; every request fails with that one line. */
+  private onSetupFailed(message: string): void {
+    if (this.setupFailure) return;
+    this.setupFailure = { kind: 'setup', message };
+    this.expectedExit = true;
+    clearTimeout(this.bootTimer);
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      if (p.timer) clearTimeout(p.timer);
+      p.resolve({ kind: 'error', error: this.setupFailure });
+    }
+  }
+
   private onMessage(m: WorkerMessage): void {
     if (this.garbage !== undefined) return; // after garbage in the channel, nothing in it is trusted
     if ('event' in m && m.event === 'setup-failed') {
-      this.setupFailure = { kind: 'setup', message: m.message };
-      this.expectedExit = true;
-      clearTimeout(this.bootTimer);
-      for (const [id, p] of this.pending) {
-        this.pending.delete(id);
-        if (p.timer) clearTimeout(p.timer);
-        p.resolve({ kind: 'error', error: this.setupFailure });
-      }
+      this.onSetupFailed(m.message);
       return;
     }
     if ('event' in m && m.event === 'ready') {

@@ -1,7 +1,7 @@
 // The log pipe's line splitter: lines across chunks, a line longer than the cap cut once and said, linear input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LineSplitter, cutNote } from '../../../src/host/worker/log-pipe.js';
+import { LineSplitter, cutNote, parseRecord } from '../../../src/host/worker/log-pipe.js';
 
 test('lines split across chunks are joined; the unfinished tail waits for its newline or the end', () => {
   const s = new LineSplitter();
@@ -28,4 +28,11 @@ test('100 MB without a newline, in 64 KiB chunks: one cut line, then the next li
   const [line, after] = s.push('\nafter\n');
   assert.equal(line, `${'x'.repeat(64 * 1024)}${cutNote(64 * 1024, 1599 * 64 * 1024)}`);
   assert.equal(after, 'after');
+});
+
+test('a setup failure the worker wrote itself (before the runtime exists) is read back whole', () => {
+  assert.deepEqual(parseRecord('S\tno runtime for linux-x64: install gcc\\tthen retry\\\\'), {
+    kind: 'setup-failed',
+    message: 'no runtime for linux-x64: install gcc\tthen retry\\',
+  });
 });
