@@ -9,7 +9,6 @@ const MAX_LINE = 256 << 20;
 
 /** Emits 'message' (a parsed object), 'garbage' (the start of a line that is not one) and 'close'. */
 export class Wire extends EventEmitter {
-  private tail = '';
   private open = true;
   /** Settles once the worker's end is closed and everything it wrote was read (emitted as messages). */
   readonly drained: Promise<void>;
@@ -29,20 +28,45 @@ export class Wire extends EventEmitter {
     });
   }
 
+  /** The unfinished line so far, as the chunks it came in (joined once, when its newline comes: linear however
+   * many chunks a large message takes), and its length. */
+  private parts: string[] = [];
+  private partsLength = 0;
+  /** The unfinished line passed MAX_LINE: it was reported as garbage; drop the rest of it. */
+  private skipping = false;
+
   private onData(chunk: string): void {
-    const lines = (this.tail + chunk).split('\n');
-    this.tail = lines.pop() ?? '';
-    if (this.tail.length > MAX_LINE) lines.push(this.tail.slice(0, 200));
-    for (const line of lines) {
-      let message: unknown;
-      try {
-        message = JSON.parse(line);
-      } catch {
-        message = undefined;
-      }
-      if (message !== null && typeof message === 'object') this.emit('message', message);
-      else this.emit('garbage', line.slice(0, 200));
+    let start = 0;
+    for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
+      const piece = chunk.slice(start, nl);
+      const line = this.parts.length ? this.parts.join('') + piece : piece;
+      const skipped = this.skipping;
+      this.parts = [];
+      this.partsLength = 0;
+      this.skipping = false;
+      start = nl + 1;
+      if (!skipped) this.onLine(line);
     }
+    if (start >= chunk.length || this.skipping) return;
+    this.parts.push(chunk.slice(start));
+    this.partsLength += chunk.length - start;
+    if (this.partsLength > MAX_LINE) {
+      this.emit('garbage', this.parts.join('').slice(0, 200));
+      this.parts = [];
+      this.partsLength = 0;
+      this.skipping = true;
+    }
+  }
+
+  private onLine(line: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      message = undefined;
+    }
+    if (message !== null && typeof message === 'object') this.emit('message', message);
+    else this.emit('garbage', line.slice(0, 200));
   }
 
   /** Whether the channel is still open. */
