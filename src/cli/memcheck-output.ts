@@ -41,7 +41,7 @@ export function formatMemcheck(r: MemcheckReport): string[] {
     if (f.bytes !== undefined) lines.push(`    ${f.what}`);
     for (const a of f.aux) {
       const at = auxWhere(a.stack);
-      lines.push(`    ${a.what}${at ? `, at ${at}` : ''}`);
+      lines.push(`    ${a.what}${at ? (a.what.endsWith(' at') ? ` ${at}` : `, at ${at}`) : ''}`);
     }
   }
   const leaked = r.leaks.reduce((n, l) => n + l.bytes, 0);
