@@ -36,8 +36,13 @@ export function formatMemcheck(r: MemcheckReport): string[] {
   if (r.clean) return [`memcheck: clean (${ignored})`];
   const lines = [`memcheck: ${r.findings.length} finding${r.findings.length === 1 ? '' : 's'} in the plugin (${ignored}):`];
   for (const f of r.findings) {
-    const bytes = f.bytes !== undefined ? `: ${f.bytes} bytes leaked${f.when === 'call' ? ' by this call' : ''}` : `: ${f.what}`;
+    const bytes =
+      f.bytes !== undefined ? `: ${f.bytes} bytes leaked${f.when === 'call' ? ' by this call' : ''}` : `: ${f.what}${f.count > 1 ? ` (${f.count} times)` : ''}`;
     lines.push(`  ${f.kind} during ${callText(f.during, f.when)}${bytes}`, `    at ${f.where}`);
+    // the plugin handed the bad memory to the host (its plugin_log callback, say), which touched it
+    const own = f.stack.findIndex((s) => s.startsWith(f.where));
+    const host = f.stack.slice(0, Math.max(own, 0)).filter((s) => s.includes('[libovph-runtime'));
+    if (host.length) lines.push(`    through the host's ${host.map((s) => s.replace(/ \[.*\]$/, '')).join(' < ')}, called by the plugin`);
     if (f.bytes !== undefined) lines.push(`    ${f.what}`);
     for (const a of f.aux) {
       const at = auxWhere(a.stack);
