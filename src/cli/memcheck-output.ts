@@ -18,7 +18,7 @@ export function callTimeoutOption(cmd: Command, callTimeout: number, memcheck: b
 }
 
 /** "CLIENT_CONNECT_V2 of build/x.so, client #1" (clients counted from 1, in the order they were made). */
-export function callText(c: MemcheckCall | undefined, when: MemcheckFinding['when']): string {
+function callText(c: MemcheckCall | undefined, when: MemcheckFinding['when']): string {
   if (!c)
     return when === 'exit' ? 'found at exit, after close (kept from open to the end, or lost in close)' : 'outside every plugin call (a thread of the plugin)';
   return `${c.call} of ${c.plugin}${c.client !== undefined ? `, client #${c.client + 1}` : ''}`;

@@ -22,7 +22,7 @@ import type { MemcheckReport } from './memcheck/report.js';
 import { findValgrind, NO_VALGRIND } from './memcheck/valgrind-command.js';
 
 /** The default call timeout of a host under memcheck: valgrind runs a plugin 20-50x slower. */
-export const MEMCHECK_CALL_TIMEOUT_MS = 120_000;
+const MEMCHECK_CALL_TIMEOUT_MS = 120_000;
 
 export interface HookCallOptions {
   /** Arguments after argv[0]. */
