@@ -1,8 +1,12 @@
 // connect --memcheck from the command line, as a user runs it: valgrind's findings in the plugin printed with their
-// hook, plugin, client and plugin frame (exit 6), the same in --json, and one line (exit 5) without valgrind.
+// hook, plugin, client and plugin frame (exit 6), the same in --json, and one line (exit 5) without valgrind; fuzz
+// --memcheck writes a leak as a failure that run --memcheck replays (exit 6).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CLI, ROOT } from '../helpers.js';
 
 interface Run {
@@ -52,4 +56,24 @@ test('connect --memcheck without valgrind on PATH: one line saying what to insta
   assert.equal(r.code, 5);
   assert.equal(r.stdout, '');
   assert.equal(r.stderr, 'ovpn-plugin-host: memcheck needs valgrind, which is not on PATH: install it (Debian: apt-get install valgrind)\n');
+});
+
+test('fuzz --memcheck: a leak is a failure of kind memcheck, written as a scenario that run --memcheck replays (exit 6)', serial, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'ovph-memcheck-fuzz-'));
+  try {
+    const f = await cli(['fuzz', 'build/fixtures/bug-leak.so', '--runs', '1', '--seed', '1', '--memcheck', '--no-minimise', '--out', out]);
+    assert.equal(f.code, 1, f.stderr);
+    assert.match(f.stdout, /\n {2}memcheck Leak_DefinitelyLost in CLIENT_CONNECT_V2 of bug-leak\.so at openvpn_plugin_func_v3 \(bug-leak\.c:25\): 1 run/);
+    const [file] = readdirSync(out);
+    assert.ok(file, 'a scenario was written');
+    assert.match(f.stdout, new RegExp(`replay: {5}ovpn-plugin-host run --memcheck ${join(out, file).replace(/[.]/g, '\\.')}\n`));
+    const text = readFileSync(join(out, file), 'utf8');
+    assert.match(text, /^# replay: ovpn-plugin-host run --memcheck <this file> \(fails while the bug is there: exit 6\)$/m);
+    const run = await cli(['run', '--memcheck', join(out, file)]);
+    assert.equal(run.code, 6, run.stdout + run.stderr);
+    assert.match(run.stdout, /\n✗ memcheck: \d+ findings? in the plugin/);
+    assert.match(run.stdout, /\nFAIL memcheck found \d+ memory error\(s\) or leak\(s\) in the plugin/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });
