@@ -5,7 +5,7 @@ SHELL := /bin/bash
 NODE ?= node
 CC ?= gcc
 OPENVPN_HEADER := /usr/include/openvpn/openvpn-plugin.h
-DEB_PACKAGES := openvpn libssl-dev libpam-modules gcc
+DEB_PACKAGES := openvpn libssl-dev libpam-modules gcc valgrind
 CFLAGS := -O2 -g -Wall -Wextra -fPIC
 
 RUNTIME := build/native/libovph-runtime.so
@@ -19,12 +19,12 @@ all: build
 
 # --- dependencies ---------------------------------------------------------
 system-deps:
-	@if [ ! -f $(OPENVPN_HEADER) ] || ! command -v $(CC) >/dev/null || [ ! -f /usr/include/openssl/x509.h ]; then \
+	@if [ ! -f $(OPENVPN_HEADER) ] || ! command -v $(CC) >/dev/null || [ ! -f /usr/include/openssl/x509.h ] || [ ! -f /usr/include/valgrind/memcheck.h ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "== installing Debian packages: $(DEB_PACKAGES)"; \
 	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
 	  else \
-	    echo "missing $(OPENVPN_HEADER), gcc or OpenSSL headers: run 'sudo apt-get install $(DEB_PACKAGES)' (or run make as root)" >&2; exit 2; \
+	    echo "missing $(OPENVPN_HEADER), gcc, OpenSSL or valgrind headers: run 'sudo apt-get install $(DEB_PACKAGES)' (or run make as root)" >&2; exit 2; \
 	  fi; \
 	fi
 

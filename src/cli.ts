@@ -3,7 +3,8 @@
 // core while the CLI's modules load), then build the commander program (src/cli/program.ts) and run it.
 import { prefork } from './host/worker/spawn.js';
 
-if (['inspect', 'call', 'connect', 'load', 'run', 'demo'].includes(process.argv[2] ?? '')) prefork();
+// (not with --memcheck: that worker runs under valgrind, started when the host opens)
+if (['inspect', 'call', 'connect', 'load', 'run', 'demo'].includes(process.argv[2] ?? '') && !process.argv.includes('--memcheck')) prefork();
 // A reader that stops early (`| head`) closes stdout: nothing more to say, so leave quietly (exit handlers still end
 // the worker and remove temp files), never with a stack trace.
 for (const stream of [process.stdout, process.stderr]) {

@@ -11,6 +11,8 @@ import { append, failureLine, formatFailureDetails, timedLines } from './output.
 import { liveOutput } from './live.js';
 import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
 import type { PluginSpec } from '../protocol/messages.js';
+import type { MemcheckReport } from '../host/memcheck/report.js';
+import { formatMemcheck } from './memcheck-output.js';
 import { type ConnectCliOptions, parseCommandLine, parseEnvOption, parseNameValue, parsePluginLine, peerInfoInEnvWarnings, certOption } from './options.js';
 
 function exitCodeOfLife(r: ConnectResult): number {
@@ -26,7 +28,14 @@ function exitCodeOfLife(r: ConnectResult): number {
   }
 }
 
-export async function runLife(state: RunState, path: string | undefined, args: string[], opts: ConnectCliOptions): Promise<number> {
+/** CALL_TIMEOUT: the --call-timeout to ask for (undefined: the library's default, as under --memcheck). */
+export async function runLife(
+  state: RunState,
+  path: string | undefined,
+  args: string[],
+  opts: ConnectCliOptions,
+  callTimeout: number | undefined = opts.callTimeout,
+): Promise<number> {
   const plugins: PluginSpec[] = [...(path === undefined ? [] : [{ path, args }]), ...opts.plugin.map(parsePluginLine)];
   const env = Object.fromEntries(opts.env.map(parseEnvOption));
   const peerInfo = Object.fromEntries(opts.peerInfo.map((p) => parseNameValue(p, '--peer-info')));
@@ -46,7 +55,8 @@ export async function runLife(state: RunState, path: string | undefined, args: s
   try {
     host = await openHost({
       plugins,
-      callTimeoutMs: opts.callTimeout,
+      callTimeoutMs: callTimeout,
+      memcheck: opts.memcheck,
       onLog: out.onLog,
       timeoutMs: opts.timeout * 1000,
       handWindowMs: opts.handWindow === undefined ? undefined : opts.handWindow * 1000,
@@ -60,7 +70,7 @@ export async function runLife(state: RunState, path: string | undefined, args: s
   } catch (err) {
     if (err instanceof HostOpenError) {
       logger.log.info('open failed: the worker was killed at once (nothing runs after a failed open; its exit handlers were not waited for)');
-      return report(state, opts, err.failure);
+      return reportLife(state, opts, err.failure);
     }
     if (err instanceof ServerConfigError) throw new UsageError(err.message);
     throw err;
@@ -79,6 +89,12 @@ export async function runLife(state: RunState, path: string | undefined, args: s
           () => undefined,
           () => undefined,
         ),
+  };
+  // under --memcheck, every report waits for the worker's end: valgrind's report is read then
+  const report = async (...args: ReportArgs) => {
+    if (!opts.memcheck) return reportLife(state, opts, ...args);
+    await host.kill();
+    return reportLife(state, opts, args[0], args[1], { ...args[2], memcheck: host.memcheck ?? null });
   };
   try {
     const marks: PhaseMark[] = [
@@ -115,7 +131,7 @@ export async function runLife(state: RunState, path: string | undefined, args: s
     const r = await connecting;
     clearTimeout(vanishTimer);
     out.clear();
-    if (isFailure(r)) return report(state, opts, r);
+    if (isFailure(r)) return await report(r);
     let renegotiations: RenegotiateResult[] | undefined;
     if (opts.renegotiate !== undefined && r.outcome === 'connected') {
       marks.push({ phase: 'renegotiate', at: host.logs.length });
@@ -133,12 +149,12 @@ export async function runLife(state: RunState, path: string | undefined, args: s
       // Ctrl-C during a --reneg-sec wait: the host is killed, the signal handler reports and exits
       if (aborted.signal.aborted) return EXIT.SIGINT;
       const failed = renegotiations.find(isFailure);
-      if (failed) return report(state, opts, failed);
+      if (failed) return await report(failed);
     }
     logger.log.info({ outcome: r.outcome, ms: Math.round(r.ms) }, `${r.outcome}; disconnecting the client`);
     marks.push({ phase: 'disconnect', at: host.logs.length });
     const d = await (vanishing ?? client.disconnect());
-    if (isFailure(d)) return report(state, opts, d);
+    if (isFailure(d)) return await report(d);
     logger.log.info('closing the plugins');
     marks.push({ phase: 'close', at: host.logs.length });
     const closeStart = performance.now();
@@ -146,7 +162,7 @@ export async function runLife(state: RunState, path: string | undefined, args: s
     const closeMs = Math.round(performance.now() - closeStart);
     logger.log.info({ closeMs }, `closed in ${closeMs} ms`);
     // --json: every line the text mode shows (open, constructors, close too), each with its phase
-    return report(state, opts, closeFailure ?? { ...r, logs: withPhases(host.logs, marks) }, d, {
+    return await report(closeFailure ?? { ...r, logs: withPhases(host.logs, marks) }, d, {
       registered: host.plugins.flatMap((p) => p.hooks),
       renegotiations,
       closeMs,
@@ -176,20 +192,42 @@ function withPhases(logs: readonly PluginLogEntry[], marks: readonly PhaseMark[]
 /** A close that takes longer is shown in the text output (the result's ms ends before it). */
 const SLOW_CLOSE_MS = 100;
 
-function report(
-  state: RunState,
-  opts: ConnectCliOptions,
-  r: ConnectResult | FailureOutcome,
-  d?: DisconnectResult,
-  more: { registered?: string[]; renegotiations?: RenegotiateResult[]; closeMs?: number } = {},
-): number {
-  const { registered = [], renegotiations, closeMs } = more;
-  const code = () => (exitCodeOfLife(r) === EXIT.SUCCESS && renegotiations ? exitCodeOfRenegotiations(renegotiations) : exitCodeOfLife(r));
+interface ReportMore {
+  registered?: string[];
+  renegotiations?: RenegotiateResult[];
+  closeMs?: number;
+  /** Under --memcheck: valgrind's report (null: valgrind wrote none). */
+  memcheck?: MemcheckReport | null;
+}
+type ReportArgs = [r: ConnectResult | FailureOutcome, d?: DisconnectResult, more?: ReportMore];
+
+/** Under --memcheck: the report's lines (stdout; what valgrind did not write, on stderr), and exit 6 for findings in
+ * the plugin when the life itself succeeded. */
+function reportMemcheck(state: RunState, memcheck: MemcheckReport | null | undefined, code: number): number {
+  if (memcheck === undefined) return code;
+  if (memcheck === null) {
+    state.io.err(`${PROGRAM_NAME}: memcheck: valgrind wrote no report (it did not start or was killed before writing)\n`);
+    return code;
+  }
+  printLines(state, formatMemcheck(memcheck));
+  return code === EXIT.SUCCESS && !memcheck.clean ? EXIT.MEMCHECK : code;
+}
+
+function reportLife(state: RunState, opts: ConnectCliOptions, r: ConnectResult | FailureOutcome, d?: DisconnectResult, more: ReportMore = {}): number {
+  const { registered = [], renegotiations, closeMs, memcheck } = more;
+  const lifeCode = () => (exitCodeOfLife(r) === EXIT.SUCCESS && renegotiations ? exitCodeOfRenegotiations(renegotiations) : exitCodeOfLife(r));
+  const code = () => reportMemcheck(state, opts.json ? undefined : memcheck, lifeCode());
   if (opts.json) {
     // each renegotiation's log lines are in the top-level log (phase 'renegotiate')
     const renegs = renegotiations?.map((x) => (isFailure(x) ? x : { ...x, logs: undefined }));
-    printJson(state, { ...r, ...(renegs ? { renegotiations: renegs } : {}), ...(d ? { disconnect: d } : {}), ...(closeMs !== undefined ? { closeMs } : {}) });
-    return code();
+    printJson(state, {
+      ...r,
+      ...(renegs ? { renegotiations: renegs } : {}),
+      ...(d ? { disconnect: d } : {}),
+      ...(closeMs !== undefined ? { closeMs } : {}),
+      ...(memcheck !== undefined ? { memcheck } : {}),
+    });
+    return memcheck && !memcheck.clean && lifeCode() === EXIT.SUCCESS ? EXIT.MEMCHECK : lifeCode();
   }
   if (closeMs !== undefined && closeMs >= SLOW_CLOSE_MS && !isFailure(r)) {
     state.io.err(`${PROGRAM_NAME}: closing the plugins took ${closeMs} ms (after the client's ${Math.round(r.ms)} ms)\n`);
@@ -197,7 +235,7 @@ function report(
   if (isFailure(r)) {
     state.io.err(`${PROGRAM_NAME}: ${failureLine(r)}\n`);
     if (r.outcome === 'load-error') printLines(state, formatFailureDetails(r), 'err');
-    return exitCodeOfLife(r);
+    return reportMemcheck(state, memcheck, exitCodeOfLife(r));
   }
   printLines(state, [...formatLife(r, undefined, registered), ...(renegotiations ?? []).flatMap(formatRenegotiation), ...formatDisconnect(d)]);
   return code();

@@ -6,6 +6,7 @@ import { PROGRAM_NAME, printJson, printLines, startLogger, type RunState, UsageE
 import { append, failureLine, formatFailureDetails, timedLines } from './output.js';
 import { liveOutput } from './live.js';
 import { runLife } from './connect-life.js';
+import { addMemcheckOption, callTimeoutOption } from './memcheck-output.js';
 import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
 import type { PluginSpec } from '../protocol/messages.js';
 import {
@@ -90,7 +91,7 @@ export function registerConnect(program: Command, state: RunState): void {
         .choices(['life', 'client-connect'])
         .default('life'),
     );
-  addCommonOptions(cmd)
+  addMemcheckOption(addCommonOptions(cmd))
     .addHelpText(
       'after',
       `
@@ -98,8 +99,8 @@ export function registerConnect(program: Command, state: RunState): void {
 "options":[{"name","args"}],"logs":[..],"renegotiations":[{"outcome":"renewed"|"rejected",..}],
 "disconnect":{"outcome":"disconnected","hooks":[..]}} (docs/cli.md: JSON shapes; "renegotiations" with --renegotiate);
 with --stage client-connect {"outcome":"accepted"|"rejected"|"timeout","deferred":..,"config":"..","steps":[..],...};
-or {"outcome":"crashed"|"hung"|"load-error",...}.
-Exit codes: 0 connected/accepted (and every renegotiation renewed), 1 rejected (or fatal, or a renegotiation killed the tunnel), 3 timeout, 4 crashed or hung, 5 failed to load or open, 2 usage error.`,
+or {"outcome":"crashed"|"hung"|"load-error",...}; with --memcheck also "memcheck":{"clean","findings":[..],"leaks":[..],"ignored"}.
+Exit codes: 0 connected/accepted (and every renegotiation renewed), 1 rejected (or fatal, or a renegotiation killed the tunnel), 3 timeout, 4 crashed or hung, 5 failed to load or open (or --memcheck without valgrind), 6 --memcheck found memory errors or leaks in the plugin, 2 usage error.`,
     )
     .action(async (path: string | undefined, args: string[], opts: ConnectCliOptions, command: Command) => {
       if (opts.stage === 'client-connect') refuseLifeOnlyOptions(command);
@@ -111,14 +112,17 @@ Exit codes: 0 connected/accepted (and every renegotiation renewed), 1 rejected (
       if (opts.stage === 'client-connect' && (opts.config !== undefined || opts.serverOption.length > 0)) {
         throw new UsageError('--config and --server-option run the whole life: drop --stage client-connect');
       }
-      state.exitCode = opts.stage === 'client-connect' ? await runConnect(state, path!, args, opts) : await runLife(state, path, args, opts);
+      state.exitCode =
+        opts.stage === 'client-connect'
+          ? await runConnect(state, path!, args, opts)
+          : await runLife(state, path, args, opts, callTimeoutOption(command, opts.callTimeout, opts.memcheck));
     });
 }
 
 /** Options about the client's life before client-connect (its certificate, its password, its peer info, the auth
  * window), about a client that vanishes or about renegotiations mean nothing to the client-connect stage alone:
  * refused, never silently dropped. */
-const LIFE_ONLY_OPTIONS = ['password', 'cert', 'peerInfo', 'handWindow', 'vanishAfter', 'renegotiate', 'renegSec'] as const;
+const LIFE_ONLY_OPTIONS = ['password', 'cert', 'peerInfo', 'handWindow', 'vanishAfter', 'renegotiate', 'renegSec', 'memcheck'] as const;
 
 function refuseLifeOnlyOptions(command: Command): void {
   const given = LIFE_ONLY_OPTIONS.filter((o) => command.getOptionValueSource(o) === 'cli');

@@ -8,6 +8,10 @@ import { ServerConfigError } from '../openvpn/server-config.js';
 import type { PluginSpec } from '../protocol/messages.js';
 import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
 import { liveOutput } from './live.js';
+import { addMemcheckOption } from './memcheck-output.js';
+
+/** --max-blocking's default under --memcheck (valgrind's slowdown makes every call long). */
+const MEMCHECK_MAX_BLOCKING_MS = 60_000;
 import { addCommonOptions, collect, parsePluginLine, positiveNumber, PLUGIN_ARGS_HELP, PLUGIN_ARGUMENT_HELP, type CommonOptions } from './options.js';
 
 interface FuzzCliOptions extends CommonOptions {
@@ -22,6 +26,7 @@ interface FuzzCliOptions extends CommonOptions {
   deferralTimeout: number;
   minimise: boolean;
   stopOnFailure?: boolean;
+  memcheck?: boolean;
 }
 
 /** "90", "90s", "2m", "1h" as milliseconds. */
@@ -60,7 +65,7 @@ export function registerFuzz(program: Command, state: RunState): void {
     .option('--deferral-timeout <seconds>', 'a deferral still undecided after this is a failure', positiveNumber('seconds'), 10)
     .option('--no-minimise', 'write failing runs as found, without making them smaller')
     .option('--stop-on-failure', 'stop at the first failure');
-  addCommonOptions(cmd)
+  addMemcheckOption(addCommonOptions(cmd))
     .addHelpText(
       'after',
       `
@@ -68,10 +73,14 @@ Each run opens the chain afresh, runs 1-4 clients (connect, then disconnect; at 
 closes it. A run fails on a crash, a hang (--call-timeout), a deferral undecided after --deferral-timeout, a hook
 blocking over --max-blocking, or a failed close. Every distinct failure (by kind, hook, plugin and signal) is
 minimised and written to --out as a scenario; \`${PROGRAM_NAME} run <file>\` replays it (exit 4 while it still crashes).
+With --memcheck every run is under valgrind (20-50x slower; --max-blocking defaults to 60000): a memory error or leak
+in a plugin is a failure (signature: kind, hook, plugin, plugin frame), replayed by \`run --memcheck <file>\`.
 --json prints {"outcome":"done","seed":S,"runs":N,"findings":[{"signature","summary","file","scenario",..}],..}.
 Exit codes: 0 no failure found, 1 failures found, 5 the chain failed to load or open, 2 usage error.`,
     )
-    .action(async (path: string | undefined, args: string[], opts: FuzzCliOptions) => {
+    .action(async (path: string | undefined, args: string[], opts: FuzzCliOptions, command: Command) => {
+      // under valgrind every call is 20-50x slower: the blocking limit's default grows with it
+      if (opts.memcheck && command.getOptionValueSource('maxBlocking') === 'default') opts.maxBlocking = MEMCHECK_MAX_BLOCKING_MS;
       if (path === undefined && opts.config === undefined && opts.serverOption.length === 0)
         throw new UsageError('give the plugin to fuzz (or --config server.conf)');
       if (opts.runs !== undefined && opts.duration !== undefined) throw new UsageError('give --runs or --duration, not both');
@@ -104,6 +113,7 @@ async function runFuzz(state: RunState, path: string | undefined, args: string[]
       maxBlockingMs: opts.maxBlocking,
       minimiseRuns: opts.minimise ? undefined : 0,
       stopOnFailure: opts.stopOnFailure,
+      memcheck: opts.memcheck,
       onProgress: (p) => {
         out.progress?.(progressLine(p));
         if (opts.verbose) logger.log.info(progressLine(p));
@@ -132,7 +142,7 @@ function formatFinding(f: FuzzFinding): string[] {
     `  ${f.signature}: ${f.count} run${f.count === 1 ? '' : 's'}, first at run ${f.run}`,
     `    first seen: ${f.summary.split('\n')[0]}`,
     `    minimised:  ${size(f.size.before)} -> ${size(f.size.after)} (${f.size.minimiseRuns} runs)`,
-    ...(f.file ? [`    replay:     ${PROGRAM_NAME} run ${f.file}`] : []),
+    ...(f.file ? [`    replay:     ${PROGRAM_NAME} run ${f.kind === 'memcheck' ? '--memcheck ' : ''}${f.file}`] : []),
   ];
 }
 

@@ -6,6 +6,7 @@ import type { Distribution } from '../load/stats.js';
 import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
 import { failureLine, formatFailureDetails } from './output.js';
 import { liveOutput } from './live.js';
+import { addMemcheckOption, callTimeoutOption, formatMemcheck } from './memcheck-output.js';
 import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
 import { ServerConfigError } from '../openvpn/server-config.js';
 import type { PluginSpec } from '../protocol/messages.js';
@@ -34,6 +35,7 @@ interface LoadCliOptions
   arrivalRate?: number;
   duration?: number;
   hold: number;
+  memcheck?: boolean;
 }
 
 function positiveInteger(value: string): number {
@@ -41,11 +43,13 @@ function positiveInteger(value: string): number {
   return Number(value);
 }
 
-/** 0 every client connected; 1 some rejected (or fatal); 3 some timed out; 4 the plugin crashed or hung. */
+/** 0 every client connected; 1 some rejected (or fatal); 3 some timed out; 4 the plugin crashed or hung; 6 memcheck
+ * found memory errors or leaks in the plugin. */
 function exitCodeOfLoad(r: LoadReport): number {
   if (r.failure || r.outcomes.crashed || r.outcomes.hung) return EXIT.CRASHED_OR_HUNG;
   if (r.outcomes.timeout) return EXIT.TIMEOUT;
   if (r.outcomes.rejected || r.outcomes.fatal) return EXIT.PLUGIN_ERROR;
+  if (r.memcheck && !r.memcheck.clean) return EXIT.MEMCHECK;
   return EXIT.SUCCESS;
 }
 
@@ -80,18 +84,19 @@ export function registerLoad(program: Command, state: RunState): void {
     .addOption(
       new Option('--timing <mode>', "'fast' (poll + watch files) or 'openvpn' (~1.1 s re-check cadence)").choices(['fast', 'openvpn']).default('fast'),
     );
-  addCommonOptions(cmd)
+  addMemcheckOption(addCommonOptions(cmd))
     .addHelpText(
       'after',
       `
 --json prints {"outcome":"completed","clients":{..},"outcomes":{"connected":N,..},"connectMs":{"p50",..},"polls":{..},
 "longestHook":{..},"blockingCalls":N,"worker":{"rssPeakMb",..,"cpuPercent"},..} (docs/cli.md: JSON shapes).
-Exit codes: 0 every client connected, 1 some rejected, 3 some timed out, 4 crashed or hung, 5 failed to load, 2 usage error.`,
+With --memcheck also "memcheck":{"clean","findings":[..],"leaks":[..],"ignored"}.
+Exit codes: 0 every client connected, 1 some rejected, 3 some timed out, 4 crashed or hung, 5 failed to load (or --memcheck without valgrind), 6 --memcheck found memory errors or leaks in the plugin, 2 usage error.`,
     )
-    .action(async (path: string | undefined, args: string[], opts: LoadCliOptions) => {
+    .action(async (path: string | undefined, args: string[], opts: LoadCliOptions, command: Command) => {
       if (path === undefined && opts.config === undefined && opts.serverOption.length === 0)
         throw new UsageError('give the plugin to run (or --config server.conf)');
-      state.exitCode = await load(state, path, args, opts);
+      state.exitCode = await load(state, path, args, opts, callTimeoutOption(command, opts.callTimeout, opts.memcheck));
     });
 }
 
@@ -104,7 +109,7 @@ function bar(p: LoadProgress, width = 30): string {
   );
 }
 
-async function load(state: RunState, path: string | undefined, args: string[], opts: LoadCliOptions): Promise<number> {
+async function load(state: RunState, path: string | undefined, args: string[], opts: LoadCliOptions, callTimeout: number | undefined): Promise<number> {
   const plugins: PluginSpec[] = [...(path === undefined ? [] : [{ path, args }]), ...opts.plugin.map(parsePluginLine)];
   const env = Object.fromEntries(opts.env.map(parseEnvOption));
   if (opts.password !== undefined && opts.username === undefined) throw new UsageError('--password needs --username');
@@ -129,7 +134,8 @@ async function load(state: RunState, path: string | undefined, args: string[], o
       arrivalRate: opts.arrivalRate,
       durationMs: opts.duration === undefined ? undefined : opts.duration * 1000,
       holdMs: opts.hold,
-      callTimeoutMs: opts.callTimeout,
+      callTimeoutMs: callTimeout,
+      memcheck: opts.memcheck,
       client: { username: opts.username ?? null, password: opts.password, cert, env },
       config: opts.config,
       onConfigNotes: (notes) => {
@@ -191,5 +197,7 @@ function formatLoad(r: LoadReport): string[] {
       + `${w.rssPerClientKb !== null ? `, ${w.rssPerClientKb} KiB per concurrent client` : ''}; CPU ${w.cpuSeconds} s (${w.cpuPercent}% of a core)`,
   ];
   if (r.failure) lines.push(`failure      ${failureLine(r.failure)}`);
+  if (r.memcheck) lines.push(...formatMemcheck(r.memcheck));
+  else if (r.memcheck === null) lines.push('memcheck: valgrind wrote no report (it did not start or was killed before writing)');
   return lines;
 }

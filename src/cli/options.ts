@@ -88,6 +88,7 @@ export interface ConnectCliOptions extends CommonOptions {
   stage: 'life' | 'client-connect';
   renegotiate?: number;
   renegSec?: number;
+  memcheck?: boolean;
 }
 
 /** A whole number from MIN to MAX (e.g. how many renegotiations). */

@@ -22,7 +22,9 @@ const EXIT_CODE_HELP = `Exit codes:
   3    timed out waiting for a deferred result
   4    the plugin crashed or hung (a call did not return within --call-timeout)
   5    the plugin failed to load or open (missing file, not a shared object, wrong architecture,
-       missing entry point, open returned an error or no handle)
+       missing entry point, open returned an error or no handle), or the host cannot run here (e.g.
+       --memcheck without valgrind)
+  6    --memcheck found memory errors or leaks in the plugin (and nothing worse happened)
   129, 130, 131, 143  interrupted by SIGHUP, SIGINT (Ctrl-C), SIGQUIT, SIGTERM (128 + the signal's number):
        the plugin is stopped and the temp files removed`;
 

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { ScenarioReport, StepReport } from '../scenario/report.js';
 import type { Scenario } from '../scenario/schema.js';
 import { ServerConfigError } from '../openvpn/server-config.js';
+import { formatMemcheck, MEMCHECK_HELP } from './memcheck-output.js';
 import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
 
 /** The scenario modules (and YAML), imported when a scenario is run, not at every CLI start. */
@@ -16,6 +17,7 @@ async function scenarioModules() {
 
 interface RunCommandOptions {
   json?: boolean;
+  memcheck?: boolean;
   junit?: string;
   verbose?: boolean;
 }
@@ -28,11 +30,13 @@ export function registerRun(program: Command, state: RunState): void {
     .option('--json', 'print the report as one JSON object on stdout instead of text')
     .option('--junit <file>', 'also write a JUnit XML report (one testsuite, one testcase per expectation) to FILE')
     .option('-v, --verbose', 'log progress and every plugin log line as it arrives on stderr (pino)')
+    .option('--memcheck', `${MEMCHECK_HELP}; any finding fails the run`)
     .addHelpText(
       'after',
       `
 Exit codes: 0 every expectation held, 1 an expectation failed, 2 bad scenario file (one line: file:line: field: problem),
-4 a plugin crashed or hung where the scenario did not expect it, 5 the plugin chain failed to load or open.`,
+4 a plugin crashed or hung where the scenario did not expect it, 5 the plugin chain failed to load or open (or
+--memcheck without valgrind), 6 every expectation held but --memcheck found memory errors or leaks in a plugin.`,
     )
     .action(async (file: string, opts: RunCommandOptions) => {
       state.exitCode = await runCommand(state, file, opts);
@@ -71,6 +75,7 @@ async function runCommand(state: RunState, file: string, opts: RunCommandOptions
   let report;
   try {
     report = await runScenario(scenario, {
+      memcheck: opts.memcheck,
       onLog: (e) => logger.plugin(e),
       onHost: (host) => {
         state.current = { abort: () => host.kill() };
@@ -141,18 +146,22 @@ function formatReport(r: ScenarioReport, cwd = process.cwd()): string[] {
   }
   lines.push('');
   if (r.closeError) lines.push(`${FAIL} closing the plugin chain ${r.closeError.outcome}: ${r.closeError.message}`);
+  if (r.memcheck) lines.push(...formatMemcheck(r.memcheck).map((l, i) => (i === 0 ? `${r.memcheck!.clean ? PASS : FAIL} ${l}` : l)), '');
+  else if (r.memcheck === null) lines.push(`${FAIL} memcheck: valgrind wrote no report (it did not start or was killed before writing)`, '');
   const crashes = r.clients.flatMap((c) => c.steps.filter((s) => s.unexpectedFailure).map((s) => `${c.name} ${s.step}`));
   const tail = `(${r.clients.length} client${r.clients.length === 1 ? '' : 's'}, ${ms(r.ms)})`;
   if (r.passed) {
     lines.push(`PASS ${r.total} expectation${r.total === 1 ? '' : 's'} held ${tail}`);
   } else {
     const restartFailed = r.restart && r.restart.outcome !== 'restarted';
-    const expFailed = r.failed - (r.closeError ? 1 : 0) - (restartFailed ? 1 : 0);
+    const memcheckFailed = r.memcheck && !r.memcheck.clean ? 1 : 0;
+    const expFailed = r.failed - (r.closeError ? 1 : 0) - (restartFailed ? 1 : 0) - memcheckFailed;
     const parts: string[] = [];
     if (expFailed > 0) parts.push(`${expFailed} of ${r.total} expectation${r.total === 1 ? '' : 's'} failed`);
     if (crashes.length) parts.push(`unexpected crash or hang in ${crashes.join(', ')}`);
     if (r.closeError) parts.push(`closing the plugin chain ${r.closeError.outcome}`);
     if (restartFailed) parts.push(`the restart ${r.restart!.outcome}`);
+    if (r.memcheck && !r.memcheck.clean) parts.push(`memcheck found ${r.memcheck.findings.length} memory error(s) or leak(s) in the plugin`);
     const text = `FAIL ${parts.join('; ')}`;
     lines.push(`${text} ${tail}`);
   }

@@ -7,12 +7,13 @@ import type { ClientInput, HostOptions } from '../host/options.js';
 import type { ConnectResult, DisconnectResult, RenegotiateResult } from '../protocol/client-results.js';
 import { runScenario, type ScenarioHost } from '../scenario/run.js';
 import { parseScenario } from '../scenario/schema.js';
+import type { MemcheckReport } from '../host/memcheck/report.js';
 import type { FuzzPlan } from './plan.js';
 import { scenarioText, type FuzzTarget } from './scenario-text.js';
 
 /** How a run ended badly. */
 export interface FuzzFailure {
-  kind: 'crashed' | 'hung' | 'timeout' | 'blocking' | 'close';
+  kind: 'crashed' | 'hung' | 'timeout' | 'blocking' | 'close' | 'memcheck';
   /** Equal for the same bug: the kind, the call and the plugin (and the signal of a crash). */
   signature: string;
   /** One line for people. */
@@ -28,6 +29,18 @@ export type RunVerdict =
 export interface RunLimits {
   /** A single hook call blocking longer than this is a failure (OpenVPN's whole server waits for it). */
   maxBlockingMs: number;
+  /** Run under valgrind's memcheck: a finding in a plugin is a failure. */
+  memcheck?: boolean;
+}
+
+/** The failure valgrind's report shows, if any: its first finding, signed by kind, call, plugin and plugin frame. */
+function memcheckFailure(m: MemcheckReport | null | undefined): FuzzFailure | undefined {
+  if (m === undefined || m?.clean) return undefined;
+  if (m === null) return { kind: 'memcheck', signature: 'memcheck: no report', summary: 'memcheck: valgrind wrote no report' };
+  const f = m.findings[0]!;
+  const call = f.during ? `${f.during.call} of ${basename(f.during.plugin)}` : f.when === 'exit' ? 'exit' : 'no plugin call';
+  const what = f.bytes !== undefined ? `${f.bytes} bytes leaked` : f.what;
+  return { kind: 'memcheck', signature: `memcheck ${f.kind} in ${call} at ${f.where}`, summary: `memcheck: ${f.kind} in ${call} at ${f.where}: ${what}` };
 }
 
 type AnyResult = ConnectResult | DisconnectResult | RenegotiateResult;
@@ -97,9 +110,12 @@ export async function runPlan(target: FuzzTarget, plan: FuzzPlan, limits: RunLim
       close: () => host.close(),
       kill: () => host.kill(),
       configNotes: host.configNotes,
+      get memcheck() {
+        return host.memcheck;
+      },
     };
   };
-  const report = await runScenario(parseScenario(scenario, 'fuzz.yaml'), { openHost: open });
+  const report = await runScenario(parseScenario(scenario, 'fuzz.yaml'), { openHost: open, memcheck: limits.memcheck });
   if (report.loadError) return { kind: 'load-error', message: report.loadError.message, scenario };
   const signals = [...new Set(seen.flatMap((s) => signalsOf(s.r)))];
   for (const s of seen) {
@@ -110,5 +126,7 @@ export async function runPlan(target: FuzzTarget, plan: FuzzPlan, limits: RunLim
     const failure: FuzzFailure = { kind: 'close', signature: `close: ${report.closeError.outcome}`, summary: `close: ${report.closeError.message}` };
     return { kind: 'failure', failure, signals, scenario };
   }
+  const leaky = memcheckFailure(report.memcheck);
+  if (leaky) return { kind: 'failure', failure: leaky, signals, scenario };
   return { kind: 'ok', signals, scenario };
 }

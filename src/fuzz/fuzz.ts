@@ -33,6 +33,8 @@ export interface FuzzOptions {
   minimiseRuns?: number;
   /** Stop at the first failure (default false). */
   stopOnFailure?: boolean;
+  /** Run every plan under valgrind's memcheck: a finding in a plugin is a failure of kind 'memcheck'. */
+  memcheck?: boolean;
   onProgress?: (p: FuzzProgress) => void;
 }
 
@@ -78,7 +80,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     timeoutMs: o.deferralTimeoutMs ?? 10_000,
     maxBlockingMs: o.maxBlockingMs ?? 1000,
   };
-  const limits = { maxBlockingMs: target.maxBlockingMs };
+  const limits = { maxBlockingMs: target.maxBlockingMs, memcheck: o.memcheck };
   const maxRuns = o.runs ?? (o.durationMs === undefined ? 100 : Number.POSITIVE_INFINITY);
   const t0 = performance.now();
   const elapsed = () => performance.now() - t0;
@@ -132,7 +134,9 @@ async function record(
   const scenario = scenarioText(target, small.plan, [
     `ovpn-plugin-host fuzz, seed ${seed}, run ${run}: ${failure.signature}`,
     `first seen as: ${failure.summary.split('\n')[0]}`,
-    'replay: ovpn-plugin-host run <this file> (fails while the bug is there: exit 4 for a crash or hang, 1 otherwise)',
+    failure.kind === 'memcheck'
+      ? 'replay: ovpn-plugin-host run --memcheck <this file> (fails while the bug is there: exit 6)'
+      : 'replay: ovpn-plugin-host run <this file> (fails while the bug is there: exit 4 for a crash or hang, 1 otherwise)',
   ]);
   const finding: FuzzFinding = {
     signature: failure.signature,

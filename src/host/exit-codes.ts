@@ -9,6 +9,8 @@ export const EXIT = {
   TIMEOUT: 3,
   CRASHED_OR_HUNG: 4,
   LOAD_ERROR: 5,
+  /** --memcheck found memory errors or leaks in the plugin (when nothing worse happened). */
+  MEMCHECK: 6,
   SIGHUP: 129,
   SIGINT: 130,
   SIGQUIT: 131,

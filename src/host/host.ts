@@ -17,6 +17,12 @@ import { checkMs, DEFAULT_CALL_TIMEOUT_MS, MAX_CALL_TIMEOUT_MS, requestLimitMs }
 import { withServerConfig } from './server-config-file.js';
 import { WorkerProcess } from './worker/worker-process.js';
 import type { ClientInput, HostOptions } from './options.js';
+import { collectMemcheck } from './memcheck/collect.js';
+import type { MemcheckReport } from './memcheck/report.js';
+import { findValgrind, NO_VALGRIND } from './memcheck/valgrind-command.js';
+
+/** The default call timeout of a host under memcheck: valgrind runs a plugin 20-50x slower. */
+const MEMCHECK_CALL_TIMEOUT_MS = 120_000;
 
 export interface HookCallOptions {
   /** Arguments after argv[0]. */
@@ -67,6 +73,10 @@ export class PluginHost {
   configNotes: readonly string[] = [];
   readonly #options: HostOptions;
   #tmp?: string;
+  /** Under memcheck: valgrind's XML file (in a temp dir of its own: the worker removes the host's temp dir as it
+   * exits, while valgrind still writes) and, once the worker exited, its report. */
+  #memcheckXml?: { dir: string; file: string };
+  #memcheck?: MemcheckReport;
 
   private constructor(
     channel: WorkerChannel,
@@ -77,14 +87,29 @@ export class PluginHost {
     this.#options = options;
   }
 
+  /** Under `memcheck`: the plugins' memory errors and leaks, each with the plugin call that made it. Set once the
+   * worker is gone (after close() or kill(), or once it died); undefined before, without memcheck, or when valgrind
+   * wrote nothing. */
+  get memcheck(): MemcheckReport | undefined {
+    return this.#memcheck;
+  }
+
   /** Spawn a worker, dlopen every plugin, open them in order. Resolves to the host, or to why it failed. */
   static async open(given: HostOptions): Promise<PluginHost | FailureOutcome> {
     if (!given || !Array.isArray(given.plugins)) throw new TypeError('openHost needs options with a plugins list: openHost({ plugins: [{ path }] })');
     checkMs('callTimeoutMs', given.callTimeoutMs, 1, MAX_CALL_TIMEOUT_MS);
     const { options, notes } = withServerConfig(given);
-    const worker = new WorkerProcess({ outputName: options.plugins[0]?.path });
+    let memcheck: { xmlFile: string; valgrind: string; tmp: string } | undefined;
+    if (options.memcheck) {
+      const valgrind = findValgrind();
+      if (!valgrind) return failureFromError({ kind: 'setup', message: NO_VALGRIND }, []);
+      const tmp = mkdtempSync(join(tmpdir(), 'ovpn-plugin-host-memcheck-'));
+      liveTmpDirs.add(tmp);
+      memcheck = { xmlFile: join(tmp, 'valgrind.xml'), valgrind, tmp };
+    }
+    const worker = new WorkerProcess({ outputName: options.plugins[0]?.path, memcheck });
     if (options.onLog) worker.on('log', options.onLog);
-    const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    const callTimeoutMs = options.callTimeoutMs ?? (memcheck ? MEMCHECK_CALL_TIMEOUT_MS : DEFAULT_CALL_TIMEOUT_MS);
     const paths = options.plugins.map((p) => p.path);
     const req = { op: 'start', plugins: options.plugins, callTimeoutMs, openEnv: options.openEnv, server: options.server } as const;
     const r = await worker.request<'start'>(req, requestLimitMs(req, { callTimeoutMs, plugins: paths.length, clients: 0 }));
@@ -94,10 +119,15 @@ export class PluginHost {
       // Nothing runs after a failed open (OpenVPN exits; the worker already called abort_v1): kill the worker rather
       // than wait for a graceful exit that a plugin's or koffi's exit handler can stall for seconds.
       await worker.kill();
+      if (memcheck) {
+        rmSync(memcheck.tmp, { recursive: true, force: true });
+        liveTmpDirs.delete(memcheck.tmp);
+      }
       return failure;
     }
     const host = new PluginHost(new WorkerChannel(worker, paths, callTimeoutMs), r.result.plugins, { ...options, callTimeoutMs });
     host.configNotes = notes;
+    if (memcheck) host.#memcheckXml = { dir: memcheck.tmp, file: memcheck.xmlFile };
     return host;
   }
 
@@ -137,7 +167,7 @@ export class PluginHost {
     const n = this.#channel.clients++;
     const setup = clientSetup(input, n, this.tmpDir(), { ...defaultServerParams(), ...this.#options.server });
     const created = this.#channel.request<'client-new'>({ op: 'client-new', client: n, setup }).then((r) => ('failure' in r ? r.failure : undefined));
-    const { plugins: _p, callTimeoutMs: _c, openEnv: _o, onLog: _l, server: _s, config: _f, serverOptions: _so, ...defaults } = this.#options;
+    const { plugins: _p, callTimeoutMs: _c, openEnv: _o, onLog: _l, server: _s, config: _f, serverOptions: _so, memcheck: _m, ...defaults } = this.#options;
     return new Client(this.#channel, n, setup, created, defaults);
   }
 
@@ -150,7 +180,14 @@ export class PluginHost {
     return this.#tmp;
   }
 
+  /** The worker is gone: read valgrind's report (before the temp dir that holds it goes), then remove the temp dir. */
   private removeTmp(): void {
+    if (this.#memcheckXml && this.#channel.worker.exited) {
+      this.#memcheck = collectMemcheck(this.#memcheckXml.file, this.plugins);
+      rmSync(this.#memcheckXml.dir, { recursive: true, force: true });
+      liveTmpDirs.delete(this.#memcheckXml.dir);
+      this.#memcheckXml = undefined;
+    }
     if (!this.#tmp) return;
     rmSync(this.#tmp, { recursive: true, force: true });
     liveTmpDirs.delete(this.#tmp);

@@ -71,8 +71,13 @@ export interface HostOptions extends ConnectOptions {
   /** Server config lines, as in a server.conf (e.g. 'proto tcp-server', 'setenv REGION eu', 'topology net30'),
    * applied after `config`. */
   serverOptions?: string[];
-  /** A synchronous plugin call that takes longer is killed and reported as `hung` (default 30000). */
+  /** A synchronous plugin call that takes longer is killed and reported as `hung` (default 30000; 120000 with
+   * memcheck). */
   callTimeoutMs?: number;
+  /** Run the worker under valgrind's memcheck: the plugins' invalid reads/writes, use after free, bad frees and leaks,
+   * each told with the plugin call that made it, in host.memcheck once the worker is gone (docs/memcheck.md). Needs
+   * valgrind on PATH (otherwise a load-error); 20-50x slower. */
+  memcheck?: boolean;
   /** envp at open; default: OpenVPN 2.6.14's open-time env. */
   openEnv?: string[];
   /** The server's configuration as it shows in plugins' env: proto ('udp', 'tcp-server', ...), dev, topology,

@@ -7,6 +7,7 @@ import type { FailureOutcome } from '../protocol/failures.js';
 import { distribution, tally, type Distribution } from './stats.js';
 import type { PluginSpec } from '../protocol/messages.js';
 import type { ConnectOptions, ClientInput, HostOptions } from '../host/options.js';
+import type { MemcheckReport } from '../host/memcheck/report.js';
 
 export interface LoadOptions {
   plugins: PluginSpec[];
@@ -29,6 +30,8 @@ export interface LoadOptions {
   client?: ClientInput;
   connect?: ConnectOptions;
   callTimeoutMs?: number;
+  /** Run the worker under valgrind's memcheck (HostOptions.memcheck): the report is in the result. */
+  memcheck?: boolean;
   onProgress?: (p: LoadProgress) => void;
   /** Every plugin log line as it arrives (HostOptions.onLog). */
   onLog?: HostOptions['onLog'];
@@ -76,6 +79,8 @@ export interface LoadReport {
   clientsPerSecond: number;
   /** The first crash or hang, if the worker died during the run (remaining clients failed with it). */
   failure?: FailureOutcome;
+  /** With memcheck: valgrind's findings in the plugins (null: valgrind wrote no report). */
+  memcheck?: MemcheckReport | null;
 }
 
 export type LoadResult = LoadReport | FailureOutcome;
@@ -109,6 +114,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       config: o.config,
       serverOptions: o.serverOptions,
       callTimeoutMs: o.callTimeoutMs,
+      memcheck: o.memcheck,
       onLog: o.onLog,
       ...o.connect,
       detail: 'summary',
@@ -215,6 +221,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const cpu = cpuStart !== null && cpuEnd !== null ? Math.round((cpuEnd - cpuStart) * 100) / 100 : null;
   return {
     outcome: 'completed',
+    ...(o.memcheck ? { memcheck: host.memcheck ?? null } : {}),
     plugins: o.plugins.map((p) => p.path),
     clients: { requested: total, started, finished },
     outcomes: tally(outcomes),

@@ -77,6 +77,17 @@ function casesOf(r: ScenarioReport): Case[] {
       failure: { message: r.closeError.message, body: `${r.closeError.outcome}: ${r.closeError.message}` },
     });
   }
+  if (r.memcheck !== undefined) {
+    const findings = r.memcheck?.findings ?? [];
+    const message = r.memcheck ? `${findings.length} memory error(s) or leak(s) in the plugin` : 'valgrind wrote no report';
+    const body = findings
+      .map(
+        (f) =>
+          `${f.kind} during ${f.during ? `${f.during.call} of ${f.during.plugin}` : f.when} at ${f.where}: ${f.bytes !== undefined ? `${f.bytes} bytes` : f.what}`,
+      )
+      .join('\n');
+    cases.push({ classname: r.scenario, name: 'memcheck', ...(r.memcheck?.clean ? {} : { failure: { message, body: body || message } }) });
+  }
   return cases;
 }
 

@@ -20,6 +20,7 @@ import { finishReport, type ClientReport, type ScenarioReport, type StepReport }
 import { ScenarioError, type Scenario, type ScenarioClient, type StepName } from './schema.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
 import type { HostOptions, ClientInput } from '../host/options.js';
+import type { MemcheckReport } from '../host/memcheck/report.js';
 
 /** What run.ts needs from a host (the library's PluginHost; a fake in tests). */
 export interface ScenarioHost {
@@ -34,6 +35,8 @@ export interface ScenarioHost {
   kill(): Promise<void>;
   /** What the scenario's server config holds that the host does not emulate. */
   configNotes?: readonly string[];
+  /** Under memcheck, once the worker is gone: valgrind's findings in the plugins (the library's host.memcheck). */
+  readonly memcheck?: MemcheckReport;
 }
 
 export interface RunOptions {
@@ -45,6 +48,8 @@ export interface RunOptions {
   onStep?: (client: string, step: StepReport) => void;
   /** Replaces the library's openHost (tests). */
   openHost?: (options: HostOptions) => Promise<ScenarioHost>;
+  /** Run the plugins under valgrind's memcheck (HostOptions.memcheck): findings in a plugin fail the scenario. */
+  memcheck?: boolean;
   now?: () => number;
 }
 
@@ -101,6 +106,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
       ...(s.config !== undefined ? { config: s.config } : {}),
       ...(s.server !== undefined ? { serverOptions: s.server } : {}),
       ...s.host,
+      ...(opts.memcheck ? { memcheck: true } : {}),
       onLog: opts.onLog,
     });
   } catch (err) {
@@ -279,5 +285,6 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
               : (dead ?? restarted.outcome),
         }
       : undefined;
-  return finishReport({ ...base, clients, ...(restartReport ? { restart: restartReport } : {}), closeError, ms: since(t0) });
+  const memcheck = opts.memcheck ? { memcheck: host.memcheck ?? null } : {};
+  return finishReport({ ...base, clients, ...(restartReport ? { restart: restartReport } : {}), closeError, ...memcheck, ms: since(t0) });
 }

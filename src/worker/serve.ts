@@ -1,6 +1,7 @@
 // The plugin worker at work: takes requests over its message channel, runs them synchronously, replies (started by
 // main.ts).
 import { getRuntime } from './native/runtime.js';
+import { SetupError } from './native/locate-runtime.js';
 import type { DeferralProgress, Op, RequestMessage, ResponseMessage, ResponseOf } from '../protocol/messages.js';
 import { reapOrphans } from './reaper.js';
 import { rememberTmpDir, shutDown } from './shutdown.js';
@@ -13,8 +14,13 @@ import { LOG_PIPE_FD } from '../protocol/constants.js';
 const runtime = getRuntime();
 watchChannels(runtime.init(LOG_PIPE_FD));
 setProcessControls();
-// under valgrind (memcheck): a leak check after every plugin call, so each leak is told with the call that made it
-if (process.env.OVPH_MEMCHECK === '1') runtime.memcheckEnable(1);
+// under valgrind (memcheck): a leak check after every plugin call, so each leak is told with the call that made it;
+// a runtime built without valgrind's headers cannot mark the calls, and would only report wrong things
+if (process.env.OVPH_MEMCHECK === '1' && runtime.memcheckEnable(1) !== 1) {
+  throw new SetupError(
+    "memcheck cannot attribute findings to plugin calls: this native runtime was built without valgrind's headers (install valgrind, e.g. apt-get install valgrind, then rebuild the runtime: make build)",
+  );
+}
 const session = new WorkerSession();
 send({ event: 'ready' }); // the caller's request time limits start now
 

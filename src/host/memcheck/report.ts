@@ -34,6 +34,9 @@ export interface MemcheckFinding {
   aux: Array<{ what: string; stack: string[] }>;
   /** Leaks: bytes lost (this call's, for a leak found after a call). */
   bytes?: number;
+  /** How many times valgrind reported this error in this call (errors that differ only below the host's runtime,
+   * e.g. in koffi's frames, are one finding). */
+  count: number;
 }
 
 export interface MemcheckReport {
@@ -55,9 +58,11 @@ function frameText(f: Frame): string {
   return `${f.fn ?? '??'}${at}${obj}`;
 }
 
-/** The stack as text, innermost first, cut after the host's runtime (what is below it is the host, not the plugin). */
-function stackText(frames: Frame[]): string[] {
-  const end = frames.findIndex((f) => f.obj?.includes('libovph-runtime'));
+/** The stack as text, innermost first, cut at the host's runtime frame that called the plugin (below it is the host,
+ * not the plugin); runtime frames above the plugin's (its plugin_log callback, say) are kept. */
+function stackText(frames: Frame[], isPlugin: (f: Frame) => boolean): string[] {
+  const own = frames.findIndex(isPlugin);
+  const end = frames.findIndex((f, i) => i > own && f.obj?.includes('libovph-runtime'));
   return (end >= 0 ? frames.slice(0, end + 1) : frames).map(frameText);
 }
 
@@ -68,6 +73,8 @@ export function memcheckReport(events: readonly ValgrindEvent[], plugins: Readon
   let current: MemcheckCall | undefined;
   const findings: MemcheckFinding[] = [];
   const seenLeaks = new Set<string>();
+  /** Findings other than leaks by what is shown of them: a repeat in the same call is counted, not listed again. */
+  const shown = new Map<string, MemcheckFinding>();
   let ignored = 0;
   for (const e of events) {
     if (e.type === 'message') {
@@ -91,7 +98,7 @@ export function memcheckReport(events: readonly ValgrindEvent[], plugins: Readon
       ignored++;
       continue;
     }
-    const stack = stackText(e.stack);
+    const stack = stackText(e.stack, isPlugin);
     const leak = LEAK.test(e.kind);
     if (leak) {
       const key = `${e.kind}\n${stack.join('\n')}`;
@@ -102,16 +109,26 @@ export function memcheckReport(events: readonly ValgrindEvent[], plugins: Readon
       if (added === 0) continue;
     }
     const when: MemcheckFinding['when'] = current ? 'call' : leak ? 'exit' : 'outside-call';
-    findings.push({
+    const aux = e.aux.map((a) => ({ what: a.what, stack: stackText(a.stack, isPlugin) }));
+    const key = JSON.stringify([e.kind, e.what, current, stack, aux]);
+    const again = leak ? undefined : shown.get(key);
+    if (again) {
+      again.count++;
+      continue;
+    }
+    const finding: MemcheckFinding = {
       kind: e.kind,
       what: e.what,
       ...(current ? { during: current } : {}),
       when,
       where: frameText({ ...own, obj: undefined }),
       stack,
-      aux: e.aux.map((a) => ({ what: a.what, stack: stackText(a.stack) })),
+      aux,
       ...(leak ? { bytes: e.addedBytes ?? e.bytes ?? 0 } : {}),
-    });
+      count: 1,
+    };
+    findings.push(finding);
+    if (!leak) shown.set(key, finding);
   }
   const leaks = findings.filter((f) => f.bytes !== undefined).map((f) => ({ ...(f.during ? { during: f.during } : {}), when: f.when, bytes: f.bytes! }));
   return { tool: 'valgrind', clean: findings.length === 0, findings, leaks, ignored };

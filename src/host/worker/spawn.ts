@@ -8,6 +8,7 @@ import { CHANNEL_FD, LOG_PIPE_FD } from '../../protocol/constants.js';
 import { RUNNING_FROM_SOURCE } from '../../util/package-root.js';
 import { WORKER_MARK_VAR } from '../../util/process-scan.js';
 import { Wire } from './wire.js';
+import { valgrindArgs } from '../memcheck/valgrind-command.js';
 
 /** The worker's env: the caller's, without NODE_EXTRA_CA_CERTS (the worker makes no TLS connections, and loading
  * a CA bundle costs every Node start-up ~50 ms), with the worker's own mark (inherited by every process its plugins
@@ -42,15 +43,16 @@ function workerStdio(): Array<'ignore' | 'pipe' | number> {
 }
 
 /** Start a worker. detached: it leads its own process group, so every process a plugin forked can be ended with
- * it; it also keeps a terminal's Ctrl-C for the caller to handle. */
-export function forkWorker(): WorkerChild {
+ * it; it also keeps a terminal's Ctrl-C for the caller to handle. MEMCHECK: run it under valgrind (see
+ * memcheck/valgrind-command.ts), its XML written to that file. */
+export function forkWorker(memcheck?: { xmlFile: string; valgrind: string }): WorkerChild {
   const entry = fileURLToPath(new URL(`../../worker/main.${RUNNING_FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url));
   const mark = `${process.pid}.${++workersForked}.${randomBytes(6).toString('hex')}`;
-  const child = spawn(process.execPath, [...(RUNNING_FROM_SOURCE ? ['--import', 'tsx'] : []), entry], {
-    stdio: workerStdio(),
-    detached: true,
-    env: workerEnv(mark),
-  });
+  const node = [process.execPath, ...(RUNNING_FROM_SOURCE ? ['--import', 'tsx'] : []), entry];
+  const env = workerEnv(mark);
+  if (memcheck) env.OVPH_MEMCHECK = '1';
+  const [file, ...args] = memcheck ? [memcheck.valgrind, ...valgrindArgs(memcheck.xmlFile), ...node] : node;
+  const child = spawn(file!, args, { stdio: workerStdio(), detached: true, env });
   const channel = (child.stdio as unknown[])[CHANNEL_FD] as Socket;
   return { child, wire: new Wire(channel), mark };
 }

@@ -58,7 +58,14 @@ export interface WorkerOptions {
   graceMs?: number;
   /** Name used for stdout/stderr lines of the worker (the plugin file when there is one). */
   outputName?: string;
+  /** Run the worker under valgrind (never a pre-started plain worker), its XML written to xmlFile; it boots
+   * MEMCHECK_SLOWDOWN times slower. */
+  memcheck?: { xmlFile: string; valgrind: string };
 }
+
+/** How much longer than a plain worker one under valgrind may take to boot and to exit (valgrind is 20-50x slower,
+ * and its leak check at exit takes seconds). */
+const MEMCHECK_SLOWDOWN = 10;
 
 interface Pending {
   resolve: (o: RequestOutcome<unknown>) => void;
@@ -104,8 +111,8 @@ export class WorkerProcess extends EventEmitter {
   constructor(private readonly options: WorkerOptions = {}) {
     super();
     // A worker the CLI started early (prefork), or a new one (see forkWorker for how it is started).
-    const spare = takePreforked();
-    const started = spare?.worker ?? forkWorker();
+    const spare = options.memcheck ? undefined : takePreforked();
+    const started = spare?.worker ?? forkWorker(options.memcheck);
     this.child = started.child;
     this.wire = started.wire;
     this.mark = started.mark;
@@ -388,21 +395,24 @@ export class WorkerProcess extends EventEmitter {
         else this.onReady.push(arm);
       }
       if (!this.ready && !this.bootTimer) {
+        const bootLimitMs = BOOT_LIMIT_MS * (this.options.memcheck ? MEMCHECK_SLOWDOWN : 1);
+        const under = this.options.memcheck ? ' under valgrind' : '';
         this.bootTimer = setTimeout(() => {
-          this.death = { reason: 'hung', timeoutMs: BOOT_LIMIT_MS, cause: `the worker did not start within ${BOOT_LIMIT_MS / 1000} s` };
+          this.death = { reason: 'hung', timeoutMs: bootLimitMs, cause: `the worker did not start${under} within ${bootLimitMs / 1000} s` };
           this.killAsFaulty();
-        }, BOOT_LIMIT_MS);
+        }, bootLimitMs);
       }
       this.wire.send({ ...req, id });
     });
   }
 
-  /** Stop the worker: disconnect (it closes its plugins and exits), then SIGKILL if it does not exit in time. */
+  /** Stop the worker: disconnect (it closes its plugins and exits), then SIGKILL if it does not exit in time (under
+   * valgrind, longer: its leak check at exit). */
   async stop(graceMs = 5000): Promise<void> {
     this.expectedExit = true;
     if (this.exited) return;
     if (this.wire.connected) this.wire.close();
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs * (this.options.memcheck ? MEMCHECK_SLOWDOWN : 1));
     await this.exitPromise;
     clearTimeout(timer);
   }

@@ -466,7 +466,9 @@ typedef int (*int_fn)(void);
  * reported right after it (a leak check of what was added since the last one), so every error and leak can be
  * attributed to the call that made it. Outside valgrind (or in a runtime built without its headers) nothing. */
 
+#ifdef OVPH_VALGRIND
 static int mc_leaks_per_call;
+#endif
 
 /* Turn on the leak check after every plugin call (the worker does it when it runs under valgrind). Returns whether
  * this runtime can: 1 when it was built with valgrind's headers and runs under valgrind, else 0. */

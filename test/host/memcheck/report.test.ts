@@ -64,3 +64,30 @@ test('XML entities and a file cut short by a crash', () => {
   assert.equal(r.findings[0]!.where, 'f<int>');
   assert.deepEqual(r.findings[0]!.during, { plugin: 'p.so', call: 'AUTH_USER_PASS_VERIFY', client: 2 });
 });
+
+test('a read the plugin made through the host (its plugin_log callback) keeps the host frames down to the plugin line', () => {
+  const r = report('bug-heap-overread');
+  const through = r.findings.filter((f) => f.stack.some((s) => s.startsWith('plugin_vlog ')));
+  assert.ok(through.length >= 1);
+  for (const f of through) {
+    assert.equal(f.where, 'openvpn_plugin_func_v3 (bug-heap-overread.c:28)');
+    assert.ok(
+      f.stack.indexOf('openvpn_plugin_func_v3 (bug-heap-overread.c:28) [bug-heap-overread.so]') > f.stack.findIndex((s) => s.startsWith('plugin_vlog ')),
+    );
+    assert.match(f.stack.at(-1)!, /^ovph_frame_call /, 'cut at the runtime frame that called the plugin');
+  }
+});
+
+test('the same error reported again in the same call (differing only below the runtime) is one finding, counted', () => {
+  const xml = readFileSync(join(ROOT, 'test', 'data', 'valgrind', 'bug-use-after-free.xml'), 'utf8');
+  const events = parseValgrindXml(xml);
+  const first = events.findIndex((e) => e.type === 'error' && e.kind === 'InvalidRead' && e.stack.some((f) => f.obj?.endsWith('/bug-use-after-free.so')));
+  const twice = [...events.slice(0, first + 1), events[first]!, ...events.slice(first + 1)];
+  const file = events.flatMap((e) => (e.type === 'error' ? e.stack : [])).find((f) => f.obj?.endsWith('/bug-use-after-free.so'))!.obj!;
+  const plugins = [{ file, path: 'build/fixtures/bug-use-after-free.so' }];
+  const once = memcheckReport(events, plugins);
+  const again = memcheckReport(twice, plugins);
+  assert.equal(again.findings.length, once.findings.length);
+  assert.equal(again.findings[0]!.count, 2);
+  assert.equal(once.findings[0]!.count, 1);
+});
