@@ -2,6 +2,7 @@
 // watching every result; the run's verdict is its first failure (a crash, a hang, a deferral never decided, a hook
 // blocking too long, a failed close) with a signature that tells failures apart, or what the run reached.
 import { basename } from 'node:path';
+import { frameText } from '../host/crash-site.js';
 import { openHost } from '../host/host.js';
 import type { ClientInput, HostOptions } from '../host/options.js';
 import type { ConnectResult, DisconnectResult, RenegotiateResult } from '../protocol/client-results.js';
@@ -13,7 +14,8 @@ import { scenarioText, type FuzzTarget } from './scenario-text.js';
 /** How a run ended badly. */
 export interface FuzzFailure {
   kind: 'crashed' | 'hung' | 'timeout' | 'blocking' | 'close';
-  /** Equal for the same bug: the kind, the call and the plugin (and the signal of a crash). */
+  /** Equal for the same bug: the kind, the call and the plugin (and for a crash its signal and site: the faulting
+   * function in a plugin file and the offset in it, so two bugs in one hook are told apart). */
   signature: string;
   /** One line for people. */
   summary: string;
@@ -38,8 +40,8 @@ const site = (r: { during?: { call: string; pluginPath?: string; plugin: number 
 /** The failure a result shows, if any. */
 function failureOf(client: string, step: string, r: AnyResult, limits: RunLimits): FuzzFailure | undefined {
   if (r.outcome === 'crashed') {
-    const where = site(r);
-    return { kind: 'crashed', signature: `crashed ${r.signal ?? `exit ${r.exitCode}`} in ${where}`, summary: `${client} ${step}: ${r.message}` };
+    const at = r.site ? ` at ${r.site.plugin === r.during?.pluginPath ? '' : `${basename(r.site.plugin)} `}${frameText(r.site)}` : '';
+    return { kind: 'crashed', signature: `crashed ${r.signal ?? `exit ${r.exitCode}`} in ${site(r)}${at}`, summary: `${client} ${step}: ${r.message}` };
   }
   if (r.outcome === 'hung') return { kind: 'hung', signature: `hung in ${site(r)}`, summary: `${client} ${step}: ${r.message}` };
   if (r.outcome === 'timeout') {

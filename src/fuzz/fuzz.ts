@@ -1,5 +1,6 @@
 // A fuzz session: run after run of random (or, guided by new signals, mutated) plans against a plugin chain; each new
 // failure is minimised and written as a scenario that `run` replays. Reproducible from the seed.
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PluginSpec } from '../protocol/messages.js';
@@ -112,6 +113,16 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
   return { outcome: 'done', seed, runs: run, ms: elapsed(), findings: [...findings.values()], signals: signals.size };
 }
 
+/** A file name for a signature: its words, and when they are too long, their start and a hash of the whole (two
+ * crash sites that differ only at the end get two files). */
+export function fileStem(signature: string): string {
+  const words = signature
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .toLowerCase();
+  return words.length <= 80 ? words : `${words.slice(0, 71).replace(/-$/, '')}-${createHash('sha256').update(signature).digest('hex').slice(0, 8)}`;
+}
+
 /** A new failure: minimise it, write its scenario. */
 async function record(
   failure: FuzzFailure,
@@ -145,12 +156,7 @@ async function record(
   };
   if (o.outDir !== undefined) {
     mkdirSync(o.outDir, { recursive: true });
-    const name = `${failure.signature
-      .replace(/[^A-Za-z0-9]+/g, '-')
-      .replace(/^-|-$/g, '')
-      .toLowerCase()
-      .slice(0, 80)}.yaml`;
-    finding.file = join(o.outDir, name);
+    finding.file = join(o.outDir, `${fileStem(failure.signature)}.yaml`);
     writeFileSync(finding.file, scenario);
   }
   return finding;

@@ -1,7 +1,7 @@
 // The log pipe's line splitter: lines across chunks, a line longer than the cap cut once and said, linear input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LineSplitter, cutNote } from '../../../src/host/worker/log-pipe.js';
+import { LineSplitter, cutNote, parseRecord } from '../../../src/host/worker/log-pipe.js';
 
 test('lines split across chunks are joined; the unfinished tail waits for its newline or the end', () => {
   const s = new LineSplitter();
@@ -28,4 +28,20 @@ test('100 MB without a newline, in 64 KiB chunks: one cut line, then the next li
   const [line, after] = s.push('\nafter\n');
   assert.equal(line, `${'x'.repeat(64 * 1024)}${cutNote(64 * 1024, 1599 * 64 * 1024)}`);
   assert.equal(after, 'after');
+});
+
+test('a crash record carries its frames: offset, the function when named (else -), the module (escaped)', () => {
+  const r = parseRecord('X\t0\t6\t11\t0x1189 - /p/a\\tb.so\t0x12c2 openvpn_plugin_func_v3+0x42 /p/a\\tb.so\tnot a frame');
+  assert.deepEqual(r, {
+    kind: 'crash',
+    plugin: 0,
+    type: 6,
+    signal: 11,
+    frames: [
+      { module: '/p/a\tb.so', offset: 0x1189 },
+      { module: '/p/a\tb.so', offset: 0x12c2, symbol: 'openvpn_plugin_func_v3', symbolOffset: 0x42 },
+    ],
+  });
+  // an older runtime's record without frames still parses
+  assert.deepEqual(parseRecord('X\t-1\t-3\t6'), { kind: 'crash', plugin: -1, type: -3, signal: 6, frames: [] });
 });
