@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import { frameText } from '../host/crash-site.js';
 import { openHost } from '../host/host.js';
 import type { ClientInput, HostOptions } from '../host/options.js';
-import type { ConnectResult, DisconnectResult, RenegotiateResult } from '../protocol/client-results.js';
+import type { ConnectResult, DisconnectResult, RenegotiateResult, RestartResult } from '../protocol/client-results.js';
 import { runScenario, type ScenarioHost } from '../scenario/run.js';
 import { parseScenario } from '../scenario/schema.js';
 import type { FuzzPlan } from './plan.js';
@@ -32,7 +32,7 @@ export interface RunLimits {
   maxBlockingMs: number;
 }
 
-type AnyResult = ConnectResult | DisconnectResult | RenegotiateResult;
+type AnyResult = ConnectResult | DisconnectResult | RenegotiateResult | RestartResult;
 
 const site = (r: { during?: { call: string; pluginPath?: string; plugin: number } }) =>
   r.during ? `${r.during.call} of ${basename(r.during.pluginPath ?? `plugin #${r.during.plugin}`)}` : 'no plugin call';
@@ -51,7 +51,7 @@ function failureOf(client: string, step: string, r: AnyResult, limits: RunLimits
       summary: `${client} ${step}: deferral never decided at ${r.stage}: ${r.pending}`,
     };
   }
-  if (r.outcome === 'rejected' && r.stage === 'auth' && /not decided within/.test(r.reason ?? '')) {
+  if (r.outcome === 'rejected' && 'stage' in r && r.stage === 'auth' && /not decided within/.test(r.reason ?? '')) {
     return { kind: 'timeout', signature: 'deferral never decided at auth', summary: `${client} ${step}: ${r.reason}` };
   }
   if ('blockingCalls' in r) {
@@ -68,8 +68,8 @@ function failureOf(client: string, step: string, r: AnyResult, limits: RunLimits
 }
 
 /** What a run reached, as coarse signals of the paths it took: hook outcomes and log lines with numbers blanked. */
-function signalsOf(r: AnyResult): string[] {
-  const out: string[] = [`outcome ${r.outcome}`];
+function signalsOf(step: string, r: AnyResult): string[] {
+  const out: string[] = [`${step} ${r.outcome}`];
   if ('hooks' in r) for (const h of r.hooks) out.push(`${h.hook} ${h.statusName}`);
   for (const l of r.logs ?? []) out.push(`log ${l.plugin}: ${l.message.replace(/[0-9a-f]{6,}|\d+/gi, '#').slice(0, 80)}`);
   return out;
@@ -83,19 +83,23 @@ export async function runPlan(target: FuzzTarget, plan: FuzzPlan, limits: RunLim
     seen.push({ client, step, r });
     return r;
   };
+  const named = new Set<string>();
   const open = async (o: HostOptions): Promise<ScenarioHost> => {
     const host = await openHost(o);
     return {
       client(input: ClientInput) {
         const c = host.client(input);
         const name = input.name ?? 'client';
+        // the runner makes a client anew to reconnect it after a restart
+        const connect = named.has(name) ? 'reconnect' : 'connect';
+        named.add(name);
         return {
-          connect: (opts) => c.connect(opts).then(watch(name, 'connect')) as Promise<ConnectResult>,
+          connect: (opts) => c.connect(opts).then(watch(name, connect)) as Promise<ConnectResult>,
           renegotiate: () => c.renegotiate().then(watch(name, 'renegotiate')) as Promise<RenegotiateResult>,
           disconnect: () => c.disconnect().then(watch(name, 'disconnect')) as Promise<DisconnectResult>,
         };
       },
-      restart: (signal) => host.restart(signal),
+      restart: (signal) => host.restart(signal).then(watch('server', `restart (${signal})`)) as Promise<RestartResult>,
       close: () => host.close(),
       kill: () => host.kill(),
       configNotes: host.configNotes,
@@ -103,7 +107,7 @@ export async function runPlan(target: FuzzTarget, plan: FuzzPlan, limits: RunLim
   };
   const report = await runScenario(parseScenario(scenario, 'fuzz.yaml'), { openHost: open });
   if (report.loadError) return { kind: 'load-error', message: report.loadError.message, scenario };
-  const signals = [...new Set(seen.flatMap((s) => signalsOf(s.r)))];
+  const signals = [...new Set(seen.flatMap((s) => signalsOf(s.step, s.r)))];
   for (const s of seen) {
     const failure = failureOf(s.client, s.step, s.r, limits);
     if (failure) return { kind: 'failure', failure, signals, scenario };

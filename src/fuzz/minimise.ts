@@ -1,7 +1,7 @@
-// Make a failing plan as small as it can be while it still fails the same way: fewer clients, one after another,
-// fields left at their defaults, shorter values, fewer peer info lines. Each candidate is a whole run (a fresh host).
-import type { FuzzClient } from './inputs.js';
-import type { FuzzPlan } from './plan.js';
+// Make a failing plan as small as it can be while it still fails the same way: fewer clients, one after another, no
+// restart, clients that just disconnect (no renegotiation, no vanishing), fields left at their defaults, shorter
+// values, fewer peer info lines. Each candidate is a whole run (a fresh host).
+import type { FuzzPlan, PlannedClient } from './plan.js';
 
 /** Whether a candidate plan still fails with the same signature. */
 export type StillFails = (plan: FuzzPlan) => Promise<boolean>;
@@ -9,7 +9,7 @@ export type StillFails = (plan: FuzzPlan) => Promise<boolean>;
 const FIELDS = ['address', 'peerInfo', 'commonName', 'password', 'username'] as const;
 
 /** The plan with client I changed by CHANGE. */
-function withClient(plan: FuzzPlan, i: number, change: (c: FuzzClient) => FuzzClient): FuzzPlan {
+function withClient(plan: FuzzPlan, i: number, change: (c: PlannedClient) => PlannedClient): FuzzPlan {
   return { ...plan, clients: plan.clients.map((c, k) => (k === i ? change(c) : c)) };
 }
 
@@ -41,9 +41,18 @@ export async function minimise(plan: FuzzPlan, stillFails: StillFails, budget = 
   // fewer clients
   for (let i = best.clients.length - 1; i >= 0 && best.clients.length > 1; i--) {
     const clients = best.clients.filter((_, k) => k !== i);
-    await attempt({ clients, sequential: best.sequential || clients.length === 1 });
+    await attempt({ ...best, clients, sequential: best.sequential || clients.length === 1 });
   }
   if (!best.sequential) await attempt({ ...best, sequential: true });
+  if (best.restart) await attempt((({ restart: _r, ...p }) => p)(best));
+  // simpler lives: no vanishing, fewer renegotiations
+  for (let i = 0; i < best.clients.length; i++) {
+    if (best.clients[i]!.vanish) await attempt(withClient(best, i, ({ vanish: _v, ...c }) => c));
+    while ((best.clients[i]!.renegotiations ?? 0) > 0) {
+      const fewer = best.clients[i]!.renegotiations! - 1;
+      if (!(await attempt(withClient(best, i, ({ renegotiations: _n, ...c }) => (fewer > 0 ? { ...c, renegotiations: fewer } : c))))) break;
+    }
+  }
   // simpler clients: a field at its default, else a shorter value; peer info line by line
   for (let i = 0; i < best.clients.length; i++) {
     for (const field of FIELDS) {

@@ -2,7 +2,7 @@
 // expecting of every client what a healthy plugin gives: no crash or hang, no hook call blocking longer than the
 // limit, every deferral decided. The fuzzer runs this very text, so a replay is the run.
 import { stringify } from 'yaml';
-import type { FuzzPlan } from './plan.js';
+import { stepsOf, type FuzzPlan } from './plan.js';
 
 /** What is fuzzed: the chain and the server settings, as the scenario and the host take them. */
 export interface FuzzTarget {
@@ -26,7 +26,11 @@ export function scenarioText(target: FuzzTarget, plan: FuzzPlan, header: string[
     ...(target.server?.length ? { server: target.server } : {}),
     host: { callTimeoutMs: target.callTimeoutMs, timeoutMs: target.timeoutMs, handWindowMs: target.timeoutMs },
     sequential: plan.sequential,
-    clients: plan.clients.map((c, i) => ({ name: `client-${i + 1}`, ...c, expect: { maxBlockingMs: target.maxBlockingMs, decided: true } })),
+    ...(plan.restart ? { restart: plan.restart } : {}),
+    clients: plan.clients.map(({ renegotiations: _r, vanish: _v, ...c }, i) => {
+      const steps = stepsOf({ renegotiations: _r, vanish: _v });
+      return { name: `client-${i + 1}`, ...c, ...(steps ? { steps } : {}), expect: { maxBlockingMs: target.maxBlockingMs, decided: true } };
+    }),
   };
   const comments = header.map((l) => `# ${l}\n`).join('');
   return comments + stringify(doc, { lineWidth: 0 });

@@ -71,6 +71,14 @@ test('fuzz: state shared between two clients whose deferred auths overlap', { ti
   });
 });
 
+test('fuzz: state kept across a SIGHUP restart (close, open again) crashes the reconnect; the restart stays in the replay', { timeout: 120_000 }, async () => {
+  await findOne('bug-reopen', /^crashed SIGSEGV in CLIENT_CONNECT_V2 of bug-reopen\.so at realm_length\+0x[0-9a-f]+$/, (f, s) => {
+    assert.equal(s.restart, 'SIGHUP', 'SIGUSR1 keeps the plugins open: only SIGHUP finds it');
+    assert.equal((s.clients as Clients).length, 1);
+    assert.match(f.summary, /^client-1 reconnect: /);
+  });
+});
+
 test('fuzz: two different crashes in one hook (same signal) are two findings, told apart by their crash sites', { timeout: 120_000 }, async () => {
   const r = await fuzz({ plugins: [{ path: fixture('bug-two-sites') }], runs: 17, seed: 1, minimiseRuns: 4 });
   assert.equal(r.outcome, 'done');

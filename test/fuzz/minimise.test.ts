@@ -34,3 +34,18 @@ test('the budget bounds the runs; the plan returned always fails', async () => {
   assert.equal(calls, 5);
   assert.ok((small.clients[0]?.username?.length ?? 0) > 10);
 });
+
+test('a restart, a vanishing client and renegotiations the failure does not need are minimised away', async () => {
+  const plan: FuzzPlan = {
+    sequential: true,
+    restart: 'SIGHUP',
+    clients: [
+      { username: 'x', vanish: true },
+      { username: 'boom', renegotiations: 2 },
+    ],
+  };
+  // fails when some client named boom renegotiates at least once
+  const fails = async (p: FuzzPlan) => p.clients.some((c) => c.username === 'boom' && (c.renegotiations ?? 0) >= 1);
+  const { plan: small } = await minimise(plan, fails, 200);
+  assert.deepEqual(small, { sequential: true, clients: [{ username: 'boom', renegotiations: 1 }] });
+});
