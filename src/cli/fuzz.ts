@@ -22,6 +22,7 @@ interface FuzzCliOptions extends CommonOptions {
   deferralTimeout: number;
   minimise: boolean;
   stopOnFailure?: boolean;
+  fuzzArgs?: boolean;
 }
 
 /** "90", "90s", "2m", "1h" as milliseconds. */
@@ -59,7 +60,8 @@ export function registerFuzz(program: Command, state: RunState): void {
     .option('--max-blocking <ms>', 'a hook call blocking longer than this is a failure (the whole server waits)', positiveNumber('milliseconds'), 1000)
     .option('--deferral-timeout <seconds>', 'a deferral still undecided after this is a failure', positiveNumber('seconds'), 10)
     .option('--no-minimise', 'write failing runs as found, without making them smaller')
-    .option('--stop-on-failure', 'stop at the first failure');
+    .option('--stop-on-failure', 'stop at the first failure')
+    .option('--fuzz-args', "also mutate the plugins' own arguments (half of the runs; a plugin refusing them is no failure)");
   addCommonOptions(cmd)
     .addHelpText(
       'after',
@@ -104,6 +106,7 @@ async function runFuzz(state: RunState, path: string | undefined, args: string[]
       maxBlockingMs: opts.maxBlocking,
       minimiseRuns: opts.minimise ? undefined : 0,
       stopOnFailure: opts.stopOnFailure,
+      fuzzArgs: opts.fuzzArgs,
       onProgress: (p) => {
         out.progress?.(progressLine(p));
         if (opts.verbose) logger.log.info(progressLine(p));

@@ -3,9 +3,10 @@
 // blocking too long, a failed close) with a signature that tells failures apart, or what the run reached.
 import { basename } from 'node:path';
 import { frameText } from '../host/crash-site.js';
-import { openHost } from '../host/host.js';
+import { HostOpenError, openHost } from '../host/host.js';
 import type { ClientInput, HostOptions } from '../host/options.js';
 import type { ConnectResult, DisconnectResult, RenegotiateResult, RestartResult } from '../protocol/client-results.js';
+import type { FailureOutcome } from '../protocol/failures.js';
 import { runScenario, type ScenarioHost } from '../scenario/run.js';
 import { parseScenario } from '../scenario/schema.js';
 import type { FuzzPlan } from './plan.js';
@@ -32,7 +33,7 @@ export interface RunLimits {
   maxBlockingMs: number;
 }
 
-type AnyResult = ConnectResult | DisconnectResult | RenegotiateResult | RestartResult;
+type AnyResult = ConnectResult | DisconnectResult | RenegotiateResult | RestartResult | FailureOutcome;
 
 const site = (r: { during?: { call: string; pluginPath?: string; plugin: number } }) =>
   r.during ? `${r.during.call} of ${basename(r.during.pluginPath ?? `plugin #${r.during.plugin}`)}` : 'no plugin call';
@@ -85,7 +86,10 @@ export async function runPlan(target: FuzzTarget, plan: FuzzPlan, limits: RunLim
   };
   const named = new Set<string>();
   const open = async (o: HostOptions): Promise<ScenarioHost> => {
-    const host = await openHost(o);
+    const host = await openHost(o).catch((err: unknown) => {
+      if (err instanceof HostOpenError) watch('server', 'open')(err.failure);
+      throw err;
+    });
     return {
       client(input: ClientInput) {
         const c = host.client(input);
@@ -106,7 +110,15 @@ export async function runPlan(target: FuzzTarget, plan: FuzzPlan, limits: RunLim
     };
   };
   const report = await runScenario(parseScenario(scenario, 'fuzz.yaml'), { openHost: open });
-  if (report.loadError) return { kind: 'load-error', message: report.loadError.message, scenario };
+  if (report.loadError) {
+    const opened = seen[0]?.r;
+    // a crash or hang while opening is a failure like any other
+    const failure = opened && failureOf('server', 'open', opened, limits);
+    if (failure) return { kind: 'failure', failure, signals: [], scenario };
+    // mutated arguments the plugin refuses: an expected outcome of that run (OpenVPN would not start), not a bug
+    if (plan.args) return { kind: 'ok', signals: [`open refused: ${report.loadError.kind ?? report.loadError.outcome}`], scenario };
+    return { kind: 'load-error', message: report.loadError.message, scenario };
+  }
   const signals = [...new Set(seen.flatMap((s) => signalsOf(s.step, s.r)))];
   for (const s of seen) {
     const failure = failureOf(s.client, s.step, s.r, limits);

@@ -32,6 +32,10 @@ export interface FuzzOptions {
   maxBlockingMs?: number;
   /** Runs the minimiser may use per distinct failure (default 60; 0: no minimising). */
   minimiseRuns?: number;
+  /** Mutate the plugins' own arguments in half of the runs (drop, duplicate, empty, very long, odd characters,
+   * numbers at limits), at most as one `plugin` config line carries them; a plugin refusing them (load-error) is an
+   * expected outcome of that run. Default false. */
+  fuzzArgs?: boolean;
   /** Stop at the first failure (default false). */
   stopOnFailure?: boolean;
   onProgress?: (p: FuzzProgress) => void;
@@ -94,7 +98,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
 
   for (; run < maxRuns && (o.durationMs === undefined || elapsed() < o.durationMs); ) {
     const r = Random.forRun(seed, run);
-    const plan = corpus.length > 0 && r.chance(0.5) ? mutatePlan(r.pick(corpus), r) : randomPlan(r);
+    const plan = corpus.length > 0 && r.chance(0.5) ? mutatePlan(r.pick(corpus), r) : randomPlan(r, o.fuzzArgs ? target.plugins : undefined);
     const v = await runPlan(target, plan, limits);
     run++;
     if (v.kind === 'load-error') return { outcome: 'load-error', seed, message: v.message };
@@ -139,7 +143,7 @@ async function record(
     const v = await runPlan(target, p, limits);
     return v.kind === 'failure' && v.failure.signature === failure.signature;
   };
-  const small = o.minimiseRuns === 0 ? { plan, runs: 0 } : await minimise(plan, same, o.minimiseRuns ?? 60);
+  const small = o.minimiseRuns === 0 ? { plan, runs: 0 } : await minimise(plan, same, o.minimiseRuns ?? 60, target.plugins);
   const scenario = scenarioText(target, small.plan, [
     `ovpn-plugin-host fuzz, seed ${seed}, run ${run}: ${failure.signature}`,
     `first seen as: ${failure.summary.split('\n')[0]}`,

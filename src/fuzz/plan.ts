@@ -2,6 +2,7 @@
 // its connect waits on a deferral), all at once or one after another, and whether the server restarts between the
 // connects and the reconnects. Drawn from a run's random generator, mutated from an earlier plan, or made smaller by
 // the minimiser. Pure.
+import { mutateArgs } from './args.js';
 import { randomClient, type FuzzClient } from './inputs.js';
 import type { Random } from './random.js';
 
@@ -22,6 +23,14 @@ export interface FuzzPlan {
   /** After every client's connect the server restarts with this signal and every client reconnects (clients then run
    * no renegotiation and do not vanish: a scenario with `restart` runs the default steps). */
   restart?: RestartSignal;
+  /** The plugins' arguments, mutated (--fuzz-args): one list per plugin of the chain; absent: as given. */
+  args?: string[][];
+}
+
+/** A plugin of the chain, as given (for --fuzz-args). */
+export interface PlannedPlugin {
+  path: string;
+  args: string[];
 }
 
 /** At most this many clients in one run: enough for two deferrals to overlap, few enough to stay fast. */
@@ -47,11 +56,19 @@ function consistent(plan: FuzzPlan): FuzzPlan {
   return { ...plan, clients: plan.clients.map(({ renegotiations: _r, vanish: _v, ...c }) => c) };
 }
 
-export function randomPlan(r: Random): FuzzPlan {
+/** With FUZZ_ARGS (the chain's plugins), half of the plans give one plugin mutated arguments (one to three changes). */
+export function randomPlan(r: Random, fuzzArgs?: readonly PlannedPlugin[]): FuzzPlan {
   const n = r.chance(0.5) ? 1 : 2 + r.int(MAX_CLIENTS - 1);
   const clients = Array.from({ length: n }, () => plannedClient(r));
   const restart = r.chance(0.15) ? r.pick(['SIGHUP', 'SIGUSR1'] as const) : undefined;
-  return consistent({ clients, sequential: n === 1 || r.chance(0.25), ...(restart ? { restart } : {}) });
+  const plan = consistent({ clients, sequential: n === 1 || r.chance(0.25), ...(restart ? { restart } : {}) });
+  if (fuzzArgs?.length && r.chance(0.5)) {
+    const args = fuzzArgs.map((p) => [...p.args]);
+    const k = r.int(fuzzArgs.length);
+    for (let m = 1 + r.int(3); m > 0; m--) args[k] = mutateArgs(fuzzArgs[k]!.path, args[k]!, r);
+    plan.args = args;
+  }
+  return plan;
 }
 
 /** PLAN with one client replaced or added, its order or a client's life changed, or a restart added or removed (for

@@ -21,7 +21,7 @@ export interface FuzzTarget {
 export function scenarioText(target: FuzzTarget, plan: FuzzPlan, header: string[] = []): string {
   const doc = {
     name: 'fuzz',
-    plugins: target.plugins.map((p) => ({ path: p.path, args: p.args })),
+    plugins: target.plugins.map((p, i) => ({ path: p.path, args: plan.args?.[i] ?? p.args })),
     ...(target.config !== undefined ? { config: target.config } : {}),
     ...(target.server?.length ? { server: target.server } : {}),
     host: { callTimeoutMs: target.callTimeoutMs, timeoutMs: target.timeoutMs, handWindowMs: target.timeoutMs },

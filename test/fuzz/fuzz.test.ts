@@ -90,6 +90,23 @@ test('fuzz: two different crashes in one hook (same signal) are two findings, to
   assert.notEqual(fileStem(signatures[0]!), fileStem(signatures[1]!));
 });
 
+test('fuzz --fuzz-args: an overflow on a long argument is found and minimised; arguments the plugin refuses are no finding', { timeout: 120_000 }, async () => {
+  const plugins = [{ path: fixture('bug-args'), args: ['prefix=vpn', 'mode=strict'] }];
+  const r = await fuzz({ plugins, runs: 20, seed: 1, fuzzArgs: true, minimiseRuns: 30 });
+  assert.equal(r.outcome, 'done', 'a run whose arguments the plugin refuses does not end the session as a load-error');
+  if (r.outcome !== 'done') return;
+  assert.deepEqual(
+    r.findings.map((f) => f.signature),
+    [r.findings[0]?.signature.match(/^crashed SIGABRT in open of bug-args\.so at set_prefix\+0x[0-9a-f]+$/)?.[0]],
+  );
+  const args = (parse(r.findings[0]!.scenario) as { plugins: Array<{ args: string[] }> }).plugins[0]!.args;
+  assert.deepEqual(args, [`prefix=${args[0]!.slice('prefix='.length)}`, 'mode=strict']);
+  assert.equal(args[0]!.length - 'prefix='.length, 64, 'the shortest prefix that overflows 64 bytes');
+  // without --fuzz-args the same session finds nothing: the clients' inputs never reach the bug
+  const plain = await fuzz({ plugins, runs: 20, seed: 1, minimiseRuns: 0 });
+  assert.equal(plain.outcome === 'done' && plain.findings.length, 0);
+});
+
 test('fuzz: a clean plugin gives no finding; the CLI says so with exit 0', { timeout: 120_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'ovph-fuzz-'));
   try {
