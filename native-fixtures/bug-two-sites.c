@@ -1,7 +1,8 @@
 /* bug-two-sites: two different bugs in one hook (AUTH_USER_PASS_VERIFY), both SIGSEGV: initial_of() dereferences NULL
- * for an empty username, and remember_password() writes through NULL for a password longer than 100 bytes (its
+ * for a username that does not start with a letter or digit, and remember_password() writes through NULL for a password longer than 100 bytes (its
  * "buffer" is only set for short ones). A fuzzer that tells crashes apart by signal and hook alone sees one bug. */
 #include "fixture.h"
+#include <ctype.h>
 
 #define NAME "bug-two-sites"
 static plugin_log_t plog;
@@ -18,7 +19,7 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
 
 static __attribute__((noinline)) int initial_of(const char *user)
 {
-    const char *volatile first = *user ? user : NULL; /* the bug: an empty name has no initial */
+    const char *volatile first = isalnum((unsigned char)*user) ? user : NULL; /* the bug: "no initial" is NULL */
     return *first;
 }
 
