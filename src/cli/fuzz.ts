@@ -27,6 +27,7 @@ interface FuzzCliOptions extends CommonOptions {
   minimise: boolean;
   stopOnFailure?: boolean;
   memcheck?: boolean;
+  fuzzArgs?: boolean;
 }
 
 /** "90", "90s", "2m", "1h" as milliseconds. */
@@ -64,7 +65,8 @@ export function registerFuzz(program: Command, state: RunState): void {
     .option('--max-blocking <ms>', 'a hook call blocking longer than this is a failure (the whole server waits)', positiveNumber('milliseconds'), 1000)
     .option('--deferral-timeout <seconds>', 'a deferral still undecided after this is a failure', positiveNumber('seconds'), 10)
     .option('--no-minimise', 'write failing runs as found, without making them smaller')
-    .option('--stop-on-failure', 'stop at the first failure');
+    .option('--stop-on-failure', 'stop at the first failure')
+    .option('--fuzz-args', "also mutate the plugins' own arguments (half of the runs; a plugin refusing them is no failure)");
   addMemcheckOption(addCommonOptions(cmd))
     .addHelpText(
       'after',
@@ -114,6 +116,7 @@ async function runFuzz(state: RunState, path: string | undefined, args: string[]
       minimiseRuns: opts.minimise ? undefined : 0,
       stopOnFailure: opts.stopOnFailure,
       memcheck: opts.memcheck,
+      fuzzArgs: opts.fuzzArgs,
       onProgress: (p) => {
         out.progress?.(progressLine(p));
         if (opts.verbose) logger.log.info(progressLine(p));

@@ -2,9 +2,11 @@
 // watching every result; the run's verdict is its first failure (a crash, a hang, a deferral never decided, a hook
 // blocking too long, a failed close) with a signature that tells failures apart, or what the run reached.
 import { basename } from 'node:path';
-import { openHost } from '../host/host.js';
+import { frameText } from '../host/crash-site.js';
+import { HostOpenError, openHost } from '../host/host.js';
 import type { ClientInput, HostOptions } from '../host/options.js';
-import type { ConnectResult, DisconnectResult, RenegotiateResult } from '../protocol/client-results.js';
+import type { ConnectResult, DisconnectResult, RenegotiateResult, RestartResult } from '../protocol/client-results.js';
+import type { FailureOutcome } from '../protocol/failures.js';
 import { runScenario, type ScenarioHost } from '../scenario/run.js';
 import { parseScenario } from '../scenario/schema.js';
 import type { MemcheckReport } from '../host/memcheck/report.js';
@@ -14,7 +16,8 @@ import { scenarioText, type FuzzTarget } from './scenario-text.js';
 /** How a run ended badly. */
 export interface FuzzFailure {
   kind: 'crashed' | 'hung' | 'timeout' | 'blocking' | 'close' | 'memcheck';
-  /** Equal for the same bug: the kind, the call and the plugin (and the signal of a crash). */
+  /** Equal for the same bug: the kind, the call and the plugin (and for a crash its signal and site: the faulting
+   * function in a plugin file and the offset in it, so two bugs in one hook are told apart). */
   signature: string;
   /** One line for people. */
   summary: string;
@@ -43,7 +46,7 @@ function memcheckFailure(m: MemcheckReport | null | undefined): FuzzFailure | un
   return { kind: 'memcheck', signature: `memcheck ${f.kind} in ${call} at ${f.where}`, summary: `memcheck: ${f.kind} in ${call} at ${f.where}: ${what}` };
 }
 
-type AnyResult = ConnectResult | DisconnectResult | RenegotiateResult;
+type AnyResult = ConnectResult | DisconnectResult | RenegotiateResult | RestartResult | FailureOutcome;
 
 const site = (r: { during?: { call: string; pluginPath?: string; plugin: number } }) =>
   r.during ? `${r.during.call} of ${basename(r.during.pluginPath ?? `plugin #${r.during.plugin}`)}` : 'no plugin call';
@@ -51,8 +54,8 @@ const site = (r: { during?: { call: string; pluginPath?: string; plugin: number 
 /** The failure a result shows, if any. */
 function failureOf(client: string, step: string, r: AnyResult, limits: RunLimits): FuzzFailure | undefined {
   if (r.outcome === 'crashed') {
-    const where = site(r);
-    return { kind: 'crashed', signature: `crashed ${r.signal ?? `exit ${r.exitCode}`} in ${where}`, summary: `${client} ${step}: ${r.message}` };
+    const at = r.site ? ` at ${r.site.plugin === r.during?.pluginPath ? '' : `${basename(r.site.plugin)} `}${frameText(r.site)}` : '';
+    return { kind: 'crashed', signature: `crashed ${r.signal ?? `exit ${r.exitCode}`} in ${site(r)}${at}`, summary: `${client} ${step}: ${r.message}` };
   }
   if (r.outcome === 'hung') return { kind: 'hung', signature: `hung in ${site(r)}`, summary: `${client} ${step}: ${r.message}` };
   if (r.outcome === 'timeout') {
@@ -62,7 +65,7 @@ function failureOf(client: string, step: string, r: AnyResult, limits: RunLimits
       summary: `${client} ${step}: deferral never decided at ${r.stage}: ${r.pending}`,
     };
   }
-  if (r.outcome === 'rejected' && r.stage === 'auth' && /not decided within/.test(r.reason ?? '')) {
+  if (r.outcome === 'rejected' && 'stage' in r && r.stage === 'auth' && /not decided within/.test(r.reason ?? '')) {
     return { kind: 'timeout', signature: 'deferral never decided at auth', summary: `${client} ${step}: ${r.reason}` };
   }
   if ('blockingCalls' in r) {
@@ -79,8 +82,8 @@ function failureOf(client: string, step: string, r: AnyResult, limits: RunLimits
 }
 
 /** What a run reached, as coarse signals of the paths it took: hook outcomes and log lines with numbers blanked. */
-function signalsOf(r: AnyResult): string[] {
-  const out: string[] = [`outcome ${r.outcome}`];
+function signalsOf(step: string, r: AnyResult): string[] {
+  const out: string[] = [`${step} ${r.outcome}`];
   if ('hooks' in r) for (const h of r.hooks) out.push(`${h.hook} ${h.statusName}`);
   for (const l of r.logs ?? []) out.push(`log ${l.plugin}: ${l.message.replace(/[0-9a-f]{6,}|\d+/gi, '#').slice(0, 80)}`);
   return out;
@@ -94,19 +97,26 @@ export async function runPlan(target: FuzzTarget, plan: FuzzPlan, limits: RunLim
     seen.push({ client, step, r });
     return r;
   };
+  const named = new Set<string>();
   const open = async (o: HostOptions): Promise<ScenarioHost> => {
-    const host = await openHost(o);
+    const host = await openHost(o).catch((err: unknown) => {
+      if (err instanceof HostOpenError) watch('server', 'open')(err.failure);
+      throw err;
+    });
     return {
       client(input: ClientInput) {
         const c = host.client(input);
         const name = input.name ?? 'client';
+        // the runner makes a client anew to reconnect it after a restart
+        const connect = named.has(name) ? 'reconnect' : 'connect';
+        named.add(name);
         return {
-          connect: (opts) => c.connect(opts).then(watch(name, 'connect')) as Promise<ConnectResult>,
+          connect: (opts) => c.connect(opts).then(watch(name, connect)) as Promise<ConnectResult>,
           renegotiate: () => c.renegotiate().then(watch(name, 'renegotiate')) as Promise<RenegotiateResult>,
           disconnect: () => c.disconnect().then(watch(name, 'disconnect')) as Promise<DisconnectResult>,
         };
       },
-      restart: (signal) => host.restart(signal),
+      restart: (signal) => host.restart(signal).then(watch('server', `restart (${signal})`)) as Promise<RestartResult>,
       close: () => host.close(),
       kill: () => host.kill(),
       configNotes: host.configNotes,
@@ -116,8 +126,16 @@ export async function runPlan(target: FuzzTarget, plan: FuzzPlan, limits: RunLim
     };
   };
   const report = await runScenario(parseScenario(scenario, 'fuzz.yaml'), { openHost: open, memcheck: limits.memcheck });
-  if (report.loadError) return { kind: 'load-error', message: report.loadError.message, scenario };
-  const signals = [...new Set(seen.flatMap((s) => signalsOf(s.r)))];
+  if (report.loadError) {
+    const opened = seen[0]?.r;
+    // a crash or hang while opening is a failure like any other
+    const failure = opened && failureOf('server', 'open', opened, limits);
+    if (failure) return { kind: 'failure', failure, signals: [], scenario };
+    // mutated arguments the plugin refuses: an expected outcome of that run (OpenVPN would not start), not a bug
+    if (plan.args) return { kind: 'ok', signals: [`open refused: ${report.loadError.kind ?? report.loadError.outcome}`], scenario };
+    return { kind: 'load-error', message: report.loadError.message, scenario };
+  }
+  const signals = [...new Set(seen.flatMap((s) => signalsOf(s.step, s.r)))];
   for (const s of seen) {
     const failure = failureOf(s.client, s.step, s.r, limits);
     if (failure) return { kind: 'failure', failure, signals, scenario };

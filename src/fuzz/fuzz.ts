@@ -1,5 +1,6 @@
 // A fuzz session: run after run of random (or, guided by new signals, mutated) plans against a plugin chain; each new
 // failure is minimised and written as a scenario that `run` replays. Reproducible from the seed.
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PluginSpec } from '../protocol/messages.js';
@@ -31,6 +32,10 @@ export interface FuzzOptions {
   maxBlockingMs?: number;
   /** Runs the minimiser may use per distinct failure (default 60; 0: no minimising). */
   minimiseRuns?: number;
+  /** Mutate the plugins' own arguments in half of the runs (drop, duplicate, empty, very long, odd characters,
+   * numbers at limits), at most as one `plugin` config line carries them; a plugin refusing them (load-error) is an
+   * expected outcome of that run. Default false. */
+  fuzzArgs?: boolean;
   /** Stop at the first failure (default false). */
   stopOnFailure?: boolean;
   /** Run every plan under valgrind's memcheck: a finding in a plugin is a failure of kind 'memcheck'. */
@@ -95,7 +100,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
 
   for (; run < maxRuns && (o.durationMs === undefined || elapsed() < o.durationMs); ) {
     const r = Random.forRun(seed, run);
-    const plan = corpus.length > 0 && r.chance(0.5) ? mutatePlan(r.pick(corpus), r) : randomPlan(r);
+    const plan = corpus.length > 0 && r.chance(0.5) ? mutatePlan(r.pick(corpus), r) : randomPlan(r, o.fuzzArgs ? target.plugins : undefined);
     const v = await runPlan(target, plan, limits);
     run++;
     if (v.kind === 'load-error') return { outcome: 'load-error', seed, message: v.message };
@@ -114,6 +119,16 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
   return { outcome: 'done', seed, runs: run, ms: elapsed(), findings: [...findings.values()], signals: signals.size };
 }
 
+/** A file name for a signature: its words, and when they are too long, their start and a hash of the whole (two
+ * crash sites that differ only at the end get two files). */
+export function fileStem(signature: string): string {
+  const words = signature
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .toLowerCase();
+  return words.length <= 80 ? words : `${words.slice(0, 71).replace(/-$/, '')}-${createHash('sha256').update(signature).digest('hex').slice(0, 8)}`;
+}
+
 /** A new failure: minimise it, write its scenario. */
 async function record(
   failure: FuzzFailure,
@@ -130,7 +145,7 @@ async function record(
     const v = await runPlan(target, p, limits);
     return v.kind === 'failure' && v.failure.signature === failure.signature;
   };
-  const small = o.minimiseRuns === 0 ? { plan, runs: 0 } : await minimise(plan, same, o.minimiseRuns ?? 60);
+  const small = o.minimiseRuns === 0 ? { plan, runs: 0 } : await minimise(plan, same, o.minimiseRuns ?? 60, target.plugins);
   const scenario = scenarioText(target, small.plan, [
     `ovpn-plugin-host fuzz, seed ${seed}, run ${run}: ${failure.signature}`,
     `first seen as: ${failure.summary.split('\n')[0]}`,
@@ -149,12 +164,7 @@ async function record(
   };
   if (o.outDir !== undefined) {
     mkdirSync(o.outDir, { recursive: true });
-    const name = `${failure.signature
-      .replace(/[^A-Za-z0-9]+/g, '-')
-      .replace(/^-|-$/g, '')
-      .toLowerCase()
-      .slice(0, 80)}.yaml`;
-    finding.file = join(o.outDir, name);
+    finding.file = join(o.outDir, `${fileStem(failure.signature)}.yaml`);
     writeFileSync(finding.file, scenario);
   }
   return finding;

@@ -1,5 +1,6 @@
 // What a real OpenVPN 2.6.14 server can pass a plugin (the fuzzer never goes beyond it): its length limits and the
-// characters it lets through. Pure.
+// characters it lets through, as ../shared/openvpn-semantics.md §5.1 and §8 (14. Sizes) give them. Pure. (Plugin
+// arguments: see args.ts, 16 tokens and 255 characters per config line.)
 
 /** Username and password: USER_PASS_LEN 4096 in Debian's build (PKCS#11 enabled), so at most 4095 bytes. */
 export const MAX_USER_PASS = 4095;

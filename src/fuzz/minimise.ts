@@ -1,7 +1,7 @@
-// Make a failing plan as small as it can be while it still fails the same way: fewer clients, one after another,
-// fields left at their defaults, shorter values, fewer peer info lines. Each candidate is a whole run (a fresh host).
-import type { FuzzClient } from './inputs.js';
-import type { FuzzPlan } from './plan.js';
+// Make a failing plan as small as it can be while it still fails the same way: fewer clients, one after another, no
+// restart, clients that just disconnect (no renegotiation, no vanishing), fields left at their defaults, shorter
+// values, fewer peer info lines. Each candidate is a whole run (a fresh host).
+import type { FuzzPlan, PlannedClient, PlannedPlugin } from './plan.js';
 
 /** Whether a candidate plan still fails with the same signature. */
 export type StillFails = (plan: FuzzPlan) => Promise<boolean>;
@@ -9,7 +9,7 @@ export type StillFails = (plan: FuzzPlan) => Promise<boolean>;
 const FIELDS = ['address', 'peerInfo', 'commonName', 'password', 'username'] as const;
 
 /** The plan with client I changed by CHANGE. */
-function withClient(plan: FuzzPlan, i: number, change: (c: FuzzClient) => FuzzClient): FuzzPlan {
+function withClient(plan: FuzzPlan, i: number, change: (c: PlannedClient) => PlannedClient): FuzzPlan {
   return { ...plan, clients: plan.clients.map((c, k) => (k === i ? change(c) : c)) };
 }
 
@@ -27,8 +27,14 @@ async function shortest(text: string, tryIt: (candidate: string) => Promise<bool
   }
 }
 
-/** Minimise PLAN (which fails) with at most BUDGET more runs; returns the smallest failing plan found and the runs used. */
-export async function minimise(plan: FuzzPlan, stillFails: StillFails, budget = 60): Promise<{ plan: FuzzPlan; runs: number }> {
+/** Minimise PLAN (which fails) with at most BUDGET more runs; returns the smallest failing plan found and the runs used.
+ * PLUGINS (the chain as given) are the arguments a plan with mutated ones goes back to. */
+export async function minimise(
+  plan: FuzzPlan,
+  stillFails: StillFails,
+  budget = 60,
+  plugins: readonly PlannedPlugin[] = [],
+): Promise<{ plan: FuzzPlan; runs: number }> {
   let best = plan;
   let runs = 0;
   const attempt = async (candidate: FuzzPlan): Promise<boolean> => {
@@ -38,12 +44,51 @@ export async function minimise(plan: FuzzPlan, stillFails: StillFails, budget = 
     best = candidate;
     return true;
   };
+  const withArgs = (k: number, args: string[]): FuzzPlan => ({ ...best, args: best.args!.map((a, i) => (i === k ? args : a)) });
+  const minimiseArgs = async () => {
+    for (let k = 0; k < (best.args?.length ?? 0); k++) {
+      const given = plugins[k]?.args;
+      const now = best.args![k]!;
+      if (given && JSON.stringify(given) === JSON.stringify(now)) continue;
+      if (given && (await attempt(withArgs(k, [...given])))) continue;
+      for (let i = best.args![k]!.length - 1; i >= 0; i--)
+        await attempt(
+          withArgs(
+            k,
+            best.args![k]!.filter((_, j) => j !== i),
+          ),
+        );
+      for (let i = 0; i < best.args![k]!.length; i++) {
+        const value = best.args![k]![i]!;
+        if (given?.includes(value)) continue;
+        await shortest(value, (v) =>
+          attempt(
+            withArgs(
+              k,
+              best.args![k]!.map((a, j) => (j === i ? v : a)),
+            ),
+          ),
+        );
+      }
+    }
+  };
   // fewer clients
   for (let i = best.clients.length - 1; i >= 0 && best.clients.length > 1; i--) {
     const clients = best.clients.filter((_, k) => k !== i);
-    await attempt({ clients, sequential: best.sequential || clients.length === 1 });
+    await attempt({ ...best, clients, sequential: best.sequential || clients.length === 1 });
   }
   if (!best.sequential) await attempt({ ...best, sequential: true });
+  if (best.restart) await attempt((({ restart: _r, ...p }) => p)(best));
+  // the plugins' own arguments: all as given, else one plugin's as given, else fewer and shorter mutated ones
+  if (best.args && !(await attempt((({ args: _a, ...p }) => p)(best)))) await minimiseArgs();
+  // simpler lives: no vanishing, fewer renegotiations
+  for (let i = 0; i < best.clients.length; i++) {
+    if (best.clients[i]!.vanish) await attempt(withClient(best, i, ({ vanish: _v, ...c }) => c));
+    while ((best.clients[i]!.renegotiations ?? 0) > 0) {
+      const fewer = best.clients[i]!.renegotiations! - 1;
+      if (!(await attempt(withClient(best, i, ({ renegotiations: _n, ...c }) => (fewer > 0 ? { ...c, renegotiations: fewer } : c))))) break;
+    }
+  }
   // simpler clients: a field at its default, else a shorter value; peer info line by line
   for (let i = 0; i < best.clients.length; i++) {
     for (const field of FIELDS) {

@@ -2,7 +2,7 @@
 // expecting of every client what a healthy plugin gives: no crash or hang, no hook call blocking longer than the
 // limit, every deferral decided. The fuzzer runs this very text, so a replay is the run.
 import { stringify } from 'yaml';
-import type { FuzzPlan } from './plan.js';
+import { stepsOf, type FuzzPlan } from './plan.js';
 
 /** What is fuzzed: the chain and the server settings, as the scenario and the host take them. */
 export interface FuzzTarget {
@@ -21,12 +21,16 @@ export interface FuzzTarget {
 export function scenarioText(target: FuzzTarget, plan: FuzzPlan, header: string[] = []): string {
   const doc = {
     name: 'fuzz',
-    plugins: target.plugins.map((p) => ({ path: p.path, args: p.args })),
+    plugins: target.plugins.map((p, i) => ({ path: p.path, args: plan.args?.[i] ?? p.args })),
     ...(target.config !== undefined ? { config: target.config } : {}),
     ...(target.server?.length ? { server: target.server } : {}),
     host: { callTimeoutMs: target.callTimeoutMs, timeoutMs: target.timeoutMs, handWindowMs: target.timeoutMs },
     sequential: plan.sequential,
-    clients: plan.clients.map((c, i) => ({ name: `client-${i + 1}`, ...c, expect: { maxBlockingMs: target.maxBlockingMs, decided: true } })),
+    ...(plan.restart ? { restart: plan.restart } : {}),
+    clients: plan.clients.map(({ renegotiations: _r, vanish: _v, ...c }, i) => {
+      const steps = stepsOf({ renegotiations: _r, vanish: _v });
+      return { name: `client-${i + 1}`, ...c, ...(steps ? { steps } : {}), expect: { maxBlockingMs: target.maxBlockingMs, decided: true } };
+    }),
   };
   const comments = header.map((l) => `# ${l}\n`).join('');
   return comments + stringify(doc, { lineWidth: 0 });

@@ -2,6 +2,7 @@
 import type { PluginLogEntry } from '../protocol/logs.js';
 import type { CrashedOutcome, HungOutcome, LoadErrorOutcome } from '../protocol/failures.js';
 import type { WorkerError } from '../protocol/messages.js';
+import { crashSite, frameText } from './crash-site.js';
 import type { WorkerDeath } from './worker/death.js';
 
 /** A dead worker as a crashed or hung outcome. PATHS names the plugins by index. */
@@ -18,8 +19,18 @@ export function failureFromDeath(death: WorkerDeath, logs: PluginLogEntry[], pat
     };
   }
   if (death.cause) return { outcome: 'crashed', signal: death.signal, exitCode: death.exitCode, during, logs, message: death.cause };
+  const site = crashSite(death.frames, paths);
   const how = death.signal ? `crashed with ${death.signal}` : `exited unexpectedly (code ${death.exitCode})`;
-  return { outcome: 'crashed', signal: death.signal, exitCode: death.exitCode, during, logs, message: `the plugin ${how}${where}` };
+  const at = site ? ` at ${frameText(site)}` : '';
+  return {
+    outcome: 'crashed',
+    signal: death.signal,
+    exitCode: death.exitCode,
+    during,
+    ...(site ? { site } : {}),
+    logs,
+    message: `the plugin ${how}${where}${at}`,
+  };
 }
 
 export function failureFromError(error: WorkerError, logs: PluginLogEntry[]): LoadErrorOutcome {

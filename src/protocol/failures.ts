@@ -8,6 +8,28 @@ export interface CallSite {
   call: string;
 }
 
+/** One stack frame of a crash, as the worker's runtime saw it: the module (shared object) and the offset in it, and
+ * the function when it could be named (from the dynamic symbols, or the file's own symbol table). */
+export interface CrashFrame {
+  module: string;
+  /** Offset of the instruction in the module (its virtual address in the file). */
+  offset: number;
+  symbol?: string;
+  /** Offset of the instruction in that function. */
+  symbolOffset?: number;
+}
+
+/** Where a plugin crashed: the first frame (from the faulting one outwards) inside one of the chain's plugin files. */
+export interface CrashSite {
+  /** The plugin file, as the chain names it. */
+  plugin: string;
+  offset: number;
+  symbol?: string;
+  symbolOffset?: number;
+  /** The crash's frames, faulting one first (at most 12; frames in other modules too). */
+  frames: CrashFrame[];
+}
+
 /** The plugin could not be loaded or opened (OpenVPN would refuse to start). */
 export interface LoadErrorOutcome {
   outcome: 'load-error';
@@ -21,6 +43,8 @@ export interface CrashedOutcome {
   signal: string | null;
   exitCode: number | null;
   during?: CallSite & { pluginPath?: string };
+  /** The faulting plugin frame, when the runtime caught the signal and a frame lies in a plugin file. */
+  site?: CrashSite;
   message: string;
   logs: PluginLogEntry[];
 }

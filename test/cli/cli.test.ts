@@ -330,7 +330,10 @@ test('call usage errors: unknown hook lists the valid names; bad --env value; ex
 test('call failures: crash -> 4, hang -> 4, open fails -> 5, missing file -> 5; temp dirs removed', async () => {
   const crash = await cli(['call', fixture('fault-signal'), 'where=hook', 'how=crash', 'auth=1', 'tls=1', '--hook', 'AUTH_USER_PASS_VERIFY']);
   assert.equal(crash.code, 4);
-  assert.match(crash.stderr.split('\n')[0]!, /^ovpn-plugin-host: the plugin crashed with SIGSEGV in AUTH_USER_PASS_VERIFY of .*fault-signal\.so$/);
+  assert.match(
+    crash.stderr.split('\n')[0]!,
+    /^ovpn-plugin-host: the plugin crashed with SIGSEGV in AUTH_USER_PASS_VERIFY of .*fault-signal\.so at die\S*\+0x[0-9a-f]+$/,
+  );
   assert.match(crash.stderr, /about to crash in hook/);
   assert.equal(crash.stdout, '');
 

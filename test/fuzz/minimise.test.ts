@@ -34,3 +34,33 @@ test('the budget bounds the runs; the plan returned always fails', async () => {
   assert.equal(calls, 5);
   assert.ok((small.clients[0]?.username?.length ?? 0) > 10);
 });
+
+test('a restart, a vanishing client and renegotiations the failure does not need are minimised away', async () => {
+  const plan: FuzzPlan = {
+    sequential: true,
+    restart: 'SIGHUP',
+    clients: [
+      { username: 'x', vanish: true },
+      { username: 'boom', renegotiations: 2 },
+    ],
+  };
+  // fails when some client named boom renegotiates at least once
+  const fails = async (p: FuzzPlan) => p.clients.some((c) => c.username === 'boom' && (c.renegotiations ?? 0) >= 1);
+  const { plan: small } = await minimise(plan, fails, 200);
+  assert.deepEqual(small, { sequential: true, clients: [{ username: 'boom', renegotiations: 1 }] });
+});
+
+test('mutated plugin arguments go back to the given ones where the failure allows, else shrink', async () => {
+  const given = [
+    { path: '/x/a.so', args: ['mode=strict'] },
+    { path: '/x/b.so', args: ['n=1'] },
+  ];
+  const plan: FuzzPlan = { sequential: true, clients: [{}], args: [['mode=strict', 'x', `prefix=${'A'.repeat(100)}`], ['n=-1']] };
+  // fails while a.so has mode=strict (else it refuses to open) and an argument "prefix=" with 64 or more characters after it
+  const fails = async (p: FuzzPlan) => {
+    const a = p.args?.[0] ?? given[0]!.args;
+    return a.includes('mode=strict') && a.some((x) => x.startsWith('prefix=') && x.length >= 71);
+  };
+  const { plan: small } = await minimise(plan, fails, 200, given);
+  assert.deepEqual(small.args, [['mode=strict', `prefix=${'A'.repeat(64)}`], ['n=1']]);
+});

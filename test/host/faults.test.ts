@@ -230,17 +230,25 @@ fault('signals (CLI): segfault and abort() in open, in a hook, in close -> crash
     assert.equal(r.code, 4, `${what}: ${r.stderr}`);
     const o = json(r);
     // a crash in close comes after the call returned: the call's result stands, closeFailure says what happened
-    const f = (where === 'close' ? o.closeFailure : o) as Json & { signal: string; during: { call: string; pluginPath: string } };
+    const f = (where === 'close' ? o.closeFailure : o) as Json & {
+      signal: string;
+      during: { call: string; pluginPath: string };
+      site: { plugin: string; symbol: string; frames: Array<{ module: string }> };
+    };
     assert.equal(f.outcome, 'crashed', what);
     assert.equal(f.signal, SIGNALS[how], what);
     assert.equal(f.during.call, WHERE_CALL[where], what);
     assert.match(f.during.pluginPath, /fault-signal\.so$/);
+    // the crash site: the fixture's own (static) function that faulted, the first frame in the plugin file
+    assert.match(f.site.plugin, /fault-signal\.so$/, what);
+    assert.match(f.site.symbol, /^die\b/, what);
+    assert.ok(f.site.frames.length > 1 && f.site.frames.length <= 12, what);
     assert.ok(messagesOf(logsOf(o)).includes(`about to ${how} in ${where}`), what);
   }
   // the human form: one line naming signal, call and file, then the log
   const human = await humanRun;
   assert.equal(human.code, 4, human.stderr);
-  assert.match(human.stderr, /^ovpn-plugin-host: the plugin crashed with SIGABRT in CLIENT_CONNECT_V2 of .*fault-signal\.so$/m);
+  assert.match(human.stderr, /^ovpn-plugin-host: the plugin crashed with SIGABRT in CLIENT_CONNECT_V2 of .*fault-signal\.so at die\S*\+0x[0-9a-f]+$/m);
 });
 
 fault('signals (library): segfault and abort() in open, in a hook, in close -> crashed with the signal and the call site', async () => {
@@ -254,6 +262,9 @@ fault('signals (library): segfault and abort() in open, in a hook, in close -> c
       const inHook = failure(await hostH.call('CLIENT_CONNECT_V2', {}), 'crashed');
       assert.equal(inHook.signal, SIGNALS[how]);
       assert.deepEqual(inHook.during, { plugin: 0, call: 'CLIENT_CONNECT_V2', pluginPath: fixture('fault-signal') });
+      assert.equal(inHook.site?.plugin, fixture('fault-signal'));
+      assert.match(inHook.site?.symbol ?? '', /^die\b/);
+      assert.match(inHook.site?.frames.find((f) => f.symbol === 'openvpn_plugin_func_v3')?.module ?? '', /fault-signal\.so$/);
       assert.equal(await hostH.close(), undefined, 'closing a dead host is a no-op');
 
       const hostC = await open('fault-signal', ['where=close', `how=${how}`]);

@@ -3,11 +3,11 @@
 import { constants as osConstants } from 'node:os';
 import { hookName } from '../../openvpn/constants.js';
 import { CHANNEL_FD, LOST_CHANNEL_EXIT_BASE, PSEUDO_CALL_NAMES } from '../../protocol/constants.js';
-import type { CallSite } from '../../protocol/failures.js';
+import type { CallSite, CrashFrame } from '../../protocol/failures.js';
 
 /** Why the worker is gone. `during` names the plugin call in progress, when the worker could tell. */
 export type WorkerDeath =
-  | { reason: 'crashed'; signal: string | null; exitCode: number | null; during?: CallSite; cause?: string }
+  | { reason: 'crashed'; signal: string | null; exitCode: number | null; during?: CallSite; frames?: CrashFrame[]; cause?: string }
   | { reason: 'hung'; timeoutMs: number; during?: CallSite; cause?: string };
 
 /** A crash or hang record of the runtime: the plugin (index) and hook type (or pseudo call) it happened in. */
@@ -23,7 +23,7 @@ export interface DeathEvidence {
   /** The runtime's watchdog fired (a plugin call overran the call timeout). */
   hung?: RuntimeRecord & { timeoutMs: number };
   /** The runtime caught a fatal signal inside a plugin call. */
-  crash?: RuntimeRecord & { signal: number };
+  crash?: RuntimeRecord & { signal: number; frames?: CrashFrame[] };
   /** The caller killed it itself (its own deadline, or the boot limit). */
   killed?: WorkerDeath;
   /** Channels the worker lost while alive, and what it was serving then. */
@@ -63,6 +63,7 @@ export function classifyDeath(e: DeathEvidence): WorkerDeath {
   } else {
     const signal = e.signal ?? (e.crash ? signalName(e.crash.signal) : null);
     death = { reason: 'crashed', signal, exitCode: e.exitCode, during: e.crash ? callSite(e.crash) : undefined };
+    if (e.crash?.frames?.length) death.frames = e.crash.frames;
   }
   if (e.garbage !== undefined) {
     return {

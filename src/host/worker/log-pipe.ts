@@ -1,16 +1,29 @@
 // Parse the records the worker's runtime (runtime.c) writes into the log pipe, and split streams into lines. Pure.
+import type { CrashFrame } from '../../protocol/failures.js';
 
 export type PipeRecord =
   | { kind: 'log'; flags: number; pid: number; client: number; plugin: string; message: string }
   | { kind: 'mark'; mark: string }
   | { kind: 'hung'; plugin: number; type: number; timeoutMs: number }
-  | { kind: 'crash'; plugin: number; type: number; signal: number }
+  | { kind: 'crash'; plugin: number; type: number; signal: number; frames: CrashFrame[] }
   /** The worker could not set itself up (written by main.ts itself, before the runtime exists). */
   | { kind: 'setup-failed'; message: string }
   | { kind: 'garbage'; line: string };
 
 function unescapeField(text: string): string {
   return text.replace(/\\([\\nt])/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : '\\'));
+}
+
+/** A crash record's frame field: "<hex offset> <symbol+0xoff or -> <module>" (undefined when it is not one). */
+function parseFrame(field: string): CrashFrame | undefined {
+  const m = /^0x([0-9a-f]+) (?:(-)|([^ ]+)\+0x([0-9a-f]+)) (.+)$/s.exec(unescapeField(field));
+  if (!m) return undefined;
+  const frame: CrashFrame = { module: m[5]!, offset: Number.parseInt(m[1]!, 16) };
+  if (m[3] !== undefined) {
+    frame.symbol = m[3];
+    frame.symbolOffset = Number.parseInt(m[4]!, 16);
+  }
+  return frame;
 }
 
 export function parseRecord(line: string): PipeRecord {
@@ -33,7 +46,13 @@ export function parseRecord(line: string): PipeRecord {
     case 'H':
       return { kind: 'hung', plugin: Number(f[1]), type: Number(f[2]), timeoutMs: Number(f[3]) };
     case 'X':
-      return { kind: 'crash', plugin: Number(f[1]), type: Number(f[2]), signal: Number(f[3]) };
+      return {
+        kind: 'crash',
+        plugin: Number(f[1]),
+        type: Number(f[2]),
+        signal: Number(f[3]),
+        frames: f.slice(4).flatMap((field) => parseFrame(field) ?? []),
+      };
     case 'S':
       return { kind: 'setup-failed', message: unescapeField(f.slice(1).join('\t')) };
   }

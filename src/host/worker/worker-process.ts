@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { hookName, logLevelOf } from '../../openvpn/constants.js';
 import { LOG_PIPE_FD } from '../../protocol/constants.js';
 import type { PluginLogEntry } from '../../protocol/logs.js';
+import type { CrashFrame } from '../../protocol/failures.js';
 import type { DeferralProgress, Op, Request, RequestOf, ResponseMessage, ResponseOf, WorkerError, WorkerMessage } from '../../protocol/messages.js';
 import { classifyDeath, lostChannelsOfExit, type RuntimeRecord, type WorkerDeath } from './death.js';
 import { LineSplitter, parseRecord } from './log-pipe.js';
@@ -92,7 +93,7 @@ export class WorkerProcess extends EventEmitter {
   private readonly marks = new Set<string>();
   private nextId = 1;
   private hung: (RuntimeRecord & { timeoutMs: number }) | undefined;
-  private crash: (RuntimeRecord & { signal: number }) | undefined;
+  private crash: (RuntimeRecord & { signal: number; frames: CrashFrame[] }) | undefined;
   private readonly t0 = performance.now();
   private readonly exitPromise: Promise<void>;
   private expectedExit = false;

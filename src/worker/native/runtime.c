@@ -10,11 +10,15 @@
  *   L <flags> <pid> <plugin name> <message>     a plugin_log / plugin_vlog call
  *   H <plugin id> <hook type> <timeout ms>      the watchdog killed the worker: a call did not return
  *   M <mark>                                    a marker the worker writes to order logs and results
- *   X <plugin id> <hook type> <signal>          the worker crashed (fatal signal) inside that call
+ *   X <plugin id> <hook type> <signal> <frame>*  the worker crashed (fatal signal) inside that call; each frame, from
+ *                                               the faulting one outwards, is "<hex offset> <symbol+0xoff or -> <module>"
  */
 #define _GNU_SOURCE
 #include "plugin-abi.h"
+#include <dlfcn.h>
 #include <errno.h>
+#include <execinfo.h>
+#include <ucontext.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -350,14 +354,85 @@ static char *fmt_int(char *p, long v)
     return p;
 }
 
-static void crash_handler(int sig)
+static char *fmt_hex(char *p, uintptr_t v)
 {
+    char tmp[2 * sizeof v];
+    int n = 0;
+    do tmp[n++] = "0123456789abcdef"[v & 15]; while ((v >>= 4) && n < (int)sizeof tmp);
+    *p++ = '0'; *p++ = 'x';
+    while (n) *p++ = tmp[--n];
+    return p;
+}
+
+#define CRASH_FRAMES 12     /* frames named in a crash record, from the faulting one outwards */
+#define CRASH_REC_MAX 4096  /* PIPE_BUF: the record is one atomic write; frames that do not fit are left out */
+
+/* The faulting instruction's address, from the signal's context (0 where the architecture is not known here). */
+static uintptr_t fault_pc(void *uctx)
+{
+    ucontext_t *uc = uctx;
+    if (!uc) return 0;
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.pc;
+#else
+    return 0;
+#endif
+}
+
+/* Append one frame " \t<hex offset> <symbol+0xoff | -> <module>" for ADDR (a return address unless EXACT: its symbol is
+ * looked up one byte back, so a call at a function's very end is not named after the next function). Returns the new
+ * end, or P unchanged when it does not fit before END. */
+static char *append_frame(char *p, char *end, uintptr_t addr, int exact)
+{
+    char frame[1024];
+    size_t len = 0;
+    Dl_info info;
+    uintptr_t look = exact ? addr : addr - 1;
+    if (!dladdr((void *)look, &info) || !info.dli_fname) return p;
+    frame[len++] = '\t';
+    len = (size_t)(fmt_hex(frame + len, addr - (uintptr_t)info.dli_fbase) - frame);
+    frame[len++] = ' ';
+    if (info.dli_sname && info.dli_saddr) {
+        append_escaped(frame, sizeof frame - 24, &len, info.dli_sname);
+        frame[len++] = '+';
+        len = (size_t)(fmt_hex(frame + len, addr - (uintptr_t)info.dli_saddr) - frame);
+    } else {
+        frame[len++] = '-';
+    }
+    frame[len++] = ' ';
+    append_escaped(frame, sizeof frame, &len, info.dli_fname);
+    if (len > (size_t)(end - p)) return p;
+    memcpy(p, frame, len);
+    return p + len;
+}
+
+/* On a fatal signal in the worker: one X record naming the call in progress, the signal and the faulting frames.
+ * Async-signal-safety: write(2) is; backtrace() was called once at init so it does not load libgcc_s (malloc) here;
+ * dladdr() takes the loader's lock, so a crash inside dlopen/dlclose would deadlock here (the watchdog then reports a
+ * hang of that call). */
+static void crash_handler(int sig, siginfo_t *si, void *uctx)
+{
+    (void)si;
     if (getpid() == worker_pid && log_fd >= 0) { /* forked children inherit the handler: stay quiet there */
-        char rec[96], *p = rec;
+        static char rec[CRASH_REC_MAX];
+        char *p = rec, *end = rec + sizeof rec - 1;
         *p++ = 'X'; *p++ = '\t';
         p = fmt_int(p, cur_plugin); *p++ = '\t';
         p = fmt_int(p, cur_type); *p++ = '\t';
-        p = fmt_int(p, sig); *p++ = '\n';
+        p = fmt_int(p, sig);
+        void *trace[CRASH_FRAMES + 8];
+        int n = backtrace(trace, CRASH_FRAMES + 8);
+        uintptr_t pc = fault_pc(uctx);
+        int from = 0;
+        if (pc) { /* skip the handler's own frames and the kernel's signal trampoline */
+            for (int i = 0; i < n; i++) {
+                if ((uintptr_t)trace[i] == pc) { from = i; break; }
+            }
+        }
+        for (int i = from, k = 0; i < n && k < CRASH_FRAMES; i++, k++) p = append_frame(p, end, (uintptr_t)trace[i], i == from && pc);
+        *p++ = '\n';
         ssize_t r = write(log_fd, rec, (size_t)(p - rec));
         (void)r;
     }
@@ -372,8 +447,10 @@ static void install_crash_handler(void)
     sigaltstack(&ss, NULL);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = crash_handler;
-    sa.sa_flags = SA_ONSTACK | SA_RESETHAND | SA_NODEFER;
+    void *warm[2];
+    backtrace(warm, 2); /* loads libgcc_s now, not in the handler */
+    sa.sa_sigaction = crash_handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
     int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
     for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) sigaction(sigs[i], &sa, NULL);

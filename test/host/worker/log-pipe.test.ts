@@ -36,3 +36,19 @@ test('a setup failure the worker wrote itself (before the runtime exists) is rea
     message: 'no runtime for linux-x64: install gcc\tthen retry\\',
   });
 });
+
+test('a crash record carries its frames: offset, the function when named (else -), the module (escaped)', () => {
+  const r = parseRecord('X\t0\t6\t11\t0x1189 - /p/a\\tb.so\t0x12c2 openvpn_plugin_func_v3+0x42 /p/a\\tb.so\tnot a frame');
+  assert.deepEqual(r, {
+    kind: 'crash',
+    plugin: 0,
+    type: 6,
+    signal: 11,
+    frames: [
+      { module: '/p/a\tb.so', offset: 0x1189 },
+      { module: '/p/a\tb.so', offset: 0x12c2, symbol: 'openvpn_plugin_func_v3', symbolOffset: 0x42 },
+    ],
+  });
+  // an older runtime's record without frames still parses
+  assert.deepEqual(parseRecord('X\t-1\t-3\t6'), { kind: 'crash', plugin: -1, type: -3, signal: 6, frames: [] });
+});
