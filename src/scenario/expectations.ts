@@ -161,11 +161,9 @@ function contextOf(r: AnyResult): string {
   return ` [${summarize(r)}]`;
 }
 
-/** Check a connect result. A crash or hang that the scenario did not expect is reported as a failed `outcome`. */
-export function checkConnect(client: string, e: ConnectExpectations, r: ConnectResult, step: StepName = 'connect'): ExpectationResult[] {
-  const v = new Verdicts(client, step, contextOf(r));
-  const connected = r.outcome === 'connected' ? r : undefined;
-  const life = isFailureResult(r) ? undefined : (r as Exclude<ConnectResult, { outcome: 'crashed' | 'hung' | 'load-error' }>);
+/** The outcome (a crash or hang the scenario did not expect fails it) and the stage a life stopped at: connect and
+ * renegotiate check them alike. */
+function checkOutcomeAndStage(v: Verdicts, e: { outcome?: string; stage?: string }, r: AnyResult): void {
   if (e.outcome !== undefined) {
     v.add('outcome', r.outcome === e.outcome, e.outcome, r.outcome, `outcome ${e.outcome}`, r.outcome);
   } else if (isFailureResult(r)) {
@@ -175,6 +173,14 @@ export function checkConnect(client: string, e: ConnectExpectations, r: ConnectR
     const stage = 'stage' in r ? r.stage : undefined;
     v.add('stage', stage === e.stage, e.stage, stage, `stage ${e.stage}`, stage ?? `no stage (outcome ${r.outcome})`);
   }
+}
+
+/** Check a connect result. A crash or hang that the scenario did not expect is reported as a failed `outcome`. */
+export function checkConnect(client: string, e: ConnectExpectations, r: ConnectResult, step: StepName = 'connect'): ExpectationResult[] {
+  const v = new Verdicts(client, step, contextOf(r));
+  const connected = r.outcome === 'connected' ? r : undefined;
+  const life = isFailureResult(r) ? undefined : (r as Exclude<ConnectResult, { outcome: 'crashed' | 'hung' | 'load-error' }>);
+  checkOutcomeAndStage(v, e, r);
   if (e.reason !== undefined) {
     const reasons = reasonsOf(r);
     const m = e.reason;
@@ -357,15 +363,7 @@ export function checkDisconnect(client: string, e: DisconnectExpectations, r: Di
 export function checkRenegotiate(client: string, e: RenegotiateExpectations, r: RenegotiateResult): ExpectationResult[] {
   const v = new Verdicts(client, 'renegotiate', contextOf(r));
   const life = isFailureResult(r) ? undefined : (r as Exclude<RenegotiateResult, { outcome: 'crashed' | 'hung' | 'load-error' }>);
-  if (e.outcome !== undefined) {
-    v.add('outcome', r.outcome === e.outcome, e.outcome, r.outcome, `outcome ${e.outcome}`, r.outcome);
-  } else if (isFailureResult(r)) {
-    v.add('outcome', false, 'no crash or hang', r.outcome, 'the plugin neither crashes nor hangs', r.outcome);
-  }
-  if (e.stage !== undefined) {
-    const stage = 'stage' in r ? r.stage : undefined;
-    v.add('stage', stage === e.stage, e.stage, stage, `stage ${e.stage}`, stage ?? `no stage (outcome ${r.outcome})`);
-  }
+  checkOutcomeAndStage(v, e, r);
   if (e.reason !== undefined) {
     const reasons = reasonsOf(r);
     const m = e.reason;
