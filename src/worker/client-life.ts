@@ -435,6 +435,15 @@ export class ClientLife {
         'the client sent no username/password but a plugin checks them (OpenVPN fails the TLS handshake unless --auth-user-pass-optional)',
       );
     }
+    if (username === '' && !this.settings.authUserPassOptional) {
+      // a blank username: OpenVPN logs "peer provided a blank username", calls no plugin and fails the key (§5.1)
+      authEnv(this.env, { ivVars: this.setup.peerInfo, username, untrusted: this.setup.address, session: this.sessionEnv(run) });
+      const reason = 'the client sent a blank username: OpenVPN refuses it before any plugin is called (unless --auth-user-pass-optional)';
+      auth.reason = reason;
+      auth.ms = performance.now() - run.authStart;
+      if (!run.renegotiation) this.ipchange();
+      return this.refuse(run, 'auth', authFailedMessage(undefined), reason);
+    }
     const files = {
       acf: createTempFile(this.setup.tmpDir, 'acf'),
       apf: createTempFile(this.setup.tmpDir, 'apf'),

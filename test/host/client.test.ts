@@ -125,6 +125,28 @@ test('life: a synchronous auth failure with a reason; TLS_FINAL is not called fo
   });
 });
 
+test('life: a blank username is refused before any plugin is called, unless auth-user-pass-optional (§5.1)', async () => {
+  const plugins = [{ path: fixture('auth-reason') }, { path: fixture('per-client') }];
+  await withHost(plugins, async (host) => {
+    const r = await host.client({ username: '', password: 'y' }).connect();
+    assert.equal(r.outcome, 'rejected');
+    if (r.outcome !== 'rejected') return;
+    assert.equal(r.stage, 'auth');
+    assert.equal(r.clientSees, 'AUTH_FAILED');
+    assert.match(r.reason ?? '', /blank username/);
+    assert.equal(r.auth.called, false);
+    assert.ok(!hookNames(r).includes('AUTH_USER_PASS_VERIFY') && !hookNames(r).includes('TLS_FINAL'), hookNames(r).join(' '));
+  });
+  await withHost(
+    plugins,
+    async (host) => {
+      const r = await host.client({ username: '', password: 'y' }).connect();
+      assert.ok(hookNames(r).includes('AUTH_USER_PASS_VERIFY'), 'with the option the plugins check empty strings');
+    },
+    { serverOptions: ['auth-user-pass-optional'] },
+  );
+});
+
 test('life: a deferred auth still undecided at the hand-window is rejected at auth with AUTH_FAILED, as OpenVPN does', async () => {
   await withHost([{ path: fixture('auth-defer'), args: ['delay_ms=5000'] }], async (host) => {
     const r = await host.client({ username: 'foo', password: 'bar' }).connect({ handWindowMs: 300 });
