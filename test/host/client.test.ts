@@ -141,6 +141,7 @@ test('life: a blank username is refused before any plugin is called, unless auth
     plugins,
     async (host) => {
       const r = await host.client({ username: '', password: 'y' }).connect();
+      assert.ok('hooks' in r, r.outcome);
       assert.ok(hookNames(r).includes('AUTH_USER_PASS_VERIFY'), 'with the option the plugins check empty strings');
     },
     { serverOptions: ['auth-user-pass-optional'] },

@@ -292,6 +292,11 @@ test('maxBlockingMs: the longest hook call of the connect; decided: no timeout, 
   const [bad] = checkConnect('alice', { maxBlockingMs: 1000 }, slow);
   assert.equal(bad!.pass, false);
   assert.match(bad!.message, /no hook call blocks longer than 1000 ms: got AUTH_USER_PASS_VERIFY blocked 3200 ms/);
+  // a crash is its own failure (outcome); it is not also a hook call that blocked too long, a hang is
+  const afterCrash = checkConnect('alice', { maxBlockingMs: 1000 }, crashed).find((x) => x.expectation === 'maxBlockingMs');
+  assert.equal(afterCrash!.pass, true, afterCrash!.message);
+  const hung: ConnectResult = { outcome: 'hung', timeoutMs: 5000, message: 'the plugin did not return within 5000 ms', logs: [] };
+  assert.equal(checkConnect('alice', { maxBlockingMs: 1000 }, hung).find((x) => x.expectation === 'maxBlockingMs')!.pass, false);
   const expired: RejectedResult = { ...rejected, reason: 'deferred auth not decided within hand-window: auth_control_file still undecided after 10000 ms' };
   assert.equal(checkConnect('alice', { decided: true }, connected)[0]!.pass, true);
   assert.equal(checkConnect('alice', { decided: true }, rejected)[0]!.pass, true, 'a verdict, even a rejection');
