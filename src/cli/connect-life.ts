@@ -230,14 +230,19 @@ function reportLife(state: RunState, opts: ConnectCliOptions, r: ConnectResult |
     return memcheck && !memcheck.clean && lifeCode() === EXIT.SUCCESS ? EXIT.MEMCHECK : lifeCode();
   }
   if (closeMs !== undefined && closeMs >= SLOW_CLOSE_MS && !isFailure(r)) {
-    state.io.err(`${PROGRAM_NAME}: closing the plugins took ${closeMs} ms (after the client's ${Math.round(r.ms)} ms)\n`);
+    const valgrind = opts.memcheck === true ? ', under valgrind' : '';
+    state.io.err(`${PROGRAM_NAME}: closing the plugins took ${closeMs} ms (after the client's ${Math.round(r.ms)} ms${valgrind})\n`);
   }
   if (isFailure(r)) {
     state.io.err(`${PROGRAM_NAME}: ${failureLine(r)}\n`);
     if (r.outcome === 'load-error') printLines(state, formatFailureDetails(r), 'err');
     return reportMemcheck(state, memcheck, exitCodeOfLife(r));
   }
-  printLines(state, [...formatLife(r, undefined, registered), ...(renegotiations ?? []).flatMap(formatRenegotiation), ...formatDisconnect(d)]);
+  printLines(state, [
+    ...formatLife(r, undefined, registered, opts.memcheck === true),
+    ...(renegotiations ?? []).flatMap(formatRenegotiation),
+    ...formatDisconnect(d),
+  ]);
   return code();
 }
 
@@ -301,7 +306,7 @@ function noHookCalled(r: Exclude<ConnectResult, FailureOutcome>, registered: rea
   return `  (none called; the plugins registered ${hooks.join(', ')}${why})`;
 }
 
-function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectResult, registered: readonly string[] = []): string[] {
+function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectResult, registered: readonly string[] = [], underValgrind = false): string[] {
   const lines: string[] = [];
   switch (r.outcome) {
     case 'connected':
@@ -346,7 +351,9 @@ function formatLife(r: Exclude<ConnectResult, FailureOutcome>, d?: DisconnectRes
     for (const w of r.warnings) lines.push(`warning: ${w}`);
   }
   for (const b of r.blockingCalls)
-    lines.push(`warning: ${b.hook} of ${b.plugin} blocked the server for ${Math.round(b.ms)} ms (every client stalls meanwhile)`);
+    lines.push(
+      `warning: ${b.hook} of ${b.plugin} blocked the server for ${Math.round(b.ms)} ms (every client stalls meanwhile)${underValgrind ? '; timed under valgrind, which slows every call down' : ''}`,
+    );
   append(lines, formatDisconnect(d));
   return lines;
 }

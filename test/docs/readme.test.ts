@@ -31,3 +31,35 @@ test('README: the library example test passes when run with node --test', async 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('README: the fuzz session finds and replays the bug as shown (same seed, same finding, same replay file)', { timeout: 180_000 }, async () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const m = /\$ node dist\/cli\.js (fuzz [^\n]+)\n([\s\S]*?)\$ node dist\/cli\.js (run [^\n]+)\n([\s\S]*?)```/.exec(readme);
+  assert.ok(m, 'README has a fuzz session followed by its replay');
+  const [, fuzzCmd, fuzzOut, runCmd, runOut] = m;
+  const finding = /^ {2}(crashed [^:]+): /m.exec(fuzzOut!)?.[1];
+  assert.ok(finding, 'the session shows a finding');
+  const dir = mkdtempSync(join(tmpdir(), 'readme-fuzz-'));
+  try {
+    const cli = join(ROOT, 'dist', 'cli.js');
+    const args = (cmd: string) => cmd.split(' ').map((a) => (a.startsWith('build/') ? join(ROOT, a) : a));
+    const fz = await run(process.execPath, [cli, ...args(fuzzCmd!)], { cwd: dir }).then(
+      () => assert.fail('fuzz exits 1 when it finds a failure'),
+      (e: { code: number; stdout: string }) => e,
+    );
+    assert.equal(fz.code, 1);
+    assert.match(fz.stdout, /^1 distinct failure:$/m);
+    assert.ok(fz.stdout.includes(`  ${finding}: `), `the same finding as in the README:\n${fz.stdout}`);
+    assert.ok(fz.stdout.includes(`replay:     ovpn-plugin-host ${runCmd}`), `the same replay file:\n${fz.stdout}`);
+    const replay = await run(process.execPath, [cli, ...args(runCmd!)], { cwd: dir }).then(
+      () => assert.fail('the replay fails while the bug is there'),
+      (e: { code: number; stdout: string }) => e,
+    );
+    assert.equal(replay.code, 4, 'exit 4: a crash');
+    const crashLine = /^ {2}connect {4}(crashed: [^\n]*?) \(\d+ ms\)$/m.exec(runOut!)?.[1]?.replace('/…/', '');
+    assert.ok(crashLine);
+    assert.ok(replay.stdout.replace(/\/\S*\/(bug-stack-username\.so)/g, '$1').includes(crashLine.replace(/\/…\//g, '')), replay.stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
