@@ -10,7 +10,7 @@ export { EXIT } from './host/exit-codes.js';
 export { BUNDLED_PLUGINS, bundledPlugin } from './host/bundled.js';
 export type { BundledPluginName } from './host/bundled.js';
 export type { PluginLogEntry } from './protocol/logs.js';
-export type { PluginInfo, PluginSpec } from './protocol/messages.js';
+export type { PluginInfo, PluginSpec, RunningProcess } from './protocol/messages.js';
 export { HOOKS, hookName, parseHookName, returnName } from './openvpn/constants.js';
 export type { HookName } from './openvpn/constants.js';
 export { envForHook, firstClientLife, serverOpenEnv } from './openvpn/server-env.js';

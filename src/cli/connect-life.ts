@@ -10,7 +10,7 @@ import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunS
 import { append, failureLine, formatFailureDetails, timedLines } from './output.js';
 import { liveOutput } from './live.js';
 import { EXIT, exitCodeOfFailure } from '../host/exit-codes.js';
-import type { PluginSpec } from '../protocol/messages.js';
+import type { PluginSpec, RunningProcess } from '../protocol/messages.js';
 import type { MemcheckReport } from '../host/memcheck/report.js';
 import { formatMemcheck } from './memcheck-output.js';
 import { type ConnectCliOptions, parseCommandLine, parseEnvOption, parseNameValue, parsePluginLine, peerInfoInEnvWarnings, certOption } from './options.js';
@@ -166,6 +166,7 @@ export async function runLife(
       registered: host.plugins.flatMap((p) => p.hooks),
       renegotiations,
       closeMs,
+      leftRunning: host.leftRunning,
     });
   } finally {
     state.current = undefined;
@@ -196,6 +197,8 @@ interface ReportMore {
   registered?: string[];
   renegotiations?: RenegotiateResult[];
   closeMs?: number;
+  /** The processes the plugins left running after close (the host ended them). */
+  leftRunning?: readonly RunningProcess[];
   /** Under --memcheck: valgrind's report (null: valgrind wrote none). */
   memcheck?: MemcheckReport | null;
 }
@@ -214,7 +217,7 @@ function reportMemcheck(state: RunState, memcheck: MemcheckReport | null | undef
 }
 
 function reportLife(state: RunState, opts: ConnectCliOptions, r: ConnectResult | FailureOutcome, d?: DisconnectResult, more: ReportMore = {}): number {
-  const { registered = [], renegotiations, closeMs, memcheck } = more;
+  const { registered = [], renegotiations, closeMs, memcheck, leftRunning } = more;
   const lifeCode = () => (exitCodeOfLife(r) === EXIT.SUCCESS && renegotiations ? exitCodeOfRenegotiations(renegotiations) : exitCodeOfLife(r));
   const code = () => reportMemcheck(state, opts.json ? undefined : memcheck, lifeCode());
   if (opts.json) {
@@ -225,11 +228,19 @@ function reportLife(state: RunState, opts: ConnectCliOptions, r: ConnectResult |
       ...(renegs ? { renegotiations: renegs } : {}),
       ...(d ? { disconnect: d } : {}),
       ...(closeMs !== undefined ? { closeMs } : {}),
+      ...(leftRunning?.length ? { leftRunning } : {}),
       ...(memcheck !== undefined ? { memcheck } : {}),
     });
     return memcheck && !memcheck.clean && lifeCode() === EXIT.SUCCESS ? EXIT.MEMCHECK : lifeCode();
   }
-  if (closeMs !== undefined && closeMs >= SLOW_CLOSE_MS && !isFailure(r)) {
+  if (leftRunning?.length) {
+    const list = leftRunning.map((p) => `pid ${p.pid}: ${p.command}`).join('; ');
+    state.io.err(
+      `${PROGRAM_NAME}: warning: the plugins left ${leftRunning.length} process(es) running after close (the host waited 0.5 s, then ended them): ${list}\n`,
+    );
+  }
+  // with processes left running, the close time is mostly the host's wait for them (the line above)
+  if (closeMs !== undefined && closeMs >= SLOW_CLOSE_MS && !isFailure(r) && !leftRunning?.length) {
     const valgrind = opts.memcheck === true ? ', under valgrind' : '';
     state.io.err(`${PROGRAM_NAME}: closing the plugins took ${closeMs} ms (after the client's ${Math.round(r.ms)} ms${valgrind})\n`);
   }

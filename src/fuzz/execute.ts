@@ -15,7 +15,7 @@ import { scenarioText, type FuzzTarget } from './scenario-text.js';
 
 /** How a run ended badly. */
 export interface FuzzFailure {
-  kind: 'crashed' | 'hung' | 'timeout' | 'blocking' | 'close' | 'memcheck';
+  kind: 'crashed' | 'hung' | 'timeout' | 'blocking' | 'close' | 'left-running' | 'memcheck';
   /** Equal for the same bug: the kind, the call and the plugin (and for a crash its signal and site: the faulting
    * function in a plugin file and the offset in it, so two bugs in one hook are told apart). */
   signature: string;
@@ -123,6 +123,9 @@ export async function runPlan(target: FuzzTarget, plan: FuzzPlan, limits: RunLim
       get memcheck() {
         return host.memcheck;
       },
+      get leftRunning() {
+        return host.leftRunning;
+      },
     };
   };
   const report = await runScenario(parseScenario(scenario, 'fuzz.yaml'), { openHost: open, memcheck: limits.memcheck });
@@ -142,6 +145,17 @@ export async function runPlan(target: FuzzTarget, plan: FuzzPlan, limits: RunLim
   }
   if (report.closeError) {
     const failure: FuzzFailure = { kind: 'close', signature: `close: ${report.closeError.outcome}`, summary: `close: ${report.closeError.message}` };
+    return { kind: 'failure', failure, signals, scenario };
+  }
+  if (report.leftRunning) {
+    // by program (a fork without exec is named by the host as such): the same bug leaves the same programs
+    const program = (command: string) => (command.startsWith('<') ? command : basename(command.split(' ')[0] ?? ''));
+    const programs = [...new Set(report.leftRunning.map((p) => program(p.command)))].sort().join(', ');
+    const failure: FuzzFailure = {
+      kind: 'left-running',
+      signature: `left running after close: ${programs}`,
+      summary: `close: ${report.leftRunning.length} process(es) left running: ${report.leftRunning.map((p) => p.command).join('; ')}`,
+    };
     return { kind: 'failure', failure, signals, scenario };
   }
   const leaky = memcheckFailure(report.memcheck);

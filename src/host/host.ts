@@ -7,7 +7,7 @@ import { configValue } from '../openvpn/return-list.js';
 import type { FailureOutcome } from '../protocol/failures.js';
 import type { RestartResult } from '../protocol/client-results.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
-import type { PluginCall, PluginInfo } from '../protocol/messages.js';
+import type { PluginCall, PluginInfo, RunningProcess } from '../protocol/messages.js';
 import { defaultServerParams } from '../openvpn/server-env.js';
 import { WorkerChannel } from './channel.js';
 import { Client, clientSetup } from './client.js';
@@ -77,6 +77,7 @@ export class PluginHost {
    * exits, while valgrind still writes) and, once the worker exited, its report. */
   #memcheckXml?: { dir: string; file: string };
   #memcheck?: MemcheckReport;
+  #leftRunning?: RunningProcess[];
 
   private constructor(
     channel: WorkerChannel,
@@ -92,6 +93,13 @@ export class PluginHost {
    * wrote nothing. */
   get memcheck(): MemcheckReport | undefined {
     return this.#memcheck;
+  }
+
+  /** After close(): the processes the plugins started that were still running half a second after CLOSE_PLUGINS
+   * (a helper the plugin never ended; a real server would leave it behind). The host ended them. Empty when none;
+   * undefined before close() or when close failed. */
+  get leftRunning(): readonly RunningProcess[] | undefined {
+    return this.#leftRunning;
   }
 
   /** Spawn a worker, dlopen every plugin, open them in order. Resolves to the host, or to why it failed. */
@@ -256,7 +264,9 @@ export class PluginHost {
       this.#channel.ending = 'closed';
       const r = await this.#channel.request<'close'>({ op: 'close' });
       await worker.stop();
-      return 'failure' in r ? r.failure : undefined;
+      if ('failure' in r) return r.failure;
+      this.#leftRunning = r.ok.leftRunning;
+      return undefined;
     } finally {
       this.removeTmp();
     }

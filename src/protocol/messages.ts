@@ -161,6 +161,17 @@ interface CloseRequest {
   op: 'close';
 }
 
+/** A process a plugin started, still running: its pid and command line. */
+export interface RunningProcess {
+  pid: number;
+  command: string;
+}
+
+/** After close: the processes the plugins started that were still running (the worker ends them as it exits). */
+interface CloseResponse {
+  leftRunning: RunningProcess[];
+}
+
 /** One plugin's part in a chain call. */
 export interface PluginCall {
   /** The plugin, by its path as given. */
@@ -190,7 +201,7 @@ interface Operations {
   'client-renegotiate': { request: ClientRenegotiateRequest; response: WorkerRenegotiateResult };
   'client-end': { request: ClientEndRequest; response: DisconnectedResult };
   'client-connect': { request: ClientConnectRequest; response: ClientConnectReport };
-  close: { request: CloseRequest; response: null };
+  close: { request: CloseRequest; response: CloseResponse };
   restart: { request: RestartRequest; response: RestartedResult };
 }
 

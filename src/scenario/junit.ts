@@ -77,6 +77,14 @@ function casesOf(r: ScenarioReport): Case[] {
       failure: { message: r.closeError.message, body: `${r.closeError.outcome}: ${r.closeError.message}` },
     });
   }
+  if (r.leftRunning) {
+    const message = `the plugins left ${r.leftRunning.length} process(es) running after close`;
+    cases.push({
+      classname: r.scenario,
+      name: 'nothing left running after close',
+      failure: { message, body: r.leftRunning.map((p) => `pid ${p.pid}: ${p.command}`).join('\n') },
+    });
+  }
   if (r.memcheck !== undefined) {
     const findings = r.memcheck?.findings ?? [];
     const message = r.memcheck ? `${findings.length} memory error(s) or leak(s) in the plugin` : 'valgrind wrote no report';

@@ -19,6 +19,7 @@ import {
 import { finishReport, type ClientReport, type ScenarioReport, type StepReport } from './report.js';
 import { ScenarioError, type Scenario, type ScenarioClient, type StepName } from './schema.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
+import type { RunningProcess } from '../protocol/messages.js';
 import type { HostOptions, ClientInput } from '../host/options.js';
 import type { MemcheckReport } from '../host/memcheck/report.js';
 
@@ -37,6 +38,8 @@ export interface ScenarioHost {
   configNotes?: readonly string[];
   /** Under memcheck, once the worker is gone: valgrind's findings in the plugins (the library's host.memcheck). */
   readonly memcheck?: MemcheckReport;
+  /** After close: the processes the plugins left running (the library's host.leftRunning). */
+  readonly leftRunning?: readonly RunningProcess[];
 }
 
 export interface RunOptions {
@@ -257,6 +260,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
   };
 
   let closeError: ScenarioReport['closeError'];
+  let leftRunning: ScenarioReport['leftRunning'];
   try {
     if (s.restart) {
       await runAll(() => ['connect']);
@@ -269,6 +273,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
     try {
       const f = await host.close();
       if (f) closeError = { outcome: f.outcome, message: f.outcome === 'load-error' ? f.error.message : f.message };
+      if (host.leftRunning?.length) leftRunning = [...host.leftRunning];
     } catch (err) {
       closeError = { outcome: 'error', message: errorMessage(err) };
       await host.kill().catch(() => undefined);
@@ -286,5 +291,13 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
         }
       : undefined;
   const memcheck = opts.memcheck ? { memcheck: host.memcheck ?? null } : {};
-  return finishReport({ ...base, clients, ...(restartReport ? { restart: restartReport } : {}), closeError, ...memcheck, ms: since(t0) });
+  return finishReport({
+    ...base,
+    clients,
+    ...(restartReport ? { restart: restartReport } : {}),
+    closeError,
+    ...(leftRunning ? { leftRunning } : {}),
+    ...memcheck,
+    ms: since(t0),
+  });
 }

@@ -9,6 +9,8 @@ interface ProcStat {
   pid: number;
   ppid: number;
   pgrp: number;
+  /** One letter: R running, S sleeping, Z zombie (exited, not yet waited for), ... */
+  state: string;
 }
 
 /** Every process's parent and process group, from /proc (empty without /proc). */
@@ -26,7 +28,7 @@ function procStats(): ProcStat[] {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.push({ pid, ppid: Number(f[1]), pgrp: Number(f[2]) });
+      out.push({ pid, ppid: Number(f[1]), pgrp: Number(f[2]), state: f[0] ?? '' });
     } catch {
       // gone meanwhile
     }
@@ -53,9 +55,10 @@ export interface ProcessSet {
 }
 
 /** Pids of the processes (this one excepted) in SET. Needs /proc; processes of other users (or set-uid ones) cannot
- * be read and are not found by their mark. */
-function processesOf(set: ProcessSet): number[] {
-  const stats = procStats();
+ * be read and are not found by their mark. With `running`, zombies (exited, only not yet waited for) are left out. */
+function processesOf(set: ProcessSet, running = false): number[] {
+  const all = procStats();
+  const stats = running ? all.filter((p) => p.state !== 'Z') : all;
   const found = new Set<number>();
   if (set.root !== undefined) {
     const children = new Map<number, number[]>();
@@ -85,4 +88,21 @@ export function killProcesses(set: ProcessSet): void {
       // gone meanwhile
     }
   }
+}
+
+/** The processes of SET that are still running (zombies left out), each with its command line (the arguments joined
+ * by spaces; `[comm]` for a process without one). */
+export function runningProcesses(set: ProcessSet): Array<{ pid: number; command: string }> {
+  const out: Array<{ pid: number; command: string }> = [];
+  for (const pid of processesOf(set, true)) {
+    let command = '';
+    try {
+      command = readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0+$/, '').replaceAll('\0', ' ');
+      if (!command) command = `[${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}]`;
+    } catch {
+      continue; // gone meanwhile
+    }
+    out.push({ pid, command });
+  }
+  return out;
 }

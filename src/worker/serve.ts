@@ -4,6 +4,7 @@ import { getRuntime } from './native/runtime.js';
 import { SetupError } from './native/locate-runtime.js';
 import type { DeferralProgress, Op, RequestMessage, ResponseMessage, ResponseOf } from '../protocol/messages.js';
 import { reapOrphans } from './reaper.js';
+import { leftRunningAfterClose, rememberOwnProcesses } from './left-running.js';
 import { rememberTmpDir, shutDown } from './shutdown.js';
 import { onClose, onRequest, send } from './wire.js';
 import { exitIfChannelLost, watchChannels } from './channels.js';
@@ -56,6 +57,7 @@ async function serve(msg: RequestMessage): Promise<ResponseOf<Op>> {
   const progress = (p: DeferralProgress) => send({ event: 'progress', request: msg.id, progress: p });
   switch (msg.op) {
     case 'start':
+      rememberOwnProcesses();
       return session.start(msg);
     case 'call':
       return session.call(msg);
@@ -71,7 +73,7 @@ async function serve(msg: RequestMessage): Promise<ResponseOf<Op>> {
       return session.clientEnd(msg);
     case 'close':
       session.close();
-      return null;
+      return { leftRunning: await leftRunningAfterClose() };
     case 'restart':
       return session.restart(msg);
     default:

@@ -117,3 +117,26 @@ test('fuzz: a clean plugin gives no finding; the CLI says so with exit 0', { tim
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('fuzz: a helper process the plugin leaves running after close is a finding; its scenario replays it (exit 1)', { timeout: 120_000 }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'fuzz-left-'));
+  try {
+    const r = await fuzz({
+      plugins: [{ path: fixture('fault-escape'), args: ['where=hook', 'how=setsid'] }],
+      runs: 3,
+      seed: 1,
+      outDir: out,
+      stopOnFailure: true,
+      minimiseRuns: 4,
+    });
+    assert.equal(r.outcome, 'done');
+    if (r.outcome !== 'done') return;
+    assert.equal(r.findings.length, 1);
+    assert.equal(r.findings[0]!.signature, 'left running after close: <a fork() of the worker without exec>');
+    const again = await replay(r.findings[0]!.file!);
+    assert.equal(again.code, 1, again.out);
+    assert.match(again.out, /process\(es\) left running after close/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
