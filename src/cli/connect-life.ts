@@ -167,6 +167,7 @@ export async function runLife(
       renegotiations,
       closeMs,
       leftRunning: host.leftRunning,
+      leftFiles: host.leftFiles,
     });
   } finally {
     state.current = undefined;
@@ -199,6 +200,8 @@ interface ReportMore {
   closeMs?: number;
   /** The processes the plugins left running after close (the host ended them). */
   leftRunning?: readonly RunningProcess[];
+  /** The files the plugins left in the server's temp dir after close (the host removed them). */
+  leftFiles?: readonly string[];
   /** Under --memcheck: valgrind's report (null: valgrind wrote none). */
   memcheck?: MemcheckReport | null;
 }
@@ -217,7 +220,7 @@ function reportMemcheck(state: RunState, memcheck: MemcheckReport | null | undef
 }
 
 function reportLife(state: RunState, opts: ConnectCliOptions, r: ConnectResult | FailureOutcome, d?: DisconnectResult, more: ReportMore = {}): number {
-  const { registered = [], renegotiations, closeMs, memcheck, leftRunning } = more;
+  const { registered = [], renegotiations, closeMs, memcheck, leftRunning, leftFiles } = more;
   const lifeCode = () => (exitCodeOfLife(r) === EXIT.SUCCESS && renegotiations ? exitCodeOfRenegotiations(renegotiations) : exitCodeOfLife(r));
   const code = () => reportMemcheck(state, opts.json ? undefined : memcheck, lifeCode());
   if (opts.json) {
@@ -229,6 +232,7 @@ function reportLife(state: RunState, opts: ConnectCliOptions, r: ConnectResult |
       ...(d ? { disconnect: d } : {}),
       ...(closeMs !== undefined ? { closeMs } : {}),
       ...(leftRunning?.length ? { leftRunning } : {}),
+      ...(leftFiles?.length ? { leftFiles } : {}),
       ...(memcheck !== undefined ? { memcheck } : {}),
     });
     return memcheck && !memcheck.clean && lifeCode() === EXIT.SUCCESS ? EXIT.MEMCHECK : lifeCode();
@@ -237,6 +241,11 @@ function reportLife(state: RunState, opts: ConnectCliOptions, r: ConnectResult |
     const list = leftRunning.map((p) => `pid ${p.pid}: ${p.command}`).join('; ');
     state.io.err(
       `${PROGRAM_NAME}: warning: the plugins left ${leftRunning.length} process(es) running after close (the host waited 0.5 s, then ended them): ${list}\n`,
+    );
+  }
+  if (leftFiles?.length) {
+    state.io.err(
+      `${PROGRAM_NAME}: warning: the plugins left ${leftFiles.length} file(s) in the server's temp dir after close (the host removed them): ${leftFiles.join(', ')}\n`,
     );
   }
   // with processes left running, the close time is mostly the host's wait for them (the line above)

@@ -150,6 +150,10 @@ function formatReport(r: ScenarioReport, cwd = process.cwd()): string[] {
     lines.push(`${FAIL} the plugins left ${r.leftRunning.length} process(es) running after close (the host ended them):`);
     for (const p of r.leftRunning) lines.push(`    pid ${p.pid}: ${p.command}`);
   }
+  if (r.leftFiles) {
+    lines.push(`${FAIL} the plugins left ${r.leftFiles.length} file(s) in the server's temp dir after close (the host removed them):`);
+    for (const f of r.leftFiles) lines.push(`    ${f}`);
+  }
   if (r.memcheck) lines.push(...formatMemcheck(r.memcheck).map((l, i) => (i === 0 ? `${r.memcheck!.clean ? PASS : FAIL} ${l}` : l)), '');
   else if (r.memcheck === null) lines.push(`${FAIL} memcheck: valgrind wrote no report (it did not start or was killed before writing)`, '');
   const crashes = r.clients.flatMap((c) => c.steps.filter((s) => s.unexpectedFailure).map((s) => `${c.name} ${s.step}`));
@@ -159,12 +163,13 @@ function formatReport(r: ScenarioReport, cwd = process.cwd()): string[] {
   } else {
     const restartFailed = r.restart && r.restart.outcome !== 'restarted';
     const memcheckFailed = r.memcheck && !r.memcheck.clean ? 1 : 0;
-    const expFailed = r.failed - (r.closeError ? 1 : 0) - (r.leftRunning ? 1 : 0) - (restartFailed ? 1 : 0) - memcheckFailed;
+    const expFailed = r.failed - (r.closeError ? 1 : 0) - (r.leftRunning ? 1 : 0) - (r.leftFiles ? 1 : 0) - (restartFailed ? 1 : 0) - memcheckFailed;
     const parts: string[] = [];
     if (expFailed > 0) parts.push(`${expFailed} of ${r.total} expectation${r.total === 1 ? '' : 's'} failed`);
     if (crashes.length) parts.push(`unexpected crash or hang in ${crashes.join(', ')}`);
     if (r.closeError) parts.push(`closing the plugin chain ${r.closeError.outcome}`);
     if (r.leftRunning) parts.push(`${r.leftRunning.length} process(es) left running after close`);
+    if (r.leftFiles) parts.push(`${r.leftFiles.length} file(s) left in the temp dir after close`);
     if (restartFailed) parts.push(`the restart ${r.restart!.outcome}`);
     if (r.memcheck && !r.memcheck.clean) parts.push(`memcheck found ${r.memcheck.findings.length} memory error(s) or leak(s) in the plugin`);
     const text = `FAIL ${parts.join('; ')}`;

@@ -15,7 +15,7 @@ import { scenarioText, type FuzzTarget } from './scenario-text.js';
 
 /** How a run ended badly. */
 export interface FuzzFailure {
-  kind: 'crashed' | 'hung' | 'timeout' | 'blocking' | 'close' | 'left-running' | 'memcheck';
+  kind: 'crashed' | 'hung' | 'timeout' | 'blocking' | 'close' | 'left-running' | 'left-files' | 'memcheck';
   /** Equal for the same bug: the kind, the call and the plugin (and for a crash its signal and site: the faulting
    * function in a plugin file and the offset in it, so two bugs in one hook are told apart). */
   signature: string;
@@ -126,6 +126,9 @@ export async function runPlan(target: FuzzTarget, plan: FuzzPlan, limits: RunLim
       get leftRunning() {
         return host.leftRunning;
       },
+      get leftFiles() {
+        return host.leftFiles;
+      },
     };
   };
   const report = await runScenario(parseScenario(scenario, 'fuzz.yaml'), { openHost: open, memcheck: limits.memcheck });
@@ -155,6 +158,20 @@ export async function runPlan(target: FuzzTarget, plan: FuzzPlan, limits: RunLim
       kind: 'left-running',
       signature: `left running after close: ${programs}`,
       summary: `close: ${report.leftRunning.length} process(es) left running: ${report.leftRunning.map((p) => p.command).join('; ')}`,
+    };
+    return { kind: 'failure', failure, signals, scenario };
+  }
+  if (report.leftFiles) {
+    // by the names' shape (random hex parts and numbers blanked): the same bug leaves the same kind of file
+    const shape = (f: string) =>
+      basename(f)
+        .replace(/[0-9a-f]{8,}/g, 'X')
+        .replace(/[0-9]+/g, 'N');
+    const shapes = [...new Set(report.leftFiles.map(shape))].sort().join(', ');
+    const failure: FuzzFailure = {
+      kind: 'left-files',
+      signature: `left files after close: ${shapes}`,
+      summary: `close: ${report.leftFiles.length} file(s) left in the temp dir: ${report.leftFiles.join(', ')}`,
     };
     return { kind: 'failure', failure, signals, scenario };
   }

@@ -1,7 +1,7 @@
 // The library's entry point: a plugin chain opened in a worker process, driven by typed, promise-based calls.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { HOOKS, hookName, returnName, type HookName } from '../openvpn/constants.js';
 import { configValue } from '../openvpn/return-list.js';
 import type { FailureOutcome } from '../protocol/failures.js';
@@ -78,6 +78,7 @@ export class PluginHost {
   #memcheckXml?: { dir: string; file: string };
   #memcheck?: MemcheckReport;
   #leftRunning?: RunningProcess[];
+  #leftFiles?: string[];
 
   private constructor(
     channel: WorkerChannel,
@@ -100,6 +101,13 @@ export class PluginHost {
    * undefined before close() or when close failed. */
   get leftRunning(): readonly RunningProcess[] | undefined {
     return this.#leftRunning;
+  }
+
+  /** After close(): the files left in the server's temp dir (OpenVPN's --tmp-dir, where the control files go), as
+   * paths relative to it. A real server removes all of its own by then, so these are the plugins' (a real server
+   * would leave them behind). The host removed them. Empty when none; undefined before close() or when it failed. */
+  get leftFiles(): readonly string[] | undefined {
+    return this.#leftFiles;
   }
 
   /** Spawn a worker, dlopen every plugin, open them in order. Resolves to the host, or to why it failed. */
@@ -263,9 +271,12 @@ export class PluginHost {
       if (worker.exited || this.#channel.ending) return undefined;
       this.#channel.ending = 'closed';
       const r = await this.#channel.request<'close'>({ op: 'close' });
+      // before the worker goes: as it exits, it removes the temp dirs it knows
+      const leftFiles = 'failure' in r || !this.#tmp ? [] : filesIn(this.#tmp);
       await worker.stop();
       if ('failure' in r) return r.failure;
       this.#leftRunning = r.ok.leftRunning;
+      this.#leftFiles = leftFiles;
       return undefined;
     } finally {
       this.removeTmp();
@@ -281,6 +292,18 @@ export class PluginHost {
     } finally {
       this.removeTmp();
     }
+  }
+}
+
+/** The files under DIR (recursively, directories by their own name with a trailing slash when empty), relative. */
+function filesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => !e.isDirectory() || readdirSync(join(e.parentPath ?? e.path, e.name)).length === 0)
+      .map((e) => relative(dir, join(e.parentPath ?? e.path, e.name)) + (e.isDirectory() ? '/' : ''))
+      .sort();
+  } catch {
+    return [];
   }
 }
 

@@ -85,6 +85,10 @@ function casesOf(r: ScenarioReport): Case[] {
       failure: { message, body: r.leftRunning.map((p) => `pid ${p.pid}: ${p.command}`).join('\n') },
     });
   }
+  if (r.leftFiles) {
+    const message = `the plugins left ${r.leftFiles.length} file(s) in the server's temp dir after close`;
+    cases.push({ classname: r.scenario, name: 'no file left in the temp dir after close', failure: { message, body: r.leftFiles.join('\n') } });
+  }
   if (r.memcheck !== undefined) {
     const findings = r.memcheck?.findings ?? [];
     const message = r.memcheck ? `${findings.length} memory error(s) or leak(s) in the plugin` : 'valgrind wrote no report';

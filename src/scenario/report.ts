@@ -44,6 +44,9 @@ export interface ScenarioReport {
   closeError?: { outcome: string; message: string };
   /** The processes the plugins left running after close (the host ended them); absent when none. A failure. */
   leftRunning?: RunningProcess[];
+  /** The files the plugins left in the server's temp dir after close (relative to it; the host removed them); absent
+   * when none. A failure. */
+  leftFiles?: string[];
   /** run --memcheck: valgrind's findings in the plugins (null: valgrind wrote no report); any finding fails the run. */
   memcheck?: MemcheckReport | null;
   /** Expectations checked, and how many failed (an unexpected crash/hang counts as a failed expectation). */
@@ -58,14 +61,14 @@ function allExpectations(r: Pick<ScenarioReport, 'clients'>): ExpectationResult[
 }
 
 /** 5 the chain did not load; 4 an unexpected crash or hang (including at open and close); 1 an expectation failed
- * or a plugin left processes running after close;
+ * or a plugin left processes running or files in the temp dir after close;
  * 6 every expectation held but memcheck found memory errors or leaks in a plugin; 0 all held. */
-function exitCodeOf(r: Pick<ScenarioReport, 'loadError' | 'clients' | 'closeError' | 'restart' | 'memcheck' | 'leftRunning'>): number {
+function exitCodeOf(r: Pick<ScenarioReport, 'loadError' | 'clients' | 'closeError' | 'restart' | 'memcheck' | 'leftRunning' | 'leftFiles'>): number {
   if (r.loadError) return r.loadError.outcome === 'load-error' ? EXIT.LOAD_ERROR : EXIT.CRASHED_OR_HUNG;
   if (r.closeError || r.clients.some((c) => c.steps.some((s) => s.unexpectedFailure))) return EXIT.CRASHED_OR_HUNG;
   if (r.restart && (r.restart.outcome === 'crashed' || r.restart.outcome === 'hung')) return EXIT.CRASHED_OR_HUNG;
   if (r.restart && r.restart.outcome !== 'restarted') return EXIT.PLUGIN_ERROR;
-  if (!allExpectations(r).every((e) => e.pass) || r.leftRunning) return EXIT.PLUGIN_ERROR;
+  if (!allExpectations(r).every((e) => e.pass) || r.leftRunning || r.leftFiles) return EXIT.PLUGIN_ERROR;
   return r.memcheck && !r.memcheck.clean ? EXIT.MEMCHECK : EXIT.SUCCESS;
 }
 
@@ -74,7 +77,14 @@ export function finishReport(r: Omit<ScenarioReport, 'passed' | 'exitCode' | 'to
   const all = allExpectations(r);
   const restartFailed = r.restart && r.restart.outcome !== 'restarted' ? 1 : 0;
   const memcheckFailed = r.memcheck && !r.memcheck.clean ? 1 : 0;
-  const failed = all.filter((e) => !e.pass).length + (r.loadError ? 1 : 0) + (r.closeError ? 1 : 0) + (r.leftRunning ? 1 : 0) + restartFailed + memcheckFailed;
+  const failed =
+    all.filter((e) => !e.pass).length
+    + (r.loadError ? 1 : 0)
+    + (r.closeError ? 1 : 0)
+    + (r.leftRunning ? 1 : 0)
+    + (r.leftFiles ? 1 : 0)
+    + restartFailed
+    + memcheckFailed;
   const exitCode = exitCodeOf(r);
   return { ...r, passed: exitCode === EXIT.SUCCESS, exitCode, total: all.length, failed };
 }

@@ -40,6 +40,8 @@ export interface ScenarioHost {
   readonly memcheck?: MemcheckReport;
   /** After close: the processes the plugins left running (the library's host.leftRunning). */
   readonly leftRunning?: readonly RunningProcess[];
+  /** After close: the files the plugins left in the temp dir (the library's host.leftFiles). */
+  readonly leftFiles?: readonly string[];
 }
 
 export interface RunOptions {
@@ -261,6 +263,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
 
   let closeError: ScenarioReport['closeError'];
   let leftRunning: ScenarioReport['leftRunning'];
+  let leftFiles: ScenarioReport['leftFiles'];
   try {
     if (s.restart) {
       await runAll(() => ['connect']);
@@ -274,6 +277,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
       const f = await host.close();
       if (f) closeError = { outcome: f.outcome, message: f.outcome === 'load-error' ? f.error.message : f.message };
       if (host.leftRunning?.length) leftRunning = [...host.leftRunning];
+      if (host.leftFiles?.length) leftFiles = [...host.leftFiles];
     } catch (err) {
       closeError = { outcome: 'error', message: errorMessage(err) };
       await host.kill().catch(() => undefined);
@@ -297,6 +301,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
     ...(restartReport ? { restart: restartReport } : {}),
     closeError,
     ...(leftRunning ? { leftRunning } : {}),
+    ...(leftFiles ? { leftFiles } : {}),
     ...memcheck,
     ms: since(t0),
   });

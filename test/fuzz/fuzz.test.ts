@@ -140,3 +140,23 @@ test('fuzz: a helper process the plugin leaves running after close is a finding;
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('fuzz: a file the plugin leaves in the server temp dir is a finding; its scenario replays it (exit 1)', { timeout: 120_000 }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'fuzz-files-'));
+  try {
+    const r = await fuzz({ plugins: [{ path: fixture('bug-tmp-file') }], runs: 30, seed: 1, outDir: out, stopOnFailure: true, minimiseRuns: 20 });
+    assert.equal(r.outcome, 'done');
+    if (r.outcome !== 'done') return;
+    assert.equal(r.findings.length, 1, `one finding in ${r.runs} runs`);
+    const f = r.findings[0]!;
+    assert.equal(f.signature, 'left files after close: openvpn_acf_X.tmp.tmp');
+    const s = parse(readFileSync(f.file!, 'utf8')) as { clients: Clients };
+    assert.equal(s.clients.length, 1);
+    assert.ok(!s.clients[0]!.password, 'minimised to no password or an empty one: that leaves the file');
+    const again = await replay(f.file!);
+    assert.equal(again.code, 1, again.out);
+    assert.match(again.out, /1 file\(s\) left in the temp dir after close/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});

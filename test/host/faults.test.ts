@@ -1277,3 +1277,29 @@ fault('processes a plugin leaves running after close are reported (library leftR
   assert.match(run.stdout, /^FAIL 1 process\(es\) left running after close /m);
   t.pids.push(...pidsInText(run.stdout));
 });
+
+fault("files a plugin leaves in the server's temp dir after close are reported (library leftFiles, connect warning, run fails) and removed", async (t) => {
+  const host = await open('bug-tmp-file', []);
+  assert.equal((await host.client({ username: 'a', password: 'ok' }).connect()).outcome, 'connected');
+  assert.equal((await host.client({ username: 'b', password: '' }).connect()).outcome, 'rejected');
+  assert.equal(await host.close(), undefined);
+  assert.equal(host.leftFiles?.length, 1, JSON.stringify(host.leftFiles));
+  assert.match(host.leftFiles![0]!, /^openvpn_acf_[0-9a-f]+\.tmp\.tmp$/);
+
+  const human = await t.cli(['connect', fixture('bug-tmp-file'), '--username', 'b', '--password', '']);
+  assert.equal(human.code, 1, 'rejected');
+  assert.match(
+    human.stderr,
+    /^ovpn-plugin-host: warning: the plugins left 1 file\(s\) in the server's temp dir after close \(the host removed them\): openvpn_acf_\w+\.tmp\.tmp$/m,
+  );
+  const clean = await t.cli(['connect', fixture('bug-tmp-file'), '--username', 'a', '--password', 'ok']);
+  assert.equal(clean.code, 0);
+  assert.doesNotMatch(clean.stderr, /left/);
+
+  const scenario = join(BASE, `files-${t.mark}.yaml`);
+  writeFileSync(scenario, `plugins: [${fixture('bug-tmp-file')}]\nclients:\n  - { name: c, username: c, password: '', expect: { outcome: rejected } }\n`);
+  const run = await t.cli(['run', scenario]);
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+  assert.match(run.stdout, /^✗ the plugins left 1 file\(s\) in the server's temp dir after close \(the host removed them\):$/m);
+  assert.match(run.stdout, /^FAIL 1 file\(s\) left in the temp dir after close /m);
+});
