@@ -92,7 +92,9 @@ make bench-doc                              # every benchmark, then writes this 
 node --import tsx bench/run.ts --list       # the benchmarks; options --runs N, --quick, --json FILE, --markdown FILE
 \`\`\`
 
-The runner exits 0 when every benchmark ran (a MISS is a result, not an error). It reports the load average: on a
+The runner exits 0 when every row was measured (a MISS is a result, not an error). A benchmark or a row that
+could not be measured (a child that failed or was killed, an error while it ran) is a **FAILED** row with the reason
+in one line; the other benchmarks still run, the summary is still printed, and the runner then exits 1. It reports the load average: on a
 busy machine wall-clock figures are noisy, which is why the per-hook figures are CPU time. The benchmarks use both
 cores of a 2-core machine; run them on an otherwise idle machine.
 `;
@@ -175,13 +177,14 @@ same interval. No target yet (information).`,
 
 /** Text for a Markdown table cell. */
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-const verdict = (row: Row) => (row.pass === undefined ? '' : row.pass ? 'PASS' : '**MISS**');
+const verdict = (row: Row) => (row.failed !== undefined ? `**FAILED**: ${row.failed}` : row.pass === undefined ? '' : row.pass ? 'PASS' : '**MISS**');
 
 function table(header: string[], rows: string[][]): string[] {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
 }
 
 function figures(row: Row): string[] {
+  if (row.failed !== undefined) return ['-', '-', '-'];
   return [fmt(row.ours, row.unit), row.baseline === null ? '-' : fmt(row.baseline, row.unit), ratio(row.ours, row.baseline)];
 }
 
@@ -214,16 +217,16 @@ export function renderMarkdown(results: readonly BenchResult[], info: RunInfo): 
     );
   }
 
-  const verdicts = results.flatMap((r) => r.rows.filter((row) => row.pass !== undefined).map((row) => ({ r, row })));
-  out.push('', '## Summary', '', "Rows with a target; the other rows are in each benchmark's section.", '');
+  const verdicts = results.flatMap((r) => r.rows.filter((row) => row.pass !== undefined || row.failed !== undefined).map((row) => ({ r, row })));
+  out.push('', '## Summary', '', "Rows with a target, and rows that could not be measured; the other rows are in each benchmark's section.", '');
   out.push(
     ...table(
       ['benchmark', 'measurement', 'ours', 'C baseline', 'ratio', 'target', 'verdict'],
       verdicts.map(({ r, row }) => [`[\`${r.name}\`](#${r.name})`, row.name, ...figures(row), row.target ?? '', verdict(row)]),
     ),
   );
-  const failed = results.filter((r) => !r.rows.length);
-  if (failed.length) out.push('', `Failed to run: ${failed.map((r) => `\`${r.name}\``).join(', ')} (see its section).`);
+  const failed = results.filter((r) => r.rows.some((row) => row.failed !== undefined));
+  if (failed.length) out.push('', `Rows that FAILED (not measured) in: ${failed.map((r) => `\`${r.name}\``).join(', ')} (the reason is in the table).`);
 
   for (const r of results) {
     const e = EXPLAIN[r.name];
@@ -233,7 +236,7 @@ export function renderMarkdown(results: readonly BenchResult[], info: RunInfo): 
       out.push(
         ...table(
           ['measurement', 'ours', 'C baseline', 'ratio', 'target', 'verdict'],
-          r.rows.map((row) => [row.name, ...figures(row), row.target ?? '(information)', verdict(row)]),
+          r.rows.map((row) => [row.name, ...figures(row), row.target ?? (row.failed === undefined ? '(information)' : ''), verdict(row)]),
         ),
       );
     }
