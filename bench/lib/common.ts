@@ -42,6 +42,15 @@ export interface BenchResult {
   rows: Row[];
   /** Extra lines printed after the table (how it was measured, what it means). */
   notes?: string[];
+  /** Extra tables (e.g. a scaling table: one row per size), printed after the rows as they are. */
+  tables?: Table[];
+}
+
+/** A table of text cells. */
+export interface Table {
+  title: string;
+  header: string[];
+  rows: string[][];
 }
 
 export interface Benchmark {

@@ -75,6 +75,17 @@ export function summaryLines(results: readonly BenchResult[]): string[] {
   return lines;
 }
 
+/** Columns padded to their widest cell, a dashed line under the header. */
+function textTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((l) => (l[i] ?? '').length)));
+  const show = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [show(header), show(widths.map((w) => '-'.repeat(w))), ...rows.map(show)];
+}
+
 /** The console table of one result (a FAILED row shows its reason in the verdict column). */
 export function resultTable(r: BenchResult): string[] {
   const header = ['measurement', 'ours', 'C baseline', 'ratio', 'target', 'verdict'];
@@ -90,13 +101,8 @@ export function resultTable(r: BenchResult): string[] {
           row.pass === undefined ? '' : row.pass ? 'PASS' : 'MISS',
         ],
   );
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const show = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  const out = [`\n== ${r.name}: ${r.title}`, show(header), show(widths.map((w) => '-'.repeat(w))), ...lines.map(show)];
+  const out = [`\n== ${r.name}: ${r.title}`, ...textTable(header, lines)];
+  for (const t of r.tables ?? []) out.push('', `  ${t.title}`, ...textTable(t.header, t.rows).map((l) => `  ${l}`));
   for (const row of r.rows) if (row.note) out.push(`  * ${row.name}: ${row.note}`);
   for (const n of r.notes ?? []) out.push(`  ${n}`);
   return out;
