@@ -47,7 +47,7 @@ export interface BenchResult {
 }
 
 /** A table of text cells. */
-export interface Table {
+interface Table {
   title: string;
   header: string[];
   rows: string[][];
