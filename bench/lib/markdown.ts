@@ -191,7 +191,8 @@ shared 8-byte counter), so the re-checks in the window are known exactly for bot
 re-check at most 3 times the fair C host's; and each of them, from the smallest size to the largest, grows at most
 1.5 times (a flat cost per client). \`c-host v2-many\` without \`--server-work\` (the hook calls alone, one sleep loop
 re-checking every client) is shown for information. The 50,000-client size runs once (the others up to 3 times) and
-takes a few minutes; our worker gets an 8 GiB V8 heap limit for it.`,
+takes about 2.5 minutes on a 2-core machine (the whole benchmark about 4); our worker gets an 8 GiB V8 heap limit for
+it, and every child a 30-minute limit before it is killed and its row FAILED.`,
     reading: `Per-client figures: setup = time until all N are deferred / N; RSS per deferred client = (RSS with N
 deferred − RSS after open) / N; CPU per re-check = process CPU in the window / re-checks in it. At 1,000 clients the
 fixed costs of a Node process (its heap growing in steps, timers, garbage collection) weigh more per client than at
