@@ -3,12 +3,14 @@
 //   node --import tsx bench/run.ts [name...] [--runs N] [--quick] [--json FILE] [--markdown FILE] [--list]
 //   make bench BENCH="per-hook --quick"
 //   make bench-doc        (every benchmark, then docs/performance.md from this run's results: --markdown)
-// Exit status 0 when every benchmark ran (a MISS is a reported result, not a failure), 1 when one failed to run.
+// Exit status 0 when every row was measured (a MISS is a reported result, not a failure), 1 when a row FAILED (its
+// one-line reason is in the table, the summary, --json and --markdown; the other benchmarks still run).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { C_HOST, fmt, makeTmp, ratio, removeTmp, type Benchmark, type BenchResult } from './lib/common.js';
+import { C_HOST, makeTmp, removeTmp, type Benchmark } from './lib/common.js';
+import { failedRows, resultTable, runBenchmarks, summaryLines } from './lib/runner.js';
 import { perHook } from './per-hook.js';
 import { deferralLatency } from './deferral-latency.js';
 import { cliColdStart } from './cli-cold-start.js';
@@ -45,33 +47,6 @@ if (!existsSync(C_HOST)) {
 const selected = positionals.length ? BENCHMARKS.filter((b) => positionals.includes(b.name)) : BENCHMARKS;
 const runs = Number(values.runs ?? (values.quick ? 3 : 7));
 
-function printResult(r: BenchResult): void {
-  console.log(`\n== ${r.name}: ${r.title}`);
-  const header = ['measurement', 'ours', 'C baseline', 'ratio', 'target', 'verdict'];
-  const lines = r.rows.map((row) => [
-    row.name,
-    fmt(row.ours, row.unit),
-    row.baseline === null ? '-' : fmt(row.baseline, row.unit),
-    ratio(row.ours, row.baseline),
-    row.target ?? '(information)',
-    row.pass === undefined ? '' : row.pass ? 'PASS' : 'MISS',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const show = (cells: string[]) =>
-    console.log(
-      cells
-        .map((c, i) => c.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    );
-  show(header);
-  show(widths.map((w) => '-'.repeat(w)));
-  lines.forEach(show);
-  for (const row of r.rows) if (row.note) console.log(`  * ${row.name}: ${row.note}`);
-  for (const n of r.notes ?? []) console.log(`  ${n}`);
-}
-
-const results: BenchResult[] = [];
 const machine = machineInfo();
 const runStart = performance.now();
 console.log(`ovpn-plugin-host benchmarks: ${selected.map((b) => b.name).join(', ')}; median of ${runs} runs${values.quick ? ' (quick)' : ''}`);
@@ -80,35 +55,26 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
-for (const b of selected) {
-  const tmp = makeTmp(`ovph-bench-${b.name}-`);
-  const t0 = performance.now();
-  try {
-    console.log(`\n.. running ${b.name}`);
-    const r = await b.run({ runs, quick: values.quick === true, tmp, log: (l) => console.log(l) });
-    results.push(r);
-    printResult(r);
-    console.log(`  (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-  } catch (err) {
-    console.log(`\n== ${b.name}: FAILED: ${(err as Error).stack ?? String(err)}`);
-    results.push({ name: b.name, title: b.title, rows: [], notes: [`failed: ${(err as Error).message}`] });
-  } finally {
-    removeTmp(tmp);
-  }
-}
+const results = await runBenchmarks(selected, {
+  runs,
+  quick: values.quick === true,
+  makeTmp: (name) => makeTmp(`ovph-bench-${name}-`),
+  removeTmp,
+  log: (l) => console.log(l),
+  onResult: (r, seconds) => {
+    for (const line of resultTable(r)) console.log(line);
+    console.log(`  (${seconds.toFixed(1)} s)`);
+  },
+});
 
-const verdicts = results.flatMap((r) => r.rows.filter((row) => row.pass !== undefined).map((row) => ({ bench: r.name, row })));
 console.log('\n== summary');
-for (const { bench, row } of verdicts)
-  console.log(
-    `${row.pass ? 'PASS' : 'MISS'}  ${bench}: ${row.name} (${row.target}): ${fmt(row.ours, row.unit)}${row.baseline === null ? '' : ` vs C ${fmt(row.baseline, row.unit)} = ${ratio(row.ours, row.baseline)}`}`,
-  );
+for (const line of summaryLines(results)) console.log(line);
 const load = loadavg()[0];
 if (load > cpus().length) {
   console.log(`note: load average ${load.toFixed(2)} on ${cpus().length} CPUs at the end: other processes competed for the CPUs, wall-clock figures are noisy`);
 }
-const failed = results.filter((r) => !r.rows.length).map((r) => r.name);
-if (failed.length) console.log(`FAILED to run: ${failed.join(', ')}`);
+const failed = failedRows(results);
+if (failed.length) console.log(`FAILED: ${failed.length} row(s) could not be measured (${[...new Set(failed.map((f) => f.bench))].join(', ')})`);
 if (values.json) writeFileSync(values.json, `${JSON.stringify({ node: process.version, runs, results }, null, 2)}\n`);
 if (values.markdown) {
   mkdirSync(dirname(values.markdown), { recursive: true });

@@ -12,19 +12,23 @@
  *   mode=v2    CLIENT_CONNECT_V2 returns DEFERRED and stamps "available at now + delay"; CLIENT_CONNECT_DEFER_V2
  *              returns DEFERRED before that time and SUCCESS (with a config) from it on. With release=PATH, also
  *              DEFERRED until PATH exists (to hold many clients in the deferred state, bench/many-deferred.ts).
+ *              With count=PATH, PATH holds one 8-byte counter (native endian) of the CLIENT_CONNECT_DEFER_V2 calls
+ *              so far, kept in a shared mapping of the file (no system call per call): a benchmark reads it to know
+ *              exactly how many re-checks a host made in a window.
  * No log line per call, so that only the host's own work is measured. */
 #include "fixture.h"
 #include <errno.h>
 #include <stdint.h>
 #include <poll.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #define NAME "bench-defer"
 static plugin_log_t plog;
 
-struct handle { int v2, delay_ms, jitter_ms; char *stamp, *release, *seen; };
+struct handle { int v2, delay_ms, jitter_ms; char *stamp, *release, *seen; volatile uint64_t *count; };
 struct client { int64_t available_ns; };
 
 static int64_t now_ns(void)
@@ -64,6 +68,17 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
     h->stamp = s ? strdup(s) : NULL;
     h->release = rel ? strdup(rel) : NULL;
     h->seen = seen ? strdup(seen) : NULL;
+    const char *count = fx_arg(in->argv, "count", NULL);
+    if (count) {
+        int fd = open(count, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        void *m = fd >= 0 && ftruncate(fd, sizeof(uint64_t)) == 0 ? mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
+        if (fd >= 0) close(fd);
+        if (m == MAP_FAILED) {
+            plog(PLOG_ERR, NAME, "count=%s: cannot map it", count);
+            return OPENVPN_PLUGIN_FUNC_ERROR;
+        }
+        h->count = m;
+    }
     srand((unsigned)(now_ns() ^ getpid()));
     out->type_mask = h->v2 ? OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2) | OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_DEFER_V2)
                            : OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT);
@@ -96,6 +111,7 @@ OPENVPN_EXPORT int openvpn_plugin_func_v3(const int structver, struct openvpn_pl
         return OPENVPN_PLUGIN_FUNC_DEFERRED;
     }
     if (in->type == OPENVPN_PLUGIN_CLIENT_CONNECT_DEFER_V2 && c) {
+        if (h->count) ++*h->count;
         if (now_ns() < c->available_ns || (h->release && access(h->release, F_OK))) return OPENVPN_PLUGIN_FUNC_DEFERRED;
         if (out && out->return_list) *out->return_list = fx_node("config", "ifconfig-push 10.8.0.9 255.255.255.0\n", NULL);
         stamp_to(h->seen, now_ns());
@@ -135,5 +151,6 @@ OPENVPN_EXPORT void openvpn_plugin_close_v1(openvpn_plugin_handle_t handle)
     free(h->stamp);
     free(h->release);
     free(h->seen);
+    if (h->count) munmap((void *)h->count, sizeof(uint64_t));
     free(h);
 }

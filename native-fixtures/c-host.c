@@ -25,7 +25,22 @@
  *               with CLIENT_CONNECT_DEFER_V2 every --poll-interval ms for --window-ms; prints RSS and CPU of the wait
  *
  * Life file: per hook call a line "H <type> <cert depth> <client|server> <argc> <envc> <cert DER hex or ->", then
- * argc argv lines and envc env lines.
+ * argc argv lines and envc env lines. life and v2-many call the hooks only ("hooks only": no work around them).
+ *
+ * --server-work (life, and v2-many with --life FILE): also the work OpenVPN does around the hooks of a client's life
+ * (see server_work below and ../shared/openvpn-semantics.md §3-§6): a per-client state struct; the client's env kept
+ * as OpenVPN's env_set (a list of name=value strings, inherited from the server env, each set removing the old entry
+ * and prepending a fresh copy, unset vars freed); per hook call script_type deleted and the envp array made from the
+ * list; the TLS digests (SHA-1, SHA-256) of each chain certificate computed from its DER into the env; for
+ * AUTH_USER_PASS_VERIFY (when a plugin registered it) the three auth control files (acf, apf, afr) created empty
+ * (O_EXCL, 0600) with random names in --tmp-dir, named in the env, and unlinked after a non-deferred result; for
+ * CLIENT_CONNECT (v1) the cc and ccr files likewise, the ccr's first byte and the config file read back, both unlinked
+ * and their env vars removed; a deferred CLIENT_CONNECT_V2 client armed on a timer (a min-heap of wake-up times, one
+ * per client) and re-checked with CLIENT_CONNECT_DEFER_V2 when it is due, then re-armed. Its life file ("server work"
+ * format): "T <n>" and n lines, the server env each client inherits; then per hook call
+ * "H <type> <cert depth> <client|server> <argc> <nset> <nunset> <cert DER hex or ->", argc argv lines, nset name=value
+ * lines the host sets before the call and nunset names it removes (a server-context call gets the nset lines as its
+ * whole env). The control file and digest vars are not in the file: the host makes them.
  *
  * Build: gcc -O2 -I/usr/include/openvpn -o build/bench/c-host native-fixtures/c-host.c -ldl -lcrypto
  */
@@ -44,6 +59,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 typedef void *(*open_v1_fn)(unsigned int *, const char **, const char **);
@@ -190,6 +206,65 @@ static struct env_item *env_set(struct env_item *head, const char *name, const c
     if (asprintf(&e->string, "%s=%s", name, value) < 0) die("out of memory");
     e->next = head;
     return e;
+}
+
+/* Remove NAME (env_set_del): the entry and its string are freed. */
+static struct env_item *env_del(struct env_item *head, const char *name)
+{
+    size_t n = strlen(name);
+    for (struct env_item **p = &head; *p; p = &(*p)->next) {
+        if (!strncmp((*p)->string, name, n) && (*p)->string[n] == '=') {
+            struct env_item *e = *p;
+            *p = e->next;
+            free(e->string);
+            free(e);
+            break;
+        }
+    }
+    return head;
+}
+
+/* Set "NAME=VALUE" as one string (setenv_str: the old NAME removed, a fresh copy prepended). */
+static struct env_item *env_set_str(struct env_item *head, const char *name_value)
+{
+    const char *eq = strchr(name_value, '=');
+    size_t n = eq ? (size_t)(eq - name_value) : strlen(name_value);
+    for (struct env_item **p = &head; *p; p = &(*p)->next) {
+        if (!strncmp((*p)->string, name_value, n) && (*p)->string[n] == '=') {
+            struct env_item *e = *p;
+            *p = e->next;
+            free(e->string);
+            free(e);
+            break;
+        }
+    }
+    struct env_item *e = calloc(1, sizeof *e);
+    e->string = strdup(name_value);
+    e->next = head;
+    return e;
+}
+
+/* A new client's env: a copy of every server env string (env_set_inherit: adding each in turn reverses the order). */
+static struct env_item *env_inherit(const struct env_item *top)
+{
+    struct env_item *head = NULL;
+    for (const struct env_item *t = top; t; t = t->next) {
+        struct env_item *e = calloc(1, sizeof *e);
+        e->string = strdup(t->string);
+        e->next = head;
+        head = e;
+    }
+    return head;
+}
+
+static void env_free(struct env_item *e)
+{
+    while (e) {
+        struct env_item *next = e->next;
+        free(e->string);
+        free(e);
+        e = next;
+    }
 }
 
 static int env_copy_strings; /* --env-copy */
@@ -445,13 +520,306 @@ static int life_read(const char *path, struct life_call **out)
     return n;
 }
 
+/* ---- the work OpenVPN does around the hooks of a client's life (--server-work) ------------------------------- */
+
+static int server_work;          /* --server-work */
+static const char *tmp_dir;      /* --tmp-dir, else $TMPDIR, else /tmp: where the control files go */
+static long files_created;
+
+struct sw_call {
+    int type, cert_depth, server_context, nargs, nset, nunset;
+    char **args, **sets, **unsets;
+    struct env_item *server_env; /* a server-context call: its whole env */
+    unsigned char *der;
+    long der_len;
+};
+
+struct sw_life {
+    struct env_item *top; /* the server env every client inherits */
+    struct sw_call *calls;
+    int ncalls;
+};
+
+static char **read_lines(FILE *f, int n, const char *path)
+{
+    char **v = calloc((size_t)n + 1, sizeof *v);
+    for (int i = 0; i < n; i++)
+        if (!(v[i] = read_line(f))) die("%s: truncated", path);
+    return v;
+}
+
+static void sw_read(const char *path, struct sw_life *life)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) die("%s: %s", path, strerror(errno));
+    char *line = read_line(f);
+    int ntop;
+    if (!line || sscanf(line, "T %d", &ntop) != 1) die("%s: not a server-work life file (no T line)", path);
+    free(line);
+    struct env_item **tail = &life->top;
+    for (int i = 0; i < ntop; i++) {
+        struct env_item *e = calloc(1, sizeof *e);
+        if (!(e->string = read_line(f))) die("%s: truncated", path);
+        *tail = e;
+        tail = &e->next;
+    }
+    life->calls = NULL;
+    life->ncalls = 0;
+    while ((line = read_line(f))) {
+        if (line[0] != 'H') {
+            free(line);
+            continue;
+        }
+        life->calls = realloc(life->calls, sizeof *life->calls * (size_t)(life->ncalls + 1));
+        struct sw_call *c = &life->calls[life->ncalls++];
+        memset(c, 0, sizeof *c);
+        char ctx[16], hex[8192];
+        if (sscanf(line, "H %d %d %15s %d %d %d %8191s", &c->type, &c->cert_depth, ctx, &c->nargs, &c->nset, &c->nunset, hex) != 7)
+            die("%s: bad line: %s", path, line);
+        free(line);
+        /* server: its own env and the server's context; server-ctx: the client's env and the server's context */
+        c->server_context = !strcmp(ctx, "server") ? 1 : !strcmp(ctx, "server-ctx") ? 2 : 0;
+        c->args = read_lines(f, c->nargs, path);
+        c->sets = read_lines(f, c->nset, path);
+        c->unsets = read_lines(f, c->nunset, path);
+        if (c->server_context == 1)
+            for (int i = c->nset - 1; i >= 0; i--) c->server_env = env_set_str(c->server_env, c->sets[i]);
+        if (strcmp(hex, "-")) {
+            c->der_len = (long)strlen(hex) / 2;
+            c->der = malloc((size_t)c->der_len);
+            for (long i = 0; i < c->der_len; i++) sscanf(hex + 2 * i, "%2hhx", &c->der[i]);
+        }
+    }
+    fclose(f);
+}
+
+/* plugin_call with OpenVPN's env handling: script_type deleted from the env set, then the envp array made from it. */
+static int sw_call(struct plugin *p, int type, char *const *args, int nargs, struct env_item **env, void *ctx, int with_list,
+                   int cert_depth, X509 *cert)
+{
+    if (!(p->mask & OPENVPN_PLUGIN_MASK(type))) return OPENVPN_PLUGIN_FUNC_SUCCESS;
+    *env = env_del(*env, "script_type");
+    return plugin_call_cert(p, type, args, nargs, *env, ctx, with_list, cert_depth, cert);
+}
+
+/* An empty temp file as platform_create_temp_file makes it: <dir>/openvpn_<prefix>_<hex>.tmp, O_EXCL, 0600. */
+static char *sw_temp_file(const char *prefix)
+{
+    for (int attempt = 0; attempt < 6; attempt++) {
+        char *path;
+        if (asprintf(&path, "%s/openvpn_%s_%08lx%08lx.tmp", tmp_dir, prefix, (unsigned long)random(), (unsigned long)random()) < 0)
+            die("out of memory");
+        int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            close(fd);
+            files_created++;
+            return path;
+        }
+        free(path);
+    }
+    die("cannot create a temp file in %s: %s", tmp_dir, strerror(errno));
+    return NULL;
+}
+
+static void sw_remove_file(char *path)
+{
+    unlink(path);
+    free(path);
+}
+
+/* tls_digest_<d> and tls_digest_sha256_<d> of the certificate (X509_digest: a hash of its DER), colon hex, into the env
+ * (verify_cert_set_env). */
+static void sw_digest_env(struct env_item **env, const unsigned char *der, long der_len, int depth)
+{
+    const EVP_MD *algs[2] = { EVP_sha1(), EVP_sha256() };
+    const char *names[2] = { "tls_digest_%d", "tls_digest_sha256_%d" };
+    for (int i = 0; i < 2; i++) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        char name[48], hex[EVP_MAX_MD_SIZE * 3 + 1];
+        if (!EVP_Digest(der, (size_t)der_len, md, &len, algs[i], NULL)) die("EVP_Digest failed");
+        for (unsigned j = 0; j < len; j++) sprintf(hex + 3 * j, "%02x%s", md[j], j + 1 < len ? ":" : "");
+        snprintf(name, sizeof name, names[i], depth);
+        *env = env_set(*env, name, hex);
+    }
+}
+
+enum { CL_RUNNING, CL_DEFERRED, CL_DONE, CL_FAILED };
+
+/* A client instance: its own env set, its per-client context, where it is in its life, its re-check timer. */
+struct client {
+    struct env_item *env;
+    void *ctx;
+    int state, next;
+    long polls;
+    int64_t due_ns;
+};
+
+/* AUTH_USER_PASS_VERIFY: the three control files made and named in the env, the call, the files removed. */
+static int sw_auth(struct plugin *p, const struct sw_call *k, struct client *c)
+{
+    char *acf = sw_temp_file("acf"), *apf = sw_temp_file("apf"), *afr = sw_temp_file("afr");
+    c->env = env_set(c->env, "auth_control_file", acf);
+    c->env = env_set(c->env, "auth_pending_file", apf);
+    c->env = env_set(c->env, "auth_failed_reason_file", afr);
+    int rc = sw_call(p, k->type, k->args, k->nargs, &c->env, c->ctx, 0, -1, NULL);
+    if (rc == OPENVPN_PLUGIN_FUNC_DEFERRED) die("--server-work: a deferred AUTH_USER_PASS_VERIFY is not emulated");
+    sw_remove_file(acf);
+    sw_remove_file(apf);
+    sw_remove_file(afr);
+    return rc;
+}
+
+static void sw_read_whole(const char *path)
+{
+    static char buf[65536];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    while (read(fd, buf, sizeof buf) > 0) {}
+    close(fd);
+}
+
+/* CLIENT_CONNECT (v1): cc and ccr made and named in the env, the call with argv [cc], the ccr's first byte and the
+ * config file read, both files and their env vars removed. */
+static int sw_client_connect_v1(struct plugin *p, const struct sw_call *k, struct client *c)
+{
+    char *cc = sw_temp_file("cc"), *ccr = sw_temp_file("ccr");
+    c->env = env_set(c->env, "client_connect_config_file", cc);
+    c->env = env_set(c->env, "client_connect_deferred_file", ccr);
+    char *args[1] = { cc };
+    int rc = sw_call(p, k->type, args, 1, &c->env, c->ctx, 0, -1, NULL);
+    int b = first_byte(ccr);
+    if (rc == OPENVPN_PLUGIN_FUNC_DEFERRED || (rc == OPENVPN_PLUGIN_FUNC_SUCCESS && b == '2'))
+        die("--server-work: a deferred CLIENT_CONNECT is not emulated");
+    if (rc == OPENVPN_PLUGIN_FUNC_SUCCESS && (b <= 0 || b == '1')) sw_read_whole(cc);
+    else rc = OPENVPN_PLUGIN_FUNC_ERROR;
+    c->env = env_del(c->env, "client_connect_config_file");
+    c->env = env_del(c->env, "client_connect_deferred_file");
+    sw_remove_file(cc);
+    sw_remove_file(ccr);
+    return rc;
+}
+
+/* Run the client's hook calls from where it is until its life ends, a call fails it, or CLIENT_CONNECT_V2 defers it. */
+static void sw_advance(struct plugin *p, struct sw_life *life, struct client *c, void *server_ctx)
+{
+    c->state = CL_RUNNING;
+    while (c->next < life->ncalls) {
+        struct sw_call *k = &life->calls[c->next++];
+        if (k->server_context == 1) {
+            sw_call(p, k->type, k->args, k->nargs, &k->server_env, server_ctx, 0, -1, NULL);
+            continue;
+        }
+        for (int i = 0; i < k->nunset; i++) c->env = env_del(c->env, k->unsets[i]);
+        for (int i = 0; i < k->nset; i++) c->env = env_set_str(c->env, k->sets[i]);
+        /* the certificate as an X509 for current_cert only when a plugin is called with it (OpenVPN has it from TLS) */
+        X509 *cert = NULL;
+        if (k->der) {
+            sw_digest_env(&c->env, k->der, k->der_len, k->cert_depth);
+            const unsigned char *d = k->der;
+            if ((p->mask & OPENVPN_PLUGIN_MASK(k->type)) && !(cert = d2i_X509(NULL, &d, k->der_len)))
+                die("a certificate in the life file does not parse");
+        }
+        int rc;
+        if (k->type == OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY && (p->mask & OPENVPN_PLUGIN_MASK(k->type))) rc = sw_auth(p, k, c);
+        else if (k->type == OPENVPN_PLUGIN_CLIENT_CONNECT && (p->mask & OPENVPN_PLUGIN_MASK(k->type))) rc = sw_client_connect_v1(p, k, c);
+        else
+            rc = sw_call(p, k->type, k->args, k->nargs, &c->env, k->server_context ? server_ctx : c->ctx, k->type == OPENVPN_PLUGIN_CLIENT_CONNECT_V2,
+                         k->cert_depth, cert);
+        X509_free(cert);
+        if (k->type == OPENVPN_PLUGIN_CLIENT_CONNECT_V2 && rc == OPENVPN_PLUGIN_FUNC_DEFERRED) {
+            c->state = CL_DEFERRED;
+            return;
+        }
+        int must_succeed = k->type == OPENVPN_PLUGIN_TLS_VERIFY || k->type == OPENVPN_PLUGIN_AUTH_USER_PASS_VERIFY
+                           || k->type == OPENVPN_PLUGIN_TLS_FINAL || k->type == OPENVPN_PLUGIN_CLIENT_CONNECT
+                           || k->type == OPENVPN_PLUGIN_CLIENT_CONNECT_V2;
+        if (must_succeed && rc != OPENVPN_PLUGIN_FUNC_SUCCESS) {
+            c->state = CL_FAILED;
+            return;
+        }
+    }
+    c->state = CL_DONE;
+}
+
+/* A deferred client's re-check: CLIENT_CONNECT_DEFER_V2 with its env; once it is no longer deferred, its life goes on. */
+static void sw_recheck(struct plugin *p, struct sw_life *life, struct client *c, void *server_ctx)
+{
+    c->polls++;
+    int rc = sw_call(p, OPENVPN_PLUGIN_CLIENT_CONNECT_DEFER_V2, NULL, 0, &c->env, c->ctx, 1, -1, NULL);
+    if (rc == OPENVPN_PLUGIN_FUNC_DEFERRED) return;
+    if (rc != OPENVPN_PLUGIN_FUNC_SUCCESS) {
+        c->state = CL_FAILED;
+        return;
+    }
+    sw_advance(p, life, c, server_ctx);
+}
+
+/* The re-check timers: a binary min-heap of the deferred clients by wake-up time. */
+static struct client **heap;
+static long heap_n, heap_cap;
+
+static void heap_swap(long a, long b)
+{
+    struct client *t = heap[a];
+    heap[a] = heap[b];
+    heap[b] = t;
+}
+
+static void heap_push(struct client *c)
+{
+    if (heap_n == heap_cap) {
+        heap_cap = heap_cap ? heap_cap * 2 : 1024;
+        heap = realloc(heap, sizeof *heap * (size_t)heap_cap);
+    }
+    long i = heap_n++;
+    heap[i] = c;
+    while (i > 0 && heap[i]->due_ns < heap[(i - 1) / 2]->due_ns) {
+        heap_swap(i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static struct client *heap_pop(void)
+{
+    struct client *top = heap[0];
+    heap[0] = heap[--heap_n];
+    for (long i = 0;;) {
+        long l = 2 * i + 1, r = l + 1, m = i;
+        if (l < heap_n && heap[l]->due_ns < heap[m]->due_ns) m = l;
+        if (r < heap_n && heap[r]->due_ns < heap[m]->due_ns) m = r;
+        if (m == i) break;
+        heap_swap(i, m);
+        i = m;
+    }
+    return top;
+}
+
+static void sleep_until(int64_t t_ns)
+{
+    struct timespec ts = { (time_t)(t_ns / 1000000000LL), (long)(t_ns % 1000000000LL) };
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {}
+}
+
+static long rss_kb_now(void)
+{
+    long rss_kb = 0;
+    FILE *st = fopen("/proc/self/status", "r");
+    char line[256];
+    while (st && fgets(line, sizeof line, st))
+        if (!strncmp(line, "VmRSS:", 6)) rss_kb = atol(line + 6);
+    if (st) fclose(st);
+    return rss_kb;
+}
+
 /* ---- main ------------------------------------------------------------------------------------- */
 
 static void usage(void)
 {
     fputs("usage: c-host call|open-close|v1-file|v2-defer|life|v2-many [--open-env FILE] [--env FILE|-] [--hook N] [--iterations N]\n"
           "              [--warmup N] [--samples N] [--poll-interval MS] [--timeout-ms MS] [--log FILE] [--env-copy]\n"
-          "              [--arg A]... [--no-list] [--life FILE] [--clients N] [--window-ms MS] plugin.so [plugin-args...]\n", stderr);
+          "              [--arg A]... [--no-list] [--life FILE] [--clients N] [--window-ms MS] [--server-work] [--tmp-dir DIR]\n"
+          "              plugin.so [plugin-args...]\n", stderr);
     exit(2);
 }
 
@@ -471,6 +839,7 @@ int main(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(o, "--env-copy")) { env_copy_strings = 1; continue; }
         if (!strcmp(o, "--no-list")) { with_list = 0; continue; }
+        if (!strcmp(o, "--server-work")) { server_work = 1; continue; }
         if (!v) usage();
         i++;
         if (!strcmp(o, "--open-env")) open_env_path = v;
@@ -485,6 +854,7 @@ int main(int argc, char **argv)
         else if (!strcmp(o, "--life")) life_path = v;
         else if (!strcmp(o, "--clients")) clients = atol(v);
         else if (!strcmp(o, "--window-ms")) window_ms = atol(v);
+        else if (!strcmp(o, "--tmp-dir")) tmp_dir = v;
         else if (!strcmp(o, "--arg") && nhook_args < 16) hook_args[nhook_args++] = (char *)v;
         else usage();
     }
@@ -494,6 +864,8 @@ int main(int argc, char **argv)
     int nplugin_args = argc - i;
     if (with_list < 0) with_list = hook == OPENVPN_PLUGIN_CLIENT_CONNECT_V2 || hook == OPENVPN_PLUGIN_CLIENT_CONNECT_DEFER_V2;
 
+    if (!tmp_dir) tmp_dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    srandom((unsigned)(now_ns() ^ getpid()));
     log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (log_fd < 0) die("%s: %s", log_path, strerror(errno));
     struct env_item *open_env = open_env_path ? env_read(open_env_path) : NULL;
@@ -586,6 +958,81 @@ int main(int argc, char **argv)
             fflush(stdout);
         }
         printf("],\"cpu_ns\":%lld}\n", (long long)cpu_ns());
+    } else if (!strcmp(mode, "life") && server_work) {
+        if (!life_path) die("life needs --life FILE");
+        struct sw_life life;
+        sw_read(life_path, &life);
+        long failed = 0;
+        int64_t t0 = 0, c0 = 0;
+        for (long k = -warmup; k < iterations; k++) {
+            if (k == 0) {
+                t0 = now_ns();
+                c0 = cpu_ns();
+                files_created = 0;
+            }
+            struct client c = { .env = env_inherit(life.top), .ctx = p.ctor ? p.ctor(p.handle) : NULL };
+            sw_advance(&p, &life, &c, ctx);
+            if (c.state == CL_DEFERRED) die("life --server-work: the plugin deferred client-connect (v2-many re-checks deferred clients)");
+            if (c.state == CL_FAILED) failed++;
+            if (p.dtor && c.ctx) p.dtor(p.handle, c.ctx);
+            env_free(c.env);
+        }
+        int64_t t1 = now_ns(), c1 = cpu_ns();
+        printf("{\"mode\":\"life\",\"server_work\":true,\"calls\":%d,\"iterations\":%ld,\"ns_per_life\":%.1f,\"cpu_ns_per_life\":%.1f,"
+               "\"files_per_life\":%.2f,\"failed\":%ld}\n",
+               life.ncalls, iterations, (double)(t1 - t0) / (double)iterations, (double)(c1 - c0) / (double)iterations,
+               (double)files_created / (double)iterations, failed);
+    } else if (!strcmp(mode, "v2-many") && server_work) {
+        /* N client instances, each through its life up to the deferred CLIENT_CONNECT_V2, then each deferred one
+         * re-checked on its own timer (due --poll-interval ms after its last check) until --window-ms has passed. */
+        if (!life_path) die("v2-many --server-work needs --life FILE");
+        struct sw_life life;
+        sw_read(life_path, &life);
+        long rss_open_kb = rss_kb_now();
+        struct client *cl = calloc((size_t)clients, sizeof *cl);
+        long npending = 0;
+        int64_t start = now_ns();
+        for (long k = 0; k < clients; k++) {
+            struct client *c = &cl[k];
+            c->env = env_inherit(life.top);
+            c->ctx = p.ctor ? p.ctor(p.handle) : NULL;
+            sw_advance(&p, &life, c, ctx);
+            if (c->state == CL_DEFERRED) {
+                c->due_ns = now_ns() + poll_ms * 1000000LL;
+                heap_push(c);
+                npending++;
+            }
+        }
+        int64_t deferred_at = now_ns(), c0 = cpu_ns(), end = deferred_at + window_ms * 1000000LL;
+        long polls = 0;
+        while (heap_n > 0) {
+            if (heap[0]->due_ns >= end) break;
+            int64_t now = now_ns();
+            if (heap[0]->due_ns > now) {
+                sleep_until(heap[0]->due_ns);
+                continue;
+            }
+            struct client *c = heap_pop();
+            sw_recheck(&p, &life, c, ctx);
+            polls++;
+            if (c->state == CL_DEFERRED) {
+                c->due_ns = now_ns() + poll_ms * 1000000LL;
+                heap_push(c);
+            } else {
+                npending--;
+            }
+        }
+        sleep_until(end);
+        int64_t c1 = cpu_ns(), t_end = now_ns();
+        long rss_kb = rss_kb_now();
+        printf("{\"mode\":\"v2-many\",\"server_work\":true,\"clients\":%ld,\"pending\":%ld,\"setup_ms\":%.1f,\"window_ms\":%.1f,"
+               "\"window_cpu_ms\":%.1f,\"polls\":%ld,\"rss_open_kb\":%ld,\"rss_kb\":%ld}\n",
+               clients, npending, (double)(deferred_at - start) / 1e6, (double)(t_end - deferred_at) / 1e6, (double)(c1 - c0) / 1e6,
+               polls, rss_open_kb, rss_kb);
+        for (long k = 0; k < clients; k++) {
+            if (p.dtor && cl[k].ctx) p.dtor(p.handle, cl[k].ctx);
+            env_free(cl[k].env);
+        }
     } else if (!strcmp(mode, "life")) {
         if (!life_path) die("life needs --life FILE");
         struct life_call *calls;
@@ -618,6 +1065,7 @@ int main(int argc, char **argv)
     } else if (!strcmp(mode, "v2-many")) {
         /* OpenVPN keeps every deferred client and re-checks it on its timer: here one pass over the pending ones per
          * poll interval. */
+        long rss_open_kb = rss_kb_now();
         void **ctxs = calloc((size_t)clients, sizeof *ctxs);
         char *pending = calloc((size_t)clients, 1);
         long npending = 0;
@@ -643,16 +1091,11 @@ int main(int argc, char **argv)
             }
         }
         int64_t c1 = cpu_ns(), end = now_ns();
-        long rss_kb = 0;
-        FILE *st = fopen("/proc/self/status", "r");
-        char line[256];
-        while (st && fgets(line, sizeof line, st))
-            if (!strncmp(line, "VmRSS:", 6)) rss_kb = atol(line + 6);
-        if (st) fclose(st);
+        long rss_kb = rss_kb_now();
         printf("{\"mode\":\"v2-many\",\"clients\":%ld,\"pending\":%ld,\"setup_ms\":%.1f,\"window_ms\":%.1f,\"window_cpu_ms\":%.1f,"
-               "\"polls\":%lld,\"rss_kb\":%ld}\n",
+               "\"polls\":%lld,\"rss_open_kb\":%ld,\"rss_kb\":%ld}\n",
                clients, npending, (double)(deferred_at - start) / 1e6, (double)(end - deferred_at) / 1e6, (double)(c1 - c0) / 1e6,
-               (long long)polls, rss_kb);
+               (long long)polls, rss_open_kb, rss_kb);
         for (long k = 0; k < clients; k++)
             if (p.dtor && ctxs[k]) p.dtor(p.handle, ctxs[k]);
     } else {

@@ -32,6 +32,8 @@ export interface Row {
   target?: string;
   pass?: boolean;
   note?: string;
+  /** Set when this row could not be measured: the one-line reason (the row then has no figures and no verdict). */
+  failed?: string;
 }
 
 export interface BenchResult {
@@ -40,12 +42,46 @@ export interface BenchResult {
   rows: Row[];
   /** Extra lines printed after the table (how it was measured, what it means). */
   notes?: string[];
+  /** Extra tables (e.g. a scaling table: one row per size), printed after the rows as they are. */
+  tables?: Table[];
+}
+
+/** A table of text cells. */
+interface Table {
+  title: string;
+  header: string[];
+  rows: string[][];
 }
 
 export interface Benchmark {
   name: string;
   title: string;
   run(ctx: BenchContext): Promise<BenchResult>;
+}
+
+/** The first line of an error's message (what a FAILED row shows). */
+export function oneLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return (
+    text
+      .split('\n')
+      .find((l) => l.trim().length > 0)
+      ?.trim() ?? (err instanceof Error ? err.name : 'unknown error')
+  );
+}
+
+/** A row that could not be measured: no figures, the reason in one line. */
+export function failedRow(name: string, err: unknown): Row {
+  return { name, ours: NaN, baseline: null, unit: '', failed: oneLine(err) };
+}
+
+/** Measure ROWS with MEASURE; if it throws, one FAILED row named NAME instead (the other rows still get measured). */
+export async function rowsOrFailed(name: string, measure: () => Promise<Row[]>): Promise<Row[]> {
+  try {
+    return await measure();
+  } catch (err) {
+    return [failedRow(name, err)];
+  }
 }
 
 export function median(values: readonly number[]): number {
@@ -72,28 +108,55 @@ export function ratio(ours: number, baseline: number | null): string {
   return baseline ? `${(ours / baseline).toFixed(2)}x` : '-';
 }
 
-/** Run a command to completion; stdout, stderr, exit code and wall time (ms). */
+/** How long run() lets a child run by default: generous, so that only a hung child is cut (50,000 clients take minutes). */
+const RUN_TIMEOUT_MS = 30 * 60_000;
+
+/** Run a command to completion; stdout, stderr, exit code and wall time (ms). Never throws for what the child does:
+ * it rejects (one Error) only when the command cannot be started or runs longer than `timeoutMs` (then it is killed).
+ * A child that exits before reading its stdin (EPIPE on the write) is not an error. */
 export function run(
   cmd: string,
   args: readonly string[],
-  opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<{ stdout: string; stderr: string; code: number | null; ms: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const timeoutMs = opts.timeoutMs ?? RUN_TIMEOUT_MS;
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    } catch (err) {
+      reject(new Error(`${cmd}: cannot start: ${oneLine(err)}`));
+      return;
+    }
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout!.on('data', (d: Buffer) => {
       stdout += d.toString();
     });
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ stdout, stderr, code, ms: performance.now() - t0 }));
+    // a read error on a pipe ends that stream; the exit status still comes with 'close'
+    child.stdout!.on('error', () => undefined);
+    child.stderr!.on('error', () => undefined);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd}: cannot start: ${oneLine(err)}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) reject(new Error(`${cmd} ${args.join(' ')}: killed after ${Math.round(timeoutMs / 1000)} s without finishing`));
+      else resolve({ stdout, stderr: signal && code === null ? `${stderr}(killed by ${signal})\n` : stderr, code, ms: performance.now() - t0 });
+    });
     // a child that exits before reading its stdin (the CLI does) makes this write fail with EPIPE: not an error here
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(opts.input ?? '');
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.end(opts.input ?? '');
   });
 }
 
@@ -102,7 +165,8 @@ async function runJson<T>(cmd: string, args: readonly string[]): Promise<T> {
   const r = await run(cmd, args);
   const last = r.stdout.trim().split('\n').pop() ?? '';
   if (r.code !== 0 || !last.startsWith('{')) {
-    throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
+    const why = `${r.stderr}${r.stdout}`.trim().split('\n').pop() ?? '';
+    throw new Error(`${cmd.split('/').pop()} ${args[0] ?? ''} failed (exit ${r.code ?? 'by a signal'})${why ? `: ${why}` : ''}`);
   }
   return JSON.parse(last) as T;
 }

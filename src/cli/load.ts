@@ -58,7 +58,8 @@ export function registerLoad(program: Command, state: RunState): void {
     .command('load')
     .description(
       'drive many simulated clients through their whole life against a plugin chain and report outcomes, '
-        + 'connect latency percentiles, deferral polls, the longest blocking hook call, worker RSS and CPU',
+        + 'connect latency percentiles, deferral polls, the longest blocking hook call, worker RSS and CPU, and the costs per client '
+        + '(setup, worker RSS per deferred client, worker CPU per re-check)',
     )
     .argument('[plugin.so]', `${PLUGIN_ARGUMENT_HELP} (optional with --config)`)
     .argument('[plugin-args...]', PLUGIN_ARGS_HELP)
@@ -89,7 +90,8 @@ export function registerLoad(program: Command, state: RunState): void {
       'after',
       `
 --json prints {"outcome":"completed","clients":{..},"outcomes":{"connected":N,..},"connectMs":{"p50",..},"polls":{..},
-"longestHook":{..},"blockingCalls":N,"worker":{"rssPeakMb",..,"cpuPercent"},..} (docs/cli.md: JSON shapes).
+"longestHook":{..},"blockingCalls":N,"worker":{"rssPeakMb",..,"cpuPercent"},
+"perClient":{"setupMs","rssKbPerDeferredClient","peakDeferred","cpuUsPerRecheck","rechecks","waitMs"},..} (docs/cli.md: JSON shapes).
 With --memcheck also "memcheck":{"clean","findings":[..],"leaks":[..],"ignored"}.
 Exit codes: 0 every client connected, 1 some rejected, 3 some timed out, 4 crashed or hung, 5 failed to load (or --memcheck without valgrind), 6 --memcheck found memory errors or leaks in the plugin, 2 usage error.`,
     )
@@ -183,6 +185,16 @@ function dist(d: Distribution, unit: string): string {
   return `p50 ${d.p50}${unit}  p90 ${d.p90}${unit}  p99 ${d.p99}${unit}  max ${d.max}${unit}  (n=${d.count})`;
 }
 
+/** The three per-client costs, as bench/many-deferred.ts reports them; "-" for one the run gave nothing to measure. */
+function formatPerClient(p: LoadReport['perClient']): string {
+  const or = (v: number | null, text: (v: number) => string, why: string) => (v === null ? `- (${why})` : text(v));
+  return [
+    `setup ${or(p.setupMs, (v) => `${v} ms`, 'no client')}`,
+    `worker RSS ${or(p.rssKbPerDeferredClient, (v) => `${v} KiB per deferred client (${p.peakDeferred} at once)`, 'no client deferred')}`,
+    `worker CPU ${or(p.cpuUsPerRecheck, (v) => `${v} us per re-check (${p.rechecks} re-checks while all waited, ${(p.waitMs / 1000).toFixed(1)} s)`, 'no time when every client in progress waited')}`,
+  ].join(', ');
+}
+
 function formatLoad(r: LoadReport): string[] {
   const o = r.outcomes;
   const w = r.worker;
@@ -196,6 +208,7 @@ function formatLoad(r: LoadReport): string[] {
     `worker       RSS ${w.rssStartMb} MB at start, ${w.rssPeakMb} MB peak, ${w.rssEndMb} MB at end`
       + `${w.rssPerClientKb !== null ? `, ${w.rssPerClientKb} KiB per concurrent client` : ''}; CPU ${w.cpuSeconds} s (${w.cpuPercent}% of a core)`,
   ];
+  lines.push(`per client   ${formatPerClient(r.perClient)}`);
   if (r.failure) lines.push(`failure      ${failureLine(r.failure)}`);
   if (r.memcheck) lines.push(...formatMemcheck(r.memcheck));
   else if (r.memcheck === null) lines.push('memcheck: valgrind wrote no report (it did not start or was killed before writing)');

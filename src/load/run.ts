@@ -5,6 +5,7 @@ import { isFailure, openHost, HostOpenError } from '../host/host.js';
 import type { ConnectResult } from '../protocol/client-results.js';
 import type { FailureOutcome } from '../protocol/failures.js';
 import { distribution, tally, type Distribution } from './stats.js';
+import { perClientFigures, type ClientSpan, type PerClientFigures, type WorkerSample } from './per-client.js';
 import type { PluginSpec } from '../protocol/messages.js';
 import type { ConnectOptions, ClientInput, HostOptions } from '../host/options.js';
 import type { MemcheckReport } from '../host/memcheck/report.js';
@@ -75,6 +76,9 @@ export interface LoadReport {
   /** Hook calls over 100 ms: on a real server each one stalls every client. */
   blockingCalls: number;
   worker: WorkerUsage;
+  /** The per-client costs bench/many-deferred.ts reports: setup per client, worker RSS per deferred client, worker CPU
+   * per re-check (see per-client.ts for how each is taken). */
+  perClient: PerClientFigures;
   wallMs: number;
   clientsPerSecond: number;
   /** The first crash or hang, if the worker died during the run (remaining clients failed with it). */
@@ -104,6 +108,16 @@ function readCpuSeconds(pid: number): number | null {
   }
 }
 
+/** A client's time line from its result: the first deferral is known when its first DEFERRED hook step returned (a
+ * DEFERRED that OpenVPN turns into a failure at once, as without CLIENT_CONNECT_DEFER_V2, is no deferral; hook times count from the worker's start of the connect, so they are placed back from the result's arrival). */
+function spanOf(start: number, end: number, r: Exclude<ConnectResult, FailureOutcome>): ClientSpan {
+  const waited = r.auth.deferred || ('clientConnect' in r && r.clientConnect?.deferred === true);
+  const first = waited ? r.hooks.find((h) => h.status === 2) : undefined;
+  const deferredAt = first ? Math.max(start, end - r.ms + first.t + first.ms) : null;
+  const polls = r.auth.polls + ('clientConnect' in r && r.clientConnect ? r.clientConnect.polls : 0);
+  return { start, deferredAt, end, polls };
+}
+
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const total = o.clients ?? 100;
   const concurrency = Math.max(1, o.concurrency ?? 100);
@@ -131,6 +145,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let rssPeak = rssStart ?? 0;
   const t0 = performance.now();
   const results: ConnectResult[] = [];
+  const spans: ClientSpan[] = [];
+  const samples: WorkerSample[] = [];
+  const sample = () => {
+    if (!pid) return;
+    const rss = readRssKb(pid);
+    const cpu = readCpuSeconds(pid);
+    if (rss !== null) rssPeak = Math.max(rssPeak, rss);
+    if (rss !== null && cpu !== null) samples.push({ t: performance.now(), cpuMs: cpu * 1000, rssKb: rss });
+  };
+  sample();
   let started = 0;
   let finished = 0;
   let inFlight = 0;
@@ -140,16 +164,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const outcomes: string[] = [];
   const progress = () => o.onProgress?.({ started, finished, inFlight, total, outcomes: tally(outcomes), elapsedMs: performance.now() - t0 });
   const sampler = setInterval(() => {
-    if (!pid) return;
-    const rss = readRssKb(pid);
-    if (rss !== null) rssPeak = Math.max(rssPeak, rss);
+    sample();
     progress();
   }, 100);
 
   const oneClient = async (n: number) => {
     const c = host.client({ ...o.client, name: `client-${n + 1}` });
+    const start = performance.now();
     const r = await c.connect();
     results.push(r);
+    if (!isFailure(r)) spans.push(spanOf(start, performance.now(), r));
     outcomes.push(r.outcome);
     if (isFailure(r)) {
       failure ??= r;
@@ -195,6 +219,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     });
   } finally {
     clearInterval(sampler);
+    sample();
   }
   const wallMs = performance.now() - t0;
   const rssEnd = pid ? readRssKb(pid) : null;
@@ -247,6 +272,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       cpuSeconds: cpu,
       cpuPercent: cpu === null ? null : Math.round((cpu / (wallMs / 1000)) * 1000) / 10,
     },
+    perClient: perClientFigures(spans, samples, rssStart),
     wallMs: Math.round(wallMs),
     clientsPerSecond: Math.round((finished / (wallMs / 1000)) * 10) / 10,
     failure,

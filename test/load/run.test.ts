@@ -23,6 +23,34 @@ test('runLoad: every client deferred and connected; concurrency bounds the clien
   assert.ok(r.worker.peakInFlight <= 15 && r.worker.peakInFlight > 1, `peak ${r.worker.peakInFlight}`);
   assert.equal(r.connectMs.count, 60);
   assert.ok(r.worker.rssPeakMb! > 0 && r.worker.cpuSeconds! >= 0);
+  // the per-client figures bench/many-deferred.ts reports: present, finite, consistent with the run
+  const p = r.perClient;
+  assert.ok(Number.isFinite(p.setupMs) && p.setupMs! > 0 && p.setupMs! * 60 <= r.wallMs, `setup ${p.setupMs} ms`);
+  assert.ok(p.peakDeferred >= 1 && p.peakDeferred <= r.worker.peakInFlight, `peak deferred ${p.peakDeferred}`);
+  assert.ok(Number.isFinite(p.rssKbPerDeferredClient), `rss ${p.rssKbPerDeferredClient}`);
+  assert.ok(p.rechecks <= 60 * 2, `re-checks ${p.rechecks}: at most 2 per client`);
+  assert.ok(p.waitMs <= r.wallMs);
+  if (p.cpuUsPerRecheck !== null) assert.ok(Number.isFinite(p.cpuUsPerRecheck) && p.cpuUsPerRecheck >= 0);
+});
+
+test('runLoad: many clients deferred at once give every per-client figure (setup, RSS per deferred client, CPU per re-check)', {
+  timeout: 180_000,
+}, async () => {
+  const r = await runLoad({
+    plugins: [{ path: fixture('cc-v2-defer'), args: ['polls=4'] }],
+    clients: 300,
+    concurrency: 300,
+    connect: { pollIntervalMs: 500 },
+  });
+  if (r.outcome !== 'completed') assert.fail(JSON.stringify(r));
+  assert.equal(r.outcomes.connected, 300);
+  const p = r.perClient;
+  assert.ok(p.setupMs! > 0 && p.setupMs! * 300 <= r.wallMs, `setup ${p.setupMs} ms x 300 within ${r.wallMs} ms`);
+  assert.ok(p.peakDeferred > 1 && p.peakDeferred <= 300, `peak deferred ${p.peakDeferred}`);
+  assert.ok(Number.isFinite(p.rssKbPerDeferredClient));
+  assert.ok(p.waitMs > 0 && p.rechecks > 0, `waited ${p.waitMs} ms, ${p.rechecks} re-checks`);
+  assert.ok(p.rechecks <= 300 * 4, `at most the ${300 * 4} DEFER_V2 calls made`);
+  assert.ok(Number.isFinite(p.cpuUsPerRecheck) && p.cpuUsPerRecheck! >= 0, `cpu ${p.cpuUsPerRecheck}`);
 });
 
 test('runLoad: arrival rate spreads the starts; a blocking hook is found as the longest call', async () => {
@@ -47,12 +75,18 @@ test('CLI load: report text, --json shape, exit codes 0 / 1 / 4 / 5 / 2', async 
   assert.match(ok.stdout, /^outcomes {5}connected 20, rejected 0, timeout 0$/m);
   assert.match(ok.stdout, /^connect {6}p50 [\d.]+ ms {2}p90 /m);
   assert.match(ok.stdout, /^worker {7}RSS [\d.]+ MB at start/m);
+  assert.match(
+    ok.stdout,
+    /^per client {3}setup [\d.]+ ms, worker RSS (-?[\d.]+ KiB per deferred client \(\d+ at once\)|- \(no client deferred\)), worker CPU /m,
+  );
   const json = await cli([fixture('cc-v2-noreg'), '--clients', '5', '--json']);
   assert.equal(json.code, 1);
   const r = JSON.parse(json.stdout);
   assert.equal(r.outcome, 'completed');
   assert.equal(r.outcomes.rejected, 5);
-  for (const k of ['connectMs', 'polls', 'longestHook', 'blockingCalls', 'worker', 'wallMs', 'clientsPerSecond']) assert.ok(k in r, k);
+  for (const k of ['connectMs', 'polls', 'longestHook', 'blockingCalls', 'worker', 'perClient', 'wallMs', 'clientsPerSecond']) assert.ok(k in r, k);
+  for (const k of ['setupMs', 'rssKbPerDeferredClient', 'peakDeferred', 'cpuUsPerRecheck', 'rechecks', 'waitMs']) assert.ok(k in r.perClient, k);
+  assert.ok(r.perClient.setupMs > 0 && r.perClient.peakDeferred === 0, 'cc-v2-noreg rejects without deferring');
   const crash = await cli([fixture('fault-signal'), 'where=hook', 'how=crash', 'auth=1', 'tls=1', '--clients', '5']);
   assert.equal(crash.code, 4, crash.stdout + crash.stderr);
   assert.equal((await cli(['/nonexistent.so'])).code, 5);
