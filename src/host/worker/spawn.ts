@@ -27,7 +27,7 @@ export interface WorkerChild {
   mark: string;
 }
 
-/** The worker's Node command line: the worker bundle (dist/bundle/worker.js, built by scripts/bundle.mjs: it starts
+/** The worker's Node command line: the worker bundle (dist/bundle/worker.cjs, built by scripts/bundle.mjs: it starts
  * faster than the hundred modules it holds) when it is there, else its modules (dist/worker/main.js; from the
  * TypeScript sources under tsx, src/worker/main.ts). */
 let workerCommand: string[] | undefined;
@@ -36,7 +36,7 @@ function workerNodeArgs(): string[] {
   if (RUNNING_FROM_SOURCE) {
     workerCommand = [process.execPath, '--import', 'tsx', fileURLToPath(new URL('../../worker/main.ts', import.meta.url))];
   } else {
-    const bundle = join(PACKAGE_ROOT, 'dist', 'bundle', 'worker.js');
+    const bundle = join(PACKAGE_ROOT, 'dist', 'bundle', 'worker.cjs');
     workerCommand = [process.execPath, existsSync(bundle) ? bundle : join(PACKAGE_ROOT, 'dist', 'worker', 'main.js')];
   }
   return workerCommand;
