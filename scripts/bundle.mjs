@@ -18,6 +18,10 @@ const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
+  // Whitespace and syntax only (names kept: stack traces with OVPN_PLUGIN_HOST_DEBUG still name the functions): half
+  // the bytes, which keeps the unpacked package under 2 MB and gives Node less to read and parse.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 };
 
