@@ -37,8 +37,10 @@ deps: system-deps node_modules/.package-lock.json
 # --- build ----------------------------------------------------------------
 build: deps dist/cli.js $(RUNTIME) $(FIXTURES) build/fixtures/abi-layout build/fixtures/abi-layout-own
 
-dist/cli.js: $(shell find src -name '*.ts') tsconfig.json node_modules/.package-lock.json
+# tsc, then the CLI and the worker bundled (dist/bundle/: they start faster; scripts/bundle.mjs says how)
+dist/cli.js: $(shell find src -name '*.ts') tsconfig.json scripts/bundle.mjs node_modules/.package-lock.json
 	npx tsc -p tsconfig.json
+	$(NODE) scripts/bundle.mjs
 	@chmod +x dist/cli.js
 
 # The runtime declares the plugin ABI itself (plugin-abi.h): it needs no OpenVPN header to build.

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { EXIT } from '../host/exit-codes.js';
-import { fuzz, type FuzzFinding, type FuzzProgress, type FuzzReport } from '../fuzz/fuzz.js';
+import type { FuzzFinding, FuzzProgress, FuzzReport } from '../fuzz/fuzz.js';
 import { ServerConfigError } from '../openvpn/server-config.js';
 import type { PluginSpec } from '../protocol/messages.js';
 import { PROGRAM_NAME, UsageError, printJson, printLines, startLogger, type RunState } from './common.js';
@@ -100,6 +100,8 @@ async function runFuzz(state: RunState, path: string | undefined, args: string[]
   const plugins: PluginSpec[] = [...(path === undefined ? [] : [{ path, args }]), ...opts.plugin.map(parsePluginLine)];
   const logger = startLogger(state, opts.verbose);
   const out = liveOutput(state, logger, opts);
+  // loaded here, not at start-up: the fuzzer and YAML (its scenarios) are only for this command
+  const { fuzz } = await import('../fuzz/fuzz.js');
   let r: FuzzReport;
   try {
     r = await fuzz({

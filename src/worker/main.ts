@@ -17,9 +17,8 @@ function setupProblem(err: unknown): string {
   return `the plugin worker could not start: ${first}`;
 }
 
-try {
-  await import('./serve.js');
-} catch (err) {
+// (a promise chain, not a top-level await: the worker bundle is CommonJS, which has none; scripts/bundle.mjs)
+import('./serve.js').catch((err: unknown) => {
   const message: WorkerMessage = { event: 'setup-failed', message: setupProblem(err) };
   // into the log pipe too, synchronously (the caller reads it to its end before it settles the exit; a message in
   // the channel could still be under way when the exit is seen)
@@ -29,4 +28,4 @@ try {
     // no log pipe: the channel message below is all there is
   }
   send(message, () => process.exit(SETUP_FAILED_EXIT));
-}
+});

@@ -1,11 +1,12 @@
 // Start a plugin worker process (and, for the CLI, start one early, while the CLI's own modules still load).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { openSync } from 'node:fs';
+import { existsSync, openSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHANNEL_FD, LOG_PIPE_FD } from '../../protocol/constants.js';
-import { RUNNING_FROM_SOURCE } from '../../util/package-root.js';
+import { PACKAGE_ROOT, RUNNING_FROM_SOURCE } from '../../util/package-root.js';
 import { WORKER_MARK_VAR } from '../../util/process-scan.js';
 import { Wire } from './wire.js';
 import { valgrindArgs } from '../memcheck/valgrind-command.js';
@@ -24,6 +25,21 @@ export interface WorkerChild {
   child: ChildProcess;
   wire: Wire;
   mark: string;
+}
+
+/** The worker's Node command line: the worker bundle (dist/bundle/worker.cjs, built by scripts/bundle.mjs: it starts
+ * faster than the hundred modules it holds) when it is there, else its modules (dist/worker/main.js; from the
+ * TypeScript sources under tsx, src/worker/main.ts). */
+let workerCommand: string[] | undefined;
+function workerNodeArgs(): string[] {
+  if (workerCommand) return workerCommand;
+  if (RUNNING_FROM_SOURCE) {
+    workerCommand = [process.execPath, '--import', 'tsx', fileURLToPath(new URL('../../worker/main.ts', import.meta.url))];
+  } else {
+    const bundle = join(PACKAGE_ROOT, 'dist', 'bundle', 'worker.cjs');
+    workerCommand = [process.execPath, existsSync(bundle) ? bundle : join(PACKAGE_ROOT, 'dist', 'worker', 'main.js')];
+  }
+  return workerCommand;
 }
 
 let workersForked = 0;
@@ -46,9 +62,8 @@ function workerStdio(): Array<'ignore' | 'pipe' | number> {
  * it; it also keeps a terminal's Ctrl-C for the caller to handle. MEMCHECK: run it under valgrind (see
  * memcheck/valgrind-command.ts), its XML written to that file. */
 export function forkWorker(memcheck?: { xmlFile: string; valgrind: string }): WorkerChild {
-  const entry = fileURLToPath(new URL(`../../worker/main.${RUNNING_FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url));
   const mark = `${process.pid}.${++workersForked}.${randomBytes(6).toString('hex')}`;
-  const node = [process.execPath, ...(RUNNING_FROM_SOURCE ? ['--import', 'tsx'] : []), entry];
+  const node = workerNodeArgs();
   const env = workerEnv(mark);
   if (memcheck) env.OVPH_MEMCHECK = '1';
   const [file, ...args] = memcheck ? [memcheck.valgrind, ...valgrindArgs(memcheck.xmlFile), ...node] : node;

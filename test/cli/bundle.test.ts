@@ -1,0 +1,73 @@
+// The CLI and its worker run from their bundles (scripts/bundle.mjs, dist/bundle/): which files a command's processes
+// load, seen by an ES module loader hook in the CLI and by the worker's command line.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CLI, ROOT, fixture } from '../helpers.js';
+
+/** Run the CLI with ARGS; the file: URLs its ES module loader loaded, in order. */
+function loadedFiles(args: string[]): Promise<{ code: number; stdout: string; files: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ovph-loaded-'));
+  const log = join(dir, 'loaded.txt');
+  writeFileSync(log, '');
+  writeFileSync(
+    join(dir, 'hooks.mjs'),
+    "import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) {\n  if (url.startsWith('file:')) appendFileSync(process.env.LOADED_LOG, url + '\\n');\n  return next(url, context);\n}\n",
+  );
+  writeFileSync(
+    join(dir, 'register.mjs'),
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`,
+  );
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', join(dir, 'register.mjs'), CLI, ...args], { env: { ...process.env, LOADED_LOG: log } }, (err, stdout) => {
+      const files = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, files });
+    });
+  });
+}
+
+const relative = (url: string) => url.slice(pathToFileURL(ROOT).href.length + 1);
+
+test('node dist/cli.js runs the CLI bundle: only dist/cli.js and dist/bundle/ files, no compiled module, no node_modules', async () => {
+  const r = await loadedFiles(['--version']);
+  assert.equal(r.code, 0);
+  const files = r.files.map(relative);
+  assert.equal(files[0], 'dist/cli.js');
+  assert.ok(files.includes('dist/bundle/cli.js'), files.join('\n'));
+  assert.deepEqual(
+    files.filter((f) => f !== 'dist/cli.js' && !f.startsWith('dist/bundle/')),
+    [],
+  );
+});
+
+test('inspect loads neither YAML nor the fuzzer nor the scenario modules (loaded only by run and fuzz)', async () => {
+  const r = await loadedFiles(['inspect', fixture('v3-basic')]);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /closed cleanly/);
+  const files = r.files.map(relative);
+  assert.deepEqual(
+    files.filter((f) => /^dist\/bundle\/cli-(fuzz|schema|run|junit)-/.test(f)),
+    [],
+  );
+  // YAML's core schema tags are strings that survive minifying
+  for (const f of files) assert.doesNotMatch(readFileSync(join(ROOT, f), 'utf8'), /tag:yaml\.org,2002:/, f);
+});
+
+test('forkWorker of the compiled package starts the worker bundle (dist/bundle/worker.cjs), which answers ready', async () => {
+  const { forkWorker } = (await import(
+    pathToFileURL(join(ROOT, 'dist', 'host', 'worker', 'spawn.js')).href
+  )) as typeof import('../../src/host/worker/spawn.js');
+  const w = forkWorker();
+  assert.equal(w.child.spawnargs[1], join(ROOT, 'dist', 'bundle', 'worker.cjs'));
+  const exited = new Promise((resolve) => w.child.once('exit', resolve));
+  const first = await new Promise((resolve) => w.wire.once('message', resolve));
+  assert.deepEqual(first, { event: 'ready' });
+  w.wire.close();
+  assert.equal(await exited, 0);
+  for (const s of w.child.stdio) s?.destroy();
+});
