@@ -35,13 +35,16 @@ node_modules/.package-lock.json: package-lock.json package.json
 deps: system-deps node_modules/.package-lock.json
 
 # --- build ----------------------------------------------------------------
-build: deps dist/cli.js $(RUNTIME) $(FIXTURES) build/fixtures/abi-layout build/fixtures/abi-layout-own
+build: deps dist/cli.js dist/bundle/cli.js $(RUNTIME) $(FIXTURES) build/fixtures/abi-layout build/fixtures/abi-layout-own
 
-# tsc, then the CLI and the worker bundled (dist/bundle/: they start faster; scripts/bundle.mjs says how)
-dist/cli.js: $(shell find src -name '*.ts') tsconfig.json scripts/bundle.mjs node_modules/.package-lock.json
+# tsc, then the CLI and the worker bundled (dist/bundle/: they start faster; scripts/bundle.mjs says how). The bundle
+# is its own target, so that a `tsc` run by hand is bundled by the next make (until then the modules run: src/cli.ts).
+dist/cli.js: $(shell find src -name '*.ts') tsconfig.json node_modules/.package-lock.json
 	npx tsc -p tsconfig.json
-	$(NODE) scripts/bundle.mjs
 	@chmod +x dist/cli.js
+
+dist/bundle/cli.js: dist/cli.js scripts/bundle.mjs
+	$(NODE) scripts/bundle.mjs
 
 # The runtime declares the plugin ABI itself (plugin-abi.h): it needs no OpenVPN header to build.
 $(RUNTIME): src/worker/native/runtime.c src/worker/native/plugin-abi.h | system-deps
@@ -98,7 +101,7 @@ $(foreach a,$(ARCHES),$(eval $(call prebuilt_rules,$(a))))
 
 prebuilt: $(PREBUILT)
 
-pack: dist/cli.js prebuilt
+pack: dist/cli.js dist/bundle/cli.js prebuilt
 	@mkdir -p build
 	@rm -f build/ovpn-plugin-host-*.tgz
 	npm pack --ignore-scripts --pack-destination build
@@ -127,7 +130,7 @@ check: build
 # --- guards (commands in package.json "lint:*"): import rules (dependency-cruiser, .dependency-cruiser.cjs), lint + format
 # (Biome, biome.jsonc), unused files/exports/dependencies (knip, knip.jsonc). All three run; any failure fails. knip reads
 # dist/ (bench/ imports it), so the TypeScript build comes first. `npm run format` applies Biome's formatting and safe fixes.
-lint: node_modules/.package-lock.json dist/cli.js
+lint: node_modules/.package-lock.json dist/cli.js dist/bundle/cli.js
 	@rc=0; \
 	echo "== import rules (dependency-cruiser)"; npm run --silent lint:imports || rc=1; \
 	echo "== lint + format (biome)"; npm run --silent lint:code || rc=1; \

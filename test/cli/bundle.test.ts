@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -33,14 +33,14 @@ function loadedFiles(args: string[]): Promise<{ code: number; stdout: string; fi
 
 const relative = (url: string) => url.slice(pathToFileURL(ROOT).href.length + 1);
 
-test('node dist/cli.js runs the CLI bundle: only dist/cli.js and dist/bundle/ files, no compiled module, no node_modules', async () => {
+test('node dist/cli.js runs the CLI bundle: only dist/cli.js (with its freshness check) and dist/bundle/ files, no other compiled module, no node_modules', async () => {
   const r = await loadedFiles(['--version']);
   assert.equal(r.code, 0);
   const files = r.files.map(relative);
   assert.equal(files[0], 'dist/cli.js');
   assert.ok(files.includes('dist/bundle/cli.js'), files.join('\n'));
   assert.deepEqual(
-    files.filter((f) => f !== 'dist/cli.js' && !f.startsWith('dist/bundle/')),
+    files.filter((f) => f !== 'dist/cli.js' && f !== 'dist/util/fresh-bundle.js' && !f.startsWith('dist/bundle/')),
     [],
   );
 });
@@ -63,6 +63,7 @@ test('forkWorker of the compiled package starts the worker bundle (dist/bundle/w
     pathToFileURL(join(ROOT, 'dist', 'host', 'worker', 'spawn.js')).href
   )) as typeof import('../../src/host/worker/spawn.js');
   const w = forkWorker();
+  if (w.child.spawnargs[1] !== join(ROOT, 'dist', 'bundle', 'worker.cjs')) w.child.kill('SIGKILL'); // never left waiting
   assert.equal(w.child.spawnargs[1], join(ROOT, 'dist', 'bundle', 'worker.cjs'));
   const exited = new Promise((resolve) => w.child.once('exit', resolve));
   const first = await new Promise((resolve) => w.wire.once('message', resolve));
@@ -70,4 +71,22 @@ test('forkWorker of the compiled package starts the worker bundle (dist/bundle/w
   w.wire.close();
   assert.equal(await exited, 0);
   for (const s of w.child.stdio) s?.destroy();
+});
+
+test('a bundle older than the compiled modules (tsc run without the bundle step) is not used: the modules run', async () => {
+  const { isFreshBundle } = await import('../../src/util/fresh-bundle.js');
+  const dir = mkdtempSync(join(tmpdir(), 'fresh-bundle-'));
+  try {
+    const [bundle, modules] = [join(dir, 'bundle.js'), join(dir, 'main.js')];
+    writeFileSync(bundle, '');
+    writeFileSync(modules, '');
+    utimesSync(bundle, 1000, 1000);
+    utimesSync(modules, 2000, 2000);
+    assert.equal(isFreshBundle(bundle, modules), false, 'older than its modules');
+    utimesSync(bundle, 2000, 2000);
+    assert.equal(isFreshBundle(bundle, modules), true, 'as new as its modules (an installed package: equal times)');
+    assert.equal(isFreshBundle(join(dir, 'none.js'), modules), false, 'no bundle');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,13 +1,14 @@
 // Start a plugin worker process (and, for the CLI, start one early, while the CLI's own modules still load).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, openSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHANNEL_FD, LOG_PIPE_FD } from '../../protocol/constants.js';
 import { PACKAGE_ROOT, RUNNING_FROM_SOURCE } from '../../util/package-root.js';
 import { WORKER_MARK_VAR } from '../../util/process-scan.js';
+import { isFreshBundle } from '../../util/fresh-bundle.js';
 import { Wire } from './wire.js';
 import { valgrindArgs } from '../memcheck/valgrind-command.js';
 
@@ -28,7 +29,7 @@ export interface WorkerChild {
 }
 
 /** The worker's Node command line: the worker bundle (dist/bundle/worker.cjs, built by scripts/bundle.mjs: it starts
- * faster than the hundred modules it holds) when it is there, else its modules (dist/worker/main.js; from the
+ * faster than the hundred modules it holds) when it is there and not older than them, else its modules (dist/worker/main.js; from the
  * TypeScript sources under tsx, src/worker/main.ts). */
 let workerCommand: string[] | undefined;
 function workerNodeArgs(): string[] {
@@ -37,7 +38,8 @@ function workerNodeArgs(): string[] {
     workerCommand = [process.execPath, '--import', 'tsx', fileURLToPath(new URL('../../worker/main.ts', import.meta.url))];
   } else {
     const bundle = join(PACKAGE_ROOT, 'dist', 'bundle', 'worker.cjs');
-    workerCommand = [process.execPath, existsSync(bundle) ? bundle : join(PACKAGE_ROOT, 'dist', 'worker', 'main.js')];
+    const modules = join(PACKAGE_ROOT, 'dist', 'worker', 'main.js');
+    workerCommand = [process.execPath, isFreshBundle(bundle, modules) ? bundle : modules];
   }
   return workerCommand;
 }
