@@ -14,7 +14,7 @@ const DEFAULT_DEADLINE_MS = 60_000;
 type Stage = DeferralAnswer['stage'];
 
 /** When ANSWER is due, in ms after its stage's deferral began, for a stage whose deadline is DEADLINE ms. */
-export function dueMs(at: AnswerTime, deadline: number): number {
+function dueMs(at: AnswerTime, deadline: number): number {
   if (at === 'early') return 0;
   if (at === 'mid') return Math.floor(deadline / 2);
   if (at === 'late') return deadline + LATE_AFTER_DEADLINE_MS;
@@ -22,7 +22,7 @@ export function dueMs(at: AnswerTime, deadline: number): number {
 }
 
 /** An answer as people read it: stage, bytes, moment ("auth '0junk' early"). */
-export function answerText(a: DeferralAnswer): string {
+function answerText(a: DeferralAnswer): string {
   return `${a.stage} ${JSON.stringify(a.write)} ${typeof a.at === 'number' ? `at ${a.at} ms` : a.at}`;
 }
 
