@@ -3,17 +3,22 @@
  * client destructor frees that context without waiting for the thread. Fine while the thread answers first; when the
  * client ends before (someone else wrote the file, hand-window passed, the client went away) the thread reads the
  * freed context, whose account pointer the destructor cleared: a NULL dereference in answer(), during close at the
- * latest (close wakes and joins the waiting threads). */
+ * latest (close wakes and joins the waiting threads). Contexts come from the plugin's own slab and a freed slot is
+ * never handed out again, so a later client's context never hides the bug: the crash is certain, not the allocator's
+ * choice. */
 #include "fixture.h"
 #include <pthread.h>
 
 #define NAME "bug-late-result"
 #define MAX_THREADS 256
+#define MAX_CLIENTS 4096
 static plugin_log_t plog;
 
 struct account { char user[64]; char pass[64]; int answers; };
-/* a large context: freed, it is not handed out again to the next small allocation; the pointer is at its end */
-struct client { char acf[1024]; char reserved[2048]; struct account *account; };
+struct client { char acf[1024]; struct account *account; };
+/* the contexts: slot after slot, each used once */
+static struct client slab[MAX_CLIENTS];
+static int slots_used;
 
 static int delay_ms = 500;
 static char *good_user, *good_pass;
@@ -42,7 +47,8 @@ OPENVPN_EXPORT int openvpn_plugin_open_v3(const int structver, struct openvpn_pl
 OPENVPN_EXPORT void *openvpn_plugin_client_constructor_v1(openvpn_plugin_handle_t handle)
 {
     (void)handle;
-    struct client *c = calloc(1, sizeof *c);
+    if (slots_used == MAX_CLIENTS) return NULL; /* no context: AUTH_USER_PASS_VERIFY then fails */
+    struct client *c = &slab[slots_used++];
     c->account = calloc(1, sizeof *c->account);
     return c;
 }
@@ -52,8 +58,7 @@ OPENVPN_EXPORT void openvpn_plugin_client_destructor_v1(openvpn_plugin_handle_t 
     (void)handle;
     struct client *c = ctx;
     free(c->account);
-    c->account = NULL;
-    free(c); /* the bug: a thread may still hold c */
+    c->account = NULL; /* the context is freed; the bug: a thread may still hold c */
 }
 
 /* The thread's answer: look up the account, write '1' or '0'. */
