@@ -80,9 +80,9 @@ Each run opens the chain afresh, runs 1-4 clients (connect, then disconnect; at 
 closes it. A run fails on a crash, a hang (--call-timeout), a deferral undecided after --deferral-timeout, a hook
 blocking over --max-blocking, or a failed close. Some runs shorten the deferral deadline (then a plugin's own result
 may come too late, and an undecided deferral is no failure). With --answer-deferrals the fuzzer writes the deferral
-files too (OpenVPN reads only the first byte); what OpenVPN would make of its bytes (a rejection, an auth left
-undecided) is no failure. Every distinct failure (by kind, hook, plugin and signal) is
-minimised and written to --out as a scenario; \`${PROGRAM_NAME} run <file>\` replays it (exit 4 while it still crashes).
+files too (OpenVPN reads only the first byte); what OpenVPN makes of its bytes (a rejection, an auth left undecided)
+is no failure. Every distinct failure (by kind, hook, plugin and signal) is minimised and written to --out as a
+scenario; \`${PROGRAM_NAME} run <file>\` replays it (exit 4 while it still crashes).
 With --memcheck every run is under valgrind (20-50x slower; --max-blocking defaults to 60000): a memory error or leak
 in a plugin is a failure (signature: kind, hook, plugin, plugin frame), replayed by \`run --memcheck <file>\`.
 --json prints {"outcome":"done","seed":S,"runs":N,"findings":[{"signature","summary","file","scenario",..}],..}.

@@ -575,6 +575,9 @@ function answer(c: Checker, raw: AnyNode, anchor: AnyNode, field: string): Defer
   const write = at(fields, 'write');
   if (!stage || !when || !write) c.fail(anchor, field, 'give stage (auth or client-connect), at (early, mid, late or milliseconds) and write');
   const t = scalarValue(c, when.node);
+  if (typeof t !== 'number' && !['early', 'mid', 'late'].includes(t as string)) {
+    c.fail(when.anchor, sub(field, 'at'), `must be early, mid, late or a number of milliseconds (got ${shown(c.deref(when.node))})`);
+  }
   const bytes = argText(c, write.node, write.anchor, sub(field, 'write'));
   if ([...bytes].some((ch) => ch.charCodeAt(0) > 0xff)) c.fail(write.anchor, sub(field, 'write'), 'one character per byte: \\x00 to \\xFF only');
   return {

@@ -57,7 +57,7 @@ test('answers the runner cannot perform are bad scenarios', () => {
       () => parseScenario(`plugins: [{ path: /x.so }]\nclients:\n  - answers: ${answers}\n`, 's.yaml'),
       (e: unknown) => e instanceof ScenarioError && problem.test(e.message),
     );
-  bad('[{ stage: auth, at: soon, write: "1" }]', /clients\[0\]\.answers\[0\]\.at: must be one of early, mid, late/);
+  bad('[{ stage: auth, at: soon, write: "1" }]', /clients\[0\]\.answers\[0\]\.at: must be early, mid, late or a number of milliseconds \(got "soon"\)/);
   bad('[{ stage: tls, at: early, write: "1" }]', /answers\[0\]\.stage: must be one of auth, client-connect/);
   bad('[{ stage: auth, at: early }]', /answers\[0\]: give stage \(auth or client-connect\), at/);
   bad('[{ stage: auth, at: early, write: "✓" }]', /answers\[0\]\.write: one character per byte/);
