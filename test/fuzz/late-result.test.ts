@@ -87,6 +87,22 @@ ${answers}    expect: { outcome: connected, decided: true }
   }
 });
 
+test("several clients' threads crash at once when close wakes them: the crash is still named, every time", { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovph-late-'));
+  try {
+    const file = join(dir, 'three.yaml');
+    const client = '  - { username: foo, password: bar }\n';
+    writeFileSync(file, `plugins: [{ path: ${fixture('bug-late-result')} }]\nhost: { handWindowMs: 50 }\nclients:\n${client.repeat(8)}`);
+    for (let i = 0; i < 6; i++) {
+      const r = await cli('run', file);
+      assert.equal(r.code, 4, r.out);
+      assert.match(r.out, /closing the plugin chain crashed: the plugin crashed with SIGSEGV in close of \S+ at answer\+0x/, `run ${i + 1}: ${r.out}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a clean deferring chain (auth_control_file, client_connect_deferred_file) gives no finding under the same option', { timeout: 120_000 }, async () => {
   const plugins = [
     { path: fixture('auth-defer'), args: ['delay_ms=300'] },
