@@ -28,6 +28,7 @@ interface FuzzCliOptions extends CommonOptions {
   stopOnFailure?: boolean;
   memcheck?: boolean;
   fuzzArgs?: boolean;
+  answerDeferrals?: boolean;
 }
 
 /** "90", "90s", "2m", "1h" as milliseconds. */
@@ -66,15 +67,22 @@ export function registerFuzz(program: Command, state: RunState): void {
     .option('--deferral-timeout <seconds>', 'a deferral still undecided after this is a failure', positiveNumber('seconds'), 10)
     .option('--no-minimise', 'write failing runs as found, without making them smaller')
     .option('--stop-on-failure', 'stop at the first failure')
-    .option('--fuzz-args', "also mutate the plugins' own arguments (half of the runs; a plugin refusing them is no failure)");
+    .option('--fuzz-args', "also mutate the plugins' own arguments (half of the runs; a plugin refusing them is no failure)")
+    .option(
+      '--answer-deferrals',
+      "play the party a deferring plugin hands its file to: write '1', '0' or odd bytes into a deferred client's auth_control_file or client_connect_deferred_file, early, mid-deferral or after the deadline, sometimes twice",
+    );
   addMemcheckOption(addCommonOptions(cmd))
     .addHelpText(
       'after',
       `
 Each run opens the chain afresh, runs 1-4 clients (connect, then disconnect; at once or one after another) and
 closes it. A run fails on a crash, a hang (--call-timeout), a deferral undecided after --deferral-timeout, a hook
-blocking over --max-blocking, or a failed close. Every distinct failure (by kind, hook, plugin and signal) is
-minimised and written to --out as a scenario; \`${PROGRAM_NAME} run <file>\` replays it (exit 4 while it still crashes).
+blocking over --max-blocking, or a failed close. Some runs shorten the deferral deadline (then a plugin's own result
+may come too late, and an undecided deferral is no failure). With --answer-deferrals the fuzzer writes the deferral
+files too (OpenVPN reads only the first byte); what OpenVPN makes of its bytes (a rejection, an auth left undecided)
+is no failure. Every distinct failure (by kind, hook, plugin and signal) is minimised and written to --out as a
+scenario; \`${PROGRAM_NAME} run <file>\` replays it (exit 4 while it still crashes).
 With --memcheck every run is under valgrind (20-50x slower; --max-blocking defaults to 60000): a memory error or leak
 in a plugin is a failure (signature: kind, hook, plugin, plugin frame), replayed by \`run --memcheck <file>\`.
 --json prints {"outcome":"done","seed":S,"runs":N,"findings":[{"signature","summary","file","scenario",..}],..}.
@@ -119,6 +127,7 @@ async function runFuzz(state: RunState, path: string | undefined, args: string[]
       stopOnFailure: opts.stopOnFailure,
       memcheck: opts.memcheck,
       fuzzArgs: opts.fuzzArgs,
+      answerDeferrals: opts.answerDeferrals,
       onProgress: (p) => {
         out.progress?.(progressLine(p));
         if (opts.verbose) logger.log.info(progressLine(p));

@@ -36,6 +36,11 @@ export interface FuzzOptions {
    * numbers at limits), at most as one `plugin` config line carries them; a plugin refusing them (load-error) is an
    * expected outcome of that run. Default false. */
   fuzzArgs?: boolean;
+  /** Play the outside party of deferring plugins: write into a deferred client's auth_control_file or
+   * client_connect_deferred_file early, mid-deferral or after the deadline, '1', '0', odd bytes, sometimes twice (the
+   * opposite answer second). An outcome OpenVPN would give for those bytes (a rejection, an auth left undecided) is
+   * no finding. Default false. */
+  answerDeferrals?: boolean;
   /** Stop at the first failure (default false). */
   stopOnFailure?: boolean;
   /** Run every plan under valgrind's memcheck: a finding in a plugin is a failure of kind 'memcheck'. */
@@ -100,7 +105,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
 
   for (; run < maxRuns && (o.durationMs === undefined || elapsed() < o.durationMs); ) {
     const r = Random.forRun(seed, run);
-    const plan = corpus.length > 0 && r.chance(0.5) ? mutatePlan(r.pick(corpus), r) : randomPlan(r, o.fuzzArgs ? target.plugins : undefined);
+    const plan = corpus.length > 0 && r.chance(0.5) ? mutatePlan(r.pick(corpus), r) : randomPlan(r, o.fuzzArgs ? target.plugins : undefined, o.answerDeferrals);
     const v = await runPlan(target, plan, limits);
     run++;
     if (v.kind === 'load-error') return { outcome: 'load-error', seed, message: v.message };

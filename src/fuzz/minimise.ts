@@ -1,6 +1,8 @@
 // Make a failing plan as small as it can be while it still fails the same way: fewer clients, one after another, no
-// restart, clients that just disconnect (no renegotiation, no vanishing), fields left at their defaults, shorter
+// restart, the deferral deadline as given, clients that just disconnect (no renegotiation, no vanishing), fewer
+// answers written into deferral files (early, '1' or '0', else shorter bytes), fields left at their defaults, shorter
 // values, fewer peer info lines. Each candidate is a whole run (a fresh host).
+import type { PlannedAnswer } from './answers.js';
 import type { FuzzPlan, PlannedClient, PlannedPlugin } from './plan.js';
 
 /** Whether a candidate plan still fails with the same signature. */
@@ -11,6 +13,36 @@ const FIELDS = ['address', 'peerInfo', 'commonName', 'password', 'username'] as 
 /** The plan with client I changed by CHANGE. */
 function withClient(plan: FuzzPlan, i: number, change: (c: PlannedClient) => PlannedClient): FuzzPlan {
   return { ...plan, clients: plan.clients.map((c, k) => (k === i ? change(c) : c)) };
+}
+
+/** The fuzzer's answers (--answer-deferrals) made fewer and simpler: each dropped (the last first), then written
+ * early, then as '1' or '0', else as a shorter prefix of its bytes. BEST is the plan so far; ATTEMPT keeps a
+ * candidate that still fails. */
+async function minimiseAnswers(best: () => FuzzPlan, attempt: (candidate: FuzzPlan) => Promise<boolean>): Promise<void> {
+  const withAnswers = (i: number, answers: PlannedAnswer[]) => withClient(best(), i, ({ answers: _a, ...c }) => (answers.length > 0 ? { ...c, answers } : c));
+  for (let i = 0; i < best().clients.length; i++) {
+    const current = () => best().clients[i]!.answers ?? [];
+    for (let k = current().length - 1; k >= 0; k--)
+      await attempt(
+        withAnswers(
+          i,
+          current().filter((_, j) => j !== k),
+        ),
+      );
+    const change = (k: number, a: Partial<PlannedAnswer>) =>
+      attempt(
+        withAnswers(
+          i,
+          current().map((x, j) => (j === k ? { ...x, ...a } : x)),
+        ),
+      );
+    for (let k = 0; k < current().length; k++) {
+      if (current()[k]!.at !== 'early') await change(k, { at: 'early' });
+      const write = current()[k]!.write;
+      if (write === '1' || write === '0' || (await change(k, { write: '1' })) || (await change(k, { write: '0' }))) continue;
+      await shortest(write, (w) => change(k, { write: w }));
+    }
+  }
 }
 
 /** Find the shortest prefix of TEXT that still fails (binary search on its length, about log2(length) runs); TRY
@@ -72,6 +104,8 @@ export async function minimise(
       }
     }
   };
+  // the deferral deadline as given first: a shortened one may hold back clients the failure needs less of
+  if (best.deadlineMs !== undefined) await attempt((({ deadlineMs: _d, ...p }) => p)(best));
   // fewer clients
   for (let i = best.clients.length - 1; i >= 0 && best.clients.length > 1; i--) {
     const clients = best.clients.filter((_, k) => k !== i);
@@ -81,6 +115,7 @@ export async function minimise(
   if (best.restart) await attempt((({ restart: _r, ...p }) => p)(best));
   // the plugins' own arguments: all as given, else one plugin's as given, else fewer and shorter mutated ones
   if (best.args && !(await attempt((({ args: _a, ...p }) => p)(best)))) await minimiseArgs();
+  await minimiseAnswers(() => best, attempt);
   // simpler lives: no vanishing, fewer renegotiations
   for (let i = 0; i < best.clients.length; i++) {
     if (best.clients[i]!.vanish) await attempt(withClient(best, i, ({ vanish: _v, ...c }) => c));

@@ -2,6 +2,7 @@
 // its connect waits on a deferral), all at once or one after another, and whether the server restarts between the
 // connects and the reconnects. Drawn from a run's random generator, mutated from an earlier plan, or made smaller by
 // the minimiser. Pure.
+import { randomAnswers, SHORT_DEADLINES_MS, type PlannedAnswer } from './answers.js';
 import { mutateArgs } from './args.js';
 import { randomClient, type FuzzClient } from './inputs.js';
 import type { Random } from './random.js';
@@ -12,6 +13,8 @@ export interface PlannedClient extends FuzzClient {
   renegotiations?: number;
   /** Goes away while its connect waits on a deferral (an ordinary disconnect when nothing is deferred). */
   vanish?: true;
+  /** What the fuzzer, as the outside party, writes into the client's deferral files (--answer-deferrals). */
+  answers?: PlannedAnswer[];
 }
 
 type RestartSignal = 'SIGHUP' | 'SIGUSR1';
@@ -25,6 +28,9 @@ export interface FuzzPlan {
   restart?: RestartSignal;
   /** The plugins' arguments, mutated (--fuzz-args): one list per plugin of the chain; absent: as given. */
   args?: string[][];
+  /** The deferral deadlines (hand-window, the client-connect limit) shortened to this for the run: a deferral left
+   * undecided is then an expected outcome (OpenVPN fails the auth), and the plugin's own result comes too late. */
+  deadlineMs?: number;
 }
 
 /** A plugin of the chain, as given (for --fuzz-args). */
@@ -56,8 +62,10 @@ function consistent(plan: FuzzPlan): FuzzPlan {
   return { ...plan, clients: plan.clients.map(({ renegotiations: _r, vanish: _v, ...c }) => c) };
 }
 
-/** With FUZZ_ARGS (the chain's plugins), half of the plans give one plugin mutated arguments (one to three changes). */
-export function randomPlan(r: Random, fuzzArgs?: readonly PlannedPlugin[]): FuzzPlan {
+/** With FUZZ_ARGS (the chain's plugins), half of the plans give one plugin mutated arguments (one to three changes).
+ * Some plans shorten the deferral deadlines; with ANSWER_DEFERRALS most clients get answers (drawn last, so that the
+ * rest of a seed's plan does not depend on these options). */
+export function randomPlan(r: Random, fuzzArgs?: readonly PlannedPlugin[], answerDeferrals = false): FuzzPlan {
   const n = r.chance(0.5) ? 1 : 2 + r.int(MAX_CLIENTS - 1);
   const clients = Array.from({ length: n }, () => plannedClient(r));
   const restart = r.chance(0.15) ? r.pick(['SIGHUP', 'SIGUSR1'] as const) : undefined;
@@ -67,6 +75,13 @@ export function randomPlan(r: Random, fuzzArgs?: readonly PlannedPlugin[]): Fuzz
     const k = r.int(fuzzArgs.length);
     for (let m = 1 + r.int(3); m > 0; m--) args[k] = mutateArgs(fuzzArgs[k]!.path, args[k]!, r);
     plan.args = args;
+  }
+  if (r.chance(0.25)) plan.deadlineMs = r.pick(SHORT_DEADLINES_MS);
+  if (answerDeferrals) {
+    for (const c of plan.clients) {
+      const answers = randomAnswers(r);
+      if (answers) c.answers = answers;
+    }
   }
   return plan;
 }

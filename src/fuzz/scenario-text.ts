@@ -2,7 +2,8 @@
 // expecting of every client what a healthy plugin gives: no crash or hang, no hook call blocking longer than the
 // limit, every deferral decided. The fuzzer runs this very text, so a replay is the run.
 import { stringify } from 'yaml';
-import { stepsOf, type FuzzPlan } from './plan.js';
+import { undecidedExpected } from './answers.js';
+import { stepsOf, type FuzzPlan, type PlannedClient } from './plan.js';
 
 /** What is fuzzed: the chain and the server settings, as the scenario and the host take them. */
 export interface FuzzTarget {
@@ -24,14 +25,22 @@ export function scenarioText(target: FuzzTarget, plan: FuzzPlan, header: string[
     plugins: target.plugins.map((p, i) => ({ path: p.path, args: plan.args?.[i] ?? p.args })),
     ...(target.config !== undefined ? { config: target.config } : {}),
     ...(target.server?.length ? { server: target.server } : {}),
-    host: { callTimeoutMs: target.callTimeoutMs, timeoutMs: target.timeoutMs, handWindowMs: target.timeoutMs },
+    host: { callTimeoutMs: target.callTimeoutMs, timeoutMs: plan.deadlineMs ?? target.timeoutMs, handWindowMs: plan.deadlineMs ?? target.timeoutMs },
     sequential: plan.sequential,
     ...(plan.restart ? { restart: plan.restart } : {}),
     clients: plan.clients.map(({ renegotiations: _r, vanish: _v, ...c }, i) => {
       const steps = stepsOf({ renegotiations: _r, vanish: _v });
-      return { name: `client-${i + 1}`, ...c, ...(steps ? { steps } : {}), expect: { maxBlockingMs: target.maxBlockingMs, decided: true } };
+      // a deferral the fuzzer left undecided (or a shortened deadline) may end undecided, as with OpenVPN
+      const decided = mayStayUndecided(plan, plan.clients[i]!) ? {} : { decided: true };
+      return { name: `client-${i + 1}`, ...c, ...(steps ? { steps } : {}), expect: { maxBlockingMs: target.maxBlockingMs, ...decided } };
     }),
   };
   const comments = header.map((l) => `# ${l}\n`).join('');
   return comments + stringify(doc, { lineWidth: 0 });
+}
+
+/** Whether a deferral of client C may end undecided in PLAN as OpenVPN would have it (no finding then). */
+export function mayStayUndecided(plan: FuzzPlan, c: PlannedClient, stage?: 'auth' | 'client-connect'): boolean {
+  const stages = stage ? [stage] : (['auth', 'client-connect'] as const);
+  return stages.some((s) => undecidedExpected(s, c.answers, plan.deadlineMs !== undefined));
 }

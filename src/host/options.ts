@@ -57,8 +57,9 @@ export interface ConnectOptions extends DeferralOptions {
   script?: string[];
   /** 'summary': hooks without argv/env keys, and no logs in the result (host.logs still has them). For load runs. */
   detail?: 'full' | 'summary';
-  /** Called about every 200 ms while a deferral is pending. */
-  onProgress?: (p: { client: string; stage: string; polls: number; elapsedMs: number; pending: string }) => void;
+  /** Called once a deferral begins and about every 200 ms while it is pending; `file`: the file whose first byte
+   * decides it (auth_control_file, client_connect_deferred_file), when one does. */
+  onProgress?: (p: { client: string; stage: string; polls: number; elapsedMs: number; pending: string; file?: string }) => void;
 }
 
 export interface HostOptions extends ConnectOptions {
@@ -111,6 +112,6 @@ export function deferralTiming(o: DeferralOptions & Pick<ConnectOptions, 'script
 }
 
 /** A progress event as the library's onProgress callbacks see it. */
-export function progressOf(p: DeferralProgress): { client: string; stage: string; polls: number; elapsedMs: number; pending: string } {
-  return { client: p.name, stage: p.stage, polls: p.polls, elapsedMs: p.elapsedMs, pending: p.pending };
+export function progressOf(p: DeferralProgress): { client: string; stage: string; polls: number; elapsedMs: number; pending: string; file?: string } {
+  return { client: p.name, stage: p.stage, polls: p.polls, elapsedMs: p.elapsedMs, pending: p.pending, ...(p.file !== undefined ? { file: p.file } : {}) };
 }

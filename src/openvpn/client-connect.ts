@@ -188,6 +188,11 @@ export class ClientConnectRun {
     return this.pendingText;
   }
 
+  /** While a v1 plugin or the script defers: its client_connect_deferred_file, whose first byte decides. */
+  get resultFile(): string | undefined {
+    return this.deferred && !this.finished ? this.files?.result : undefined;
+  }
+
   /** Run handlers until one defers or the chain ends. Synchronous, like OpenVPN's: no other client's hook can
    * run between the handlers of one pass. */
   advance(): RunState {

@@ -235,6 +235,9 @@ export interface DeferralProgress {
   elapsedMs: number;
   /** What it waits for, in words. */
   pending: string;
+  /** The file whose first byte decides the deferral, when one does: auth_control_file, or the v1 plugin's or script's
+   * client_connect_deferred_file (absent for CLIENT_CONNECT_DEFER_V2 polls). An outside party may write it. */
+  file?: string;
 }
 
 /** Messages the worker sends on its own: it is ready (request time limits start), it cannot run here (and exits),

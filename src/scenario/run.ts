@@ -16,6 +16,7 @@ import {
   unexpectedCrashOrHang,
   type ExpectationResult,
 } from './expectations.js';
+import { DeferralAnswerer } from './answers.js';
 import { finishReport, type ClientReport, type ScenarioReport, type StepReport } from './report.js';
 import { ScenarioError, type Scenario, type ScenarioClient, type StepName } from './schema.js';
 import type { PluginLogEntry } from '../protocol/logs.js';
@@ -26,7 +27,7 @@ import type { MemcheckReport } from '../host/memcheck/report.js';
 /** What run.ts needs from a host (the library's PluginHost; a fake in tests). */
 export interface ScenarioHost {
   client(input: ClientInput): {
-    connect(opts?: { onProgress?: (p: { polls: number }) => void }): Promise<ConnectResult>;
+    connect(opts?: { onProgress?: (p: { polls: number; stage: string; file?: string }) => void }): Promise<ConnectResult>;
     renegotiate(): Promise<RenegotiateResult>;
     disconnect(): Promise<DisconnectResult>;
   };
@@ -160,6 +161,8 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
     }
     const t = now();
     let stepReport: StepReport;
+    /** What each of the client's answers did in this connect. */
+    let answered: string[] | undefined;
     try {
       st.client ??= host.client(spec.input);
       const client = st.client;
@@ -170,12 +173,18 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
         if (step === 'reconnect') st.client = host.client({ poolIp: poolIpOf(client), ...spec.input });
         const c = st.client;
         // vanish: the client goes away once its connect waited on a deferral and re-checked it
-        const onProgress = spec.steps.includes('vanish')
-          ? (p: { polls: number }) => {
-              if (p.polls > 0) st.vanishing ??= c.disconnect();
-            }
-          : undefined;
+        const vanish = spec.steps.includes('vanish');
+        // answers: the outside party writes into the deferral files (answers.ts)
+        const answerer = spec.answers.length > 0 ? new DeferralAnswerer(spec.answers, s.host) : undefined;
+        const onProgress =
+          vanish || answerer
+            ? (p: { polls: number; stage: string; file?: string }) => {
+                answerer?.onProgress(p);
+                if (vanish && p.polls > 0) st.vanishing ??= c.disconnect();
+              }
+            : undefined;
         const res = await c.connect(onProgress ? { onProgress } : undefined);
+        answered = await answerer?.finish();
         r = res;
         checked = checkConnect(spec.name, spec.expect, res, step);
         // a client that did not connect cannot renegotiate: those steps are not run
@@ -201,7 +210,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
         step,
         ...numbered,
         outcome: r.outcome,
-        summary: step === 'restart' ? restartSummary(r as DisconnectResult) : summarize(r),
+        summary: `${step === 'restart' ? restartSummary(r as DisconnectResult) : summarize(r)}${answered ? `; answers: ${answered.join('; ')}` : ''}`,
         ms: since(t),
         expectations: checked,
         ...(unexpectedCrashOrHang(expectations.outcome, r) ? { unexpectedFailure: true } : {}),

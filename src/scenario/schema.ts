@@ -109,6 +109,19 @@ interface ScenarioHostOptions {
   timing?: 'fast' | 'openvpn';
 }
 
+/** When an answer is written, counted from the moment the client's connect reports the deferral: 'early' at once,
+ * 'mid' at half the deferral's deadline, 'late' just after it (too late), or after this many milliseconds. */
+export type AnswerTime = 'early' | 'mid' | 'late' | number;
+
+/** A write into the client's deferral file by an outside party (a daemon, a web hook, a script), during its connect. */
+export interface DeferralAnswer {
+  /** Which deferral's file: auth_control_file, or client_connect_deferred_file (plugin v1 or script). */
+  stage: 'auth' | 'client-connect';
+  at: AnswerTime;
+  /** The bytes, one character each (U+0000 to U+00FF), written over the file's content. */
+  write: string;
+}
+
 export interface ScenarioClient {
   name: string;
   /** Line of the client's entry. */
@@ -118,6 +131,8 @@ export interface ScenarioClient {
   /** Line of `cert`, when it is a path (the runner checks the file exists). */
   certLine?: number;
   steps: StepName[];
+  /** Writes into the client's deferral files during each connect, in order. */
+  answers: DeferralAnswer[];
   expect: ConnectExpectations;
   /** One per renegotiate step, in order. */
   expectRenegotiate: RenegotiateExpectations[];
@@ -547,10 +562,33 @@ const CLIENT_KEYS = [
   'bytesReceived',
   'bytesSent',
   'steps',
+  'answers',
   'expect',
   'expectRenegotiate',
   'expectDisconnect',
 ];
+
+function answer(c: Checker, raw: AnyNode, anchor: AnyNode, field: string): DeferralAnswer {
+  const { fields } = mapping(c, raw, anchor, field, ['stage', 'at', 'write'], 'a mapping { stage, at, write }');
+  const stage = at(fields, 'stage');
+  const when = at(fields, 'at');
+  const write = at(fields, 'write');
+  if (!stage || !when || !write) c.fail(anchor, field, 'give stage (auth or client-connect), at (early, mid, late or milliseconds) and write');
+  const t = scalarValue(c, when.node);
+  if (typeof t !== 'number' && !['early', 'mid', 'late'].includes(t as string)) {
+    c.fail(when.anchor, sub(field, 'at'), `must be early, mid, late or a number of milliseconds (got ${shown(c.deref(when.node))})`);
+  }
+  const bytes = argText(c, write.node, write.anchor, sub(field, 'write'));
+  if ([...bytes].some((ch) => ch.charCodeAt(0) > 0xff)) c.fail(write.anchor, sub(field, 'write'), 'one character per byte: \\x00 to \\xFF only');
+  return {
+    stage: oneOf(c, stage.node, stage.anchor, sub(field, 'stage'), ['auth', 'client-connect'] as const),
+    at:
+      typeof t === 'number'
+        ? integer(c, when.node, when.anchor, sub(field, 'at'), 0)
+        : oneOf(c, when.node, when.anchor, sub(field, 'at'), ['early', 'mid', 'late'] as const),
+    write: bytes,
+  };
+}
 
 function client(c: Checker, raw: AnyNode, anchor: AnyNode, field: string, index: number, dir: string): ScenarioClient {
   const { node, fields } = mapping(c, raw, anchor, field, CLIENT_KEYS);
@@ -643,6 +681,7 @@ function client(c: Checker, raw: AnyNode, anchor: AnyNode, field: string, index:
     input,
     certLine,
     steps,
+    answers: (f = at(fields, 'answers')) ? list(c, f.node, f.anchor, sub(field, 'answers'), (n, a, fl) => answer(c, n, a, fl)) : [],
     expect: expect ? connectExpectations(c, expect.node, expect.anchor, sub(field, 'expect')) : {},
     expectRenegotiate,
     expectDisconnect: ended,

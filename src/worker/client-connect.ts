@@ -27,7 +27,7 @@ export interface ClientConnectParams {
   env: string[];
   tmpDir: string;
   timing: DeferralTiming;
-  onProgress?: (p: { polls: number; elapsedMs: number; pending: string }) => void;
+  onProgress?: (p: { polls: number; elapsedMs: number; pending: string; file?: string }) => void;
   /** The client whose stage this is (log lines of its calls and script carry it); -1 or absent: none. */
   clientId?: number;
   /** --client-config-dir: read before the plugins. */
@@ -230,7 +230,9 @@ export function runClientConnect(
   wait = new DeferralWait({
     deadline,
     pollIntervalMs: timing.pollIntervalMs,
-    onProgress: params.onProgress && ((now) => params.onProgress!({ polls: run.polls, elapsedMs: now - start, pending: run.pending })),
+    onProgress:
+      params.onProgress
+      && ((now) => params.onProgress!({ polls: run.polls, elapsedMs: now - start, pending: run.pending, ...(run.resultFile ? { file: run.resultFile } : {}) })),
     signal: params.signal,
   });
   return wait

@@ -559,7 +559,9 @@ export class ClientLife {
       deadline: pending.deadline,
       pollIntervalMs: timing.pollIntervalMs,
       signal: this.dropping.signal,
-      onProgress: progress && ((now) => progress({ stage: 'auth', polls: auth.polls, elapsedMs: now - start, pending: `auth_control_file ${pending.acf}` })),
+      onProgress:
+        progress
+        && ((now) => progress({ stage: 'auth', polls: auth.polls, elapsedMs: now - start, pending: `auth_control_file ${pending.acf}`, file: pending.acf })),
     });
     const unwatch = timing.watchFiles ? dirWatcher.watch(pending.acf, wait.wake) : undefined;
     let verdict: 'accepted' | 'rejected' | 'timeout';

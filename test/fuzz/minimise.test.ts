@@ -64,3 +64,24 @@ test('mutated plugin arguments go back to the given ones where the failure allow
   const { plan: small } = await minimise(plan, fails, 200, given);
   assert.deepEqual(small.args, [['mode=strict', `prefix=${'A'.repeat(64)}`], ['n=1']]);
 });
+
+test('answers the failure does not need are dropped; the one it needs is written early, as 1 or 0; a shortened deadline goes', async () => {
+  const plan: FuzzPlan = {
+    sequential: true,
+    deadlineMs: 50,
+    clients: [
+      {
+        username: 'u',
+        answers: [
+          { stage: 'auth', at: 'late', write: '\xff\x01junk' },
+          { stage: 'auth', at: 'late', write: '1' },
+          { stage: 'client-connect', at: 'mid', write: '2' },
+        ],
+      },
+    ],
+  };
+  // fails whenever the client's auth gets any written answer starting with a byte other than '1'
+  const fails = async (p: FuzzPlan) => (p.clients[0]?.answers ?? []).some((a) => a.stage === 'auth' && a.write !== '' && a.write[0] !== '1');
+  const { plan: small } = await minimise(plan, fails, 100);
+  assert.deepEqual(small, { sequential: true, clients: [{ answers: [{ stage: 'auth', at: 'early', write: '0' }] }] });
+});

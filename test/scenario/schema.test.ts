@@ -183,7 +183,7 @@ test('unknown keys are errors at every level, with a suggestion for typos', () =
   assert.equal(
     error(`${MIN}    flavour: vanilla\n`),
     'scenario.yaml:4: clients[0].flavour: unknown key; expected one of name, commonName, username, password, cert, env, peerInfo, '
-      + 'replacePeerInfo, address, poolIp, bytesReceived, bytesSent, steps, expect, expectRenegotiate, expectDisconnect',
+      + 'replacePeerInfo, address, poolIp, bytesReceived, bytesSent, steps, answers, expect, expectRenegotiate, expectDisconnect',
   );
   assert.equal(error(`host: { callTimeout: 5 }\n${MIN}`), 'scenario.yaml:1: host.callTimeout: unknown key (did you mean "callTimeoutMs"?)');
   assert.equal(error(`plugins: [{ path: ./p.so, arg: [x] }]\nclients: [{}]\n`), 'scenario.yaml:1: plugins[0].arg: unknown key (did you mean "args"?)');

@@ -23,6 +23,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -415,6 +416,20 @@ static char *append_frame(char *p, char *end, uintptr_t addr, int exact)
 static void crash_handler(int sig, siginfo_t *si, void *uctx)
 {
     (void)si;
+    /* Threads faulting at once (a plugin's threads woken together): only the first reports, the others wait here for
+     * the process to die (with the handler reset on the first delivery, a second thread's fault used to end the
+     * process before the first's record was out). A fault inside the handler itself (same thread) just dies. */
+    static volatile pid_t crashing;
+    pid_t me = (pid_t)syscall(SYS_gettid);
+    pid_t first = __sync_val_compare_and_swap(&crashing, 0, me);
+    if (first == me) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    if (first != 0) {
+        for (;;) pause();
+    }
     if (getpid() == worker_pid && log_fd >= 0) { /* forked children inherit the handler: stay quiet there */
         static char rec[CRASH_REC_MAX];
         char *p = rec, *end = rec + sizeof rec - 1;
@@ -450,7 +465,7 @@ static void install_crash_handler(void)
     void *warm[2];
     backtrace(warm, 2); /* loads libgcc_s now, not in the handler */
     sa.sa_sigaction = crash_handler;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND | SA_NODEFER;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER; /* no SA_RESETHAND: see crash_handler */
     sigemptyset(&sa.sa_mask);
     int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
     for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) sigaction(sigs[i], &sa, NULL);
