@@ -26,6 +26,15 @@ export interface WorkerChild {
   mark: string;
 }
 
+/** Extra Node flags for the worker (--cpu-prof, --heap-prof, --heapsnapshot-signal=SIGUSR2, ...: flags Node refuses
+ * in NODE_OPTIONS), split on white space; see docs/profiling.md. */
+const WORKER_NODE_FLAGS_VAR = 'OVPN_PLUGIN_HOST_WORKER_NODE_FLAGS';
+
+/** The flags WORKER_NODE_FLAGS_VAR holds (none when unset or blank). */
+function workerNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env[WORKER_NODE_FLAGS_VAR] ?? '').split(/\s+/).filter((f) => f !== '');
+}
+
 let workersForked = 0;
 let devNull: number | undefined;
 
@@ -48,7 +57,7 @@ function workerStdio(): Array<'ignore' | 'pipe' | number> {
 export function forkWorker(memcheck?: { xmlFile: string; valgrind: string }): WorkerChild {
   const entry = fileURLToPath(new URL(`../../worker/main.${RUNNING_FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url));
   const mark = `${process.pid}.${++workersForked}.${randomBytes(6).toString('hex')}`;
-  const node = [process.execPath, ...(RUNNING_FROM_SOURCE ? ['--import', 'tsx'] : []), entry];
+  const node = [process.execPath, ...workerNodeFlags(), ...(RUNNING_FROM_SOURCE ? ['--import', 'tsx'] : []), entry];
   const env = workerEnv(mark);
   if (memcheck) env.OVPH_MEMCHECK = '1';
   const [file, ...args] = memcheck ? [memcheck.valgrind, ...valgrindArgs(memcheck.xmlFile), ...node] : node;
