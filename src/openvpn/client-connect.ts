@@ -1,6 +1,7 @@
 // OpenVPN 2.6's client-connect chain as a state machine: plugin v1 (file method), plugin v2 (DEFER_V2), script; no I/O here.
 import { configDisables } from './config-disable.js';
 import { HOOKS, RETURN, returnName } from './constants.js';
+import { StepLog } from './step-log.js';
 
 /** What a deferred-result file ("ccr", client_connect_deferred_file) holds, by its first byte. */
 export type FileByte = { kind: 'missing' } | { kind: 'empty' } | { kind: 'byte'; byte: string };
@@ -158,7 +159,7 @@ function setClientConnectEnvAgain(env: string[]): string[] {
  * `cleanup()` deletes the temp files of a run that never finished (timeout, crash, Ctrl-C).
  */
 export class ClientConnectRun {
-  readonly steps: Step[] = [];
+  private readonly stepLog = new StepLog<Step>();
   readonly config: ConfigPart[] = [];
   polls = 0;
   deferred = false;
@@ -177,6 +178,11 @@ export class ClientConnectRun {
   ) {
     this.env = [...setup.env];
     this.t0 = setup.now();
+  }
+
+  /** The steps so far, in order (one per handler call and re-check). */
+  get steps(): Step[] {
+    return this.stepLog.toArray();
   }
 
   get state(): RunState | undefined {
@@ -247,7 +253,7 @@ export class ClientConnectRun {
   }
 
   private record(step: Omit<Step, 't'>, started: number): void {
-    this.steps.push({ ...step, t: started - this.t0 });
+    this.stepLog.add(step, started - this.t0);
   }
 
   /** --client-config-dir (multi.c source_ccd): the file named after the client's common name, else DEFAULT; never

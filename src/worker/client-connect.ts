@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, unlinkSync, constants as fsc } from 'node:fs';
 import { join } from 'node:path';
 import { HOOKS, PLOG, RETURN, returnName } from '../openvpn/constants.js';
-import { callChain } from './plugin/chain.js';
+import { callChain, PackedEnv } from './plugin/chain.js';
 import type { Plugin } from './plugin/plugin.js';
 import { configValue, nullNameBeforeConfig } from '../openvpn/return-list.js';
 import { openForReading, readRegularFile } from '../util/safe-read.js';
@@ -123,12 +123,16 @@ function makeIO(
   onWrite: () => void,
 ): ClientConnectIO & { close(): void } {
   const watchers = new Map<string, () => void>();
+  // The env packed once for the re-checks of a deferral (the same strings every time), in this client's memory.
+  let packed: PackedEnv | undefined;
   return {
     defines: (type) => plugins.some((p) => p.wants(type)),
     callChain: (type, argv, env, collect) => {
       params.server?.ensureRunning();
       params.onChainCall?.(type, argv, env);
-      const r = asClient(params.clientId, () => callChain(plugins, type, argv, env, { contexts, collectReturnList: collect }));
+      if (!packed?.matches(env)) packed = PackedEnv.pack(env);
+      const envp = packed;
+      const r = asClient(params.clientId, () => callChain(plugins, type, argv, envp, { contexts, collectReturnList: collect }));
       if (collect && r.status === RETURN.SUCCESS) warnNullNames(r.calls);
       return {
         status: r.status,

@@ -626,7 +626,8 @@ export class ClientLife {
         clientId: this.id,
         signal: this.dropping.signal,
         onProgress: progress ? (p) => progress({ stage: 'client-connect', ...p }) : undefined,
-        onChainCall: (_type, argv, env) => ccCalls.push(this.summary ? { argv: [], env: [] } : { argv: [...argv], env: [...env] }),
+        // (summary: the hooks get no argv and env keys, so nothing is kept per call, nor per re-check)
+        onChainCall: this.summary ? undefined : (_type, argv, env) => ccCalls.push({ argv: [...argv], env: [...env] }),
       },
       finish,
     );
@@ -675,6 +676,7 @@ export class ClientLife {
 
   /** The client-connect stage's steps as hook steps (script runs included), with the argv/env each chain call got. */
   private recordStage(cc: Pick<ClientConnectReport, 'steps'>, ccCalls: Array<{ argv: string[]; env: string[] }>, ccT: number): void {
+    let next = 0;
     for (const s of cc.steps) {
       if (s.handler === 'script' || s.handler === 'ccd') {
         // not a plugin call: the script's run, or the client-config-dir file read
@@ -692,7 +694,7 @@ export class ClientLife {
         });
         continue;
       }
-      const c = ccCalls.shift();
+      const c = ccCalls[next++];
       if (!s.calls || s.calls.length === 0) continue;
       this.hooks.push({
         hook: s.hook,

@@ -1,6 +1,6 @@
 // Waiting for a deferred result, the one way both deferrals wait: re-check on the shared scheduler's timer (or at
 // once when a watched file is written) until the check decides or the deadline passes.
-import { recheck } from './recheck-scheduler.js';
+import { recheck, type Timer } from './recheck-scheduler.js';
 
 /** How often a waiting client reports progress. */
 const PROGRESS_EVERY_MS = 200;
@@ -25,39 +25,64 @@ export class DeferralWait {
 
   /** Call CHECK after each sleep (and once at the start with checkFirst) until it returns a value (decided) or the
    * deadline passes ('timeout'). CHECK returns undefined while the result is still pending. An aborted signal
-   * throws its reason instead, without another check. */
-  async until<T>(check: () => T | undefined, checkFirst: boolean): Promise<T | 'timeout'> {
-    const { signal } = this.options;
-    signal?.addEventListener('abort', this.wake);
-    try {
-      return await this.loop(check, checkFirst);
-    } finally {
-      signal?.removeEventListener('abort', this.wake);
-    }
-  }
-
-  private async loop<T>(check: () => T | undefined, checkFirst: boolean): Promise<T | 'timeout'> {
+   * throws its reason instead, without another check. The naps are one re-used timer of the shared scheduler and
+   * plain callbacks: a re-check allocates nothing of its own (thousands of clients re-check every second). */
+  until<T>(check: () => T | undefined, checkFirst: boolean): Promise<T | 'timeout'> {
     const { deadline, pollIntervalMs, onProgress, signal } = this.options;
-    signal?.throwIfAborted();
-    if (checkFirst) {
-      const v = check();
-      if (v !== undefined) return v;
-    }
-    let lastProgress = 0;
-    for (;;) {
-      const now = performance.now();
-      if (now >= deadline) return 'timeout';
-      if (onProgress && now - lastProgress >= PROGRESS_EVERY_MS) {
-        lastProgress = now;
-        onProgress(now);
-      }
-      const nap = recheck.sleep(Math.min(pollIntervalMs, Math.max(0, deadline - now)));
-      this.wakeNap = nap.wake;
-      await nap.promise;
-      this.wakeNap = undefined;
-      signal?.throwIfAborted();
-      const v = check();
-      if (v !== undefined) return v;
-    }
+    return new Promise<T | 'timeout'>((resolve, reject) => {
+      let timer: Timer | undefined;
+      let napping = false;
+      let ended = false;
+      let lastProgress = 0;
+      const end = (): void => {
+        ended = true;
+        napping = false;
+        if (timer) recheck.cancel(timer);
+        this.wakeNap = undefined;
+        signal?.removeEventListener('abort', this.wake);
+      };
+      // After a nap (or at the start): the abort, the check, then the deadline, progress and the next nap.
+      const step = (first: boolean): void => {
+        if (ended) return;
+        try {
+          signal?.throwIfAborted();
+          if (!first || checkFirst) {
+            const v = check();
+            if (v !== undefined) {
+              end();
+              resolve(v);
+              return;
+            }
+          }
+          const now = performance.now();
+          if (now >= deadline) {
+            end();
+            resolve('timeout');
+            return;
+          }
+          if (onProgress && now - lastProgress >= PROGRESS_EVERY_MS) {
+            lastProgress = now;
+            onProgress(now);
+          }
+          napping = true;
+          timer = recheck.schedule(Math.min(pollIntervalMs, Math.max(0, deadline - now)), afterNap, timer);
+        } catch (err) {
+          end();
+          reject(err);
+        }
+      };
+      const afterNap = (): void => {
+        napping = false;
+        step(false);
+      };
+      this.wakeNap = () => {
+        if (!napping) return;
+        napping = false;
+        if (timer) recheck.cancel(timer);
+        queueMicrotask(afterNap);
+      };
+      signal?.addEventListener('abort', this.wake);
+      step(true);
+    });
   }
 }

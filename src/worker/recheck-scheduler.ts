@@ -3,10 +3,14 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 
-interface Sleeper {
+/** A callback due at a time; re-usable once it fired (see schedule()). */
+export interface Timer {
   due: number;
-  resolve: () => void;
+  fire: () => void;
+  /** Fired or cancelled: a cancelled timer stays in the heap until it reaches the top, and is then dropped. */
   done: boolean;
+  /** In the heap (a fired timer no longer is; a cancelled one may still be). */
+  queued: boolean;
 }
 
 /** A sleep that can be ended early by wake(). */
@@ -16,31 +20,55 @@ export interface Nap {
 }
 
 export class RecheckScheduler {
-  private heap: Sleeper[] = [];
+  private heap: Timer[] = [];
   private timer?: NodeJS.Timeout;
   private timerDue = Infinity;
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
-  /** How many sleepers are waiting (for tests and load reports). */
+  /** How many timers are waiting (for tests and load reports). */
   get size(): number {
     return this.heap.filter((s) => !s.done).length;
   }
 
+  /** Call FIRE in MS milliseconds unless cancel() comes first. REUSE, a timer that already fired, is filled in again
+   * instead of a new one (a waiting client re-checks with the same timer: nothing allocated per re-check). */
+  schedule(ms: number, fire: () => void, reuse?: Timer): Timer {
+    const due = this.now() + Math.max(0, ms);
+    let t: Timer;
+    if (reuse && !reuse.queued) {
+      t = reuse;
+      t.due = due;
+      t.fire = fire;
+      t.done = false;
+    } else {
+      t = { due, fire, done: false, queued: false };
+    }
+    this.push(t);
+    this.arm();
+    return t;
+  }
+
+  /** The timer will not fire (a no-op once it fired); with no other timer left, nothing stays armed. */
+  cancel(t: Timer): void {
+    if (t.done) return;
+    t.done = true;
+    if (this.heap[0] === t) this.arm();
+  }
+
   /** Sleep MS milliseconds (or until wake()). */
   sleep(ms: number): Nap {
-    let sleeper!: Sleeper;
-    const promise = new Promise<void>((resolve) => {
-      sleeper = { due: this.now() + Math.max(0, ms), resolve, done: false };
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => {
+      resolve = r;
     });
-    this.push(sleeper);
-    this.arm();
+    const t = this.schedule(ms, resolve);
     return {
       promise,
       wake: () => {
-        if (sleeper.done) return;
-        sleeper.done = true;
-        sleeper.resolve();
+        if (t.done) return;
+        this.cancel(t);
+        resolve();
       },
     };
   }
@@ -57,25 +85,32 @@ export class RecheckScheduler {
     if (this.timer && this.timerDue <= top.due) return;
     clearTimeout(this.timer);
     this.timerDue = top.due;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, top.due - this.now()));
+    this.timer = setTimeout(() => this.fireDue(), Math.max(0, top.due - this.now()));
   }
 
-  private fire(): void {
+  /** Fire every timer that is due (a callback that throws does not stop the others; its error is thrown after). */
+  private fireDue(): void {
     this.timer = undefined;
     this.timerDue = Infinity;
     const now = this.now() + 0.5;
+    let failure: { err: unknown } | undefined;
     while (this.heap.length && (this.heap[0]!.done || this.heap[0]!.due <= now)) {
       const s = this.pop()!;
-      if (!s.done) {
-        s.done = true;
-        s.resolve();
+      if (s.done) continue;
+      s.done = true;
+      try {
+        s.fire();
+      } catch (err) {
+        failure ??= { err };
       }
     }
     this.arm();
+    if (failure) throw failure.err;
   }
 
-  private push(s: Sleeper): void {
+  private push(s: Timer): void {
     const h = this.heap;
+    s.queued = true;
     h.push(s);
     let i = h.length - 1;
     while (i > 0) {
@@ -86,9 +121,10 @@ export class RecheckScheduler {
     }
   }
 
-  private pop(): Sleeper | undefined {
+  private pop(): Timer | undefined {
     const h = this.heap;
     const top = h[0];
+    if (top) top.queued = false;
     const last = h.pop();
     if (h.length && last) {
       h[0] = last;

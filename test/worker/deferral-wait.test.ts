@@ -31,3 +31,34 @@ test('a signal aborted before the wait starts: no check at all', async () => {
   );
   assert.equal(checks, 0);
 });
+
+test("a waiting client's re-checks re-use one timer of the shared scheduler (nothing allocated per re-check)", async () => {
+  const { recheck } = await import('../../src/worker/recheck-scheduler.js');
+  const timers = new Set<unknown>();
+  const schedule = recheck.schedule.bind(recheck);
+  recheck.schedule = (ms, fire, reuse) => {
+    const t = schedule(ms, fire, reuse);
+    timers.add(t);
+    return t;
+  };
+  try {
+    let checks = 0;
+    const wait = new DeferralWait({ deadline: performance.now() + 3_600_000, pollIntervalMs: 1 });
+    const r = await wait.until(() => (++checks === 20 ? 'decided' : undefined), true);
+    assert.equal(r, 'decided');
+    assert.equal(checks, 20);
+    assert.equal(timers.size, 1, 'one timer for 19 naps');
+  } finally {
+    recheck.schedule = schedule;
+  }
+});
+
+test('wake() during a nap re-checks once, at once; a second wake() before that check adds nothing', async () => {
+  let checks = 0;
+  const wait = new DeferralWait({ deadline: performance.now() + 3_600_000, pollIntervalMs: 3_600_000 });
+  const waiting = wait.until(() => (++checks === 2 ? 'decided' : undefined), true);
+  wait.wake();
+  wait.wake();
+  assert.equal(await waiting, 'decided');
+  assert.equal(checks, 2);
+});

@@ -44,6 +44,15 @@ function workerNodeArgs(): string[] {
   return workerCommand;
 }
 
+/** Extra Node flags for the worker (--cpu-prof, --heap-prof, --heapsnapshot-signal=SIGUSR2, ...: flags Node refuses
+ * in NODE_OPTIONS), split on white space; see docs/profiling.md. */
+const WORKER_NODE_FLAGS_VAR = 'OVPN_PLUGIN_HOST_WORKER_NODE_FLAGS';
+
+/** The flags WORKER_NODE_FLAGS_VAR holds (none when unset or blank). */
+function workerNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env[WORKER_NODE_FLAGS_VAR] ?? '').split(/\s+/).filter((f) => f !== '');
+}
+
 let workersForked = 0;
 let devNull: number | undefined;
 
@@ -65,7 +74,8 @@ function workerStdio(): Array<'ignore' | 'pipe' | number> {
  * memcheck/valgrind-command.ts), its XML written to that file. */
 export function forkWorker(memcheck?: { xmlFile: string; valgrind: string }): WorkerChild {
   const mark = `${process.pid}.${++workersForked}.${randomBytes(6).toString('hex')}`;
-  const node = workerNodeArgs();
+  const [nodeBin, ...nodeArgs] = workerNodeArgs();
+  const node = [nodeBin!, ...workerNodeFlags(), ...nodeArgs];
   const env = workerEnv(mark);
   if (memcheck) env.OVPH_MEMCHECK = '1';
   const [file, ...args] = memcheck ? [memcheck.valgrind, ...valgrindArgs(memcheck.xmlFile), ...node] : node;

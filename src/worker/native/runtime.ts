@@ -117,6 +117,23 @@ export function newGuardedStringArray(strings: readonly string[], minSlots = 0):
   return getRuntime().strvGuarded(block, len, strings.length, minSlots);
 }
 
+/** Strings packed once into JS memory (their own copy of the bytes), to be copied into C again and again. */
+export interface PackedStrings {
+  bytes: Uint8Array;
+  count: number;
+}
+
+/** Pack STRINGS into a block of their own (see packStrings). */
+export function packStringsOnce(strings: readonly string[]): PackedStrings {
+  const { block, len } = packStrings(strings);
+  return { bytes: block.slice(0, len), count: strings.length };
+}
+
+/** newGuardedStringArray from strings packed before (no packing, no UTF-8 encoding: one copy into C). */
+export function guardedStringArrayFrom(packed: PackedStrings): Pointer {
+  return getRuntime().strvGuarded(packed.bytes, packed.bytes.length, packed.count, 0);
+}
+
 /** The pointer stored in slot I of a C pointer array. */
 export function pointerAt(array: Pointer, index: number): Pointer {
   return (koffi.decode(array, index * 8, 'void *') as Pointer | null) ?? 0n;

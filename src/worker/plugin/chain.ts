@@ -1,6 +1,6 @@
 // Several plugins called as OpenVPN calls a hook: every plugin, in config order, results combined (ERROR > DEFERRED > SUCCESS).
 import { HOOKS, RETURN } from '../../openvpn/constants.js';
-import { getRuntime, newGuardedStringArray, type Pointer } from '../native/runtime.js';
+import { getRuntime, guardedStringArrayFrom, newGuardedStringArray, packStringsOnce, type PackedStrings, type Pointer } from '../native/runtime.js';
 import type { CallOptions, Plugin } from './plugin.js';
 import type { ReturnListNode } from '../../openvpn/return-list.js';
 
@@ -57,6 +57,11 @@ export class EncodedEnv {
     return new EncodedEnv([...env], newGuardedStringArray(env));
   }
 
+  /** Copy an env packed before into C memory. */
+  static fromPacked(env: PackedEnv): EncodedEnv {
+    return new EncodedEnv(env.strings, guardedStringArrayFrom(env.packed));
+  }
+
   /** The char*[] (throws once freed). */
   get pointer(): Pointer {
     if (!this.ptr) throw new Error('EncodedEnv used after free()');
@@ -82,6 +87,28 @@ export class EncodedEnv {
   }
 }
 
+/** An env packed into bytes once and kept in JS memory by the one who calls with it again and again (a deferred
+ * client's re-checks): each call copies the bytes into C and frees them after, instead of joining and encoding
+ * every string again (the one shared EncodedEnv below only helps while the same client calls twice in a row). */
+export class PackedEnv {
+  private constructor(
+    readonly strings: readonly string[],
+    readonly packed: PackedStrings,
+  ) {}
+
+  static pack(env: readonly string[]): PackedEnv {
+    return new PackedEnv([...env], packStringsOnce(env));
+  }
+
+  /** Whether it holds exactly the strings of ENV. */
+  matches(env: readonly string[]): boolean {
+    const mine = this.strings;
+    if (mine.length !== env.length) return false;
+    for (let i = 0; i < env.length; i++) if (mine[i] !== env[i]) return false;
+    return true;
+  }
+}
+
 /** The last env a chain call encoded: a chain called again with the same strings (deferral polls, repeated calls)
  * reuses it instead of encoding them again. */
 let lastEnv: EncodedEnv | undefined;
@@ -95,18 +122,20 @@ function encodedEnv(env: readonly string[]): EncodedEnv {
 }
 
 /** Call TYPE on every plugin that wants it, with one envp block for the whole chain (ENV as strings, encoded here or
- * reused from the previous call with the same strings, or an EncodedEnv the caller keeps). */
+ * reused from the previous call with the same strings; a PackedEnv, copied into C for this call; or an EncodedEnv
+ * the caller keeps). */
 export function callChain(
   plugins: readonly Plugin[],
   type: number,
   hookArgv: readonly string[],
-  env: readonly string[] | EncodedEnv,
+  env: readonly string[] | EncodedEnv | PackedEnv,
   opts: ChainCallOptions = {},
 ): ChainCallResult {
   let lastCalled = -1;
   for (let i = 0; i < plugins.length; i++) if (plugins[i].wants(type)) lastCalled = i;
   if (lastCalled < 0) return { status: RETURN.SUCCESS, calls: [], undefinedHook: true };
-  const block = env instanceof EncodedEnv ? env : encodedEnv(env);
+  const oneShot = env instanceof PackedEnv ? EncodedEnv.fromPacked(env) : undefined;
+  const block = oneShot ?? (env instanceof EncodedEnv ? env : encodedEnv(env as readonly string[]));
   const envp = block.pointer;
   const calls: PluginCallRecord[] = [];
   const isAuth = type === HOOKS.AUTH_USER_PASS_VERIFY;
@@ -137,7 +166,9 @@ export function callChain(
     }
     failed = false;
   } finally {
-    if (failed) {
+    if (oneShot) {
+      oneShot.free(); // (whatever a plugin wrote into it goes with it)
+    } else if (failed) {
       // Not known what was written into the block: never reuse it.
       if (block === lastEnv) lastEnv = undefined;
       if (block !== env) block.free();
