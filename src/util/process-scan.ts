@@ -106,3 +106,18 @@ export function runningProcesses(set: ProcessSet): Array<{ pid: number; command:
   }
   return out;
 }
+
+/** This process's direct children (every thread's), from /proc; empty where /proc is unavailable. Cheap: it reads only
+ * this process's own entries, where a scan reads every process's. */
+export function ownChildren(): number[] {
+  const pids: number[] = [];
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const text = readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim();
+      if (text) for (const p of text.split(/\s+/)) pids.push(Number(p));
+    }
+  } catch {
+    // no /proc: nothing found
+  }
+  return pids;
+}

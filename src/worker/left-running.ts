@@ -2,7 +2,7 @@
 // a short grace to exit on its own (a helper told to exit at close may still be on its way out).
 import { readFileSync } from 'node:fs';
 import type { RunningProcess } from '../protocol/messages.js';
-import { runningProcesses, WORKER_MARK_VAR } from '../util/process-scan.js';
+import { ownChildren, runningProcesses, WORKER_MARK_VAR } from '../util/process-scan.js';
 
 /** How long a plugin's processes get to exit after close before they count as left running. */
 const GRACE_MS = 500;
@@ -21,7 +21,8 @@ export function rememberOwnProcesses(): void {
 
 /** This worker's other processes still running after GRACE_MS (none: an empty list). They are ended with the worker. */
 export async function leftRunningAfterClose(): Promise<RunningProcess[]> {
-  const scan = () => runningProcesses(workerSet()).filter((p) => !ownBefore.has(p.pid));
+  // the worker is its plugins' orphans' subreaper: with no child, none of their processes is left anywhere
+  const scan = () => (ownChildren().length === 0 ? [] : runningProcesses(workerSet()).filter((p) => !ownBefore.has(p.pid)));
   const until = performance.now() + GRACE_MS;
   let left = scan();
   while (left.length > 0 && performance.now() < until) {
