@@ -76,7 +76,8 @@ export function classifyDeath(e: DeathEvidence): WorkerDeath {
         + 'and the worker was killed',
     };
   }
-  if (e.lost.size > 0 && !death.during) {
+  // a crash record (also one between plugin calls, from a plugin's own thread) says why the channels went
+  if (e.lost.size > 0 && !death.during && !e.crash) {
     death.cause =
       `the worker lost ${[...e.lost].join(' and ')} while serving ${e.lostDuring}: a plugin closed file descriptors `
       + `it did not open (the IPC channel is fd ${CHANNEL_FD}, the log pipe fd >= 101)`;

@@ -39,19 +39,28 @@ function describeRequest(req: Request): string {
 
 /** The state letter of PID in /proc (R, S, T for stopped, Z...), or undefined when it is gone. */
 function processState(pid: number): string | undefined {
+  return processStat(pid)?.state;
+}
+
+/** PID's state letter ('T' for a stopped one too) and kernel flags, from /proc/<pid>/stat. */
+function processStat(pid: number): { state: string; flags: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 't' ? 'T' : state;
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const state = f[0] ?? '';
+    return { state: state === 't' ? 'T' : state, flags: Number(f[6]) };
   } catch {
     return undefined;
   }
 }
 
-/** Whether PID is a live process (not gone, not a zombie). */
+/** PF_EXITING: the process is on its way out (its descriptors close before it is a zombie). */
+const PF_EXITING = 0x4;
+
+/** Whether PID is a live process (not gone, not a zombie, not exiting: a crash closes the channels on its way out). */
 function isAlive(pid: number): boolean {
-  const state = processState(pid);
-  return state !== undefined && state !== 'Z' && state !== 'X' && state !== 'x';
+  const s = processStat(pid);
+  return s !== undefined && s.state !== 'Z' && s.state !== 'X' && s.state !== 'x' && (s.flags & PF_EXITING) === 0;
 }
 
 export interface WorkerOptions {
