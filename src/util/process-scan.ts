@@ -5,12 +5,27 @@ import { readdirSync, readFileSync } from 'node:fs';
 /** The environment variable that marks a worker and everything it starts; its value is unique per worker. */
 export const WORKER_MARK_VAR = 'OVPN_PLUGIN_HOST_WORKER';
 
-interface ProcStat {
+/** One process's line of /proc/<pid>/stat, the fields used here. */
+export interface ProcStat {
   pid: number;
   ppid: number;
   pgrp: number;
-  /** One letter: R running, S sleeping, Z zombie (exited, not yet waited for), ... */
+  /** One letter: R running, S sleeping, T stopped ('t', traced, reads as T), Z zombie (exited, not yet waited for), ... */
   state: string;
+  /** The kernel's process flags (PF_EXITING 0x4: on its way out). */
+  flags: number;
+}
+
+/** PID's /proc/<pid>/stat, or undefined when it is gone (or there is no /proc). */
+export function processStat(pid: number): ProcStat | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const state = f[0] === 't' ? 'T' : (f[0] ?? '');
+    return { pid, ppid: Number(f[1]), pgrp: Number(f[2]), state, flags: Number(f[6]) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Every process's parent and process group, from /proc (empty without /proc). */
@@ -25,13 +40,8 @@ function procStats(): ProcStat[] {
   for (const name of names) {
     const pid = Number(name);
     if (!Number.isInteger(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.push({ pid, ppid: Number(f[1]), pgrp: Number(f[2]), state: f[0] ?? '' });
-    } catch {
-      // gone meanwhile
-    }
+    const stat = processStat(pid);
+    if (stat) out.push(stat); // else gone meanwhile
   }
   return out;
 }

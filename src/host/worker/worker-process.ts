@@ -2,8 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { forkWorker, takePreforked } from './spawn.js';
 import type { Wire } from './wire.js';
-import { killProcesses } from '../../util/process-scan.js';
-import { readFileSync } from 'node:fs';
+import { killProcesses, processStat } from '../../util/process-scan.js';
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { hookName, logLevelOf } from '../../openvpn/constants.js';
@@ -34,23 +33,6 @@ function describeRequest(req: Request): string {
       return 'start (load and open)';
     default:
       return req.op;
-  }
-}
-
-/** The state letter of PID in /proc (R, S, T for stopped, Z...), or undefined when it is gone. */
-function processState(pid: number): string | undefined {
-  return processStat(pid)?.state;
-}
-
-/** PID's state letter ('T' for a stopped one too) and kernel flags, from /proc/<pid>/stat. */
-function processStat(pid: number): { state: string; flags: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const state = f[0] ?? '';
-    return { state: state === 't' ? 'T' : state, flags: Number(f[6]) };
-  } catch {
-    return undefined;
   }
 }
 
@@ -393,7 +375,7 @@ export class WorkerProcess extends EventEmitter {
           p.timer = setTimeout(
             () => {
               // The worker's own watchdog did not fire (the worker is stopped, or the request is stuck between calls).
-              const stopped = this.child.pid !== undefined && processState(this.child.pid) === 'T';
+              const stopped = this.child.pid !== undefined && processStat(this.child.pid)?.state === 'T';
               const cause = `the worker did not answer ${p.what} within ${limitMs} ms (the request's limit: its call timeouts plus margins)${stopped ? ': it was stopped (SIGSTOP or a debugger)' : ''}`;
               this.death = { reason: 'hung', timeoutMs: limitMs, cause };
               this.killAsFaulty();
