@@ -12,8 +12,6 @@ export interface ProcStat {
   pgrp: number;
   /** One letter: R running, S sleeping, T stopped ('t', traced, reads as T), Z zombie (exited, not yet waited for), ... */
   state: string;
-  /** The kernel's process flags (PF_EXITING 0x4: on its way out). */
-  flags: number;
 }
 
 /** PID's /proc/<pid>/stat, or undefined when it is gone (or there is no /proc). */
@@ -22,7 +20,7 @@ export function processStat(pid: number): ProcStat | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const state = f[0] === 't' ? 'T' : (f[0] ?? '');
-    return { pid, ppid: Number(f[1]), pgrp: Number(f[2]), state, flags: Number(f[6]) };
+    return { pid, ppid: Number(f[1]), pgrp: Number(f[2]), state };
   } catch {
     return undefined;
   }

@@ -76,8 +76,10 @@ export function classifyDeath(e: DeathEvidence): WorkerDeath {
         + 'and the worker was killed',
     };
   }
-  // a crash record (also one between plugin calls, from a plugin's own thread) says why the channels went
-  if (e.lost.size > 0 && !death.during && !e.crash) {
+  // A fault recorded between plugin calls (a plugin's own thread) says why the channels went: they closed as the
+  // worker died. An abort there is libuv finding its descriptors gone: a plugin closed them (the race in faults.test).
+  const faulted = e.crash !== undefined && e.crash.signal !== osConstants.signals.SIGABRT;
+  if (e.lost.size > 0 && !death.during && !faulted) {
     death.cause =
       `the worker lost ${[...e.lost].join(' and ')} while serving ${e.lostDuring}: a plugin closed file descriptors `
       + `it did not open (the IPC channel is fd ${CHANNEL_FD}, the log pipe fd >= 101)`;

@@ -36,13 +36,10 @@ function describeRequest(req: Request): string {
   }
 }
 
-/** PF_EXITING: the process is on its way out (its descriptors close before it is a zombie). */
-const PF_EXITING = 0x4;
-
-/** Whether PID is a live process (not gone, not a zombie, not exiting: a crash closes the channels on its way out). */
+/** Whether PID is a live process (not gone, not a zombie). */
 function isAlive(pid: number): boolean {
-  const s = processStat(pid);
-  return s !== undefined && s.state !== 'Z' && s.state !== 'X' && s.state !== 'x' && (s.flags & PF_EXITING) === 0;
+  const state = processStat(pid)?.state;
+  return state !== undefined && state !== 'Z' && state !== 'X' && state !== 'x';
 }
 
 export interface WorkerOptions {

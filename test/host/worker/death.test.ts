@@ -22,3 +22,14 @@ test("channels lost as a plugin's own thread crashed between calls: the crash, n
   assert.equal(d.cause, undefined, 'the channels closed because the worker died');
   if (d.reason === 'crashed') assert.equal(d.signal, 'SIGSEGV');
 });
+
+test('channels lost and an abort between plugin calls: libuv found its descriptors closed, a plugin closed them', () => {
+  const d = classifyDeath({
+    exitCode: null,
+    signal: 'SIGABRT',
+    crash: { plugin: -1, type: -1, signal: 6, frames: [] },
+    lost,
+    lostDuring: 'call CLIENT_CONNECT_V2',
+  });
+  assert.match(d.cause ?? '', /a plugin closed file descriptors it did not open/);
+});
