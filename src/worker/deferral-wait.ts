@@ -33,7 +33,8 @@ export class DeferralWait {
       let timer: Timer | undefined;
       let napping = false;
       let ended = false;
-      let lastProgress = 0;
+      // (the first step reports at once, however soon after the worker's start: performance.now() counts from there)
+      let lastProgress = Number.NEGATIVE_INFINITY;
       const end = (): void => {
         ended = true;
         napping = false;
