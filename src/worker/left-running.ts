@@ -16,7 +16,8 @@ let ownBefore = new Set<number>();
 
 /** Remember the worker's own processes, before the plugins load: they are never reported as left by a plugin. */
 export function rememberOwnProcesses(): void {
-  ownBefore = new Set(runningProcesses(workerSet()).map((p) => p.pid));
+  // as in leftRunningAfterClose: with no child (tsx's esbuild service is one), the worker has no process anywhere
+  ownBefore = ownChildren().length === 0 ? new Set() : new Set(runningProcesses(workerSet()).map((p) => p.pid));
 }
 
 /** This worker's other processes still running after GRACE_MS (none: an empty list). They are ended with the worker. */

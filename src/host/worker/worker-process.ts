@@ -130,7 +130,7 @@ export class WorkerProcess extends EventEmitter {
     this.exitPromise = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => {
         this.reaped = true;
-        this.killGroup();
+        this.killGroup(code === 0 && signal === null && this.expectedExit);
         // Let the pipes deliver what the dying worker wrote (crash and hang records, last log lines) before settling;
         // a process that escaped the group may hold them open: stop reading after a while.
         let timer: NodeJS.Timeout | undefined;
@@ -150,8 +150,10 @@ export class WorkerProcess extends EventEmitter {
   }
 
   /** SIGKILL what is left of the worker's process group, and every process carrying its mark: processes its plugins
-   * forked and left behind, those that moved to a session or group of their own (setsid, setpgid) too. */
-  private killGroup(): void {
+   * forked and left behind, those that moved to a session or group of their own (setsid, setpgid) too. After a
+   * SHUTDOWN (the worker was stopped and exited 0) the worker has ended them itself: as their subreaper it had every
+   * one of them among its descendants (src/worker/shutdown.ts), so the /proc-wide search for the mark is skipped. */
+  private killGroup(shutDown: boolean): void {
     const pid = this.child.pid;
     if (!pid) return;
     try {
@@ -159,7 +161,7 @@ export class WorkerProcess extends EventEmitter {
     } catch {
       // nothing left in the group
     }
-    killProcesses({ mark: this.mark });
+    if (!shutDown) killProcesses({ mark: this.mark });
   }
 
   /** A line in the message channel that is not a message: something else (a plugin) wrote into it. Nothing the
