@@ -2,7 +2,7 @@
 //   npx depcruise --config .dependency-cruiser.cjs src test
 // Layout: openvpn/ pure OpenVPN model; protocol/ wire types between caller and worker; worker/ the child process
 // (plugin/, native/: all FFI); host/ the caller side (host/worker/ spawns and supervises the worker); util/ tiny
-// shared I/O helpers; cli/, scenario/, load/, fuzz/ front ends; entry points src/index.ts, src/cli.ts and src/worker/main.ts
+// shared I/O helpers; cli/, scenario/, load/, fuzz/ front ends; entry points src/index.ts, src/cli.cts and src/worker/main.ts
 // (forked by path, never imported).
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -38,10 +38,10 @@ module.exports = {
     },
     {
       name: 'worker-not-caller-side',
-      comment: 'The worker child process does not import the caller side: host/, cli/, scenario/, load/, fuzz/, index.ts, cli.ts.',
+      comment: 'The worker child process does not import the caller side: host/, cli/, scenario/, load/, fuzz/, index.ts, cli.cts.',
       severity: 'error',
       from: { path: '^src/worker/' },
-      to: { path: '^src/((host|cli|scenario|load|fuzz)/|index\\.ts$|cli\\.ts$)' },
+      to: { path: '^src/((host|cli|scenario|load|fuzz)/|index\\.ts$|cli\\.cts$)' },
     },
     {
       name: 'host-not-worker',
@@ -80,9 +80,9 @@ module.exports = {
     },
     {
       name: 'only-cli-entry-imports-cli',
-      comment: 'Nothing in src/ imports src/cli/ except the CLI bin src/cli.ts (and src/cli/ itself).',
+      comment: 'Nothing in src/ imports src/cli/ except the CLI bin src/cli.cts (and src/cli/ itself).',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/(cli/|cli\\.ts$)' },
+      from: { path: '^src/', pathNot: '^src/(cli/|cli\\.cts$)' },
       to: { path: '^src/cli/' },
     },
     {

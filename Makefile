@@ -35,15 +35,15 @@ node_modules/.package-lock.json: package-lock.json package.json
 deps: system-deps node_modules/.package-lock.json
 
 # --- build ----------------------------------------------------------------
-build: deps dist/cli.js dist/bundle/cli.js $(RUNTIME) $(FIXTURES) build/fixtures/abi-layout build/fixtures/abi-layout-own
+build: deps dist/cli.cjs dist/bundle/cli.js $(RUNTIME) $(FIXTURES) build/fixtures/abi-layout build/fixtures/abi-layout-own
 
 # tsc, then the CLI and the worker bundled (dist/bundle/: they start faster; scripts/bundle.mjs says how). The bundle
-# is its own target, so that a `tsc` run by hand is bundled by the next make (until then the modules run: src/cli.ts).
-dist/cli.js: $(shell find src -name '*.ts') tsconfig.json node_modules/.package-lock.json
+# is its own target, so that a `tsc` run by hand is bundled by the next make (until then the modules run: src/cli.cts).
+dist/cli.cjs: $(shell find src -name '*.ts' -o -name '*.cts') tsconfig.json node_modules/.package-lock.json
 	npx tsc -p tsconfig.json
-	@chmod +x dist/cli.js
+	@chmod +x dist/cli.cjs
 
-dist/bundle/cli.js: dist/cli.js scripts/bundle.mjs
+dist/bundle/cli.js: dist/cli.cjs scripts/bundle.mjs
 	$(NODE) scripts/bundle.mjs
 
 # The runtime declares the plugin ABI itself (plugin-abi.h): it needs no OpenVPN header to build.
@@ -101,7 +101,7 @@ $(foreach a,$(ARCHES),$(eval $(call prebuilt_rules,$(a))))
 
 prebuilt: $(PREBUILT)
 
-pack: dist/cli.js dist/bundle/cli.js prebuilt
+pack: dist/cli.cjs dist/bundle/cli.js prebuilt
 	@mkdir -p build
 	@rm -f build/ovpn-plugin-host-*.tgz
 	npm pack --ignore-scripts --pack-destination build
@@ -130,7 +130,7 @@ check: build
 # --- guards (commands in package.json "lint:*"): import rules (dependency-cruiser, .dependency-cruiser.cjs), lint + format
 # (Biome, biome.jsonc), unused files/exports/dependencies (knip, knip.jsonc). All three run; any failure fails. knip reads
 # dist/ (bench/ imports it), so the TypeScript build comes first. `npm run format` applies Biome's formatting and safe fixes.
-lint: node_modules/.package-lock.json dist/cli.js dist/bundle/cli.js
+lint: node_modules/.package-lock.json dist/cli.cjs dist/bundle/cli.js
 	@rc=0; \
 	echo "== import rules (dependency-cruiser)"; npm run --silent lint:imports || rc=1; \
 	echo "== lint + format (biome)"; npm run --silent lint:code || rc=1; \
@@ -147,22 +147,22 @@ parity: build
 
 demo: build
 	@echo "== inspect: which entry points, which ABI, which hooks (a v3 test plugin)"
-	$(NODE) dist/cli.js inspect build/fixtures/v3-basic.so demo-arg
+	$(NODE) dist/cli.cjs inspect build/fixtures/v3-basic.so demo-arg
 	@echo
 	@echo "== call: one raw CLIENT_CONNECT_V2 call with OpenVPN 2.6.14's env; the plugin returns a 3-node list"
-	$(NODE) dist/cli.js call build/fixtures/return-list.so --hook CLIENT_CONNECT_V2
+	$(NODE) dist/cli.cjs call build/fixtures/return-list.so --hook CLIENT_CONNECT_V2
 	@echo
 	@echo "== connect: a client's whole life; auth deferred through auth_control_file, then a deferred client-connect (v2)"
-	$(NODE) dist/cli.js connect build/fixtures/auth-defer.so delay_ms=200 --plugin "build/fixtures/cc-v2-defer.so polls=3" --plugin build/fixtures/learn-address.so --username foo --password bar
+	$(NODE) dist/cli.cjs connect build/fixtures/auth-defer.so delay_ms=200 --plugin "build/fixtures/cc-v2-defer.so polls=3" --plugin build/fixtures/learn-address.so --username foo --password bar
 	@echo
 	@echo "== connect --stage client-connect: deferred client-connect, v1 file method (a forked grandchild writes '1' after 300 ms)"
-	$(NODE) dist/cli.js connect build/fixtures/cc-v1-file.so delay_ms=300 --stage client-connect
+	$(NODE) dist/cli.cjs connect build/fixtures/cc-v1-file.so delay_ms=300 --stage client-connect
 	@echo
 	@echo "== run: a scenario file (four clients at once, expectations on each), as CI would run it"
-	$(NODE) dist/cli.js run examples/scenarios/concurrent-clients.json
+	$(NODE) dist/cli.cjs run examples/scenarios/concurrent-clients.json
 	@echo
 	@echo "== load: 2000 clients through their whole life, 200 at a time, each deferred at client-connect"
-	$(NODE) dist/cli.js load build/fixtures/cc-v2-defer.so polls=2 --clients 2000 --concurrency 200
+	$(NODE) dist/cli.cjs load build/fixtures/cc-v2-defer.so polls=2 --clients 2000 --concurrency 200
 
 clean:
 	rm -rf dist build prebuilt

@@ -1,4 +1,4 @@
-// Benchmark: CLI cold start against Node's own start-up. `node dist/cli.js inspect build/fixtures/v3-basic.so` and a
+// Benchmark: CLI cold start against Node's own start-up. `node dist/cli.cjs inspect build/fixtures/v3-basic.so` and a
 // non-deferred `connect` of the same plugin, spawn to exit (the CLI and the worker it starts: two Node processes),
 // against `node -e 0` measured in the same run, the commands alternating run by run. Target: at most 2x node -e 0.
 // Information rows say where the time goes: CPU time, the CLI alone (--version), the worker alone (spawn to ready),
@@ -61,7 +61,7 @@ export const cliColdStart: Benchmark = {
     const loadAtStart = load();
     const openEnv = writeEnvFile(join(ctx.tmp, 'open.env'), defaultOpenEnv());
     const so = fixture('v3-basic');
-    const cli = join(ROOT, 'dist', 'cli.js');
+    const cli = join(ROOT, 'dist', 'cli.cjs');
     const node = process.execPath;
     const runs = Math.max(ctx.runs, 5);
     const inspect = [cli, 'inspect', so];
@@ -123,7 +123,11 @@ export const cliColdStart: Benchmark = {
     }
     // Where the time goes (information): each a fresh process, median of RUNS.
     const parts: Array<[string, () => Promise<number>]> = [
-      ['the CLI alone: node dist/cli.js --version (no worker)', () => wallMs(node, [cli, '--version'])],
+      [
+        'two Node start-ups one after the other: node -e 0, then node -e 0 as the worker starts (without NODE_EXTRA_CA_CERTS)',
+        async () => (await wallMs(node, ['-e', '0'])) + (await wallMs(node, ['-e', '0'], plainEnv)),
+      ],
+      ['the CLI alone: node dist/cli.cjs --version (no worker)', () => wallMs(node, [cli, '--version'])],
       ['the worker alone: spawn to ready (worker bundle, koffi, runtime)', workerReadyMs],
       ['import koffi (in the worker; one Node process)', () => wallMs(node, ['--input-type=module', '-e', importScript(['koffi'])])],
       ['C host: load+open+close of v3-basic.so (c-host open-close)', () => wallMs(C_HOST, ['open-close', '--open-env', openEnv, so])],
@@ -139,7 +143,7 @@ export const cliColdStart: Benchmark = {
       rows,
       notes: [
         `Wall time from spawn to exit, median of ${runs} runs, node -e 0 and ours alternating; load average (1 / 5 / 15 min) ${loadAtStart} at the start, ${load()} at the end of this benchmark.`,
-        "An inspect or connect is two Node processes one after the other: the CLI, then the worker it starts as soon as it runs (before its own modules load), so it costs at least two Node start-ups, less the worker's CA bundle (it starts without NODE_EXTRA_CA_CERTS).",
+        "An inspect or connect is two Node processes one after the other: the CLI, then the worker its CommonJS entry starts first thing (before the CLI's ES modules load), so it costs at least two Node start-ups (the first information row), less the worker's CA bundle (it starts without NODE_EXTRA_CA_CERTS).",
       ],
     };
   },

@@ -1,7 +1,8 @@
 // Bundle the CLI and the worker (after tsc): dist/bundle/cli.js and dist/bundle/worker.cjs, each a few files instead of
 // the hundred compiled modules (and commander, yaml) they load, which Node 20 resolves, reads and compiles one by one at
-// every start. src/cli.ts runs the CLI bundle and src/host/worker/spawn.ts starts the worker bundle when they exist;
-// the library (dist/index.js) is not bundled. Run by `make` (dist/cli.js), `npm run build` and `npm pack`.
+// every start, and the early-worker starter. src/cli.cts runs the CLI bundle (after the starter) and
+// src/host/worker/worker-command.ts starts the worker bundle when they exist; the library (dist/index.js) is not
+// bundled. Run by `make` (dist/bundle/cli.js), `npm run build` and `npm pack`.
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +39,17 @@ await build({
   external: ['pino', 'pino-pretty'],
   // commander and yaml are CommonJS: their require() calls of Node's modules need a require in the ES module.
   banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
+});
+
+// The code that starts a worker early (src/host/worker/early-worker.ts): CommonJS, required by the command's CommonJS
+// entry (src/cli.cts) before anything else, so that the worker starts before the CLI's ES modules load.
+await build({
+  ...common,
+  entryPoints: ['dist/host/worker/early-worker.js'],
+  outfile: join(outdir, 'early-worker.cjs'),
+  format: 'cjs',
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 
 // The worker: one CommonJS file, which Node starts without its ES module loader (measured: ~20 ms less CPU before the

@@ -16,7 +16,7 @@ if (!process.env.OVPH_TEST_TMPDIR) {
   process.on('exit', () => rmSync(privateTmp, { recursive: true, force: true }));
 }
 const FIXTURES = join(ROOT, 'build', 'fixtures');
-export const CLI = join(ROOT, 'dist', 'cli.js');
+export const CLI = join(ROOT, 'dist', 'cli.cjs');
 
 /** Path of a built fixture: NAME.so, or NAME as is when it has an extension or is abi-layout. Throws if not built. */
 export function fixture(name: string): string {

@@ -1,9 +1,10 @@
-// The CLI process (started by src/cli.ts): start a plugin worker early (for commands that load a plugin, it boots on
-// the other core while the CLI's modules load), then build the commander program (program.ts) and run it.
+// The CLI process (started by src/cli.ts): keep a plugin worker ready (the one src/cli.ts started, or one started now:
+// for commands that load a plugin, it boots on the other core while the CLI's modules load), then build the commander
+// program (program.ts) and run it.
+import { wantsEarlyWorker } from '../host/worker/early-worker.js';
 import { prefork } from '../host/worker/spawn.js';
 
-// (not with --memcheck: that worker runs under valgrind, started when the host opens)
-if (['inspect', 'call', 'connect', 'load', 'run', 'demo'].includes(process.argv[2] ?? '') && !process.argv.includes('--memcheck')) prefork();
+if (wantsEarlyWorker(process.argv)) prefork();
 // A reader that stops early (`| head`) closes stdout: nothing more to say, so leave quietly (exit handlers still end
 // the worker and remove temp files), never with a stack trace.
 for (const stream of [process.stdout, process.stderr]) {

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CLI, ROOT, fixture } from '../helpers.js';
 
-/** Run the CLI with ARGS; the file: URLs its ES module loader loaded, in order. */
+/** Run the CLI with ARGS; the files it loaded, as file: URLs: those its ES module loader loaded (in order, as they
+ * load) and, from a preload, each process it spawned (`spawn <program> <first argument>`, when it is spawned) and the
+ * CommonJS files it required (at exit). */
 function loadedFiles(args: string[]): Promise<{ code: number; stdout: string; files: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'ovph-loaded-'));
   const log = join(dir, 'loaded.txt');
@@ -22,8 +24,21 @@ function loadedFiles(args: string[]): Promise<{ code: number; stdout: string; fi
     join(dir, 'register.mjs'),
     `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`,
   );
+  writeFileSync(
+    join(dir, 'record.cjs'),
+    [
+      "const { appendFileSync } = require('node:fs');",
+      "const { pathToFileURL } = require('node:url');",
+      "const cp = require('node:child_process');",
+      'const spawn = cp.spawn;',
+      "cp.spawn = function (file, args, ...rest) { appendFileSync(process.env.LOADED_LOG, 'spawn ' + file + ' ' + args[0] + '\\n'); return spawn.call(this, file, args, ...rest); };",
+      "process.on('exit', () => { for (const f of Object.keys(require.cache)) if (f !== __filename) appendFileSync(process.env.LOADED_LOG, pathToFileURL(f).href + '\\n'); });",
+      '',
+    ].join('\n'),
+  );
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', join(dir, 'register.mjs'), CLI, ...args], { env: { ...process.env, LOADED_LOG: log } }, (err, stdout) => {
+    const node = ['--require', join(dir, 'record.cjs'), '--import', join(dir, 'register.mjs')];
+    execFile(process.execPath, [...node, CLI, ...args], { env: { ...process.env, LOADED_LOG: log } }, (err, stdout) => {
       const files = readFileSync(log, 'utf8').split('\n').filter(Boolean);
       rmSync(dir, { recursive: true, force: true });
       resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, files });
@@ -31,25 +46,35 @@ function loadedFiles(args: string[]): Promise<{ code: number; stdout: string; fi
   });
 }
 
-const relative = (url: string) => url.slice(pathToFileURL(ROOT).href.length + 1);
+const relative = (url: string) => (url.startsWith('spawn ') ? url : url.slice(pathToFileURL(ROOT).href.length + 1));
 
-test('node dist/cli.js runs the CLI bundle: only dist/cli.js (with its freshness check) and dist/bundle/ files, no other compiled module, no node_modules', async () => {
+test('the command (dist/cli.cjs) runs the CLI bundle: only dist/cli.cjs, its freshness check and dist/bundle/ files, no other compiled module, no node_modules', async () => {
   const r = await loadedFiles(['--version']);
   assert.equal(r.code, 0);
   const files = r.files.map(relative);
-  assert.equal(files[0], 'dist/cli.js');
-  assert.ok(files.includes('dist/bundle/cli.js'), files.join('\n'));
+  assert.ok(files.includes('dist/cli.cjs') && files.includes('dist/bundle/cli.js'), files.join('\n'));
   assert.deepEqual(
-    files.filter((f) => f !== 'dist/cli.js' && f !== 'dist/util/fresh-bundle.js' && !f.startsWith('dist/bundle/')),
+    files.filter((f) => f !== 'dist/cli.cjs' && f !== 'dist/util/fresh-bundle.cjs' && !f.startsWith('dist/bundle/')),
     [],
   );
+  assert.ok(!files.some((f) => f.startsWith('spawn ')), '--version starts no worker');
+});
+
+test('a command that loads a plugin starts its worker (the worker bundle) before the CLI bundle loads', async () => {
+  const r = await loadedFiles(['inspect', fixture('v3-basic')]);
+  assert.equal(r.code, 0);
+  const files = r.files.map(relative);
+  const spawns = files.filter((f) => f.startsWith('spawn '));
+  assert.deepEqual(spawns, [`spawn ${process.execPath} ${join(ROOT, 'dist', 'bundle', 'worker.cjs')}`], 'one worker, the bundle');
+  assert.ok(files.indexOf(spawns[0]!) < files.indexOf('dist/bundle/cli.js'), files.join('\n'));
+  assert.ok(files.includes('dist/bundle/early-worker.cjs'), files.join('\n'));
 });
 
 test('inspect loads neither YAML nor the fuzzer nor the scenario modules (loaded only by run and fuzz)', async () => {
   const r = await loadedFiles(['inspect', fixture('v3-basic')]);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /closed cleanly/);
-  const files = r.files.map(relative);
+  const files = r.files.map(relative).filter((f) => !f.startsWith('spawn '));
   assert.deepEqual(
     files.filter((f) => /^dist\/bundle\/cli-(fuzz|schema|run|junit)-/.test(f)),
     [],
@@ -74,7 +99,7 @@ test('forkWorker of the compiled package starts the worker bundle (dist/bundle/w
 });
 
 test('a bundle older than the compiled modules (tsc run without the bundle step) is not used: the modules run', async () => {
-  const { isFreshBundle } = await import('../../src/util/fresh-bundle.js');
+  const { isFreshBundle } = await import('../../src/util/fresh-bundle.cjs');
   const dir = mkdtempSync(join(tmpdir(), 'fresh-bundle-'));
   try {
     const [bundle, modules] = [join(dir, 'bundle.js'), join(dir, 'main.js')];

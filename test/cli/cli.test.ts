@@ -1,4 +1,4 @@
-// The CLI as a user runs it (node dist/cli.js, no shell): output, --json, --env/--arg, exit codes, temp files, signals.
+// The CLI as a user runs it (node dist/cli.cjs, no shell): output, --json, --env/--arg, exit codes, temp files, signals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';

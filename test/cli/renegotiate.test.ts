@@ -1,4 +1,4 @@
-// connect --renegotiate N / --reneg-sec as a user runs them (node dist/cli.js): text, --json, exit codes, usage errors.
+// connect --renegotiate N / --reneg-sec as a user runs them (node dist/cli.cjs): text, --json, exit codes, usage errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';

@@ -34,14 +34,14 @@ test('README: the library example test passes when run with node --test', async 
 
 test('README: the fuzz session finds and replays the bug as shown (same seed, same finding, same replay file)', { timeout: 180_000 }, async () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const m = /\$ node dist\/cli\.js (fuzz [^\n]+)\n([\s\S]*?)\$ node dist\/cli\.js (run [^\n]+)\n([\s\S]*?)```/.exec(readme);
+  const m = /\$ node dist\/cli\.cjs (fuzz [^\n]+)\n([\s\S]*?)\$ node dist\/cli\.cjs (run [^\n]+)\n([\s\S]*?)```/.exec(readme);
   assert.ok(m, 'README has a fuzz session followed by its replay');
   const [, fuzzCmd, fuzzOut, runCmd, runOut] = m;
   const finding = /^ {2}(crashed [^:]+): /m.exec(fuzzOut!)?.[1];
   assert.ok(finding, 'the session shows a finding');
   const dir = mkdtempSync(join(tmpdir(), 'readme-fuzz-'));
   try {
-    const cli = join(ROOT, 'dist', 'cli.js');
+    const cli = join(ROOT, 'dist', 'cli.cjs');
     const args = (cmd: string) => cmd.split(' ').map((a) => (a.startsWith('build/') ? join(ROOT, a) : a));
     const fz = await run(process.execPath, [cli, ...args(fuzzCmd!)], { cwd: dir }).then(
       () => assert.fail('fuzz exits 1 when it finds a failure'),

@@ -195,7 +195,7 @@ test('the env at CLIENT_CONNECT has the real 2.6.14 keys, the file names and the
 
 test('CLI connect: exit codes 0 accepted, 1 rejected, 3 timeout, 4 crashed, 5 load error, 2 usage', async () => {
   const cli = async (...args: string[]) =>
-    run('node', ['dist/cli.js', 'connect', ...args]).then(
+    run('node', ['dist/cli.cjs', 'connect', ...args]).then(
       () => 0,
       (e: { code: number }) => e.code,
     );
@@ -210,7 +210,7 @@ test('CLI connect: exit codes 0 accepted, 1 rejected, 3 timeout, 4 crashed, 5 lo
 
 test('CLI connect --json: the whole life, then the disconnect', async () => {
   const { stdout } = await run('node', [
-    'dist/cli.js',
+    'dist/cli.cjs',
     'connect',
     fx('auth-defer'),
     'delay_ms=50',
@@ -235,7 +235,7 @@ test('CLI connect --json: the whole life, then the disconnect', async () => {
 });
 
 test('CLI connect: a wrong password is rejected (exit 1) with what the client sees', async () => {
-  const err = await run('node', ['dist/cli.js', 'connect', fx('auth-reason'), '--username', 'x', '--password', 'y']).then(
+  const err = await run('node', ['dist/cli.cjs', 'connect', fx('auth-reason'), '--username', 'x', '--password', 'y']).then(
     () => undefined,
     (e) => e,
   );
@@ -244,7 +244,7 @@ test('CLI connect: a wrong password is rejected (exit 1) with what the client se
 });
 
 test('CLI connect --stage client-connect --json: one object with outcome, config, options, steps, logs', async () => {
-  const { stdout } = await run('node', ['dist/cli.js', 'connect', fx('cc-v2-defer'), 'polls=2', '--stage', 'client-connect', '--json']);
+  const { stdout } = await run('node', ['dist/cli.cjs', 'connect', fx('cc-v2-defer'), 'polls=2', '--stage', 'client-connect', '--json']);
   const r = JSON.parse(stdout);
   assert.equal(r.outcome, 'accepted');
   assert.equal(r.deferred, true);
@@ -256,12 +256,12 @@ test('CLI connect --stage client-connect --json: one object with outcome, config
 test('CLI connect: SIGINT during a deferral ends the worker, cleans the temp dir, exits 130', async () => {
   const { spawn } = await import('node:child_process');
   const before = ourTempDirs();
-  const child = spawn('node', ['dist/cli.js', 'connect', fx('cc-never'), 'mode=v1', '--timeout', '30'], { stdio: 'ignore' });
+  const child = spawn('node', ['dist/cli.cjs', 'connect', fx('cc-never'), 'mode=v1', '--timeout', '30'], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 1500));
   child.kill('SIGINT');
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   assert.equal(code, 130);
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(await leftSince(before), []);
-  assert.ok(existsSync('dist/cli.js'));
+  assert.ok(existsSync('dist/cli.cjs'));
 });

@@ -41,7 +41,7 @@ test('the tarball holds the package, not the project: no tests, benches or fixtu
     if (statSync(p).isDirectory()) walk(p);
     else files.push(top);
   }
-  assert.ok(files.includes('dist/cli.js') && files.includes('LICENSE') && files.includes('README.md'), files.join('\n'));
+  assert.ok(files.includes('dist/cli.cjs') && files.includes('LICENSE') && files.includes('README.md'), files.join('\n'));
   // the CLI and the worker run from their bundles (scripts/bundle.mjs), built at pack time
   assert.ok(files.includes('dist/bundle/cli.js') && files.includes('dist/bundle/worker.cjs'), files.join('\n'));
   assert.ok(files.includes(`prebuilt/linux-x64/libovph-runtime.so`) && files.includes(`prebuilt/linux-arm64/libovph-runtime.so`));
