@@ -48,7 +48,6 @@ async function workerReadyMs(): Promise<number> {
   return ready;
 }
 
-const importScript = (specifiers: string[]) => `${specifiers.map((s) => `await import(${JSON.stringify(s)});`).join(' ')}`;
 const load = () =>
   loadavg()
     .map((l) => l.toFixed(2))
@@ -129,7 +128,10 @@ export const cliColdStart: Benchmark = {
       ],
       ['the CLI alone: node dist/cli.cjs --version (no worker)', () => wallMs(node, [cli, '--version'])],
       ['the worker alone: spawn to ready (worker bundle, koffi, runtime)', workerReadyMs],
-      ['import koffi (in the worker; one Node process)', () => wallMs(node, ['--input-type=module', '-e', importScript(['koffi'])])],
+      [
+        'koffi as the worker loads it: node -e "require(\'koffi\')" without NODE_EXTRA_CA_CERTS (node -e 0 alone: the baseline of the rows without it)',
+        () => wallMs(node, ['-e', "require('koffi')"], plainEnv),
+      ],
       ['C host: load+open+close of v3-basic.so (c-host open-close)', () => wallMs(C_HOST, ['open-close', '--open-env', openEnv, so])],
     ];
     for (const [name, measure] of parts) {
