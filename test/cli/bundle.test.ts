@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -98,19 +98,26 @@ test('forkWorker of the compiled package starts the worker bundle (dist/bundle/w
   for (const s of w.child.stdio) s?.destroy();
 });
 
-test('a bundle older than the compiled modules (tsc run without the bundle step) is not used: the modules run', async () => {
+test('in a checkout, a bundle older than the compiled modules (tsc run without the bundle step) is not used; in an installed package, the bundle always is', async () => {
   const { isFreshBundle } = await import('../../src/util/fresh-bundle.cjs');
   const dir = mkdtempSync(join(tmpdir(), 'fresh-bundle-'));
   try {
-    const [bundle, modules] = [join(dir, 'bundle.js'), join(dir, 'main.js')];
+    // a package root with dist/bundle/ and dist/cli/, as the checkout and the installed package both have
+    mkdirSync(join(dir, 'dist', 'bundle'), { recursive: true });
+    mkdirSync(join(dir, 'dist', 'cli'));
+    const [bundle, modules] = [join(dir, 'dist', 'bundle', 'cli.js'), join(dir, 'dist', 'cli', 'main.js')];
     writeFileSync(bundle, '');
     writeFileSync(modules, '');
+    writeFileSync(join(dir, 'tsconfig.json'), '{}'); // a checkout
     utimesSync(bundle, 1000, 1000);
     utimesSync(modules, 2000, 2000);
-    assert.equal(isFreshBundle(bundle, modules), false, 'older than its modules');
+    assert.equal(isFreshBundle(bundle, modules), false, 'a checkout: older than its modules');
     utimesSync(bundle, 2000, 2000);
-    assert.equal(isFreshBundle(bundle, modules), true, 'as new as its modules (an installed package: equal times)');
-    assert.equal(isFreshBundle(join(dir, 'none.js'), modules), false, 'no bundle');
+    assert.equal(isFreshBundle(bundle, modules), true, 'a checkout: as new as its modules');
+    assert.equal(isFreshBundle(join(dir, 'dist', 'bundle', 'none.js'), modules), false, 'no bundle');
+    rmSync(join(dir, 'tsconfig.json')); // an installed package: npm unpacked the modules after the bundle
+    utimesSync(bundle, 1000, 1000);
+    assert.equal(isFreshBundle(bundle, modules), true, 'an installed package: the bundle, whatever the unpacking order');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,8 +3,8 @@
 // prebuilt runtime removed: built from source with cc, or one clear line without it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { ROOT } from '../helpers.js';
 import { exec, installedProject, type InstalledProject } from './installed-project.js';
 
@@ -69,6 +69,56 @@ test('npx ovpn-plugin-host demo: a deferred auth and deferred client-connects on
   assert.equal(r.stdout.match(/^CONNECTED as /gm)?.length, 2, r.stdout);
   assert.match(r.stdout, /auth: deferred, \d+ reads of auth_control_file, decided by '1'/);
   assert.match(r.stdout, /CLIENT_CONNECT_DEFER_V2 cc-v2-defer\.so=SUCCESS/);
+});
+
+test('the installed command runs from its bundles: its CommonJS entry starts the worker bundle, then the CLI bundle runs', async () => {
+  // npm unpacks every file with the time of unpacking, the compiled modules after the bundles: the bundles must still
+  // be the ones that run (util/fresh-bundle.cts)
+  const log = join(project, 'loaded.txt');
+  writeFileSync(log, '');
+  writeFileSync(
+    join(project, 'hooks.mjs'),
+    `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) {\n  if (url.startsWith('file:')) appendFileSync(${JSON.stringify(log)}, url.slice(7) + '\\n');\n  return next(url, context);\n}\n`,
+  );
+  writeFileSync(join(project, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
+  writeFileSync(
+    join(project, 'record.cjs'),
+    [
+      "const { appendFileSync } = require('node:fs');",
+      "const cp = require('node:child_process');",
+      'const spawn = cp.spawn;',
+      `cp.spawn = function (file, args, ...rest) { appendFileSync(${JSON.stringify(log)}, 'spawn ' + args[0] + '\\n'); return spawn.call(this, file, args, ...rest); };`,
+      `process.on('exit', () => { for (const f of Object.keys(require.cache)) if (f !== __filename) appendFileSync(${JSON.stringify(log)}, f + '\\n'); });`,
+      '',
+    ].join('\n'),
+  );
+  const cli = join(installed, 'dist', 'cli.cjs');
+  const r = await p.run('node', [
+    '--require',
+    './record.cjs',
+    '--import',
+    './register.mjs',
+    cli,
+    'inspect',
+    join(installed, 'dist', '..', 'prebuilt', 'none.so'),
+  ]);
+  assert.equal(r.code, 5, r.stderr); // a missing plugin: the worker was started all the same, before the arguments were read
+  const loaded = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((f) => (f.startsWith('spawn ') ? f : relative(installed, f)));
+  assert.deepEqual(
+    loaded.filter((f) => f.startsWith('spawn ')),
+    [`spawn ${join(installed, 'dist', 'bundle', 'worker.cjs')}`],
+    loaded.join('\n'),
+  );
+  assert.ok(loaded.indexOf(`spawn ${join(installed, 'dist', 'bundle', 'worker.cjs')}`) < loaded.indexOf('dist/bundle/cli.js'), loaded.join('\n'));
+  assert.ok(loaded.includes('dist/bundle/early-worker.cjs'), loaded.join('\n'));
+  assert.deepEqual(
+    loaded.filter((f) => !f.startsWith('spawn ') && f !== 'dist/cli.cjs' && f !== 'dist/util/fresh-bundle.cjs' && !f.startsWith('dist/bundle/')),
+    [],
+    'no compiled module besides the entry and its freshness check',
+  );
 });
 
 test('a node:test file in the project uses the library against a bundled plugin', async () => {
