@@ -1,4 +1,4 @@
-// The worker the CLI's entry (src/cli.ts) starts first thing, so that its Node boots on the other core while the CLI's
+// The worker the CLI's entry (src/cli.cts) starts first thing, so that its Node boots on the other core while the CLI's
 // own modules load; spawn.ts's prefork() adopts it. The CLI's modules may be a bundled copy of this code, so the
 // hand-over goes through a global slot, not a module variable.
 import { startWorkerProcess, type WorkerStart } from './worker-command.js';

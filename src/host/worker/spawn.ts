@@ -1,4 +1,4 @@
-// Start a plugin worker process (and, for the CLI, start one early, while the CLI's own modules still load).
+// A worker process with its message channel (how it is started: worker-command.ts), and the spare the CLI keeps ready.
 import type { Socket } from 'node:net';
 import { CHANNEL_FD } from '../../protocol/constants.js';
 import { Wire } from './wire.js';

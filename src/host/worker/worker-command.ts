@@ -1,4 +1,4 @@
-// How a worker process is started (its Node command line, env and stdio), with only Node's own modules and three small
+// How a worker process is started (its Node command line, env and stdio), with only Node's own modules and a few small
 // ones: the CLI's entry (src/cli.ts) starts one with it before its own modules load (see early-worker.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
