@@ -1,5 +1,5 @@
 // How a worker process is started (its Node command line, env and stdio), with only Node's own modules and a few small
-// ones: the CLI's entry (src/cli.ts) starts one with it before its own modules load (see early-worker.ts).
+// ones: the CLI's entry (src/cli.cts) starts one with it before its own modules load (see early-worker.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
