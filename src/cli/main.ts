@@ -1,4 +1,4 @@
-// The CLI process (started by src/cli.ts): keep a plugin worker ready (the one src/cli.ts started, or one started now:
+// The CLI process (started by src/cli.cts): keep a plugin worker ready (the one src/cli.cts started, or one started now:
 // for commands that load a plugin, it boots on the other core while the CLI's modules load), then build the commander
 // program (program.ts) and run it.
 import { wantsEarlyWorker } from '../host/worker/early-worker.js';
