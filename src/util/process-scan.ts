@@ -103,16 +103,29 @@ export function killProcesses(set: ProcessSet): void {
 export function runningProcesses(set: ProcessSet): Array<{ pid: number; command: string }> {
   const out: Array<{ pid: number; command: string }> = [];
   for (const pid of processesOf(set, true)) {
-    let command = '';
-    try {
-      command = readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0+$/, '').replaceAll('\0', ' ');
-      if (!command) command = `[${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}]`;
-    } catch {
-      continue; // gone meanwhile
-    }
-    out.push({ pid, command });
+    const command = commandLine(pid) || commName(pid); // (undefined: gone meanwhile)
+    if (command !== undefined) out.push({ pid, command });
   }
   return out;
+}
+
+/** The command line of PID ('self': this process), its arguments joined by spaces ('' for a process without one, a
+ * kernel thread or a zombie); undefined when it is gone. */
+export function commandLine(pid: number | 'self'): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0+$/, '').replaceAll('\0', ' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** `[name]`, the kernel's name of PID (for a process without a command line); undefined when it is gone. */
+function commName(pid: number): string | undefined {
+  try {
+    return `[${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}]`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** This process's direct children (every thread's), from /proc; empty where /proc is unavailable. Cheap: it reads only

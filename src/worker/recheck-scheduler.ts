@@ -13,12 +13,6 @@ export interface Timer {
   queued: boolean;
 }
 
-/** A sleep that can be ended early by wake(). */
-export interface Nap {
-  promise: Promise<void>;
-  wake(): void;
-}
-
 export class RecheckScheduler {
   private heap: Timer[] = [];
   private timer?: NodeJS.Timeout;
@@ -54,23 +48,6 @@ export class RecheckScheduler {
     if (t.done) return;
     t.done = true;
     if (this.heap[0] === t) this.arm();
-  }
-
-  /** Sleep MS milliseconds (or until wake()). */
-  sleep(ms: number): Nap {
-    let resolve!: () => void;
-    const promise = new Promise<void>((r) => {
-      resolve = r;
-    });
-    const t = this.schedule(ms, resolve);
-    return {
-      promise,
-      wake: () => {
-        if (t.done) return;
-        this.cancel(t);
-        resolve();
-      },
-    };
   }
 
   private arm(): void {

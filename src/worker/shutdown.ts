@@ -4,7 +4,8 @@
 import { basename } from 'node:path';
 import { rmSync } from 'node:fs';
 import type { RequestMessage } from '../protocol/messages.js';
-import { killProcesses, ownChildren, WORKER_MARK_VAR } from '../util/process-scan.js';
+import { killProcesses } from '../util/process-scan.js';
+import { othersOfWorker } from './left-running.js';
 
 /** The prefix of the host's temp dirs (src/host: mkdtemp in the OS temp dir): only those are ever removed here. */
 const TMP_PREFIX = 'ovpn-plugin-host-';
@@ -21,9 +22,8 @@ export function rememberTmpDir(msg: RequestMessage): void {
  * leads one), and its descendants (orphans of its plugins' children are its own: src/worker/process-control.ts), so
  * that a daemon that dropped its environment and left the group is found too. */
 function endOthers(): void {
-  // the worker is its plugins' orphans' subreaper: with no child, no process of its plugins is left anywhere
-  if (ownChildren().length === 0) return;
-  killProcesses({ mark: process.env[WORKER_MARK_VAR] ?? '', group: process.pid, root: process.pid });
+  const others = othersOfWorker();
+  if (others) killProcesses(others);
 }
 
 /** CLOSE_PLUGINS (as a server shutdown would), end the rest, remove the remembered temp dirs, and exit. */

@@ -6,15 +6,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirWatcher, RecheckScheduler } from '../../src/worker/recheck-scheduler.js';
 
+/** A sleep on scheduler S that wake() ends early: schedule(), and cancel() to wake, as DeferralWait naps. */
+function sleep(s: RecheckScheduler, ms: number): { promise: Promise<void>; wake(): void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  const t = s.schedule(ms, resolve);
+  return {
+    promise,
+    wake: () => {
+      if (t.done) return;
+      s.cancel(t);
+      resolve();
+    },
+  };
+}
+
 test('scheduler: sleepers wake in due order, each once; wake() ends a sleep early', async () => {
   const s = new RecheckScheduler();
   const order: number[] = [];
   const naps = [30, 10, 20, 10].map((ms, i) => {
-    const n = s.sleep(ms);
+    const n = sleep(s, ms);
     void n.promise.then(() => order.push(i));
     return n;
   });
-  const early = s.sleep(10_000);
+  const early = sleep(s, 10_000);
   let woke = false;
   void early.promise.then(() => (woke = true));
   assert.equal(s.size, 5);
@@ -28,7 +45,7 @@ test('scheduler: sleepers wake in due order, each once; wake() ends a sleep earl
 
 test('scheduler: 10,000 sleepers resolve with one timer', async () => {
   const s = new RecheckScheduler();
-  const naps = Array.from({ length: 10_000 }, (_, i) => s.sleep(i % 50));
+  const naps = Array.from({ length: 10_000 }, (_, i) => sleep(s, i % 50));
   await Promise.all(naps.map((n) => n.promise));
   assert.equal(s.size, 0);
 });
