@@ -74,8 +74,8 @@ export const cliColdStart: Benchmark = {
       ['', undefined],
       ...(withCa ? [[', without NODE_EXTRA_CA_CERTS', plainEnv] as [string, NodeJS.ProcessEnv]] : []),
     ];
-    const t = { node: [] as number[][], inspect: [] as number[][], connect: [] as number[][] };
-    for (const key of Object.keys(t) as Array<keyof typeof t>) t[key] = envs.map(() => []);
+    const perEnv = () => envs.map(() => [] as number[]);
+    const t = { node: perEnv(), inspect: perEnv(), connect: perEnv() };
     const cpu = { node: [] as number[], inspect: [] as number[], connect: [] as number[] };
     // All commands alternate run by run, so that a change in the machine's load hits them alike.
     for (let i = 0; i < runs; i++) {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { openHost } from '../dist/index.js';
 import type { HookName } from '../dist/openvpn/constants.js';
 import { defaultOpenEnv } from '../dist/openvpn/defaults.js';
-import { cHost, fixture, median, processCpuMs, writeEnvFile, type BenchContext, type Benchmark, type Row } from './lib/common.js';
+import { cHost, fairTargetRow, fixture, median, processCpuMs, writeEnvFile, type BenchContext, type Benchmark, type Row } from './lib/common.js';
 import { writeHooksOnlyLife, writeServerWorkLife } from './lib/life-file.js';
 
 const V3_BASIC_HOOKS: HookName[] = [
@@ -31,8 +31,6 @@ interface CLife {
   files_per_life?: number;
   failed?: number;
 }
-
-const PER_CLIENT_TARGET = 3; // ours <= 3x the fair C host
 
 async function ours(lives: number): Promise<{ wallMs: number; workerCpuMs: number; supervisorCpuMs: number; hooks: number }> {
   const host = await openHost({ plugins: [{ path: fixture('v3-basic') }] });
@@ -95,15 +93,7 @@ export const clientLife: Benchmark = {
     }
     if (fair.some((c) => c.failed)) throw new Error('c-host life --server-work: a client failed (v3-basic should accept foo/bar)');
     const cMs = (all: CLife[], key: 'ns_per_life' | 'cpu_ns_per_life') => median(all.map((r) => r[key])) / 1e6;
-    const verdict = (name: string, ours: number, c: number, note: string): Row => ({
-      name,
-      ours,
-      baseline: c,
-      unit: 'ms',
-      target: `<= ${PER_CLIENT_TARGET}x fair C`,
-      pass: ours <= PER_CLIENT_TARGET * c,
-      note,
-    });
+    const verdict = (name: string, ours: number, c: number, note: string): Row => fairTargetRow(name, ours, c, 'ms', note);
     const oursWall = median(o.map((r) => r.wallMs));
     const oursCpu = median(o.map((r) => r.workerCpuMs));
     const rows: Row[] = [

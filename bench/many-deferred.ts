@@ -16,6 +16,7 @@ import { defaultOpenEnv } from '../dist/openvpn/defaults.js';
 import {
   cHost,
   failedRow,
+  fairTargetRow,
   fixture,
   fmt,
   median,
@@ -31,7 +32,6 @@ import {
 import { writeServerWorkLife } from './lib/life-file.js';
 
 const RECHECK_MS = 1100; // timing 'openvpn'
-const PER_CLIENT_TARGET = 3; // ours <= 3x the fair C host
 const GROWTH_TARGET = 1.5; // largest size's per-client figure <= 1.5x the smallest's
 /** The worker's V8 heap limit for the run (50,000 deferred clients need more than Node's default on small machines). */
 const WORKER_HEAP_MB = 8192;
@@ -222,19 +222,8 @@ const FIGURES: Array<{ key: keyof PerClient; name: string; unit: string; note: s
   },
 ];
 
-const verdictRow = (f: (typeof FIGURES)[number], s: SizeResult): Row => {
-  const ours = s.ours[f.key];
-  const c = s.fair[f.key];
-  return {
-    name: `${f.name} (${s.n} clients)`,
-    ours,
-    baseline: c,
-    unit: f.unit,
-    target: `<= ${PER_CLIENT_TARGET}x fair C`,
-    pass: ours <= PER_CLIENT_TARGET * c,
-    note: f.note,
-  };
-};
+const verdictRow = (f: (typeof FIGURES)[number], s: SizeResult): Row =>
+  fairTargetRow(`${f.name} (${s.n} clients)`, s.ours[f.key], s.fair[f.key], f.unit, f.note);
 
 export const manyDeferred: Benchmark = {
   name: 'many-deferred',
@@ -258,7 +247,7 @@ export const manyDeferred: Benchmark = {
     }
     const ok = measured.filter((m): m is SizeResult => !('failed' in m));
     const rows: Row[] = [];
-    for (const m of measured) if ('failed' in m) rows.push(failedRow(`${m.n} clients`, new Error(m.failed)));
+    for (const m of measured) if ('failed' in m) rows.push(failedRow(`${m.n} clients`, m.failed));
     const largest = ok[ok.length - 1];
     if (largest) {
       rows.push(...FIGURES.map((f) => verdictRow(f, largest)));

@@ -75,13 +75,12 @@ export function failedRow(name: string, err: unknown): Row {
   return { name, ours: NaN, baseline: null, unit: '', failed: oneLine(err) };
 }
 
-/** Measure ROWS with MEASURE; if it throws, one FAILED row named NAME instead (the other rows still get measured). */
-export async function rowsOrFailed(name: string, measure: () => Promise<Row[]>): Promise<Row[]> {
-  try {
-    return await measure();
-  } catch (err) {
-    return [failedRow(name, err)];
-  }
+/** The per-client target against the fair C host (the C host doing OpenVPN's work around the hooks). */
+const PER_CLIENT_TARGET = 3;
+
+/** A per-client figure of OURS against the fair C host's C, with its verdict (at most PER_CLIENT_TARGET times). */
+export function fairTargetRow(name: string, ours: number, c: number, unit: string, note: string): Row {
+  return { name, ours, baseline: c, unit, target: `<= ${PER_CLIENT_TARGET}x fair C`, pass: ours <= PER_CLIENT_TARGET * c, note };
 }
 
 export function median(values: readonly number[]): number {

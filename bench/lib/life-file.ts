@@ -1,7 +1,6 @@
 // The client life that build/bench/c-host replays, written from this project's OpenVPN model (firstClientLife): as
 // hook calls with their whole env ("hooks only"), or as the env changes OpenVPN makes around each call ("server work").
 import { writeFileSync } from 'node:fs';
-import { EnvSet } from '../../dist/openvpn/env-set.js';
 import { HOOKS, type HookName } from '../../dist/openvpn/constants.js';
 import { firstClientLife, serverUpEnv, type HookCall, type LifeParams } from '../../dist/openvpn/server-env.js';
 
@@ -39,18 +38,15 @@ const nameOf = (s: string) => s.slice(0, s.indexOf('=') >>> 0);
 /**
  * "Server work" (c-host --server-work): the server env a client inherits, then every stage of a client's life (the
  * registered hooks and the client stages OpenVPN goes through anyway) with the vars set and removed before it.
- * Returns the number of calls and how many of them the plugin registered.
+ * Returns the number of stages written.
  */
 export function writeServerWorkLife(path: string, params: Partial<LifeParams> & { registeredHooks: readonly HookName[] }): { stages: number } {
   const registeredHooks = [...new Set([...params.registeredHooks, ...CLIENT_STAGES])];
   const calls = firstClientLife({ ...params, registeredHooks }).filter((c) => !SERVER_HOOKS.has(c.hook));
   const top = serverUpEnv(params).toEnvp();
   const out: string[] = [`T ${top.length}`, ...top];
-  let prev = new Map(
-    EnvSet.inherit(serverUpEnv(params))
-      .toEnvp()
-      .map((s) => [nameOf(s), s]),
-  );
+  // the client's inherited copy holds the same strings (in reverse order, which a map by name does not keep)
+  let prev = new Map(top.map((s) => [nameOf(s), s]));
   for (const c of calls) {
     const env = c.env.toEnvp();
     noNewline(c, [...c.argv, ...env]);
