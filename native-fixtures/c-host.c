@@ -189,29 +189,9 @@ static struct env_item *env_read(const char *path)
     return head;
 }
 
-/* Put NAME=VALUE first (replacing an existing NAME), as env_set_add does. */
-static struct env_item *env_set(struct env_item *head, const char *name, const char *value)
+/* Remove the entry whose name is the N bytes at NAME (env_set_del): the entry and its string are freed. */
+static struct env_item *env_del_n(struct env_item *head, const char *name, size_t n)
 {
-    size_t n = strlen(name);
-    for (struct env_item **p = &head; *p; p = &(*p)->next) {
-        if (!strncmp((*p)->string, name, n) && (*p)->string[n] == '=') {
-            struct env_item *e = *p;
-            *p = e->next;
-            free(e->string);
-            free(e);
-            break;
-        }
-    }
-    struct env_item *e = calloc(1, sizeof *e);
-    if (asprintf(&e->string, "%s=%s", name, value) < 0) die("out of memory");
-    e->next = head;
-    return e;
-}
-
-/* Remove NAME (env_set_del): the entry and its string are freed. */
-static struct env_item *env_del(struct env_item *head, const char *name)
-{
-    size_t n = strlen(name);
     for (struct env_item **p = &head; *p; p = &(*p)->next) {
         if (!strncmp((*p)->string, name, n) && (*p)->string[n] == '=') {
             struct env_item *e = *p;
@@ -224,36 +204,43 @@ static struct env_item *env_del(struct env_item *head, const char *name)
     return head;
 }
 
+/* Remove NAME (env_set_del). */
+static struct env_item *env_del(struct env_item *head, const char *name)
+{
+    return env_del_n(head, name, strlen(name));
+}
+
+/* Prepend STRING ("NAME=VALUE", owned by the list from now on). */
+static struct env_item *env_push(struct env_item *head, char *string)
+{
+    struct env_item *e = calloc(1, sizeof *e);
+    if (!e || !string) die("out of memory");
+    e->string = string;
+    e->next = head;
+    return e;
+}
+
+/* Put NAME=VALUE first (replacing an existing NAME), as env_set_add does. */
+static struct env_item *env_set(struct env_item *head, const char *name, const char *value)
+{
+    char *string;
+    if (asprintf(&string, "%s=%s", name, value) < 0) die("out of memory");
+    return env_push(env_del(head, name), string);
+}
+
 /* Set "NAME=VALUE" as one string (setenv_str: the old NAME removed, a fresh copy prepended). */
 static struct env_item *env_set_str(struct env_item *head, const char *name_value)
 {
     const char *eq = strchr(name_value, '=');
     size_t n = eq ? (size_t)(eq - name_value) : strlen(name_value);
-    for (struct env_item **p = &head; *p; p = &(*p)->next) {
-        if (!strncmp((*p)->string, name_value, n) && (*p)->string[n] == '=') {
-            struct env_item *e = *p;
-            *p = e->next;
-            free(e->string);
-            free(e);
-            break;
-        }
-    }
-    struct env_item *e = calloc(1, sizeof *e);
-    e->string = strdup(name_value);
-    e->next = head;
-    return e;
+    return env_push(env_del_n(head, name_value, n), strdup(name_value));
 }
 
 /* A new client's env: a copy of every server env string (env_set_inherit: adding each in turn reverses the order). */
 static struct env_item *env_inherit(const struct env_item *top)
 {
     struct env_item *head = NULL;
-    for (const struct env_item *t = top; t; t = t->next) {
-        struct env_item *e = calloc(1, sizeof *e);
-        e->string = strdup(t->string);
-        e->next = head;
-        head = e;
-    }
+    for (const struct env_item *t = top; t; t = t->next) head = env_push(head, strdup(t->string));
     return head;
 }
 
@@ -651,7 +638,6 @@ struct client {
     struct env_item *env;
     void *ctx;
     int state, next;
-    long polls;
     int64_t due_ns;
 };
 
@@ -745,7 +731,6 @@ static void sw_advance(struct plugin *p, struct sw_life *life, struct client *c,
 /* A deferred client's re-check: CLIENT_CONNECT_DEFER_V2 with its env; once it is no longer deferred, its life goes on. */
 static void sw_recheck(struct plugin *p, struct sw_life *life, struct client *c, void *server_ctx)
 {
-    c->polls++;
     int rc = sw_call(p, OPENVPN_PLUGIN_CLIENT_CONNECT_DEFER_V2, NULL, 0, &c->env, c->ctx, 1, -1, NULL);
     if (rc == OPENVPN_PLUGIN_FUNC_DEFERRED) return;
     if (rc != OPENVPN_PLUGIN_FUNC_SUCCESS) {
@@ -990,7 +975,6 @@ int main(int argc, char **argv)
         sw_read(life_path, &life);
         long rss_open_kb = rss_kb_now();
         struct client *cl = calloc((size_t)clients, sizeof *cl);
-        long npending = 0;
         int64_t start = now_ns();
         for (long k = 0; k < clients; k++) {
             struct client *c = &cl[k];
@@ -1000,13 +984,12 @@ int main(int argc, char **argv)
             if (c->state == CL_DEFERRED) {
                 c->due_ns = now_ns() + poll_ms * 1000000LL;
                 heap_push(c);
-                npending++;
             }
         }
         int64_t deferred_at = now_ns(), c0 = cpu_ns(), end = deferred_at + window_ms * 1000000LL;
         long polls = 0;
-        while (heap_n > 0) {
-            if (heap[0]->due_ns >= end) break;
+        /* the heap holds the clients still deferred */
+        while (heap_n > 0 && heap[0]->due_ns < end) {
             int64_t now = now_ns();
             if (heap[0]->due_ns > now) {
                 sleep_until(heap[0]->due_ns);
@@ -1018,8 +1001,6 @@ int main(int argc, char **argv)
             if (c->state == CL_DEFERRED) {
                 c->due_ns = now_ns() + poll_ms * 1000000LL;
                 heap_push(c);
-            } else {
-                npending--;
             }
         }
         sleep_until(end);
@@ -1027,7 +1008,7 @@ int main(int argc, char **argv)
         long rss_kb = rss_kb_now();
         printf("{\"mode\":\"v2-many\",\"server_work\":true,\"clients\":%ld,\"pending\":%ld,\"setup_ms\":%.1f,\"window_ms\":%.1f,"
                "\"window_cpu_ms\":%.1f,\"polls\":%ld,\"rss_open_kb\":%ld,\"rss_kb\":%ld}\n",
-               clients, npending, (double)(deferred_at - start) / 1e6, (double)(t_end - deferred_at) / 1e6, (double)(c1 - c0) / 1e6,
+               clients, heap_n, (double)(deferred_at - start) / 1e6, (double)(t_end - deferred_at) / 1e6, (double)(c1 - c0) / 1e6,
                polls, rss_open_kb, rss_kb);
         for (long k = 0; k < clients; k++) {
             if (p.dtor && cl[k].ctx) p.dtor(p.handle, cl[k].ctx);
