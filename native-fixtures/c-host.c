@@ -465,6 +465,37 @@ static char *read_line(FILE *f)
     return line;
 }
 
+/* N lines of F as an env list, in file order. */
+static struct env_item *read_env_list(FILE *f, int n, const char *path)
+{
+    struct env_item *head = NULL, **tail = &head;
+    for (int i = 0; i < n; i++) {
+        struct env_item *e = calloc(1, sizeof *e);
+        if (!(e->string = read_line(f))) die("%s: truncated", path);
+        *tail = e;
+        tail = &e->next;
+    }
+    return head;
+}
+
+/* The bytes HEX spells ("-": none) into *DER and *LEN. */
+static void hex_der(const char *hex, unsigned char **der, long *len)
+{
+    if (!strcmp(hex, "-")) return;
+    *len = (long)strlen(hex) / 2;
+    *der = malloc((size_t)*len);
+    for (long i = 0; i < *len; i++) sscanf(hex + 2 * i, "%2hhx", &(*der)[i]);
+}
+
+/* N lines of F, as a NULL-terminated array. */
+static char **read_lines(FILE *f, int n, const char *path)
+{
+    char **v = calloc((size_t)n + 1, sizeof *v);
+    for (int i = 0; i < n; i++)
+        if (!(v[i] = read_line(f))) die("%s: truncated", path);
+    return v;
+}
+
 static int life_read(const char *path, struct life_call **out)
 {
     FILE *f = fopen(path, "r");
@@ -486,21 +517,9 @@ static int life_read(const char *path, struct life_call **out)
             die("%s: bad line: %s", path, line);
         free(line);
         c->server_context = !strcmp(ctx, "server");
-        c->args = calloc((size_t)c->nargs + 1, sizeof *c->args);
-        for (int i = 0; i < c->nargs; i++)
-            if (!(c->args[i] = read_line(f))) die("%s: truncated", path);
-        struct env_item **tail = &c->env;
-        for (int i = 0; i < nenv; i++) {
-            struct env_item *e = calloc(1, sizeof *e);
-            if (!(e->string = read_line(f))) die("%s: truncated", path);
-            *tail = e;
-            tail = &e->next;
-        }
-        if (strcmp(hex, "-")) {
-            c->der_len = (long)strlen(hex) / 2;
-            c->der = malloc((size_t)c->der_len);
-            for (long i = 0; i < c->der_len; i++) sscanf(hex + 2 * i, "%2hhx", &c->der[i]);
-        }
+        c->args = read_lines(f, c->nargs, path);
+        c->env = read_env_list(f, nenv, path);
+        hex_der(hex, &c->der, &c->der_len);
     }
     fclose(f);
     *out = calls;
@@ -527,14 +546,6 @@ struct sw_life {
     int ncalls;
 };
 
-static char **read_lines(FILE *f, int n, const char *path)
-{
-    char **v = calloc((size_t)n + 1, sizeof *v);
-    for (int i = 0; i < n; i++)
-        if (!(v[i] = read_line(f))) die("%s: truncated", path);
-    return v;
-}
-
 static void sw_read(const char *path, struct sw_life *life)
 {
     FILE *f = fopen(path, "r");
@@ -543,13 +554,7 @@ static void sw_read(const char *path, struct sw_life *life)
     int ntop;
     if (!line || sscanf(line, "T %d", &ntop) != 1) die("%s: not a server-work life file (no T line)", path);
     free(line);
-    struct env_item **tail = &life->top;
-    for (int i = 0; i < ntop; i++) {
-        struct env_item *e = calloc(1, sizeof *e);
-        if (!(e->string = read_line(f))) die("%s: truncated", path);
-        *tail = e;
-        tail = &e->next;
-    }
+    life->top = read_env_list(f, ntop, path);
     life->calls = NULL;
     life->ncalls = 0;
     while ((line = read_line(f))) {
@@ -571,11 +576,7 @@ static void sw_read(const char *path, struct sw_life *life)
         c->unsets = read_lines(f, c->nunset, path);
         if (c->server_context == 1)
             for (int i = c->nset - 1; i >= 0; i--) c->server_env = env_set_str(c->server_env, c->sets[i]);
-        if (strcmp(hex, "-")) {
-            c->der_len = (long)strlen(hex) / 2;
-            c->der = malloc((size_t)c->der_len);
-            for (long i = 0; i < c->der_len; i++) sscanf(hex + 2 * i, "%2hhx", &c->der[i]);
-        }
+        hex_der(hex, &c->der, &c->der_len);
     }
     fclose(f);
 }

@@ -107,6 +107,12 @@ export function ratio(ours: number, baseline: number | null): string {
   return baseline ? `${(ours / baseline).toFixed(2)}x` : '-';
 }
 
+/** A row's figures as table cells: ours, the C baseline and their ratio ('-' each for a row that could not be measured). */
+export function figureCells(row: Row): [ours: string, baseline: string, ratio: string] {
+  if (row.failed !== undefined) return ['-', '-', '-'];
+  return [fmt(row.ours, row.unit), row.baseline === null ? '-' : fmt(row.baseline, row.unit), ratio(row.ours, row.baseline)];
+}
+
 /** How long run() lets a child run by default: generous, so that only a hung child is cut (50,000 clients take minutes). */
 const RUN_TIMEOUT_MS = 30 * 60_000;
 

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { arch, cpus, loadavg, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, fmt, ratio, type BenchResult, type Row } from './common.js';
+import { figureCells, ROOT, type BenchResult, type Row } from './common.js';
 
 /** What the page says about the machine and the run. */
 export interface RunInfo {
@@ -220,11 +220,6 @@ function table(header: string[], rows: string[][]): string[] {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
 }
 
-function figures(row: Row): string[] {
-  if (row.failed !== undefined) return ['-', '-', '-'];
-  return [fmt(row.ours, row.unit), row.baseline === null ? '-' : fmt(row.baseline, row.unit), ratio(row.ours, row.baseline)];
-}
-
 const loads = (l: number[]) => l.map((v) => v.toFixed(2)).join(' / ');
 
 export function renderMarkdown(results: readonly BenchResult[], info: RunInfo): string {
@@ -259,7 +254,7 @@ export function renderMarkdown(results: readonly BenchResult[], info: RunInfo): 
   out.push(
     ...table(
       ['benchmark', 'measurement', 'ours', 'C baseline', 'ratio', 'target', 'verdict'],
-      verdicts.map(({ r, row }) => [`[\`${r.name}\`](#${r.name})`, row.name, ...figures(row), row.target ?? '', verdict(row)]),
+      verdicts.map(({ r, row }) => [`[\`${r.name}\`](#${r.name})`, row.name, ...figureCells(row), row.target ?? '', verdict(row)]),
     ),
   );
   const failed = results.filter((r) => r.rows.some((row) => row.failed !== undefined));
@@ -273,7 +268,7 @@ export function renderMarkdown(results: readonly BenchResult[], info: RunInfo): 
       out.push(
         ...table(
           ['measurement', 'ours', 'C baseline', 'ratio', 'target', 'verdict'],
-          r.rows.map((row) => [row.name, ...figures(row), row.target ?? (row.failed === undefined ? '(information)' : ''), verdict(row)]),
+          r.rows.map((row) => [row.name, ...figureCells(row), row.target ?? (row.failed === undefined ? '(information)' : ''), verdict(row)]),
         ),
       );
     }

@@ -1,6 +1,6 @@
 // Runs benchmarks one after the other so that none can crash the run: a benchmark that throws, or an error nobody
 // caught while it ran (a rejected promise, an exception in a callback), becomes a FAILED row with a one-line reason.
-import { fmt, ratio, failedRow, type Benchmark, type BenchResult, type Row } from './common.js';
+import { failedRow, figureCells, fmt, ratio, type Benchmark, type BenchResult, type Row } from './common.js';
 
 export interface RunnerOptions {
   runs: number;
@@ -91,15 +91,8 @@ export function resultTable(r: BenchResult): string[] {
   const header = ['measurement', 'ours', 'C baseline', 'ratio', 'target', 'verdict'];
   const lines = r.rows.map((row) =>
     row.failed !== undefined
-      ? [row.name, '-', '-', '-', row.target ?? '', `FAILED: ${row.failed}`]
-      : [
-          row.name,
-          fmt(row.ours, row.unit),
-          row.baseline === null ? '-' : fmt(row.baseline, row.unit),
-          ratio(row.ours, row.baseline),
-          row.target ?? '(information)',
-          row.pass === undefined ? '' : row.pass ? 'PASS' : 'MISS',
-        ],
+      ? [row.name, ...figureCells(row), row.target ?? '', `FAILED: ${row.failed}`]
+      : [row.name, ...figureCells(row), row.target ?? '(information)', row.pass === undefined ? '' : row.pass ? 'PASS' : 'MISS'],
   );
   const out = [`\n== ${r.name}: ${r.title}`, ...textTable(header, lines)];
   for (const t of r.tables ?? []) out.push('', `  ${t.title}`, ...textTable(t.header, t.rows).map((l) => `  ${l}`));
